@@ -1,0 +1,127 @@
+//! Generic key commands: DEL, EXISTS, KEYS, TYPE, TTL, PTTL, EXPIRE.
+
+use super::{err, int_arg, invalid_expire_time, Ctx};
+use crate::engine::glob;
+use crate::engine::resp::Frame;
+
+pub fn del(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    let now = ctx.now;
+    let mut deleted = 0;
+    for key in &args[1..] {
+        let db = ctx.db();
+        db.expire_if_needed(key, now);
+        if db.remove(key).is_some() {
+            deleted += 1;
+        }
+    }
+    *ctx.dirty += deleted as u64;
+    Frame::Integer(deleted)
+}
+
+pub fn exists(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    let now = ctx.now;
+    let count = args[1..].iter().filter(|key| ctx.db().get(key, now).is_some()).count();
+    Frame::Integer(count as i64)
+}
+
+pub fn keys(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    let now = ctx.now;
+    let pattern = &args[1];
+    let all = pattern.as_slice() == b"*";
+    let found = ctx
+        .db()
+        .keys(now)
+        .filter(|key| all || glob::matches(pattern, key, false))
+        .map(|key| Frame::bulk(key.clone()))
+        .collect();
+    Frame::Array(found)
+}
+
+pub fn type_(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    let now = ctx.now;
+    let name = ctx.db().get(&args[1], now).map_or("none", |e| e.value.type_name());
+    Frame::Simple(name.into())
+}
+
+fn ttl_generic(ctx: &mut Ctx, key: &[u8], in_ms: bool) -> Frame {
+    let now = ctx.now;
+    let Some(entry) = ctx.db().get(key, now) else { return Frame::Integer(-2) };
+    match entry.expires_at {
+        None => Frame::Integer(-1),
+        Some(at) => {
+            let ms = (at - now).max(0);
+            Frame::Integer(if in_ms { ms } else { (ms + 500) / 1000 })
+        }
+    }
+}
+
+pub fn ttl(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    ttl_generic(ctx, &args[1], false)
+}
+
+pub fn pttl(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    ttl_generic(ctx, &args[1], true)
+}
+
+#[derive(Default)]
+struct ExpireFlags {
+    nx: bool,
+    xx: bool,
+    gt: bool,
+    lt: bool,
+}
+
+fn parse_expire_flags(options: &[Vec<u8>]) -> Result<ExpireFlags, Frame> {
+    let mut flags = ExpireFlags::default();
+    for opt in options {
+        match opt.to_ascii_lowercase().as_slice() {
+            b"nx" => flags.nx = true,
+            b"xx" => flags.xx = true,
+            b"gt" => flags.gt = true,
+            b"lt" => flags.lt = true,
+            _ => {
+                let end = opt.iter().position(|&b| b == 0).unwrap_or(opt.len());
+                return Err(err(&format!("Unsupported option {}", String::from_utf8_lossy(&opt[..end]))));
+            }
+        }
+    }
+    if flags.nx && (flags.xx || flags.gt || flags.lt) {
+        return Err(err("NX and XX, GT or LT options at the same time are not compatible"));
+    }
+    if flags.gt && flags.lt {
+        return Err(err("GT and LT options at the same time are not compatible"));
+    }
+    Ok(flags)
+}
+
+/// EXPIRE key seconds [NX|XX|GT|LT], relative to the virtual clock.
+pub fn expire(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    let flags = match parse_expire_flags(&args[3..]) {
+        Ok(flags) => flags,
+        Err(reply) => return reply,
+    };
+    let seconds = match int_arg(&args[2]) {
+        Ok(n) => n,
+        Err(reply) => return reply,
+    };
+    let Some(when) = seconds.checked_mul(1000).and_then(|ms| ms.checked_add(ctx.now)) else {
+        return invalid_expire_time("expire");
+    };
+    let now = ctx.now;
+    let Some(entry) = ctx.db().get(&args[1], now) else { return Frame::Integer(0) };
+    let current = entry.expires_at;
+    let refused = (flags.nx && current.is_some())
+        || (flags.xx && current.is_none())
+        || (flags.gt && current.is_none_or(|c| when <= c))
+        || (flags.lt && current.is_some_and(|c| when >= c));
+    if refused {
+        return Frame::Integer(0);
+    }
+    if when <= now {
+        ctx.db().remove(&args[1]);
+    } else {
+        ctx.db().set_expire(&args[1], Some(when));
+    }
+    *ctx.dirty += 1;
+    Frame::Integer(1)
+}

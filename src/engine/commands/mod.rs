@@ -1,0 +1,215 @@
+//! The command table and dispatch: looking a command up by name, checking
+//! its arity, and the argument parsers and error replies that every command
+//! family shares. One file per family holds the commands themselves.
+//!
+//! Each command is a plain function from a `Ctx` (the node's data, the
+//! calling client, the virtual time) and its arguments to a reply frame.
+
+mod keys;
+mod server;
+mod strings;
+
+use super::keyspace::{Db, Keyspace, Millis};
+use super::resp::Frame;
+
+/// What one client connection carries from command to command.
+#[derive(Clone, Debug, Default)]
+pub struct ClientState {
+    pub db: usize,
+}
+
+/// Everything a command may read or change.
+pub struct Ctx<'a> {
+    pub keyspace: &'a mut Keyspace,
+    pub client: &'a mut ClientState,
+    pub now: Millis,
+    /// Changes since the last save, as Redis's `server.dirty`.
+    pub dirty: &'a mut u64,
+}
+
+impl Ctx<'_> {
+    pub fn db(&mut self) -> &mut Db {
+        let index = self.client.db;
+        &mut self.keyspace.dbs[index]
+    }
+}
+
+pub type Handler = fn(&mut Ctx, &[Vec<u8>]) -> Frame;
+
+pub struct CommandSpec {
+    /// Lower case, as Redis prints it in arity errors.
+    pub name: &'static str,
+    /// Redis's convention: N means exactly N arguments (the name included),
+    /// -N means at least N.
+    pub arity: i32,
+    pub run: Handler,
+}
+
+const COMMANDS: &[CommandSpec] = &[
+    CommandSpec { name: "dbsize", arity: 1, run: server::dbsize },
+    CommandSpec { name: "decr", arity: 2, run: strings::decr },
+    CommandSpec { name: "decrby", arity: 3, run: strings::decrby },
+    CommandSpec { name: "del", arity: -2, run: keys::del },
+    CommandSpec { name: "echo", arity: 2, run: server::echo },
+    CommandSpec { name: "exists", arity: -2, run: keys::exists },
+    CommandSpec { name: "expire", arity: -3, run: keys::expire },
+    CommandSpec { name: "flushall", arity: -1, run: server::flushall },
+    CommandSpec { name: "flushdb", arity: -1, run: server::flushdb },
+    CommandSpec { name: "get", arity: 2, run: strings::get },
+    CommandSpec { name: "incr", arity: 2, run: strings::incr },
+    CommandSpec { name: "incrby", arity: 3, run: strings::incrby },
+    CommandSpec { name: "keys", arity: 2, run: keys::keys },
+    CommandSpec { name: "ping", arity: -1, run: server::ping },
+    CommandSpec { name: "pttl", arity: 2, run: keys::pttl },
+    CommandSpec { name: "select", arity: 2, run: server::select },
+    CommandSpec { name: "set", arity: -3, run: strings::set },
+    CommandSpec { name: "ttl", arity: 2, run: keys::ttl },
+    CommandSpec { name: "type", arity: 2, run: keys::type_ },
+];
+
+pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
+    COMMANDS.iter().find(|c| name.eq_ignore_ascii_case(c.name.as_bytes()))
+}
+
+pub fn all() -> &'static [CommandSpec] {
+    COMMANDS
+}
+
+/// Runs one command line (already split into arguments) against the data.
+pub fn execute(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    let Some(name) = args.first() else { return Frame::NullArray };
+    let Some(spec) = lookup(name) else { return unknown_command(args) };
+    let argc = args.len() as i32;
+    if (spec.arity > 0 && spec.arity != argc) || argc < -spec.arity {
+        return wrong_arity(spec.name);
+    }
+    (spec.run)(ctx, args)
+}
+
+/// `%.128s` of a C string: up to the first NUL, at most 128 bytes.
+fn c_str_prefix(bytes: &[u8], max: usize) -> String {
+    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len()).min(max);
+    String::from_utf8_lossy(&bytes[..end]).into_owned()
+}
+
+/// Redis replaces line breaks in error texts so the reply stays one line.
+fn one_line(text: String) -> String {
+    text.replace(['\r', '\n'], " ")
+}
+
+pub fn unknown_command(args: &[Vec<u8>]) -> Frame {
+    let mut quoted = String::new();
+    for arg in &args[1..] {
+        if quoted.len() >= 128 {
+            break;
+        }
+        let room = 128 - quoted.len();
+        quoted.push_str(&format!("'{}' ", c_str_prefix(arg, room)));
+    }
+    Frame::Error(one_line(format!(
+        "ERR unknown command '{}', with args beginning with: {}",
+        c_str_prefix(&args[0], 128),
+        quoted
+    )))
+}
+
+pub fn wrong_arity(name: &str) -> Frame {
+    Frame::Error(format!("ERR wrong number of arguments for '{name}' command"))
+}
+
+/// `addReplyError`: Redis puts `ERR ` in front of texts without a code.
+pub fn err(text: &str) -> Frame {
+    Frame::Error(format!("ERR {text}"))
+}
+
+pub fn syntax_error() -> Frame {
+    err("syntax error")
+}
+
+pub fn not_an_integer() -> Frame {
+    err("value is not an integer or out of range")
+}
+
+pub fn wrong_type() -> Frame {
+    Frame::error("WRONGTYPE Operation against a key holding the wrong kind of value")
+}
+
+pub fn invalid_expire_time(command: &str) -> Frame {
+    err(&format!("invalid expire time in '{command}' command"))
+}
+
+/// Redis's `string2ll`: an optional `-`, then digits without leading zeros
+/// (a lone `0` aside), nothing else, within i64.
+pub fn parse_i64(bytes: &[u8]) -> Option<i64> {
+    if bytes.is_empty() || bytes.len() > 20 {
+        return None;
+    }
+    let (negative, digits) = match bytes.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, bytes),
+    };
+    match digits {
+        [b'0'] if !negative => return Some(0),
+        [b'1'..=b'9', ..] => {}
+        _ => return None,
+    }
+    let mut magnitude: u64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        magnitude = magnitude.checked_mul(10)?.checked_add((d - b'0') as u64)?;
+    }
+    if negative {
+        if magnitude > i64::MAX as u64 + 1 {
+            None
+        } else {
+            Some((magnitude as i64).wrapping_neg())
+        }
+    } else {
+        i64::try_from(magnitude).ok()
+    }
+}
+
+/// `getLongLongFromObjectOrReply`.
+pub fn int_arg(bytes: &[u8]) -> Result<i64, Frame> {
+    parse_i64(bytes).ok_or_else(not_an_integer)
+}
+
+/// `getRangeLongFromObjectOrReply` with Redis's own out-of-range text.
+pub fn ranged_int_arg(bytes: &[u8], min: i64, max: i64) -> Result<i64, Frame> {
+    let n = int_arg(bytes)?;
+    if n < min || n > max {
+        return Err(err(&format!("value is out of range, value must between {min} and {max}")));
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn string2ll_rules() {
+        assert_eq!(parse_i64(b"0"), Some(0));
+        assert_eq!(parse_i64(b"-1"), Some(-1));
+        assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
+        assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
+        for bad in [&b""[..], b"-", b"-0", b"01", b"+1", b" 1", b"1 ", b"1a", b"9223372036854775808", b"1.0"] {
+            assert_eq!(parse_i64(bad), None, "{:?}", String::from_utf8_lossy(bad));
+        }
+    }
+
+    #[test]
+    fn unknown_command_text() {
+        let args: Vec<Vec<u8>> = vec![b"FOO".to_vec(), b"bar".to_vec()];
+        assert_eq!(
+            unknown_command(&args),
+            Frame::error("ERR unknown command 'FOO', with args beginning with: 'bar' ")
+        );
+        assert_eq!(
+            unknown_command(&[b"FOO".to_vec()]),
+            Frame::error("ERR unknown command 'FOO', with args beginning with: ")
+        );
+    }
+}

@@ -1,0 +1,177 @@
+//! The data a node holds: 16 databases (by default) of keys with values and
+//! optional expiry times in virtual milliseconds. Expired keys vanish lazily
+//! when touched and actively through `active_expire`, as in Redis.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Virtual Unix time in milliseconds.
+pub type Millis = i64;
+
+/// FNV-1a: a fixed hash so that iteration order (KEYS, RANDOMKEY) is the
+/// same on every run and every platform, which determinism requires.
+#[derive(Default, Clone, Copy)]
+pub struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for &b in bytes {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+pub type FixedHashMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Str(Vec<u8>),
+}
+
+impl Value {
+    /// The name TYPE answers.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Str(_) => "string",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    pub value: Value,
+    pub expires_at: Option<Millis>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Db {
+    entries: FixedHashMap<Vec<u8>, Entry>,
+}
+
+impl Db {
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub fn expires_count(&self) -> usize {
+        self.entries.values().filter(|e| e.expires_at.is_some()).count()
+    }
+
+    fn is_expired(entry: &Entry, now: Millis) -> bool {
+        entry.expires_at.is_some_and(|at| at <= now)
+    }
+
+    /// Removes `key` if it has expired; returns whether it did.
+    pub fn expire_if_needed(&mut self, key: &[u8], now: Millis) -> bool {
+        if self.entries.get(key).is_some_and(|e| Self::is_expired(e, now)) {
+            self.entries.remove(key);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The live entry for `key`, expiring it first if its time has come.
+    pub fn get(&mut self, key: &[u8], now: Millis) -> Option<&Entry> {
+        self.expire_if_needed(key, now);
+        self.entries.get(key)
+    }
+
+    pub fn get_mut(&mut self, key: &[u8], now: Millis) -> Option<&mut Entry> {
+        self.expire_if_needed(key, now);
+        self.entries.get_mut(key)
+    }
+
+    /// Whether the key exists and is not logically expired, without removing it.
+    pub fn is_live(&self, key: &[u8], now: Millis) -> bool {
+        self.entries.get(key).is_some_and(|e| !Self::is_expired(e, now))
+    }
+
+    /// Stores `value`; the expiry is dropped unless `keep_ttl`.
+    pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool) {
+        let expires_at = if keep_ttl { self.entries.get(key).and_then(|e| e.expires_at) } else { None };
+        self.entries.insert(key.to_vec(), Entry { value, expires_at });
+    }
+
+    pub fn set_expire(&mut self, key: &[u8], at: Option<Millis>) {
+        if let Some(entry) = self.entries.get_mut(key) {
+            entry.expires_at = at;
+        }
+    }
+
+    pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
+        self.entries.remove(key)
+    }
+
+    pub fn clear(&mut self) {
+        self.entries.clear();
+    }
+
+    /// Live keys, in the table's (stable but unspecified) order.
+    pub fn keys(&self, now: Millis) -> impl Iterator<Item = &Vec<u8>> {
+        self.entries.iter().filter(move |(_, e)| !Self::is_expired(e, now)).map(|(k, _)| k)
+    }
+
+    /// Removes every expired key; returns how many went.
+    pub fn active_expire(&mut self, now: Millis) -> usize {
+        let before = self.entries.len();
+        self.entries.retain(|_, e| !Self::is_expired(e, now));
+        before - self.entries.len()
+    }
+}
+
+/// All databases of a node.
+#[derive(Clone, Debug)]
+pub struct Keyspace {
+    pub dbs: Vec<Db>,
+}
+
+impl Keyspace {
+    pub fn new(databases: usize) -> Keyspace {
+        Keyspace { dbs: (0..databases.max(1)).map(|_| Db::default()).collect() }
+    }
+
+    pub fn total_keys(&self) -> usize {
+        self.dbs.iter().map(Db::len).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lazy_and_active_expiry() {
+        let mut db = Db::default();
+        db.set(b"a", Value::Str(b"1".to_vec()), false);
+        db.set(b"b", Value::Str(b"2".to_vec()), false);
+        db.set_expire(b"a", Some(100));
+        db.set_expire(b"b", Some(200));
+        assert!(db.get(b"a", 99).is_some());
+        assert!(db.get(b"a", 100).is_none());
+        assert_eq!(db.len(), 1);
+        assert_eq!(db.active_expire(250), 1);
+        assert!(db.is_empty());
+    }
+
+    #[test]
+    fn keep_ttl_keeps_the_expiry() {
+        let mut db = Db::default();
+        db.set(b"a", Value::Str(b"1".to_vec()), false);
+        db.set_expire(b"a", Some(500));
+        db.set(b"a", Value::Str(b"2".to_vec()), true);
+        assert_eq!(db.get(b"a", 0).unwrap().expires_at, Some(500));
+        db.set(b"a", Value::Str(b"3".to_vec()), false);
+        assert_eq!(db.get(b"a", 0).unwrap().expires_at, None);
+    }
+}

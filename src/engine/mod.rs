@@ -1,0 +1,11 @@
+//! The Redis engine: pure Rust, no web crate, no real clock, no real
+//! randomness. Everything time-dependent takes virtual milliseconds from the
+//! caller; everything random takes values the caller drew from a seeded RNG.
+
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod glob;
+pub mod keyspace;
+pub mod resp;
+pub mod server;

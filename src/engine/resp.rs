@@ -1,0 +1,318 @@
+//! RESP2 values and their wire form: encoding replies and commands, and an
+//! incremental parser that never panics on malformed or partial input.
+//!
+//! Links in the simulator carry these bytes, so every reply a console prints
+//! has really been encoded by a node and decoded again on the client side.
+
+use std::fmt;
+
+/// One RESP value, as a node sends it or a client receives it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Frame {
+    Simple(String),
+    Error(String),
+    Integer(i64),
+    Bulk(Vec<u8>),
+    Null,
+    Array(Vec<Frame>),
+    /// `*-1`, the null array (e.g. an aborted EXEC or a timed-out BLPOP).
+    NullArray,
+}
+
+impl Frame {
+    pub fn ok() -> Frame {
+        Frame::Simple("OK".into())
+    }
+
+    pub fn error(text: impl Into<String>) -> Frame {
+        Frame::Error(text.into())
+    }
+
+    pub fn bulk(bytes: impl Into<Vec<u8>>) -> Frame {
+        Frame::Bulk(bytes.into())
+    }
+
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        match self {
+            Frame::Simple(s) => {
+                out.push(b'+');
+                out.extend_from_slice(s.as_bytes());
+                out.extend_from_slice(b"\r\n");
+            }
+            Frame::Error(s) => {
+                out.push(b'-');
+                out.extend_from_slice(s.as_bytes());
+                out.extend_from_slice(b"\r\n");
+            }
+            Frame::Integer(n) => {
+                out.push(b':');
+                out.extend_from_slice(n.to_string().as_bytes());
+                out.extend_from_slice(b"\r\n");
+            }
+            Frame::Bulk(b) => {
+                out.push(b'$');
+                out.extend_from_slice(b.len().to_string().as_bytes());
+                out.extend_from_slice(b"\r\n");
+                out.extend_from_slice(b);
+                out.extend_from_slice(b"\r\n");
+            }
+            Frame::Null => out.extend_from_slice(b"$-1\r\n"),
+            Frame::NullArray => out.extend_from_slice(b"*-1\r\n"),
+            Frame::Array(items) => {
+                out.push(b'*');
+                out.extend_from_slice(items.len().to_string().as_bytes());
+                out.extend_from_slice(b"\r\n");
+                for item in items {
+                    item.encode(out);
+                }
+            }
+        }
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.encode(&mut out);
+        out
+    }
+}
+
+/// Encodes a command the way clients and masters send it: an array of bulks.
+pub fn encode_command<A: AsRef<[u8]>>(args: &[A], out: &mut Vec<u8>) {
+    out.push(b'*');
+    out.extend_from_slice(args.len().to_string().as_bytes());
+    out.extend_from_slice(b"\r\n");
+    for arg in args {
+        let arg = arg.as_ref();
+        out.push(b'$');
+        out.extend_from_slice(arg.len().to_string().as_bytes());
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(arg);
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// Why a byte stream is not valid RESP. The texts are the ones Redis uses
+/// when it closes a client for a protocol error.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProtocolError {
+    InvalidMultibulkLength,
+    InvalidBulkLength,
+    ExpectedDollar(u8),
+    UnbalancedQuotes,
+    InvalidType(u8),
+    InvalidInteger,
+    TooBigInline,
+}
+
+impl fmt::Display for ProtocolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProtocolError::InvalidMultibulkLength => write!(f, "Protocol error: invalid multibulk length"),
+            ProtocolError::InvalidBulkLength => write!(f, "Protocol error: invalid bulk length"),
+            ProtocolError::ExpectedDollar(c) => {
+                write!(f, "Protocol error: expected '$', got '{}'", *c as char)
+            }
+            ProtocolError::UnbalancedQuotes => write!(f, "Protocol error: unbalanced quotes in request"),
+            ProtocolError::InvalidType(c) => write!(f, "Protocol error: invalid reply type byte {c:#04x}"),
+            ProtocolError::InvalidInteger => write!(f, "Protocol error: invalid integer"),
+            ProtocolError::TooBigInline => write!(f, "Protocol error: too big inline request"),
+        }
+    }
+}
+
+/// Redis refuses bulk arguments larger than `proto-max-bulk-len` (512 MB)
+/// and multibulk counts above 1024*1024*1024; the same limits keep a bogus
+/// length field from making us allocate.
+const MAX_BULK_LEN: i64 = 512 * 1024 * 1024;
+const MAX_MULTIBULK_LEN: i64 = 1024 * 1024 * 1024;
+
+/// Finds `\r\n` starting at `from`; returns the index of `\r`.
+fn find_crlf(buf: &[u8], from: usize) -> Option<usize> {
+    buf.get(from..)?
+        .windows(2)
+        .position(|w| w == b"\r\n")
+        .map(|p| p + from)
+}
+
+fn parse_int(bytes: &[u8]) -> Option<i64> {
+    std::str::from_utf8(bytes).ok()?.parse().ok()
+}
+
+/// Parses one reply frame from the front of `buf`. Returns the frame and
+/// how many bytes it used, `Ok(None)` when more bytes are needed.
+pub fn parse_frame(buf: &[u8]) -> Result<Option<(Frame, usize)>, ProtocolError> {
+    parse_frame_at(buf, 0, 0)
+}
+
+/// Nesting deeper than this is refused rather than recursed into.
+const MAX_DEPTH: usize = 64;
+
+fn parse_frame_at(buf: &[u8], at: usize, depth: usize) -> Result<Option<(Frame, usize)>, ProtocolError> {
+    let Some(&kind) = buf.get(at) else { return Ok(None) };
+    let Some(eol) = find_crlf(buf, at + 1) else { return Ok(None) };
+    let line = &buf[at + 1..eol];
+    let next = eol + 2;
+    match kind {
+        b'+' => Ok(Some((Frame::Simple(String::from_utf8_lossy(line).into_owned()), next))),
+        b'-' => Ok(Some((Frame::Error(String::from_utf8_lossy(line).into_owned()), next))),
+        b':' => {
+            let n = parse_int(line).ok_or(ProtocolError::InvalidInteger)?;
+            Ok(Some((Frame::Integer(n), next)))
+        }
+        b'$' => {
+            let len = parse_int(line).ok_or(ProtocolError::InvalidBulkLength)?;
+            if len == -1 {
+                return Ok(Some((Frame::Null, next)));
+            }
+            if !(0..=MAX_BULK_LEN).contains(&len) {
+                return Err(ProtocolError::InvalidBulkLength);
+            }
+            let len = len as usize;
+            if buf.len() < next + len + 2 {
+                return Ok(None);
+            }
+            if &buf[next + len..next + len + 2] != b"\r\n" {
+                return Err(ProtocolError::InvalidBulkLength);
+            }
+            Ok(Some((Frame::Bulk(buf[next..next + len].to_vec()), next + len + 2)))
+        }
+        b'*' => {
+            let count = parse_int(line).ok_or(ProtocolError::InvalidMultibulkLength)?;
+            if count == -1 {
+                return Ok(Some((Frame::NullArray, next)));
+            }
+            if !(0..=MAX_MULTIBULK_LEN).contains(&count) || depth >= MAX_DEPTH {
+                return Err(ProtocolError::InvalidMultibulkLength);
+            }
+            // Never trust the count for the allocation: each element takes at
+            // least three bytes, so the buffer bounds what can really follow.
+            let mut items = Vec::with_capacity((count as usize).min(buf.len() / 3 + 1));
+            let mut pos = next;
+            for _ in 0..count {
+                match parse_frame_at(buf, pos, depth + 1)? {
+                    Some((frame, used)) => {
+                        items.push(frame);
+                        pos = used;
+                    }
+                    None => return Ok(None),
+                }
+            }
+            Ok(Some((Frame::Array(items), pos)))
+        }
+        other => Err(ProtocolError::InvalidType(other)),
+    }
+}
+
+/// Server side: splits a client's input buffer into commands, accepting both
+/// multibulk requests and inline commands (`PING\r\n`), as Redis does.
+#[derive(Default, Debug, Clone)]
+pub struct RequestParser {
+    buf: Vec<u8>,
+}
+
+impl RequestParser {
+    pub fn feed(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// The next complete command, if any. An empty inline line yields an
+    /// empty argument list, which the server skips like Redis does.
+    pub fn next_command(&mut self) -> Result<Option<Vec<Vec<u8>>>, ProtocolError> {
+        let Some(&first) = self.buf.first() else { return Ok(None) };
+        if first == b'*' {
+            let Some(eol) = find_crlf(&self.buf, 1) else { return Ok(None) };
+            let count = parse_int(&self.buf[1..eol]).ok_or(ProtocolError::InvalidMultibulkLength)?;
+            if count > MAX_MULTIBULK_LEN {
+                return Err(ProtocolError::InvalidMultibulkLength);
+            }
+            let mut pos = eol + 2;
+            if count <= 0 {
+                self.buf.drain(..pos);
+                return Ok(Some(Vec::new()));
+            }
+            let mut args = Vec::with_capacity((count as usize).min(self.buf.len() / 3 + 1));
+            for _ in 0..count {
+                let Some(&tag) = self.buf.get(pos) else { return Ok(None) };
+                if tag != b'$' {
+                    return Err(ProtocolError::ExpectedDollar(tag));
+                }
+                let Some(eol) = find_crlf(&self.buf, pos + 1) else { return Ok(None) };
+                let len = parse_int(&self.buf[pos + 1..eol]).ok_or(ProtocolError::InvalidBulkLength)?;
+                if !(0..=MAX_BULK_LEN).contains(&len) {
+                    return Err(ProtocolError::InvalidBulkLength);
+                }
+                let start = eol + 2;
+                let end = start + len as usize;
+                if self.buf.len() < end + 2 {
+                    return Ok(None);
+                }
+                args.push(self.buf[start..end].to_vec());
+                pos = end + 2;
+            }
+            self.buf.drain(..pos);
+            Ok(Some(args))
+        } else {
+            let Some(eol) = self.buf.iter().position(|&b| b == b'\n') else {
+                // Redis refuses an inline request that grows past 64 KB unterminated.
+                if self.buf.len() > 64 * 1024 {
+                    return Err(ProtocolError::TooBigInline);
+                }
+                return Ok(None);
+            };
+            let mut line = &self.buf[..eol];
+            if line.last() == Some(&b'\r') {
+                line = &line[..line.len() - 1];
+            }
+            let args = crate::engine::cli::split_args(line).map_err(|_| ProtocolError::UnbalancedQuotes)?;
+            self.buf.drain(..eol + 1);
+            Ok(Some(args))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_round_trip() {
+        let frame = Frame::Array(vec![
+            Frame::Integer(-3),
+            Frame::bulk(&b"a\r\nb"[..]),
+            Frame::Null,
+            Frame::Array(vec![]),
+            Frame::Simple("OK".into()),
+            Frame::error("ERR x"),
+            Frame::NullArray,
+        ]);
+        let bytes = frame.to_bytes();
+        assert_eq!(parse_frame(&bytes).unwrap(), Some((frame, bytes.len())));
+    }
+
+    #[test]
+    fn partial_input_waits_for_more() {
+        let bytes = Frame::bulk(&b"hello"[..]).to_bytes();
+        for cut in 0..bytes.len() {
+            assert_eq!(parse_frame(&bytes[..cut]).unwrap(), None, "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn huge_lengths_are_refused_without_allocating() {
+        assert!(parse_frame(b"*99999999999\r\n").is_err());
+        assert_eq!(parse_frame(b"*1000000000\r\n").unwrap(), None);
+        assert!(parse_frame(b"$99999999999\r\n").is_err());
+    }
+
+    #[test]
+    fn requests_multibulk_and_inline() {
+        let mut p = RequestParser::default();
+        let mut bytes = Vec::new();
+        encode_command(&["SET", "k", "v"], &mut bytes);
+        p.feed(&bytes);
+        p.feed(b"PING \"a b\"\r\n");
+        assert_eq!(p.next_command().unwrap(), Some(vec![b"SET".to_vec(), b"k".to_vec(), b"v".to_vec()]));
+        assert_eq!(p.next_command().unwrap(), Some(vec![b"PING".to_vec(), b"a b".to_vec()]));
+        assert_eq!(p.next_command().unwrap(), None);
+    }
+}

@@ -1,0 +1,99 @@
+//! Runs parsed steps on a fresh simulator and prints the transcript:
+//! consoles print what redis-cli prints, other steps are echoed as `# STEP`.
+
+use std::collections::BTreeMap;
+
+use super::{ScenarioError, Step, StepKind};
+use crate::engine::keyspace::Millis;
+use crate::sim::console::Console;
+use crate::sim::Sim;
+
+#[derive(Clone, Copy, Debug)]
+pub struct RunOptions {
+    pub seed: u64,
+    /// Virtual Unix time (ms) at which the run starts.
+    pub start: Millis,
+}
+
+impl Default for RunOptions {
+    fn default() -> RunOptions {
+        // 2026-01-01T00:00:00Z: a fixed start keeps transcripts reproducible.
+        RunOptions { seed: 1, start: 1_767_225_600_000 }
+    }
+}
+
+/// Steps this runner can carry out so far.
+fn supported(kind: &StepKind) -> bool {
+    matches!(kind, StepKind::Server { .. } | StepKind::Command { .. } | StepKind::Sleep { .. })
+}
+
+fn unsupported(step: &Step) -> ScenarioError {
+    let word = step.text.split_whitespace().next().unwrap_or_default();
+    ScenarioError {
+        line: step.line,
+        message: format!("the '{word}' step is not supported yet (this runner knows server, PORT> COMMAND and sleep)"),
+    }
+}
+
+/// Runs the steps and returns the transcript lines. Steps the runner does
+/// not support yet are refused, with their line, before anything runs.
+pub fn run(steps: &[Step], options: RunOptions) -> Result<Vec<String>, ScenarioError> {
+    if let Some(step) = steps.iter().find(|s| !supported(&s.kind)) {
+        return Err(unsupported(step));
+    }
+    let mut sim = Sim::new(options.seed, options.start);
+    let mut consoles: BTreeMap<u16, Console> = BTreeMap::new();
+    let mut transcript = Vec::new();
+    for step in steps {
+        match &step.kind {
+            StepKind::Server { port, directives } => {
+                transcript.push(format!("# {}", step.text));
+                sim.start_server(*port, directives)
+                    .map_err(|e| ScenarioError { line: step.line, message: e.to_string() })?;
+            }
+            StepKind::Command { port, line } => {
+                let console = consoles.entry(*port).or_insert_with(|| Console::open(&mut sim, *port));
+                let exchange = console.run(&mut sim, line);
+                transcript.push(exchange.prompt_line);
+                transcript.extend(exchange.output);
+            }
+            StepKind::Sleep { ms } => {
+                transcript.push(format!("# {}", step.text));
+                sim.advance(*ms);
+            }
+            _ => return Err(unsupported(step)),
+        }
+    }
+    Ok(transcript)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::parse;
+
+    #[test]
+    fn unsupported_steps_are_refused_with_their_line() {
+        let steps = parse("server 6379\n6379> PING\ncrash 6379\n").unwrap();
+        let e = run(&steps, RunOptions::default()).unwrap_err();
+        assert_eq!(e.line, 3);
+        assert!(e.message.contains("'crash'"));
+    }
+
+    #[test]
+    fn transcript_shape() {
+        let steps = parse("server 6379\n6379> SET k v\nsleep 1s\n6380> GET k\n").unwrap();
+        let t = run(&steps, RunOptions::default()).unwrap();
+        assert_eq!(
+            t,
+            [
+                "# server 6379",
+                "127.0.0.1:6379> SET k v",
+                "OK",
+                "# sleep 1s",
+                "not connected> GET k",
+                "Could not connect to Redis at 127.0.0.1:6380: Connection refused"
+            ]
+        );
+    }
+}

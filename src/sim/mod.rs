@@ -1,0 +1,247 @@
+//! The deterministic simulator: a virtual clock, the servers on their
+//! ports, the client connections to them, and a trace of every input and
+//! output as values. Time moves only when the caller advances it; the same
+//! seed and the same calls give the same trace, byte for byte.
+
+pub mod console;
+pub mod rng;
+
+use std::collections::BTreeMap;
+
+use crate::engine::config::{Config, ConfigError};
+use crate::engine::keyspace::Millis;
+use crate::engine::server::{ClientId, Server};
+use rng::Rng;
+
+/// Redis runs its periodic work `hz` (10) times a second.
+const CRON_PERIOD_MS: Millis = 100;
+
+/// One step of a run, as a value: what went in and what came out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TraceEvent {
+    ServerStarted { at: Millis, port: u16, run_id: String },
+    ServerRemoved { at: Millis, port: u16 },
+    ClientConnected { at: Millis, port: u16, client: ClientId },
+    ConnectionRefused { at: Millis, port: u16 },
+    ClientClosed { at: Millis, port: u16, client: ClientId },
+    Request { at: Millis, port: u16, client: ClientId, bytes: Vec<u8> },
+    Reply { at: Millis, port: u16, client: ClientId, bytes: Vec<u8> },
+}
+
+/// A client's end of a connection to a node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ClientHandle {
+    pub port: u16,
+    pub id: ClientId,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SimError {
+    PortInUse(u16),
+    BadConfig(ConfigError),
+    NoSuchServer(u16),
+}
+
+impl std::fmt::Display for SimError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SimError::PortInUse(port) => write!(f, "a server already listens on port {port}"),
+            SimError::BadConfig(e) => write!(f, "{e}"),
+            SimError::NoSuchServer(port) => write!(f, "no server on port {port}"),
+        }
+    }
+}
+
+struct Node {
+    server: Server,
+    next_cron: Millis,
+}
+
+/// What the UI shows of one node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeSnapshot {
+    pub port: u16,
+    pub role: &'static str,
+    pub keys: usize,
+    pub run_id: String,
+}
+
+pub struct Sim {
+    now: Millis,
+    rng: Rng,
+    nodes: BTreeMap<u16, Node>,
+    /// Bytes sent to each client and not read yet.
+    inboxes: BTreeMap<ClientHandle, Vec<u8>>,
+    trace: Vec<TraceEvent>,
+}
+
+impl Sim {
+    /// `start` is the virtual Unix time in milliseconds the clock starts at.
+    pub fn new(seed: u64, start: Millis) -> Sim {
+        Sim { now: start, rng: Rng::new(seed), nodes: BTreeMap::new(), inboxes: BTreeMap::new(), trace: Vec::new() }
+    }
+
+    pub fn now(&self) -> Millis {
+        self.now
+    }
+
+    pub fn trace(&self) -> &[TraceEvent] {
+        &self.trace
+    }
+
+    pub fn ports(&self) -> impl Iterator<Item = u16> + '_ {
+        self.nodes.keys().copied()
+    }
+
+    pub fn is_up(&self, port: u16) -> bool {
+        self.nodes.contains_key(&port)
+    }
+
+    pub fn server(&self, port: u16) -> Option<&Server> {
+        self.nodes.get(&port).map(|n| &n.server)
+    }
+
+    /// Starts a server from `redis.conf` lines (the port is given apart).
+    pub fn start_server<S: AsRef<str>>(&mut self, port: u16, config_lines: &[S]) -> Result<(), SimError> {
+        if self.nodes.contains_key(&port) {
+            return Err(SimError::PortInUse(port));
+        }
+        let config = Config::parse(config_lines).map_err(SimError::BadConfig)?;
+        let run_id = self.rng.hex40();
+        self.trace.push(TraceEvent::ServerStarted { at: self.now, port, run_id: run_id.clone() });
+        let server = Server::new(port, config, run_id, self.now);
+        self.nodes.insert(port, Node { server, next_cron: self.now + CRON_PERIOD_MS });
+        Ok(())
+    }
+
+    /// Removes a server and drops every connection to it.
+    pub fn remove_server(&mut self, port: u16) -> Result<(), SimError> {
+        self.nodes.remove(&port).ok_or(SimError::NoSuchServer(port))?;
+        self.inboxes.retain(|h, _| h.port != port);
+        self.trace.push(TraceEvent::ServerRemoved { at: self.now, port });
+        Ok(())
+    }
+
+    /// Opens a client connection, or `None` when nothing listens (ECONNREFUSED).
+    pub fn connect(&mut self, port: u16) -> Option<ClientHandle> {
+        let Some(node) = self.nodes.get_mut(&port) else {
+            self.trace.push(TraceEvent::ConnectionRefused { at: self.now, port });
+            return None;
+        };
+        let id = node.server.connect();
+        let handle = ClientHandle { port, id };
+        self.inboxes.insert(handle, Vec::new());
+        self.trace.push(TraceEvent::ClientConnected { at: self.now, port, client: id });
+        Some(handle)
+    }
+
+    /// Whether the server still holds this connection open.
+    pub fn is_open(&self, handle: ClientHandle) -> bool {
+        self.nodes.get(&handle.port).is_some_and(|n| n.server.is_connected(handle.id))
+    }
+
+    pub fn close(&mut self, handle: ClientHandle) {
+        if let Some(node) = self.nodes.get_mut(&handle.port) {
+            node.server.disconnect(handle.id);
+        }
+        self.inboxes.remove(&handle);
+        self.trace.push(TraceEvent::ClientClosed { at: self.now, port: handle.port, client: handle.id });
+    }
+
+    /// Delivers bytes from a client to its server; replies land in the
+    /// client's inbox. A loopback connection has no latency worth modelling.
+    pub fn send(&mut self, handle: ClientHandle, bytes: &[u8]) {
+        let now = self.now;
+        let Some(node) = self.nodes.get_mut(&handle.port) else { return };
+        self.trace.push(TraceEvent::Request { at: now, port: handle.port, client: handle.id, bytes: bytes.to_vec() });
+        let out = node.server.receive(handle.id, bytes, now);
+        if !out.reply.is_empty() {
+            self.trace.push(TraceEvent::Reply { at: now, port: handle.port, client: handle.id, bytes: out.reply.clone() });
+            self.inboxes.entry(handle).or_default().extend_from_slice(&out.reply);
+        }
+        if out.close {
+            self.trace.push(TraceEvent::ClientClosed { at: now, port: handle.port, client: handle.id });
+        }
+    }
+
+    /// The bytes that arrived for a client since the last call.
+    pub fn take_inbox(&mut self, handle: ClientHandle) -> Vec<u8> {
+        self.inboxes.get_mut(&handle).map(std::mem::take).unwrap_or_default()
+    }
+
+    /// The time of the next scheduled event, if any.
+    pub fn next_event_at(&self) -> Option<Millis> {
+        self.nodes.values().map(|n| n.next_cron).min()
+    }
+
+    /// Lets `ms` of virtual time pass, running every event due meanwhile in
+    /// time order (ties broken by port, so the order never varies).
+    pub fn advance(&mut self, ms: Millis) {
+        let until = self.now + ms.max(0);
+        while let Some(at) = self.next_event_at().filter(|&at| at <= until) {
+            self.now = at;
+            for node in self.nodes.values_mut().filter(|n| n.next_cron == at) {
+                node.server.cron(at);
+                node.next_cron = at + CRON_PERIOD_MS;
+            }
+        }
+        self.now = until;
+    }
+
+    pub fn snapshot(&self) -> Vec<NodeSnapshot> {
+        self.nodes
+            .iter()
+            .map(|(&port, n)| NodeSnapshot {
+                port,
+                role: "master",
+                keys: n.server.key_count(),
+                run_id: n.server.run_id.clone(),
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::resp::{encode_command, parse_frame, Frame};
+
+    fn run(sim: &mut Sim, h: ClientHandle, args: &[&str]) -> Frame {
+        let mut bytes = Vec::new();
+        encode_command(args, &mut bytes);
+        sim.send(h, &bytes);
+        parse_frame(&sim.take_inbox(h)).unwrap().unwrap().0
+    }
+
+    #[test]
+    fn expiry_follows_the_virtual_clock() {
+        let mut sim = Sim::new(1, 1_700_000_000_000);
+        sim.start_server(6379, &["save \"\""]).unwrap();
+        let h = sim.connect(6379).unwrap();
+        assert_eq!(run(&mut sim, h, &["SET", "k", "v", "PX", "250"]), Frame::ok());
+        sim.advance(249);
+        assert_eq!(run(&mut sim, h, &["PTTL", "k"]), Frame::Integer(1));
+        sim.advance(1);
+        assert_eq!(run(&mut sim, h, &["GET", "k"]), Frame::Null);
+    }
+
+    #[test]
+    fn active_expiry_removes_keys_nobody_touches() {
+        let mut sim = Sim::new(1, 0);
+        sim.start_server(6379, &[] as &[&str]).unwrap();
+        let h = sim.connect(6379).unwrap();
+        run(&mut sim, h, &["SET", "k", "v", "PX", "150"]);
+        assert_eq!(sim.server(6379).unwrap().key_count(), 1);
+        sim.advance(300);
+        assert_eq!(sim.server(6379).unwrap().key_count(), 0);
+    }
+
+    #[test]
+    fn refused_when_nothing_listens() {
+        let mut sim = Sim::new(1, 0);
+        assert_eq!(sim.connect(6390), None);
+        sim.start_server(6390, &[] as &[&str]).unwrap();
+        assert!(sim.start_server(6390, &[] as &[&str]).is_err());
+        assert!(sim.connect(6390).is_some());
+    }
+}
