@@ -6,7 +6,7 @@
 
 mod runner;
 
-pub use runner::{run, RunOptions};
+pub use runner::{run, run_on_sim, RunOptions};
 
 use std::fmt;
 

@@ -38,6 +38,11 @@ fn unsupported(step: &Step) -> ScenarioError {
 /// Runs the steps and returns the transcript lines. Steps the runner does
 /// not support yet are refused, with their line, before anything runs.
 pub fn run(steps: &[Step], options: RunOptions) -> Result<Vec<String>, ScenarioError> {
+    run_on_sim(steps, options).map(|(transcript, _)| transcript)
+}
+
+/// `run`, also handing back the simulator as the run left it (its trace).
+pub fn run_on_sim(steps: &[Step], options: RunOptions) -> Result<(Vec<String>, Sim), ScenarioError> {
     if let Some(step) = steps.iter().find(|s| !supported(&s.kind)) {
         return Err(unsupported(step));
     }
@@ -64,7 +69,7 @@ pub fn run(steps: &[Step], options: RunOptions) -> Result<Vec<String>, ScenarioE
             _ => return Err(unsupported(step)),
         }
     }
-    Ok(transcript)
+    Ok((transcript, sim))
 }
 
 #[cfg(test)]

@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+"""Re-records the expected transcripts of tests/scenarios/*.scn from real Redis.
+
+Each scenario runs on real `redis-server` processes (Debian's 7.0.15) on
+127.0.0.1, and every `PORT>` step is typed into a real interactive
+`redis-cli -p PORT` (one session per port, as the scenario format says),
+driven through a pseudo-terminal so that redis-cli prints exactly what a
+user sees. The transcript it writes is the golden the engine must match.
+
+usage: record-goldens.py [--out DIR] [SCENARIO.scn ...]
+  --out DIR   write the .out files to DIR instead of next to each scenario
+"""
+
+import argparse
+import os
+import pty
+import re
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import termios
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "tests" / "scenarios"
+PROMPT = re.compile(rb"(127\.0\.0\.1:\d+(\[\d+\])?(\(TX\))?|not connected)> $")
+STEP_TIMEOUT = 10.0
+
+
+def fail(message):
+    sys.exit(f"record-goldens: {message}")
+
+
+def parse_duration(word):
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)(ms|s)", word)
+    if not m:
+        return None
+    return float(m.group(1)) / (1000.0 if m.group(2) == "ms" else 1.0)
+
+
+class Cli:
+    """One interactive redis-cli session on a pseudo-terminal."""
+
+    def __init__(self, port, home):
+        self.port = port
+        master, slave = pty.openpty()
+        attrs = termios.tcgetattr(slave)
+        attrs[1] &= ~termios.OPOST  # no \n -> \r\n translation
+        attrs[3] &= ~termios.ECHO  # the transcript writes the typed line itself
+        termios.tcsetattr(slave, termios.TCSANOW, attrs)
+        env = dict(os.environ, TERM="dumb", HOME=str(home), REDISCLI_HISTFILE="/dev/null")
+        self.proc = subprocess.Popen(
+            ["redis-cli", "-h", "127.0.0.1", "-p", str(port)],
+            stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True, start_new_session=True,
+        )
+        os.close(slave)
+        self.fd = master
+        self.prompt = self.read_until_prompt().rsplit(b"\n", 1)[-1]
+
+    def read_until_prompt(self):
+        data = b""
+        deadline = time.monotonic() + STEP_TIMEOUT
+        while not PROMPT.search(data.rsplit(b"\n", 1)[-1]):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                fail(f"redis-cli on port {self.port} gave no prompt; it printed {data!r}")
+            ready, _, _ = select.select([self.fd], [], [], left)
+            if ready:
+                try:
+                    chunk = os.read(self.fd, 65536)
+                except OSError:
+                    chunk = b""
+                if not chunk:
+                    fail(f"redis-cli on port {self.port} exited; it printed {data!r}")
+                data += chunk
+        return data
+
+    def run(self, line):
+        """Types a line; returns (prompt it was typed at, output lines)."""
+        typed_at = self.prompt.decode()
+        os.write(self.fd, line.encode() + b"\n")
+        data = self.read_until_prompt()
+        body, self.prompt = data.rsplit(b"\n", 1) if b"\n" in data else (b"", data)
+        body = body.replace(b"\r\n", b"\n")
+        lines = body.decode("utf-8", "replace").split("\n") if b"\n" in data else []
+        return typed_at, lines
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        os.close(self.fd)
+
+
+def wait_listening(port, proc, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2) as s:
+                s.sendall(b"PING\r\n")
+                if s.recv(16).startswith(b"+PONG"):
+                    return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def record(scenario, workdir):
+    servers = {}
+    clis = {}
+    out = []
+    try:
+        for number, raw in enumerate(scenario.read_text().splitlines(), 1):
+            text = raw.strip()
+            if not text or text.startswith("#"):
+                continue
+            m = re.fullmatch(r"(\d+)> ?(.*)", text, re.S)
+            if m:
+                port = int(m.group(1))
+                if port not in clis:
+                    clis[port] = Cli(port, workdir)
+                typed_at, lines = clis[port].run(m.group(2))
+                out.append(typed_at + m.group(2))
+                out.extend(lines)
+                continue
+            word, _, rest = text.partition(" ")
+            if word == "server":
+                port_word, _, directives = rest.strip().partition(" ")
+                port = int(port_word)
+                node_dir = workdir / str(port)
+                node_dir.mkdir()
+                conf = node_dir / "redis.conf"
+                lines = [f"port {port}", "bind 127.0.0.1", "daemonize no", f"dir {node_dir}",
+                         f"logfile {node_dir / 'redis.log'}"]
+                lines += [d.strip() for d in directives.split(" ; ") if d.strip()]
+                conf.write_text("\n".join(lines) + "\n")
+                proc = subprocess.Popen(["redis-server", str(conf)], stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.DEVNULL, start_new_session=True)
+                if not wait_listening(port, proc):
+                    fail(f"{scenario.name}:{number}: redis-server on port {port} did not start")
+                servers[port] = proc
+                out.append(f"# {text}")
+            elif word == "sleep":
+                seconds = parse_duration(rest.strip())
+                if seconds is None:
+                    fail(f"{scenario.name}:{number}: bad duration {rest!r}")
+                time.sleep(seconds)
+                out.append(f"# {text}")
+            else:
+                fail(f"{scenario.name}:{number}: the recorder does not know the step '{word}' yet")
+    finally:
+        for cli in clis.values():
+            cli.close()
+        for proc in servers.values():
+            proc.kill()
+            proc.wait()
+    return out
+
+
+def redis_version():
+    try:
+        text = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout
+    except FileNotFoundError:
+        fail("redis-server is not installed (apt-get install redis-server redis-tools)")
+    m = re.search(r"v=(\S+)", text)
+    return m.group(1) if m else "?"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path)
+    parser.add_argument("scenarios", nargs="*", type=Path)
+    args = parser.parse_args()
+    version = redis_version()
+    if version != "7.0.15":
+        print(f"record-goldens: warning: redis-server is {version}, the goldens target 7.0.15", file=sys.stderr)
+    files = args.scenarios or sorted(SCENARIOS.glob("*.scn"))
+    if args.out:
+        args.out.mkdir(parents=True, exist_ok=True)
+    for scenario in files:
+        with tempfile.TemporaryDirectory(prefix="record-goldens-") as tmp:
+            lines = record(scenario, Path(tmp))
+        target = (args.out or scenario.parent) / (scenario.stem + ".out")
+        target.write_text("\n".join(lines) + "\n")
+        print(f"recorded {target} ({len(lines)} lines)")
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    main()

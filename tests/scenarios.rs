@@ -1,0 +1,133 @@
+//! Every scenario under tests/scenarios/ must print the transcript real
+//! Redis 7.0.15 printed for it (recorded by scripts/record-goldens.py).
+//!
+//! Replies whose order Redis leaves unspecified (KEYS) are compared as
+//! multisets of elements; everything else must match line for line.
+//! Set GOLDEN_DIR to compare against freshly recorded goldens instead.
+
+use std::path::{Path, PathBuf};
+
+use redis_playground::scenario::{self, RunOptions};
+
+/// Commands whose array reply comes in hash-table order.
+const UNORDERED: &[&str] = &["keys"];
+
+/// One prompt line and the lines printed after it (or a `# step` line).
+#[derive(Debug)]
+struct Block {
+    head: String,
+    body: Vec<String>,
+}
+
+fn blocks(transcript: &str) -> Vec<Block> {
+    let mut out: Vec<Block> = Vec::new();
+    for line in transcript.lines() {
+        let is_head = line.starts_with("# ") || line.starts_with("127.0.0.1:") || line.starts_with("not connected> ");
+        match out.last_mut() {
+            Some(block) if !is_head => block.body.push(line.to_string()),
+            _ => out.push(Block { head: line.to_string(), body: Vec::new() }),
+        }
+    }
+    out
+}
+
+fn command_name(head: &str) -> Option<String> {
+    let (_, typed) = head.split_once("> ")?;
+    typed.split_whitespace().next().map(str::to_ascii_lowercase)
+}
+
+/// ` 3) "x"` -> `"x"`: the element without its position.
+fn element(line: &str) -> String {
+    match line.trim_start().split_once(") ") {
+        Some((n, rest)) if n.bytes().all(|b| b.is_ascii_digit()) => rest.to_string(),
+        _ => line.to_string(),
+    }
+}
+
+fn compare(name: &str, actual: &str, expected: &str) -> Result<(), String> {
+    let (a, e) = (blocks(actual), blocks(expected));
+    for (i, (a, e)) in a.iter().zip(&e).enumerate() {
+        let unordered = command_name(&e.head).is_some_and(|c| UNORDERED.contains(&c.as_str()));
+        let same = if unordered && a.head == e.head {
+            let mut x: Vec<String> = a.body.iter().map(|l| element(l)).collect();
+            let mut y: Vec<String> = e.body.iter().map(|l| element(l)).collect();
+            x.sort();
+            y.sort();
+            x == y && a.body.len() == e.body.len()
+        } else {
+            a.head == e.head && a.body == e.body
+        };
+        if !same {
+            return Err(format!(
+                "{name}: block {} differs\n--- real Redis\n{}\n{}\n--- engine\n{}\n{}",
+                i + 1,
+                e.head,
+                e.body.join("\n"),
+                a.head,
+                a.body.join("\n")
+            ));
+        }
+    }
+    if a.len() != e.len() {
+        return Err(format!("{name}: engine printed {} blocks, real Redis {}", a.len(), e.len()));
+    }
+    Ok(())
+}
+
+fn scenario_files() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("tests/scenarios exists")
+        .map(|e| e.expect("readable dir entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "scn"))
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn transcripts_match_real_redis() {
+    let golden_dir = std::env::var_os("GOLDEN_DIR").map(PathBuf::from);
+    let files = scenario_files();
+    assert!(!files.is_empty(), "no scenarios found");
+    let mut failures = Vec::new();
+    for file in &files {
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        let golden = match &golden_dir {
+            Some(dir) => dir.join(file.with_extension("out").file_name().unwrap()),
+            None => file.with_extension("out"),
+        };
+        let expected = std::fs::read_to_string(&golden).unwrap_or_else(|e| panic!("{}: {e}", golden.display()));
+        let source = std::fs::read_to_string(file).unwrap();
+        let steps = scenario::parse(&source).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let transcript = scenario::run(&steps, RunOptions::default()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let actual = transcript.join("\n") + "\n";
+        if let Err(diff) = compare(&name, &actual, &expected) {
+            failures.push(diff);
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} scenarios differ from real Redis:\n\n{}", failures.len(), files.len(), failures.join("\n\n"));
+}
+
+#[test]
+fn the_comparison_can_fail() {
+    let expected = "127.0.0.1:6379> KEYS *\n1) \"a\"\n2) \"b\"\n127.0.0.1:6379> GET a\n\"1\"\n";
+    assert!(compare("t", "127.0.0.1:6379> KEYS *\n1) \"b\"\n2) \"a\"\n127.0.0.1:6379> GET a\n\"1\"\n", expected).is_ok());
+    assert!(compare("t", "127.0.0.1:6379> KEYS *\n1) \"b\"\n2) \"c\"\n127.0.0.1:6379> GET a\n\"1\"\n", expected).is_err());
+    assert!(compare("t", "127.0.0.1:6379> KEYS *\n1) \"a\"\n2) \"b\"\n127.0.0.1:6379> GET a\n\"2\"\n", expected).is_err());
+    assert!(compare("t", "127.0.0.1:6379> KEYS *\n1) \"a\"\n2) \"b\"\n", expected).is_err());
+}
+
+#[test]
+fn same_seed_same_trace() {
+    let source = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scenarios/expire.scn")).unwrap();
+    let steps = scenario::parse(&source).unwrap();
+    let trace = |seed| {
+        let (_, sim) = scenario::run_on_sim(&steps, RunOptions { seed, ..RunOptions::default() }).unwrap();
+        format!("{:?}", sim.trace())
+    };
+    let first = trace(42);
+    assert!(first.contains("Reply"));
+    assert_eq!(first, trace(42));
+    assert_ne!(first, trace(43), "the seed must reach the trace (run ids)");
+}
