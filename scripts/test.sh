@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs every test of the playground: native unit and scenario tests, the
+# scenarios against freshly recorded real Redis 7.0.15, the release wasm
+# build, and the browser tests in headless Chromium. Installs what it needs.
+source "$(dirname "${BASH_SOURCE[0]}")/tools.sh"
+cd "$ROOT"
+
+ensure_apt redis-server redis-tools chromium
+ensure_build_tools
+
+say "native tests (cargo test)"
+cargo test --locked
+
+say "scenarios against real Redis: re-recording the goldens and comparing"
+fresh="$ROOT/target/fresh-goldens"
+rm -rf "$fresh"
+python3 scripts/record-goldens.py --out "$fresh"
+GOLDEN_DIR="$fresh" cargo test --locked --test scenarios
+
+build_page
+
+say "browser tests (playwright-core + Debian Chromium, headless)"
+node --test --test-concurrency=1 tests/e2e/
+say "screenshots are in target/e2e/"

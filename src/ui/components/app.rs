@@ -1,0 +1,60 @@
+//! The app shell: header, the row of server cards, the add-server button,
+//! and the clock that moves virtual time along with real time.
+
+use yew::prelude::*;
+
+use super::node_card::NodeCard;
+use crate::ui::hooks::use_interval;
+use crate::ui::state::{Action, PageState};
+
+/// Virtual time advances in steps of this many milliseconds.
+const TICK_MS: u32 = 100;
+
+#[function_component(App)]
+pub fn app() -> Html {
+    let state = use_reducer(|| {
+        let now = js_sys::Date::now() as i64;
+        // The seed only varies run ids between visits; it is no clock.
+        PageState::new(now as u64, now)
+    });
+
+    let tick = {
+        let state = state.clone();
+        Callback::from(move |()| state.dispatch(Action::Tick(TICK_MS as i64)))
+    };
+    use_interval(tick, TICK_MS);
+
+    let on_add = {
+        let state = state.clone();
+        Callback::from(move |_| state.dispatch(Action::AddServer))
+    };
+    let on_run = {
+        let state = state.clone();
+        Callback::from(move |(port, line): (u16, String)| state.dispatch(Action::Run { port, line }))
+    };
+    let on_remove = {
+        let state = state.clone();
+        Callback::from(move |port: u16| state.dispatch(Action::RemoveServer(port)))
+    };
+
+    html! {
+        <div class="app">
+            <header class="topbar">
+                <h1>{ "Redis replication playground" }</h1>
+                <p class="tagline">{ "Virtual Redis 7.0 servers in your browser. Type commands as you would in redis-cli." }</p>
+                <button class="add-server" onclick={on_add}>{ "+ Add server" }</button>
+            </header>
+            if let Some(notice) = &state.notice {
+                <p class="notice" role="alert">{ notice }</p>
+            }
+            <main class="nodes">
+                { for state.nodes.iter().map(|node| html! {
+                    <NodeCard key={node.port} node={node.clone()} on_run={on_run.clone()} on_remove={on_remove.clone()} />
+                }) }
+                if state.nodes.is_empty() {
+                    <p class="empty">{ "No servers. Add one to start." }</p>
+                }
+            </main>
+        </div>
+    }
+}

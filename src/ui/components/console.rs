@@ -1,0 +1,122 @@
+//! A console that behaves like redis-cli: the prompt, Enter runs the line,
+//! Up/Down walk the history, output scrolls to the newest line.
+
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+use crate::sim::playground::{ConsoleView, LineKind};
+
+#[derive(Properties, PartialEq)]
+pub struct ConsoleProps {
+    pub port: u16,
+    pub view: ConsoleView,
+    pub on_run: Callback<(u16, String)>,
+}
+
+#[function_component(Console)]
+pub fn console(props: &ConsoleProps) -> Html {
+    let input_ref = use_node_ref();
+    let output_ref = use_node_ref();
+    // Position while walking the history: None is the line being typed.
+    let history_pos = use_mut_ref(|| None::<usize>);
+    // What was typed before walking up, restored when walking back down.
+    let draft = use_mut_ref(String::new);
+
+    {
+        let output_ref = output_ref.clone();
+        use_effect_with(props.view.lines.len(), move |_| {
+            if let Some(el) = output_ref.cast::<web_sys::Element>() {
+                el.set_scroll_top(el.scroll_height());
+            }
+        });
+    }
+
+    let onkeydown = {
+        let input_ref = input_ref.clone();
+        let history = props.view.history.clone();
+        let on_run = props.on_run.clone();
+        let port = props.port;
+        Callback::from(move |e: KeyboardEvent| {
+            let Some(input) = input_ref.cast::<HtmlInputElement>() else { return };
+            match e.key().as_str() {
+                "Enter" => {
+                    e.prevent_default();
+                    let line = input.value();
+                    input.set_value("");
+                    *history_pos.borrow_mut() = None;
+                    on_run.emit((port, line));
+                }
+                "ArrowUp" => {
+                    e.prevent_default();
+                    if history.is_empty() {
+                        return;
+                    }
+                    let mut pos = history_pos.borrow_mut();
+                    let next = match *pos {
+                        None => {
+                            *draft.borrow_mut() = input.value();
+                            history.len() - 1
+                        }
+                        Some(p) => p.saturating_sub(1),
+                    };
+                    *pos = Some(next);
+                    input.set_value(&history[next]);
+                }
+                "ArrowDown" => {
+                    e.prevent_default();
+                    let mut pos = history_pos.borrow_mut();
+                    match *pos {
+                        Some(p) if p + 1 < history.len() => {
+                            *pos = Some(p + 1);
+                            input.set_value(&history[p + 1]);
+                        }
+                        Some(_) => {
+                            *pos = None;
+                            input.set_value(&draft.borrow());
+                        }
+                        None => {}
+                    }
+                }
+                _ => {}
+            }
+        })
+    };
+
+    let focus_input = {
+        let input_ref = input_ref.clone();
+        Callback::from(move |_: MouseEvent| {
+            // Clicking the console focuses the line, unless text is being selected to copy.
+            let selecting = web_sys::window()
+                .and_then(|w| w.get_selection().ok().flatten())
+                .is_some_and(|s| !s.is_collapsed());
+            if !selecting {
+                if let Some(input) = input_ref.cast::<HtmlInputElement>() {
+                    let _ = input.focus();
+                }
+            }
+        })
+    };
+
+    let port = props.port;
+    html! {
+        <div class="console" data-console={port.to_string()} onclick={focus_input}>
+            <div class="output" data-output="" ref={output_ref} role="log" aria-live="polite"
+                 aria-label={format!("Output of {port}")}>
+                { for props.view.lines.iter().map(|line| {
+                    let class = match line.kind {
+                        LineKind::Input => "line input",
+                        LineKind::Output => "line",
+                        LineKind::Error => "line error",
+                    };
+                    html! { <div class={class}>{ &line.text }</div> }
+                }) }
+            </div>
+            <div class="input-row">
+                <span class="prompt" aria-hidden="true">{ &props.view.prompt }</span>
+                <input ref={input_ref} type="text" class="command" spellcheck="false" autocomplete="off"
+                       autocapitalize="off" aria-label={format!("Command for server {port}")}
+                       {onkeydown} />
+            </div>
+        </div>
+    }
+}

@@ -1,0 +1,128 @@
+// The walking skeleton in a real browser: three servers with redis-cli-like
+// consoles, replies as redis-cli prints them, history, adding and removing
+// servers, and no error in the page's console.
+'use strict';
+
+const { test, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { serveDist, launchBrowser, SCREENSHOTS } = require('./harness');
+
+let site;
+let browser;
+let page;
+const pageErrors = [];
+
+before(async () => {
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  site = await serveDist();
+  browser = await launchBrowser();
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') pageErrors.push(`console: ${msg.text()}`);
+  });
+  page.on('pageerror', (err) => pageErrors.push(`pageerror: ${err.message}`));
+  page.on('response', (res) => {
+    if (res.status() >= 400) pageErrors.push(`HTTP ${res.status()}: ${res.url()}`);
+  });
+  await page.goto(site.url);
+  await page.locator('[data-console="6379"] input').waitFor({ timeout: 15000 });
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (site) await site.close();
+});
+
+const input = (port) => page.locator(`[data-console="${port}"] input`);
+const output = (port) => page.locator(`[data-console="${port}"] [data-output]`);
+
+/** Types a line into a console and returns the lines it printed for it. */
+async function run(port, line) {
+  const before = await output(port).locator('.line').count();
+  await input(port).fill(line);
+  await input(port).press('Enter');
+  await page.waitForFunction(
+    ([p, n]) => document.querySelectorAll(`[data-console="${p}"] [data-output] .line`).length > n,
+    [port, before],
+    { timeout: 5000 },
+  );
+  const lines = await output(port).locator('.line').allTextContents();
+  return lines.slice(before);
+}
+
+test('three servers, each with a console', async () => {
+  for (const port of [6379, 6380, 6381]) {
+    await assert.doesNotReject(page.locator(`[data-node="${port}"]`).waitFor());
+    assert.equal(await input(port).count(), 1);
+    assert.equal(await output(port).count(), 1);
+  }
+});
+
+test('SET and GET as redis-cli prints them', async () => {
+  assert.deepEqual(await run(6379, 'SET k1 v1'), ['127.0.0.1:6379> SET k1 v1', 'OK']);
+  assert.deepEqual(await run(6379, 'GET k1'), ['127.0.0.1:6379> GET k1', '"v1"']);
+  // Each server has its own data.
+  assert.deepEqual(await run(6380, 'GET k1'), ['127.0.0.1:6380> GET k1', '(nil)']);
+  await assert.doesNotReject(page.locator('[data-node="6379"] .keys', { hasText: '1 key' }).waitFor());
+});
+
+test('a wrong-arity command shows Redis error', async () => {
+  assert.deepEqual(await run(6379, 'GET'), [
+    '127.0.0.1:6379> GET',
+    "(error) ERR wrong number of arguments for 'get' command",
+  ]);
+  const errorLine = output(6379).locator('.line.error').last();
+  assert.equal(await errorLine.textContent(), "(error) ERR wrong number of arguments for 'get' command");
+});
+
+test('Up and Down walk the history', async () => {
+  await input(6379).fill('');
+  await input(6379).press('ArrowUp');
+  assert.equal(await input(6379).inputValue(), 'GET');
+  await input(6379).press('ArrowUp');
+  assert.equal(await input(6379).inputValue(), 'GET k1');
+  await input(6379).press('ArrowDown');
+  assert.equal(await input(6379).inputValue(), 'GET');
+  await input(6379).press('ArrowUp');
+  const lines = await (async () => {
+    const before = await output(6379).locator('.line').count();
+    await input(6379).press('Enter');
+    await page.waitForFunction(
+      (n) => document.querySelectorAll('[data-console="6379"] [data-output] .line').length > n,
+      before,
+    );
+    return (await output(6379).locator('.line').allTextContents()).slice(before);
+  })();
+  assert.deepEqual(lines, ['127.0.0.1:6379> GET k1', '"v1"']);
+});
+
+test('the prompt follows SELECT', async () => {
+  assert.deepEqual(await run(6381, 'SELECT 2'), ['127.0.0.1:6381> SELECT 2', 'OK']);
+  assert.equal(await page.locator('[data-console="6381"] .prompt').textContent(), '127.0.0.1:6381[2]> ');
+});
+
+test('add a server on the next free port, and remove one', async () => {
+  await page.getByRole('button', { name: '+ Add server' }).click();
+  await page.locator('[data-node="6382"]').waitFor();
+  assert.deepEqual(await run(6382, 'PING'), ['127.0.0.1:6382> PING', 'PONG']);
+  await page.getByRole('button', { name: 'Remove server 6380' }).click();
+  await page.locator('[data-node="6380"]').waitFor({ state: 'detached' });
+  await page.getByRole('button', { name: '+ Add server' }).click();
+  await page.locator('[data-node="6380"]').waitFor();
+  assert.deepEqual(await run(6380, 'DBSIZE'), ['127.0.0.1:6380> DBSIZE', '(integer) 0']);
+});
+
+test('keys expire on the virtual clock', async () => {
+  await run(6379, 'SET brief x PX 300');
+  await page.waitForTimeout(700);
+  assert.deepEqual(await run(6379, 'GET brief'), ['127.0.0.1:6379> GET brief', '(nil)']);
+});
+
+test('screenshots, and no error in the page', async () => {
+  await page.screenshot({ path: path.join(SCREENSHOTS, 'console.png'), fullPage: true });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.screenshot({ path: path.join(SCREENSHOTS, 'console-phone.png') });
+  assert.deepEqual(pageErrors, []);
+});
