@@ -8,6 +8,7 @@
 mod keys;
 mod server;
 mod strings;
+pub mod table;
 
 use super::keyspace::{Db, Keyspace, Millis};
 use super::resp::Frame;
@@ -36,54 +37,68 @@ impl Ctx<'_> {
 
 pub type Handler = fn(&mut Ctx, &[Vec<u8>]) -> Frame;
 
-pub struct CommandSpec {
-    /// Lower case, as Redis prints it in arity errors.
-    pub name: &'static str,
-    /// Redis's convention: N means exactly N arguments (the name included),
-    /// -N means at least N.
-    pub arity: i32,
-    pub run: Handler,
-}
-
-const COMMANDS: &[CommandSpec] = &[
-    CommandSpec { name: "dbsize", arity: 1, run: server::dbsize },
-    CommandSpec { name: "decr", arity: 2, run: strings::decr },
-    CommandSpec { name: "decrby", arity: 3, run: strings::decrby },
-    CommandSpec { name: "del", arity: -2, run: keys::del },
-    CommandSpec { name: "echo", arity: 2, run: server::echo },
-    CommandSpec { name: "exists", arity: -2, run: keys::exists },
-    CommandSpec { name: "expire", arity: -3, run: keys::expire },
-    CommandSpec { name: "flushall", arity: -1, run: server::flushall },
-    CommandSpec { name: "flushdb", arity: -1, run: server::flushdb },
-    CommandSpec { name: "get", arity: 2, run: strings::get },
-    CommandSpec { name: "incr", arity: 2, run: strings::incr },
-    CommandSpec { name: "incrby", arity: 3, run: strings::incrby },
-    CommandSpec { name: "keys", arity: 2, run: keys::keys },
-    CommandSpec { name: "ping", arity: -1, run: server::ping },
-    CommandSpec { name: "pttl", arity: 2, run: keys::pttl },
-    CommandSpec { name: "select", arity: 2, run: server::select },
-    CommandSpec { name: "set", arity: -3, run: strings::set },
-    CommandSpec { name: "ttl", arity: 2, run: keys::ttl },
-    CommandSpec { name: "type", arity: 2, run: keys::type_ },
+/// The commands this engine implements, by their name in the recorded
+/// table (subcommands as `container|sub`). Arity and flags come from there.
+const HANDLERS: &[(&str, Handler)] = &[
+    ("dbsize", server::dbsize),
+    ("decr", strings::decr),
+    ("decrby", strings::decrby),
+    ("del", keys::del),
+    ("echo", server::echo),
+    ("exists", keys::exists),
+    ("expire", keys::expire),
+    ("flushall", server::flushall),
+    ("flushdb", server::flushdb),
+    ("get", strings::get),
+    ("incr", strings::incr),
+    ("incrby", strings::incrby),
+    ("keys", keys::keys),
+    ("ping", server::ping),
+    ("pttl", keys::pttl),
+    ("select", server::select),
+    ("set", strings::set),
+    ("ttl", keys::ttl),
+    ("type", keys::type_),
 ];
 
-pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
-    COMMANDS.iter().find(|c| name.eq_ignore_ascii_case(c.name.as_bytes()))
+fn handler(name: &str) -> Option<Handler> {
+    HANDLERS.iter().find(|(n, _)| *n == name).map(|(_, h)| *h)
 }
 
-pub fn all() -> &'static [CommandSpec] {
-    COMMANDS
+/// Whether the engine implements this command (by its table name).
+pub fn is_implemented(name: &str) -> bool {
+    handler(name).is_some()
 }
 
-/// Runs one command line (already split into arguments) against the data.
+/// Runs one command line (already split into arguments) against the data,
+/// with Redis's checks first: unknown command, unknown subcommand, arity.
 pub fn execute(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
-    let Some(name) = args.first() else { return Frame::NullArray };
-    let Some(spec) = lookup(name) else { return unknown_command(args) };
-    let argc = args.len() as i32;
-    if (spec.arity > 0 && spec.arity != argc) || argc < -spec.arity {
-        return wrong_arity(spec.name);
+    if args.is_empty() {
+        return Frame::NullArray;
     }
-    (spec.run)(ctx, args)
+    let info = match table::lookup(args) {
+        None => return unknown_command(args),
+        Some(Err(container)) => return unknown_subcommand(args, &container.name),
+        Some(Ok(info)) => info,
+    };
+    // A command Redis has but this engine does not yet gets Redis's own
+    // answer for a command it does not know (or a subcommand, when the
+    // engine has others of the same container).
+    let container_known = |c: &str| HANDLERS.iter().any(|(n, _)| n.split_once('|').is_some_and(|(k, _)| k == c));
+    let run = handler(&info.name);
+    if run.is_none() {
+        match info.name.split_once('|') {
+            Some((container, _)) if container_known(container) => return unknown_subcommand(args, container),
+            None if container_known(&info.name) => {}
+            _ => return unknown_command(args),
+        }
+    }
+    let argc = args.len() as i64;
+    if (info.arity > 0 && info.arity != argc) || argc < -info.arity {
+        return wrong_arity(&info.name);
+    }
+    let Some(run) = run else { return unknown_command(args) };
+    run(ctx, args)
 }
 
 /// `%.128s` of a C string: up to the first NUL, at most 128 bytes.
@@ -110,6 +125,14 @@ pub fn unknown_command(args: &[Vec<u8>]) -> Frame {
         "ERR unknown command '{}', with args beginning with: {}",
         c_str_prefix(&args[0], 128),
         quoted
+    )))
+}
+
+pub fn unknown_subcommand(args: &[Vec<u8>], container: &str) -> Frame {
+    Frame::Error(one_line(format!(
+        "ERR unknown subcommand '{}'. Try {} HELP.",
+        c_str_prefix(&args[1], 128),
+        container.to_ascii_uppercase()
     )))
 }
 
