@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use redis_playground::scenario::{self, RunOptions};
 
-/// Commands whose array reply comes in hash-table order.
-const UNORDERED: &[&str] = &["keys"];
+/// Commands whose array reply comes in hash-table order (or at random).
+const UNORDERED: &[&str] = &["keys", "smembers", "sinter", "sunion", "sdiff", "spop", "srandmember", "hrandfield"];
 
 /// One prompt line and the lines printed after it (or a `# step` line).
 #[derive(Debug)]

@@ -29,24 +29,14 @@ impl Hasher for Fnv {
 
 pub type FixedHashMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 
-#[derive(Clone, Debug, PartialEq)]
-pub enum Value {
-    Str(Vec<u8>),
-}
-
-impl Value {
-    /// The name TYPE answers.
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            Value::Str(_) => "string",
-        }
-    }
-}
+pub use super::value::Value;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Entry {
     pub value: Value,
     pub expires_at: Option<Millis>,
+    /// Last access, for OBJECT IDLETIME (Redis's LRU clock).
+    pub accessed_at: Millis,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -81,15 +71,23 @@ impl Db {
         }
     }
 
-    /// The live entry for `key`, expiring it first if its time has come.
+    /// The live entry for `key`, expiring it first if its time has come;
+    /// the access counts for OBJECT IDLETIME.
     pub fn get(&mut self, key: &[u8], now: Millis) -> Option<&Entry> {
-        self.expire_if_needed(key, now);
-        self.entries.get(key)
+        self.get_mut(key, now).map(|e| &*e)
     }
 
     pub fn get_mut(&mut self, key: &[u8], now: Millis) -> Option<&mut Entry> {
         self.expire_if_needed(key, now);
-        self.entries.get_mut(key)
+        let entry = self.entries.get_mut(key)?;
+        entry.accessed_at = now;
+        Some(entry)
+    }
+
+    /// Like `get`, without counting as an access (Redis's LOOKUP_NOTOUCH).
+    pub fn peek(&mut self, key: &[u8], now: Millis) -> Option<&Entry> {
+        self.expire_if_needed(key, now);
+        self.entries.get(key)
     }
 
     /// Whether the key exists and is not logically expired, without removing it.
@@ -98,9 +96,9 @@ impl Db {
     }
 
     /// Stores `value`; the expiry is dropped unless `keep_ttl`.
-    pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool) {
+    pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool, now: Millis) {
         let expires_at = if keep_ttl { self.entries.get(key).and_then(|e| e.expires_at) } else { None };
-        self.entries.insert(key.to_vec(), Entry { value, expires_at });
+        self.entries.insert(key.to_vec(), Entry { value, expires_at, accessed_at: now });
     }
 
     pub fn set_expire(&mut self, key: &[u8], at: Option<Millis>) {
@@ -153,8 +151,8 @@ mod tests {
     #[test]
     fn lazy_and_active_expiry() {
         let mut db = Db::default();
-        db.set(b"a", Value::Str(b"1".to_vec()), false);
-        db.set(b"b", Value::Str(b"2".to_vec()), false);
+        db.set(b"a", Value::string("1"), false, 0);
+        db.set(b"b", Value::string("2"), false, 0);
         db.set_expire(b"a", Some(100));
         db.set_expire(b"b", Some(200));
         assert!(db.get(b"a", 99).is_some());
@@ -167,11 +165,11 @@ mod tests {
     #[test]
     fn keep_ttl_keeps_the_expiry() {
         let mut db = Db::default();
-        db.set(b"a", Value::Str(b"1".to_vec()), false);
+        db.set(b"a", Value::string("1"), false, 0);
         db.set_expire(b"a", Some(500));
-        db.set(b"a", Value::Str(b"2".to_vec()), true);
+        db.set(b"a", Value::string("2"), true, 0);
         assert_eq!(db.get(b"a", 0).unwrap().expires_at, Some(500));
-        db.set(b"a", Value::Str(b"3".to_vec()), false);
+        db.set(b"a", Value::string("3"), false, 0);
         assert_eq!(db.get(b"a", 0).unwrap().expires_at, None);
     }
 }

@@ -8,6 +8,8 @@ use super::commands::{self, ClientState, Ctx};
 use super::config::Config;
 use super::keyspace::{Keyspace, Millis};
 use super::resp::{Frame, RequestParser};
+use super::rng::Rng;
+use super::params::Settings;
 
 pub type ClientId = u64;
 
@@ -31,13 +33,17 @@ pub struct Server {
     pub keyspace: Keyspace,
     pub run_id: String,
     pub started_at: Millis,
+    pub settings: Settings,
     clients: BTreeMap<ClientId, Client>,
     next_client_id: ClientId,
     dirty: u64,
+    rng: Rng,
 }
 
 impl Server {
-    pub fn new(port: u16, config: Config, run_id: String, now: Millis) -> Server {
+    /// `seed` feeds the node's own random choices (SPOP, RANDOMKEY...).
+    pub fn new(port: u16, config: Config, run_id: String, seed: u64, now: Millis) -> Server {
+        let settings = Settings { databases: config.databases() as i64, ..Settings::default() };
         let keyspace = Keyspace::new(config.databases());
         Server {
             port,
@@ -45,9 +51,11 @@ impl Server {
             keyspace,
             run_id,
             started_at: now,
+            settings,
             clients: BTreeMap::new(),
             next_client_id: 1,
             dirty: 0,
+            rng: Rng::new(seed),
         }
     }
 
@@ -103,7 +111,14 @@ impl Server {
     }
 
     fn execute(&mut self, client: &mut ClientState, args: &[Vec<u8>], now: Millis) -> Frame {
-        let mut ctx = Ctx { keyspace: &mut self.keyspace, client, now, dirty: &mut self.dirty };
+        let mut ctx = Ctx {
+            keyspace: &mut self.keyspace,
+            client,
+            now,
+            dirty: &mut self.dirty,
+            settings: &mut self.settings,
+            rng: &mut self.rng,
+        };
         commands::execute(&mut ctx, args)
     }
 
@@ -133,7 +148,7 @@ mod tests {
 
     #[test]
     fn clients_keep_their_own_db() {
-        let mut s = Server::new(6379, Config::default(), "x".repeat(40), 0);
+        let mut s = Server::new(6379, Config::default(), "x".repeat(40), 1, 0);
         let (a, b) = (s.connect(), s.connect());
         assert_eq!(send(&mut s, a, &["SELECT", "1"]), Frame::ok());
         assert_eq!(send(&mut s, a, &["SET", "k", "v"]), Frame::ok());
@@ -143,7 +158,7 @@ mod tests {
 
     #[test]
     fn protocol_errors_close_the_client() {
-        let mut s = Server::new(6379, Config::default(), "x".repeat(40), 0);
+        let mut s = Server::new(6379, Config::default(), "x".repeat(40), 1, 0);
         let id = s.connect();
         let out = s.receive(id, b"*1\r\n+PING\r\n", 0);
         assert!(out.close);

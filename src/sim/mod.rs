@@ -5,14 +5,14 @@
 
 pub mod console;
 pub mod playground;
-pub mod rng;
+
 
 use std::collections::BTreeMap;
 
 use crate::engine::config::{Config, ConfigError};
 use crate::engine::keyspace::Millis;
 use crate::engine::server::{ClientId, Server};
-use rng::Rng;
+use crate::engine::rng::Rng;
 
 /// Redis runs its periodic work `hz` (10) times a second.
 const CRON_PERIOD_MS: Millis = 100;
@@ -110,7 +110,8 @@ impl Sim {
         let config = Config::parse(config_lines).map_err(SimError::BadConfig)?;
         let run_id = self.rng.hex40();
         self.trace.push(TraceEvent::ServerStarted { at: self.now, port, run_id: run_id.clone() });
-        let server = Server::new(port, config, run_id, self.now);
+        let seed = self.rng.next_u64();
+        let server = Server::new(port, config, run_id, seed, self.now);
         self.nodes.insert(port, Node { server, next_cron: self.now + CRON_PERIOD_MS });
         Ok(())
     }

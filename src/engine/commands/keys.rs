@@ -20,7 +20,7 @@ pub fn del(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
 
 pub fn exists(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     let now = ctx.now;
-    let count = args[1..].iter().filter(|key| ctx.db().get(key, now).is_some()).count();
+    let count = args[1..].iter().filter(|key| ctx.db().peek(key, now).is_some()).count();
     Frame::Integer(count as i64)
 }
 
@@ -39,13 +39,13 @@ pub fn keys(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
 
 pub fn type_(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     let now = ctx.now;
-    let name = ctx.db().get(&args[1], now).map_or("none", |e| e.value.type_name());
+    let name = ctx.db().peek(&args[1], now).map_or("none", |e| e.value.type_name());
     Frame::Simple(name.into())
 }
 
 fn ttl_generic(ctx: &mut Ctx, key: &[u8], in_ms: bool) -> Frame {
     let now = ctx.now;
-    let Some(entry) = ctx.db().get(key, now) else { return Frame::Integer(-2) };
+    let Some(entry) = ctx.db().peek(key, now) else { return Frame::Integer(-2) };
     match entry.expires_at {
         None => Frame::Integer(-1),
         Some(at) => {
@@ -124,4 +124,62 @@ pub fn expire(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     }
     *ctx.dirty += 1;
     Frame::Integer(1)
+}
+
+const OBJECT_HELP: &[&str] = &[
+    "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "ENCODING <key>",
+    "    Return the kind of internal representation used in order to store the value",
+    "    associated with a <key>.",
+    "FREQ <key>",
+    "    Return the access frequency index of the <key>. The returned integer is",
+    "    proportional to the logarithm of the recent access frequency of the key.",
+    "IDLETIME <key>",
+    "    Return the idle time of the <key>, that is the approximated number of",
+    "    seconds elapsed since the last access to the key.",
+    "REFCOUNT <key>",
+    "    Return the number of references of the value associated with the specified",
+    "    <key>.",
+    "HELP",
+    "    Prints this help.",
+];
+
+pub fn object_help(_: &mut Ctx, _: &[Vec<u8>]) -> Frame {
+    Frame::Array(OBJECT_HELP.iter().map(|l| Frame::Simple((*l).to_string())).collect())
+}
+
+pub fn object_encoding(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    let now = ctx.now;
+    ctx.db().peek(&args[2], now).map_or(Frame::Null, |e| Frame::bulk(e.value.encoding()))
+}
+
+/// Integers 0..9999 are shared objects in Redis, with a pinned refcount.
+pub fn object_refcount(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    let now = ctx.now;
+    match ctx.db().peek(&args[2], now).map(|e| &e.value) {
+        None => Frame::Null,
+        Some(crate::engine::value::Value::Str(s))
+            if s.encoding() == "int" && super::parse_i64(&s.bytes).is_some_and(|n| (0..10_000).contains(&n)) =>
+        {
+            Frame::Integer(i32::MAX as i64)
+        }
+        Some(_) => Frame::Integer(1),
+    }
+}
+
+/// Seconds since the last access, on Redis's one-second LRU clock.
+pub fn object_idletime(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    let now = ctx.now;
+    match ctx.db().peek(&args[2], now) {
+        None => Frame::Null,
+        Some(e) => Frame::Integer((now.div_euclid(1000) - e.accessed_at.div_euclid(1000)).max(0)),
+    }
+}
+
+pub fn object_freq(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    let now = ctx.now;
+    match ctx.db().peek(&args[2], now) {
+        None => Frame::Null,
+        Some(_) => err("An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."),
+    }
 }

@@ -5,13 +5,22 @@
 //! Each command is a plain function from a `Ctx` (the node's data, the
 //! calling client, the virtual time) and its arguments to a reply frame.
 
+mod hashes;
 mod keys;
+mod lists;
+mod sets;
+mod zsets;
 mod server;
 mod strings;
 pub mod table;
 
+use std::collections::VecDeque;
+
 use super::keyspace::{Db, Keyspace, Millis};
 use super::resp::Frame;
+use super::rng::Rng;
+use super::params::Settings;
+use super::value::{Hash, Set, Value, ZSet};
 
 /// What one client connection carries from command to command.
 #[derive(Clone, Debug, Default)]
@@ -26,12 +35,96 @@ pub struct Ctx<'a> {
     pub now: Millis,
     /// Changes since the last save, as Redis's `server.dirty`.
     pub dirty: &'a mut u64,
+    pub settings: &'a mut Settings,
+    /// The node's own seeded generator (SPOP, SRANDMEMBER, RANDOMKEY...).
+    pub rng: &'a mut Rng,
 }
 
 impl Ctx<'_> {
     pub fn db(&mut self) -> &mut Db {
         let index = self.client.db;
         &mut self.keyspace.dbs[index]
+    }
+
+    /// The live value at `key`, if any.
+    pub fn value(&mut self, key: &[u8]) -> Option<&mut Value> {
+        let now = self.now;
+        self.db().get_mut(key, now).map(|e| &mut e.value)
+    }
+
+    /// The value at `key` if it is of the type `pick` selects; WRONGTYPE
+    /// if the key holds another type; `None` if there is no such key.
+    pub fn typed<T>(&mut self, key: &[u8], pick: fn(&mut Value) -> Option<&mut T>) -> Result<Option<&mut T>, Frame> {
+        match self.value(key) {
+            None => Ok(None),
+            Some(v) => pick(v).map(Some).ok_or_else(wrong_type),
+        }
+    }
+
+    /// Like `typed`, creating the value with `make` when the key is missing.
+    pub fn typed_or_insert<T>(
+        &mut self,
+        key: &[u8],
+        pick: fn(&mut Value) -> Option<&mut T>,
+        make: impl FnOnce() -> Value,
+    ) -> Result<&mut T, Frame> {
+        if self.value(key).is_none() {
+            let now = self.now;
+            self.db().set(key, make(), false, now);
+        }
+        match self.value(key) {
+            Some(v) => pick(v).ok_or_else(wrong_type),
+            None => Err(wrong_type()),
+        }
+    }
+
+    /// Deletes the key if its collection became empty, as Redis does.
+    pub fn remove_if_empty(&mut self, key: &[u8]) {
+        let empty = match self.value(key) {
+            Some(Value::List(l)) => l.is_empty(),
+            Some(Value::Hash(h)) => h.is_empty(),
+            Some(Value::Set(s)) => s.is_empty(),
+            Some(Value::ZSet(z)) => z.is_empty(),
+            _ => false,
+        };
+        if empty {
+            self.db().remove(key);
+        }
+    }
+}
+
+pub fn list(v: &mut Value) -> Option<&mut VecDeque<Vec<u8>>> {
+    match v {
+        Value::List(l) => Some(l),
+        _ => None,
+    }
+}
+
+pub fn hash(v: &mut Value) -> Option<&mut Hash> {
+    match v {
+        Value::Hash(h) => Some(h),
+        _ => None,
+    }
+}
+
+pub fn set(v: &mut Value) -> Option<&mut Set> {
+    match v {
+        Value::Set(s) => Some(s),
+        _ => None,
+    }
+}
+
+pub fn zset(v: &mut Value) -> Option<&mut ZSet> {
+    match v {
+        Value::ZSet(z) => Some(z),
+        _ => None,
+    }
+}
+
+pub fn string(v: &mut Value) -> Option<&mut super::value::Str> {
+    match v {
+        Value::Str(s) => Some(s),
+        _ => None,
     }
 }
 
@@ -40,6 +133,8 @@ pub type Handler = fn(&mut Ctx, &[Vec<u8>]) -> Frame;
 /// The commands this engine implements, by their name in the recorded
 /// table (subcommands as `container|sub`). Arity and flags come from there.
 const HANDLERS: &[(&str, Handler)] = &[
+    ("config|get", server::config_get),
+    ("config|set", server::config_set),
     ("dbsize", server::dbsize),
     ("decr", strings::decr),
     ("decrby", strings::decrby),
@@ -50,15 +145,97 @@ const HANDLERS: &[(&str, Handler)] = &[
     ("flushall", server::flushall),
     ("flushdb", server::flushdb),
     ("get", strings::get),
+    ("hdel", hashes::hdel),
+    ("hexists", hashes::hexists),
+    ("hget", hashes::hget),
+    ("hgetall", hashes::hgetall),
+    ("hincrby", hashes::hincrby),
+    ("hkeys", hashes::hkeys),
+    ("hlen", hashes::hlen),
+    ("hmget", hashes::hmget),
+    ("hmset", hashes::hmset),
+    ("hrandfield", hashes::hrandfield),
+    ("hset", hashes::hset),
+    ("hsetnx", hashes::hsetnx),
+    ("hstrlen", hashes::hstrlen),
+    ("hvals", hashes::hvals),
     ("incr", strings::incr),
     ("incrby", strings::incrby),
     ("keys", keys::keys),
+    ("lindex", lists::lindex),
+    ("linsert", lists::linsert),
+    ("llen", lists::llen),
+    ("lmove", lists::lmove),
+    ("lmpop", lists::lmpop),
+    ("lpop", lists::lpop),
+    ("lpos", lists::lpos),
+    ("lpush", lists::lpush),
+    ("lpushx", lists::lpushx),
+    ("lrange", lists::lrange),
+    ("lrem", lists::lrem),
+    ("lset", lists::lset),
+    ("ltrim", lists::ltrim),
+    ("object|encoding", keys::object_encoding),
+    ("object|freq", keys::object_freq),
+    ("object|help", keys::object_help),
+    ("object|idletime", keys::object_idletime),
+    ("object|refcount", keys::object_refcount),
     ("ping", server::ping),
     ("pttl", keys::pttl),
+    ("rpop", lists::rpop),
+    ("rpoplpush", lists::rpoplpush),
+    ("rpush", lists::rpush),
+    ("rpushx", lists::rpushx),
+    ("sadd", sets::sadd),
+    ("scard", sets::scard),
+    ("sdiff", sets::sdiff),
+    ("sdiffstore", sets::sdiffstore),
     ("select", server::select),
     ("set", strings::set),
+    ("sinter", sets::sinter),
+    ("sintercard", sets::sintercard),
+    ("sinterstore", sets::sinterstore),
+    ("sismember", sets::sismember),
+    ("smembers", sets::smembers),
+    ("smismember", sets::smismember),
+    ("smove", sets::smove),
+    ("spop", sets::spop),
+    ("srandmember", sets::srandmember),
+    ("srem", sets::srem),
+    ("sunion", sets::sunion),
+    ("sunionstore", sets::sunionstore),
     ("ttl", keys::ttl),
     ("type", keys::type_),
+    ("zadd", zsets::zadd),
+    ("zcard", zsets::zcard),
+    ("zcount", zsets::zcount),
+    ("zdiff", zsets::zdiff),
+    ("zdiffstore", zsets::zdiffstore),
+    ("zincrby", zsets::zincrby),
+    ("zinter", zsets::zinter),
+    ("zinterstore", zsets::zinterstore),
+    ("zlexcount", zsets::zlexcount),
+    ("zmpop", zsets::zmpop),
+    ("zmscore", zsets::zmscore),
+    ("zpopmax", zsets::zpopmax),
+    ("zpopmin", zsets::zpopmin),
+    ("zrandmember", zsets::zrandmember),
+    ("zrange", zsets::zrange),
+    ("zrangebylex", zsets::zrangebylex),
+    ("zrangebyscore", zsets::zrangebyscore),
+    ("zrangestore", zsets::zrangestore),
+    ("zrank", zsets::zrank),
+    ("zrem", zsets::zrem),
+    ("zremrangebylex", zsets::zremrangebylex),
+    ("zremrangebyrank", zsets::zremrangebyrank),
+    ("zremrangebyscore", zsets::zremrangebyscore),
+    ("zrevrange", zsets::zrevrange),
+    ("zrevrangebylex", zsets::zrevrangebylex),
+    ("zrevrangebyscore", zsets::zrevrangebyscore),
+    ("zrevrank", zsets::zrevrank),
+    ("zscore", zsets::zscore),
+    ("zunion", zsets::zunion),
+    ("zunionstore", zsets::zunionstore),
 ];
 
 fn handler(name: &str) -> Option<Handler> {
@@ -206,6 +383,35 @@ pub fn ranged_int_arg(bytes: &[u8], min: i64, max: i64) -> Result<i64, Frame> {
         return Err(err(&format!("value is out of range, value must between {min} and {max}")));
     }
     Ok(n)
+}
+
+/// `getPositiveLongFromObjectOrReply` with its default message.
+pub fn positive_int_arg(bytes: &[u8]) -> Result<i64, Frame> {
+    let n = int_arg(bytes)?;
+    if n < 0 {
+        return Err(err("value is out of range, must be positive"));
+    }
+    Ok(n)
+}
+
+/// A range check whose failure (not an integer, or out of range) has one message.
+pub fn int_arg_in(bytes: &[u8], min: i64, max: i64, message: &str) -> Result<i64, Frame> {
+    match parse_i64(bytes) {
+        Some(n) if n >= min && n <= max => Ok(n),
+        _ => Err(err(message)),
+    }
+}
+
+pub fn eq_ignore_case(arg: &[u8], word: &str) -> bool {
+    arg.eq_ignore_ascii_case(word.as_bytes())
+}
+
+pub fn bulks<I, B>(items: I) -> Frame
+where
+    I: IntoIterator<Item = B>,
+    B: Into<Vec<u8>>,
+{
+    Frame::Array(items.into_iter().map(|b| Frame::Bulk(b.into())).collect())
 }
 
 #[cfg(test)]

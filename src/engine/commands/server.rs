@@ -63,3 +63,19 @@ pub fn flushall(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     *ctx.dirty += removed + 1;
     Frame::ok()
 }
+
+pub fn config_get(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    let pairs = ctx.settings.matching(&args[2..]);
+    Frame::Array(pairs.into_iter().flat_map(|(n, v)| [Frame::bulk(n), Frame::bulk(v)]).collect())
+}
+
+pub fn config_set(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    if args.len() % 2 == 1 {
+        return wrong_arity("config|set");
+    }
+    let pairs: Vec<(Vec<u8>, Vec<u8>)> = args[2..].chunks(2).map(|p| (p[0].clone(), p[1].clone())).collect();
+    match ctx.settings.set_many(&pairs) {
+        Ok(()) => Frame::ok(),
+        Err(text) => err(&text),
+    }
+}

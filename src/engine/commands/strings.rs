@@ -97,8 +97,7 @@ pub fn set(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
         reply = match ctx.db().get(key, now) {
             None => Frame::Null,
             Some(entry) => match &entry.value {
-                Value::Str(s) => Frame::bulk(s.clone()),
-                #[allow(unreachable_patterns)]
+                Value::Str(s) => Frame::bulk(s.bytes.clone()),
                 _ => return wrong_type(),
             },
         };
@@ -108,7 +107,7 @@ pub fn set(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
         return if options.get { reply } else { Frame::Null };
     }
     let db = ctx.db();
-    db.set(key, Value::Str(args[2].clone()), options.keep_ttl);
+    db.set(key, Value::string(args[2].clone()), options.keep_ttl, now);
     if expires_at.is_some() {
         db.set_expire(key, expires_at);
     }
@@ -121,8 +120,7 @@ pub fn get(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     match ctx.db().get(&args[1], now) {
         None => Frame::Null,
         Some(entry) => match &entry.value {
-            Value::Str(s) => Frame::bulk(s.clone()),
-            #[allow(unreachable_patterns)]
+            Value::Str(s) => Frame::bulk(s.bytes.clone()),
             _ => wrong_type(),
         },
     }
@@ -133,18 +131,17 @@ fn incr_decr(ctx: &mut Ctx, key: &[u8], by: i64) -> Frame {
     let current = match ctx.db().get(key, now) {
         None => 0,
         Some(entry) => match &entry.value {
-            Value::Str(s) => match parse_i64(s) {
+            Value::Str(s) => match parse_i64(&s.bytes) {
                 Some(n) => n,
                 None => return not_an_integer(),
             },
-            #[allow(unreachable_patterns)]
             _ => return wrong_type(),
         },
     };
     let Some(next) = current.checked_add(by) else {
         return err("increment or decrement would overflow");
     };
-    ctx.db().set(key, Value::Str(next.to_string().into_bytes()), true);
+    ctx.db().set(key, Value::string(next.to_string()), true, now);
     *ctx.dirty += 1;
     Frame::Integer(next)
 }

@@ -1,4 +1,4 @@
-//! The simulator's only source of randomness: xoshiro256** seeded through
+//! The only source of randomness: xoshiro256** seeded through
 //! SplitMix64, so one `u64` seed replays a whole run.
 
 #[derive(Clone, Debug)]
@@ -29,6 +29,41 @@ impl Rng {
         self.s[2] ^= t;
         self.s[3] = self.s[3].rotate_left(45);
         result
+    }
+
+    /// A uniform index below `n` (`n` > 0; 0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        if n == 0 {
+            return 0;
+        }
+        (self.next_u64() % n as u64) as usize
+    }
+
+    /// Indexes into a collection of `len` items, Redis's count semantics for
+    /// SRANDMEMBER / HRANDFIELD / ZRANDMEMBER: a positive count gives
+    /// distinct items (all of them when it exceeds `len`), a negative count
+    /// gives that many items with repetition.
+    pub fn sample(&mut self, len: usize, count: i64) -> Vec<usize> {
+        if len == 0 || count == 0 {
+            return Vec::new();
+        }
+        if count < 0 {
+            // Bounded by the caller's range checks; capped to keep a page alive.
+            let n = count.unsigned_abs().min(10_000_000) as usize;
+            return (0..n).map(|_| self.below(len)).collect();
+        }
+        let mut all: Vec<usize> = (0..len).collect();
+        if count as usize >= len {
+            // Redis answers with the whole collection, in its own order.
+            return all;
+        }
+        let n = count as usize;
+        for i in 0..n {
+            let j = i + self.below(len - i);
+            all.swap(i, j);
+        }
+        all.truncate(n);
+        all
     }
 
     /// 40 lower-case hex digits, the shape of Redis run ids and replication ids.

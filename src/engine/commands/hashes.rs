@@ -1,0 +1,206 @@
+//! Hash commands: HSET and friends, HINCRBY, HRANDFIELD, HSCAN.
+
+use super::{err, hash, int_arg, ranged_int_arg, syntax_error, wrong_arity, Ctx};
+use crate::engine::resp::Frame;
+use crate::engine::value::{Hash, Value};
+
+fn hset_generic(ctx: &mut Ctx, args: &[Vec<u8>], name: &str) -> Frame {
+    if args.len() % 2 == 1 {
+        return wrong_arity(name);
+    }
+    let limits = ctx.settings.limits.clone();
+    let h = match ctx.typed_or_insert(&args[1], hash, || Value::Hash(Hash::default())) {
+        Ok(h) => h,
+        Err(e) => return e,
+    };
+    h.convert_for_lengths(args[2..].iter().map(Vec::len), &limits);
+    let mut created = 0;
+    for pair in args[2..].chunks(2) {
+        if h.set(&pair[0], pair[1].clone(), &limits) {
+            created += 1;
+        }
+    }
+    *ctx.dirty += ((args.len() - 2) / 2) as u64;
+    if name == "hset" {
+        Frame::Integer(created)
+    } else {
+        Frame::ok()
+    }
+}
+
+pub fn hset(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    hset_generic(ctx, args, "hset")
+}
+
+pub fn hmset(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    hset_generic(ctx, args, "hmset")
+}
+
+pub fn hsetnx(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    let limits = ctx.settings.limits.clone();
+    let h = match ctx.typed_or_insert(&args[1], hash, || Value::Hash(Hash::default())) {
+        Ok(h) => h,
+        Err(e) => return e,
+    };
+    if h.get(&args[2]).is_some() {
+        return Frame::Integer(0);
+    }
+    h.convert_for_lengths([args[2].len(), args[3].len()], &limits);
+    h.set(&args[2], args[3].clone(), &limits);
+    *ctx.dirty += 1;
+    Frame::Integer(1)
+}
+
+pub fn hget(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    match ctx.typed(&args[1], hash) {
+        Err(e) => e,
+        Ok(h) => h.and_then(|h| h.get(&args[2])).map_or(Frame::Null, |v| Frame::Bulk(v.clone())),
+    }
+}
+
+pub fn hmget(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    match ctx.typed(&args[1], hash) {
+        Err(e) => e,
+        Ok(h) => Frame::Array(
+            args[2..]
+                .iter()
+                .map(|f| h.as_ref().and_then(|h| h.get(f)).map_or(Frame::Null, |v| Frame::Bulk(v.clone())))
+                .collect(),
+        ),
+    }
+}
+
+pub fn hdel(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    let h = match ctx.typed(&args[1], hash) {
+        Err(e) => return e,
+        Ok(None) => return Frame::Integer(0),
+        Ok(Some(h)) => h,
+    };
+    let deleted = args[2..].iter().filter(|f| h.remove(f)).count();
+    *ctx.dirty += deleted as u64;
+    ctx.remove_if_empty(&args[1]);
+    Frame::Integer(deleted as i64)
+}
+
+pub fn hlen(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    match ctx.typed(&args[1], hash) {
+        Err(e) => e,
+        Ok(h) => Frame::Integer(h.map_or(0, |h| h.len() as i64)),
+    }
+}
+
+pub fn hstrlen(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    match ctx.typed(&args[1], hash) {
+        Err(e) => e,
+        Ok(h) => Frame::Integer(h.and_then(|h| h.get(&args[2])).map_or(0, |v| v.len() as i64)),
+    }
+}
+
+pub fn hexists(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    match ctx.typed(&args[1], hash) {
+        Err(e) => e,
+        Ok(h) => Frame::Integer(h.is_some_and(|h| h.get(&args[2]).is_some()) as i64),
+    }
+}
+
+fn hgetall_generic(ctx: &mut Ctx, key: &[u8], fields: bool, values: bool) -> Frame {
+    let h = match ctx.typed(key, hash) {
+        Err(e) => return e,
+        Ok(None) => return Frame::Array(Vec::new()),
+        Ok(Some(h)) => h,
+    };
+    let mut out = Vec::new();
+    for (f, v) in h.entries() {
+        if fields {
+            out.push(Frame::Bulk(f.clone()));
+        }
+        if values {
+            out.push(Frame::Bulk(v.clone()));
+        }
+    }
+    Frame::Array(out)
+}
+
+pub fn hkeys(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    hgetall_generic(ctx, &args[1], true, false)
+}
+
+pub fn hvals(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    hgetall_generic(ctx, &args[1], false, true)
+}
+
+pub fn hgetall(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    hgetall_generic(ctx, &args[1], true, true)
+}
+
+pub fn hincrby(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    let incr = match int_arg(&args[3]) {
+        Ok(n) => n,
+        Err(e) => return e,
+    };
+    let limits = ctx.settings.limits.clone();
+    let h = match ctx.typed_or_insert(&args[1], hash, || Value::Hash(Hash::default())) {
+        Ok(h) => h,
+        Err(e) => return e,
+    };
+    let current = match h.get(&args[2]) {
+        None => 0,
+        Some(v) => match super::parse_i64(v) {
+            Some(n) => n,
+            None => {
+                let e = err("hash value is not an integer");
+                ctx.remove_if_empty(&args[1]);
+                return e;
+            }
+        },
+    };
+    let Some(next) = current.checked_add(incr) else {
+        ctx.remove_if_empty(&args[1]);
+        return err("increment or decrement would overflow");
+    };
+    let text = next.to_string().into_bytes();
+    h.convert_for_lengths([args[2].len(), text.len()], &limits);
+    h.set(&args[2], text, &limits);
+    *ctx.dirty += 1;
+    Frame::Integer(next)
+}
+
+pub fn hrandfield(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    let mut with_values = false;
+    let count = match args.get(2) {
+        None => None,
+        Some(raw) => {
+            let n = match ranged_int_arg(raw, -i64::MAX, i64::MAX) {
+                Ok(n) => n,
+                Err(e) => return e,
+            };
+            if args.len() > 4 || (args.len() == 4 && !super::eq_ignore_case(&args[3], "withvalues")) {
+                return syntax_error();
+            }
+            if args.len() == 4 {
+                with_values = true;
+                if n < -i64::MAX / 2 || n > i64::MAX / 2 {
+                    return err("value is out of range");
+                }
+            }
+            Some(n)
+        }
+    };
+    let entries: Vec<(Vec<u8>, Vec<u8>)> = match ctx.typed(&args[1], hash) {
+        Err(e) => return e,
+        Ok(None) => return if count.is_some() { Frame::Array(Vec::new()) } else { Frame::Null },
+        Ok(Some(h)) => h.entries().into_iter().map(|(f, v)| (f.clone(), v.clone())).collect(),
+    };
+    let picks = match count {
+        None => return Frame::Bulk(entries[ctx.rng.below(entries.len())].0.clone()),
+        Some(n) => ctx.rng.sample(entries.len(), n),
+    };
+    let mut out = Vec::new();
+    for i in picks {
+        out.push(Frame::Bulk(entries[i].0.clone()));
+        if with_values {
+            out.push(Frame::Bulk(entries[i].1.clone()));
+        }
+    }
+    Frame::Array(out)
+}

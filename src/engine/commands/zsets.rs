@@ -1,0 +1,805 @@
+//! Sorted set commands: ZADD with every flag, the ZRANGE family (rank,
+//! score and lex ranges, REV, LIMIT, STORE), counts, removals, pops,
+//! ZUNION / ZINTER / ZDIFF with WEIGHTS and AGGREGATE, ZRANDMEMBER.
+
+use super::{err, eq_ignore_case, int_arg, int_arg_in, positive_int_arg, ranged_int_arg, syntax_error, zset, Ctx};
+use crate::engine::numfmt::{fmt_g17, parse_f64, parse_f64_loose};
+use crate::engine::resp::Frame;
+use crate::engine::value::{Set, Value, ZSet};
+
+fn score_reply(score: f64) -> Frame {
+    Frame::Bulk(fmt_g17(score).into_bytes())
+}
+
+fn float_arg(raw: &[u8], message: &str) -> Result<f64, Frame> {
+    parse_f64(raw).ok_or_else(|| err(message))
+}
+
+pub fn zadd(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    zadd_generic(ctx, args, false)
+}
+
+pub fn zincrby(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    let rewritten = vec![args[0].clone(), args[1].clone(), args[2].clone(), args[3].clone()];
+    zadd_generic(ctx, &rewritten, true)
+}
+
+fn zadd_generic(ctx: &mut Ctx, args: &[Vec<u8>], force_incr: bool) -> Frame {
+    let (mut nx, mut xx, mut ch, mut incr, mut gt, mut lt) = (false, false, false, force_incr, false, false);
+    let mut at = 2;
+    while at < args.len() && !force_incr {
+        let opt = args[at].to_ascii_lowercase();
+        match opt.as_slice() {
+            b"nx" => nx = true,
+            b"xx" => xx = true,
+            b"ch" => ch = true,
+            b"incr" => incr = true,
+            b"gt" => gt = true,
+            b"lt" => lt = true,
+            _ => break,
+        }
+        at += 1;
+    }
+    let pairs = &args[at..];
+    if pairs.is_empty() || pairs.len() % 2 == 1 {
+        return syntax_error();
+    }
+    if nx && xx {
+        return err("XX and NX options at the same time are not compatible");
+    }
+    if (gt && nx) || (lt && nx) || (gt && lt) {
+        return err("GT, LT, and/or NX options at the same time are not compatible");
+    }
+    if incr && pairs.len() > 2 {
+        return err("INCR option supports a single increment-element pair");
+    }
+    let mut scores = Vec::with_capacity(pairs.len() / 2);
+    for pair in pairs.chunks(2) {
+        match float_arg(&pair[0], "value is not a valid float") {
+            Ok(s) => scores.push(s),
+            Err(e) => return e,
+        }
+    }
+    let limits = ctx.settings.limits.clone();
+    let exists = match ctx.typed(&args[1], zset) {
+        Err(e) => return e,
+        Ok(z) => z.is_some(),
+    };
+    let (mut added, mut updated, mut processed, mut last) = (0, 0, 0, 0.0);
+    if exists || !xx {
+        let first_len = pairs[1].len();
+        let z = match ctx.typed_or_insert(&args[1], zset, || Value::ZSet(ZSet::new(first_len, &limits))) {
+            Ok(z) => z,
+            Err(e) => return e,
+        };
+        for (pair, &score) in pairs.chunks(2).zip(&scores) {
+            let member = &pair[1];
+            match z.score(member) {
+                Some(current) => {
+                    if nx {
+                        continue;
+                    }
+                    let new = if incr { current + score } else { score };
+                    if new.is_nan() {
+                        ctx.remove_if_empty(&args[1]);
+                        return err("resulting score is not a number (NaN)");
+                    }
+                    if (lt && new >= current) || (gt && new <= current) {
+                        continue;
+                    }
+                    if new != current {
+                        z.insert(member, new, &limits);
+                        updated += 1;
+                    }
+                    processed += 1;
+                    last = new;
+                }
+                None => {
+                    if xx {
+                        continue;
+                    }
+                    z.insert(member, score, &limits);
+                    added += 1;
+                    processed += 1;
+                    last = score;
+                }
+            }
+        }
+        ctx.remove_if_empty(&args[1]);
+    }
+    *ctx.dirty += (added + updated) as u64;
+    if incr {
+        if processed > 0 {
+            score_reply(last)
+        } else {
+            Frame::Null
+        }
+    } else {
+        Frame::Integer(if ch { added + updated } else { added })
+    }
+}
+
+pub fn zcard(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    match ctx.typed(&args[1], zset) {
+        Err(e) => e,
+        Ok(z) => Frame::Integer(z.map_or(0, |z| z.len() as i64)),
+    }
+}
+
+pub fn zscore(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    match ctx.typed(&args[1], zset) {
+        Err(e) => e,
+        Ok(z) => z.and_then(|z| z.score(&args[2])).map_or(Frame::Null, score_reply),
+    }
+}
+
+pub fn zmscore(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    match ctx.typed(&args[1], zset) {
+        Err(e) => e,
+        Ok(z) => Frame::Array(
+            args[2..].iter().map(|m| z.as_ref().and_then(|z| z.score(m)).map_or(Frame::Null, score_reply)).collect(),
+        ),
+    }
+}
+
+fn rank_generic(ctx: &mut Ctx, args: &[Vec<u8>], reverse: bool) -> Frame {
+    match ctx.typed(&args[1], zset) {
+        Err(e) => e,
+        Ok(z) => match z.and_then(|z| z.rank(&args[2]).map(|r| (r, z.len()))) {
+            Some((r, len)) => Frame::Integer(if reverse { len - 1 - r } else { r } as i64),
+            None => Frame::Null,
+        },
+    }
+}
+
+pub fn zrank(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    rank_generic(ctx, args, false)
+}
+
+pub fn zrevrank(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    rank_generic(ctx, args, true)
+}
+
+pub fn zrem(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    let z = match ctx.typed(&args[1], zset) {
+        Err(e) => return e,
+        Ok(None) => return Frame::Integer(0),
+        Ok(Some(z)) => z,
+    };
+    let removed = args[2..].iter().filter(|m| z.remove(m).is_some()).count();
+    *ctx.dirty += removed as u64;
+    ctx.remove_if_empty(&args[1]);
+    Frame::Integer(removed as i64)
+}
+
+/// A score bound: value and whether it is exclusive (`(1.5`).
+#[derive(Clone, Copy)]
+struct ScoreRange {
+    min: f64,
+    min_ex: bool,
+    max: f64,
+    max_ex: bool,
+}
+
+impl ScoreRange {
+    fn parse(min: &[u8], max: &[u8]) -> Option<ScoreRange> {
+        let bound = |raw: &[u8]| match raw.first() {
+            Some(b'(') => parse_f64_loose(&raw[1..]).map(|v| (v, true)),
+            _ => parse_f64_loose(raw).map(|v| (v, false)),
+        };
+        let (min, min_ex) = bound(min)?;
+        let (max, max_ex) = bound(max)?;
+        Some(ScoreRange { min, min_ex, max, max_ex })
+    }
+
+    fn contains(&self, s: f64) -> bool {
+        let above = if self.min_ex { s > self.min } else { s >= self.min };
+        let below = if self.max_ex { s < self.max } else { s <= self.max };
+        above && below
+    }
+}
+
+#[derive(Clone)]
+enum LexBound {
+    Min,
+    Max,
+    Value(Vec<u8>, bool),
+}
+
+#[derive(Clone)]
+struct LexRange {
+    min: LexBound,
+    max: LexBound,
+}
+
+impl LexRange {
+    fn parse(min: &[u8], max: &[u8]) -> Option<LexRange> {
+        let bound = |raw: &[u8]| match raw {
+            b"+" => Some(LexBound::Max),
+            b"-" => Some(LexBound::Min),
+            [b'(', rest @ ..] => Some(LexBound::Value(rest.to_vec(), true)),
+            [b'[', rest @ ..] => Some(LexBound::Value(rest.to_vec(), false)),
+            _ => None,
+        };
+        Some(LexRange { min: bound(min)?, max: bound(max)? })
+    }
+
+    fn contains(&self, m: &[u8]) -> bool {
+        let above = match &self.min {
+            LexBound::Min => true,
+            LexBound::Max => false,
+            LexBound::Value(v, ex) => if *ex { m > v.as_slice() } else { m >= v.as_slice() },
+        };
+        let below = match &self.max {
+            LexBound::Max => true,
+            LexBound::Min => false,
+            LexBound::Value(v, ex) => if *ex { m < v.as_slice() } else { m <= v.as_slice() },
+        };
+        above && below
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RangeKind {
+    Rank,
+    Score,
+    Lex,
+}
+
+/// Ranks `start..=end` after Redis's normalisation, or `None` when empty.
+fn rank_window(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
+    let len = len as i64;
+    let mut start = if start < 0 { len + start } else { start };
+    let mut end = if end < 0 { len + end } else { end };
+    if start < 0 {
+        start = 0;
+    }
+    if start > end || start >= len {
+        return None;
+    }
+    if end >= len {
+        end = len - 1;
+    }
+    Some((start as usize, end as usize))
+}
+
+/// The members (with scores) a range selects, in reply order.
+fn select(
+    z: &ZSet,
+    kind: RangeKind,
+    reverse: bool,
+    bounds: (&[u8], &[u8]),
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<(Vec<u8>, f64)>, Frame> {
+    let ordered: Vec<(Vec<u8>, f64)> = if reverse {
+        z.iter().rev().map(|(m, s)| (m.clone(), s)).collect()
+    } else {
+        z.iter().map(|(m, s)| (m.clone(), s)).collect()
+    };
+    let matching: Vec<(Vec<u8>, f64)> = match kind {
+        RangeKind::Rank => {
+            let (start, end) = (int_arg(bounds.0)?, int_arg(bounds.1)?);
+            return Ok(match rank_window(start, end, ordered.len()) {
+                Some((s, e)) => ordered[s..=e].to_vec(),
+                None => Vec::new(),
+            });
+        }
+        RangeKind::Score => {
+            let range = ScoreRange::parse(bounds.0, bounds.1).ok_or_else(|| err("min or max is not a float"))?;
+            ordered.into_iter().filter(|(_, s)| range.contains(*s)).collect()
+        }
+        RangeKind::Lex => {
+            let range =
+                LexRange::parse(bounds.0, bounds.1).ok_or_else(|| err("min or max not valid string range item"))?;
+            ordered.into_iter().filter(|(m, _)| range.contains(m)).collect()
+        }
+    };
+    // LIMIT: a negative offset selects nothing, a negative count means all.
+    if offset < 0 {
+        return Ok(Vec::new());
+    }
+    let rest = matching.into_iter().skip(offset as usize);
+    Ok(if limit < 0 { rest.collect() } else { rest.take(limit as usize).collect() })
+}
+
+fn with_scores_reply(items: Vec<(Vec<u8>, f64)>, with_scores: bool) -> Frame {
+    let mut out = Vec::new();
+    for (m, s) in items {
+        out.push(Frame::Bulk(m));
+        if with_scores {
+            out.push(score_reply(s));
+        }
+    }
+    Frame::Array(out)
+}
+
+/// ZRANGE and its relatives. `key_at` is where the source key is; `store`
+/// the destination key for ZRANGESTORE; `kind`/`reverse` are fixed by the
+/// older command names and `None` for ZRANGE's own options.
+fn zrange_generic(
+    ctx: &mut Ctx,
+    args: &[Vec<u8>],
+    key_at: usize,
+    store: Option<&Vec<u8>>,
+    fixed_kind: Option<RangeKind>,
+    fixed_reverse: Option<bool>,
+) -> Frame {
+    let (mut kind, mut reverse) = (fixed_kind, fixed_reverse);
+    let (mut with_scores, mut offset, mut limit) = (false, 0i64, -1i64);
+    let mut j = key_at + 3;
+    while j < args.len() {
+        let left = args.len() - j - 1;
+        let opt = &args[j];
+        if store.is_none() && eq_ignore_case(opt, "withscores") {
+            with_scores = true;
+        } else if eq_ignore_case(opt, "limit") && left >= 2 {
+            match (int_arg(&args[j + 1]), int_arg(&args[j + 2])) {
+                (Ok(o), Ok(l)) => {
+                    offset = o;
+                    limit = l;
+                }
+                (Err(e), _) | (_, Err(e)) => return e,
+            }
+            j += 2;
+        } else if fixed_reverse.is_none() && reverse.is_none() && eq_ignore_case(opt, "rev") {
+            reverse = Some(true);
+        } else if fixed_kind.is_none() && kind.is_none() && eq_ignore_case(opt, "bylex") {
+            kind = Some(RangeKind::Lex);
+        } else if fixed_kind.is_none() && kind.is_none() && eq_ignore_case(opt, "byscore") {
+            kind = Some(RangeKind::Score);
+        } else {
+            return syntax_error();
+        }
+        j += 1;
+    }
+    let kind = kind.unwrap_or(RangeKind::Rank);
+    let reverse = reverse.unwrap_or(false);
+    if limit != -1 && kind == RangeKind::Rank {
+        return err("syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX");
+    }
+    if with_scores && kind == RangeKind::Lex {
+        return err("syntax error, WITHSCORES not supported in combination with BYLEX");
+    }
+    let (mut lo, mut hi) = (&args[key_at + 1], &args[key_at + 2]);
+    if reverse && kind != RangeKind::Rank {
+        std::mem::swap(&mut lo, &mut hi);
+    }
+    // Bounds are checked before the key is looked up, as Redis does.
+    let check = match kind {
+        RangeKind::Rank => int_arg(lo).and(int_arg(hi)).map(|_| ()),
+        RangeKind::Score => ScoreRange::parse(lo, hi).map(|_| ()).ok_or_else(|| err("min or max is not a float")),
+        RangeKind::Lex => {
+            LexRange::parse(lo, hi).map(|_| ()).ok_or_else(|| err("min or max not valid string range item"))
+        }
+    };
+    if let Err(e) = check {
+        return e;
+    }
+    let items = match ctx.typed(&args[key_at], zset) {
+        Err(e) => return e,
+        Ok(None) => Vec::new(),
+        Ok(Some(z)) => match select(z, kind, reverse, (lo, hi), offset, limit) {
+            Ok(items) => items,
+            Err(e) => return e,
+        },
+    };
+    match store {
+        None => with_scores_reply(items, with_scores),
+        Some(destination) => store_zset(ctx, destination, items),
+    }
+}
+
+fn store_zset(ctx: &mut Ctx, destination: &[u8], items: Vec<(Vec<u8>, f64)>) -> Frame {
+    let len = items.len() as i64;
+    if items.is_empty() {
+        if ctx.db().remove(destination).is_some() {
+            *ctx.dirty += 1;
+        }
+        return Frame::Integer(0);
+    }
+    let limits = ctx.settings.limits.clone();
+    let longest = items.iter().map(|(m, _)| m.len()).max().unwrap_or(0);
+    let mut z = ZSet::new(0, &limits);
+    if items.len() > limits.zset_max_listpack_entries || longest > limits.zset_max_listpack_value {
+        z = ZSet::new(usize::MAX, &limits);
+    }
+    for (m, s) in items {
+        z.insert(&m, s, &limits);
+    }
+    let now = ctx.now;
+    ctx.db().set(destination, Value::ZSet(z), false, now);
+    *ctx.dirty += 1;
+    Frame::Integer(len)
+}
+
+pub fn zrange(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    zrange_generic(ctx, args, 1, None, None, None)
+}
+
+pub fn zrangestore(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    zrange_generic(ctx, args, 2, Some(&args[1]), None, None)
+}
+
+pub fn zrevrange(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    zrange_generic(ctx, args, 1, None, Some(RangeKind::Rank), Some(true))
+}
+
+pub fn zrangebyscore(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    zrange_generic(ctx, args, 1, None, Some(RangeKind::Score), Some(false))
+}
+
+pub fn zrevrangebyscore(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    zrange_generic(ctx, args, 1, None, Some(RangeKind::Score), Some(true))
+}
+
+pub fn zrangebylex(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    zrange_generic(ctx, args, 1, None, Some(RangeKind::Lex), Some(false))
+}
+
+pub fn zrevrangebylex(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    zrange_generic(ctx, args, 1, None, Some(RangeKind::Lex), Some(true))
+}
+
+pub fn zcount(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    let Some(range) = ScoreRange::parse(&args[2], &args[3]) else { return err("min or max is not a float") };
+    match ctx.typed(&args[1], zset) {
+        Err(e) => e,
+        Ok(z) => Frame::Integer(z.map_or(0, |z| z.iter().filter(|(_, s)| range.contains(*s)).count()) as i64),
+    }
+}
+
+pub fn zlexcount(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    let Some(range) = LexRange::parse(&args[2], &args[3]) else {
+        return err("min or max not valid string range item");
+    };
+    match ctx.typed(&args[1], zset) {
+        Err(e) => e,
+        Ok(z) => Frame::Integer(z.map_or(0, |z| z.iter().filter(|(m, _)| range.contains(m)).count()) as i64),
+    }
+}
+
+fn zremrange_generic(ctx: &mut Ctx, args: &[Vec<u8>], kind: RangeKind) -> Frame {
+    let check = match kind {
+        RangeKind::Rank => int_arg(&args[2]).and(int_arg(&args[3])).map(|_| ()),
+        RangeKind::Score => {
+            ScoreRange::parse(&args[2], &args[3]).map(|_| ()).ok_or_else(|| err("min or max is not a float"))
+        }
+        RangeKind::Lex => LexRange::parse(&args[2], &args[3])
+            .map(|_| ())
+            .ok_or_else(|| err("min or max not valid string range item")),
+    };
+    if let Err(e) = check {
+        return e;
+    }
+    let z = match ctx.typed(&args[1], zset) {
+        Err(e) => return e,
+        Ok(None) => return Frame::Integer(0),
+        Ok(Some(z)) => z,
+    };
+    let doomed = match select(z, kind, false, (&args[2], &args[3]), 0, -1) {
+        Ok(items) => items,
+        Err(e) => return e,
+    };
+    for (m, _) in &doomed {
+        z.remove(m);
+    }
+    *ctx.dirty += doomed.len() as u64;
+    ctx.remove_if_empty(&args[1]);
+    Frame::Integer(doomed.len() as i64)
+}
+
+pub fn zremrangebyrank(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    zremrange_generic(ctx, args, RangeKind::Rank)
+}
+
+pub fn zremrangebyscore(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    zremrange_generic(ctx, args, RangeKind::Score)
+}
+
+pub fn zremrangebylex(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    zremrange_generic(ctx, args, RangeKind::Lex)
+}
+
+/// Pops up to `count` members from the low (`max` false) or high end.
+fn pop(z: &mut ZSet, max: bool, count: usize) -> Vec<(Vec<u8>, f64)> {
+    let picked: Vec<(Vec<u8>, f64)> = if max {
+        z.iter().rev().take(count).map(|(m, s)| (m.clone(), s)).collect()
+    } else {
+        z.iter().take(count).map(|(m, s)| (m.clone(), s)).collect()
+    };
+    for (m, _) in &picked {
+        z.remove(m);
+    }
+    picked
+}
+
+fn zpop_generic(ctx: &mut Ctx, args: &[Vec<u8>], max: bool) -> Frame {
+    if args.len() > 3 {
+        return syntax_error();
+    }
+    let count = match args.get(2) {
+        None => 1,
+        Some(raw) => match positive_int_arg(raw) {
+            Ok(n) => n as usize,
+            Err(e) => return e,
+        },
+    };
+    let z = match ctx.typed(&args[1], zset) {
+        Err(e) => return e,
+        Ok(None) => return Frame::Array(Vec::new()),
+        Ok(Some(z)) => z,
+    };
+    let popped = pop(z, max, count);
+    *ctx.dirty += popped.len() as u64;
+    ctx.remove_if_empty(&args[1]);
+    with_scores_reply(popped, true)
+}
+
+pub fn zpopmin(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    zpop_generic(ctx, args, false)
+}
+
+pub fn zpopmax(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    zpop_generic(ctx, args, true)
+}
+
+pub fn zmpop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    let numkeys = match int_arg_in(&args[1], 1, i64::MAX, "numkeys should be greater than 0") {
+        Ok(n) => n as usize,
+        Err(e) => return e,
+    };
+    let where_at = match numkeys.checked_add(2) {
+        Some(w) if w < args.len() => w,
+        _ => return syntax_error(),
+    };
+    let max = if eq_ignore_case(&args[where_at], "min") {
+        false
+    } else if eq_ignore_case(&args[where_at], "max") {
+        true
+    } else {
+        return syntax_error();
+    };
+    let mut count = None;
+    let mut j = where_at + 1;
+    while j < args.len() {
+        if count.is_none() && eq_ignore_case(&args[j], "count") && j + 1 < args.len() {
+            j += 1;
+            count = match int_arg_in(&args[j], 1, i64::MAX, "count should be greater than 0") {
+                Ok(c) => Some(c as usize),
+                Err(e) => return e,
+            };
+        } else {
+            return syntax_error();
+        }
+        j += 1;
+    }
+    for key in &args[2..where_at] {
+        let z = match ctx.typed(key, zset) {
+            Err(e) => return e,
+            Ok(None) => continue,
+            Ok(Some(z)) => z,
+        };
+        let popped = pop(z, max, count.unwrap_or(1));
+        *ctx.dirty += popped.len() as u64;
+        ctx.remove_if_empty(key);
+        let pairs = popped.into_iter().map(|(m, s)| Frame::Array(vec![Frame::Bulk(m), score_reply(s)])).collect();
+        return Frame::Array(vec![Frame::Bulk(key.clone()), Frame::Array(pairs)]);
+    }
+    Frame::NullArray
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum SetOp {
+    Union,
+    Inter,
+    Diff,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Aggregate {
+    Sum,
+    Min,
+    Max,
+}
+
+fn aggregate(a: f64, b: f64, how: Aggregate) -> f64 {
+    match how {
+        Aggregate::Sum => {
+            let s = a + b;
+            // inf + -inf: Redis stores 0 rather than NaN.
+            if s.is_nan() {
+                0.0
+            } else {
+                s
+            }
+        }
+        Aggregate::Min => a.min(b),
+        Aggregate::Max => a.max(b),
+    }
+}
+
+/// A source of ZUNION & co.: a sorted set, or a plain set (score 1).
+fn load_source(ctx: &mut Ctx, key: &[u8]) -> Result<Option<Vec<(Vec<u8>, f64)>>, Frame> {
+    match ctx.value(key) {
+        None => Ok(None),
+        Some(Value::ZSet(z)) => Ok(Some(z.iter().map(|(m, s)| (m.clone(), s)).collect())),
+        Some(Value::Set(s)) => Ok(Some(Set::members(s).into_iter().map(|m| (m, 1.0)).collect())),
+        Some(_) => Err(super::wrong_type()),
+    }
+}
+
+fn set_op_generic(ctx: &mut Ctx, args: &[Vec<u8>], op: SetOp, store: bool) -> Frame {
+    let numkeys_at = if store { 2 } else { 1 };
+    let name = String::from_utf8_lossy(&args[0]).to_ascii_lowercase();
+    let numkeys = match int_arg(&args[numkeys_at]) {
+        Ok(n) => n,
+        Err(e) => return e,
+    };
+    if numkeys < 1 {
+        return err(&format!("at least 1 input key is needed for '{name}' command"));
+    }
+    if numkeys as u64 > (args.len() - numkeys_at - 1) as u64 {
+        return syntax_error();
+    }
+    let numkeys = numkeys as usize;
+    let keys = &args[numkeys_at + 1..numkeys_at + 1 + numkeys];
+    let mut sources = Vec::with_capacity(numkeys);
+    for key in keys {
+        match load_source(ctx, key) {
+            Ok(s) => sources.push(s),
+            Err(e) => return e,
+        }
+    }
+    let mut weights = vec![1.0; numkeys];
+    let mut how = Aggregate::Sum;
+    let mut with_scores = false;
+    let mut j = numkeys_at + 1 + numkeys;
+    while j < args.len() {
+        let remaining = args.len() - j - 1;
+        if op != SetOp::Diff && remaining >= numkeys && eq_ignore_case(&args[j], "weights") {
+            for w in weights.iter_mut() {
+                j += 1;
+                match float_arg(&args[j], "weight value is not a float") {
+                    Ok(v) => *w = v,
+                    Err(e) => return e,
+                }
+            }
+        } else if op != SetOp::Diff && remaining >= 1 && eq_ignore_case(&args[j], "aggregate") {
+            j += 1;
+            how = if eq_ignore_case(&args[j], "sum") {
+                Aggregate::Sum
+            } else if eq_ignore_case(&args[j], "min") {
+                Aggregate::Min
+            } else if eq_ignore_case(&args[j], "max") {
+                Aggregate::Max
+            } else {
+                return syntax_error();
+            };
+        } else if !store && eq_ignore_case(&args[j], "withscores") {
+            with_scores = true;
+        } else {
+            return syntax_error();
+        }
+        j += 1;
+    }
+    let weighted = |s: f64, w: f64| {
+        let v = s * w;
+        if v.is_nan() {
+            0.0
+        } else {
+            v
+        }
+    };
+    let mut result: crate::engine::keyspace::FixedHashMap<Vec<u8>, f64> = Default::default();
+    match op {
+        SetOp::Union => {
+            for (source, &w) in sources.iter().zip(&weights) {
+                for (m, s) in source.iter().flatten() {
+                    let v = weighted(*s, w);
+                    result.entry(m.clone()).and_modify(|cur| *cur = aggregate(*cur, v, how)).or_insert(v);
+                }
+            }
+        }
+        SetOp::Inter => {
+            if sources.iter().all(Option::is_some) {
+                let maps: Vec<crate::engine::keyspace::FixedHashMap<&Vec<u8>, f64>> = sources
+                    .iter()
+                    .map(|s| s.iter().flatten().map(|(m, sc)| (m, *sc)).collect())
+                    .collect();
+                if let Some(Some(first)) = sources.first() {
+                    'member: for (m, s) in first {
+                        let mut acc = weighted(*s, weights[0]);
+                        for (map, &w) in maps.iter().zip(&weights).skip(1) {
+                            match map.get(m) {
+                                Some(&other) => acc = aggregate(acc, weighted(other, w), how),
+                                None => continue 'member,
+                            }
+                        }
+                        result.insert(m.clone(), acc);
+                    }
+                }
+            }
+        }
+        SetOp::Diff => {
+            if let Some(Some(first)) = sources.first() {
+                for (m, s) in first {
+                    let elsewhere = sources[1..].iter().flatten().any(|other| other.iter().any(|(o, _)| o == m));
+                    if !elsewhere {
+                        result.insert(m.clone(), *s);
+                    }
+                }
+            }
+        }
+    }
+    let limits = ctx.settings.limits.clone();
+    let mut sorted = ZSet::new(0, &limits);
+    for (m, s) in &result {
+        sorted.insert(m, *s, &limits);
+    }
+    let items: Vec<(Vec<u8>, f64)> = sorted.iter().map(|(m, s)| (m.clone(), s)).collect();
+    if store {
+        store_zset(ctx, &args[1], items)
+    } else {
+        with_scores_reply(items, with_scores)
+    }
+}
+
+pub fn zunion(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    set_op_generic(ctx, args, SetOp::Union, false)
+}
+
+pub fn zinter(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    set_op_generic(ctx, args, SetOp::Inter, false)
+}
+
+pub fn zdiff(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    set_op_generic(ctx, args, SetOp::Diff, false)
+}
+
+pub fn zunionstore(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    set_op_generic(ctx, args, SetOp::Union, true)
+}
+
+pub fn zinterstore(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    set_op_generic(ctx, args, SetOp::Inter, true)
+}
+
+pub fn zdiffstore(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    set_op_generic(ctx, args, SetOp::Diff, true)
+}
+
+pub fn zrandmember(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    let mut with_scores = false;
+    let count = match args.get(2) {
+        None => None,
+        Some(raw) => {
+            let n = match ranged_int_arg(raw, -i64::MAX, i64::MAX) {
+                Ok(n) => n,
+                Err(e) => return e,
+            };
+            if args.len() > 4 || (args.len() == 4 && !eq_ignore_case(&args[3], "withscores")) {
+                return syntax_error();
+            }
+            if args.len() == 4 {
+                with_scores = true;
+                if n < -i64::MAX / 2 || n > i64::MAX / 2 {
+                    return err("value is out of range");
+                }
+            }
+            Some(n)
+        }
+    };
+    let items: Vec<(Vec<u8>, f64)> = match ctx.typed(&args[1], zset) {
+        Err(e) => return e,
+        Ok(None) => return if count.is_some() { Frame::Array(Vec::new()) } else { Frame::Null },
+        Ok(Some(z)) => z.iter().map(|(m, s)| (m.clone(), s)).collect(),
+    };
+    match count {
+        None => Frame::Bulk(items[ctx.rng.below(items.len())].0.clone()),
+        Some(n) => {
+            let picks = ctx.rng.sample(items.len(), n);
+            with_scores_reply(picks.into_iter().map(|i| items[i].clone()).collect(), with_scores)
+        }
+    }
+}

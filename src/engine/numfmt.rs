@@ -1,0 +1,142 @@
+//! Numbers as Redis writes and reads them: `%.17g` (scores, replies of
+//! doubles), `d2string` (integral doubles printed as integers), and
+//! `strtod` with Redis's checks for float arguments.
+
+/// C's `printf("%.17g", v)`.
+pub fn fmt_g17(v: f64) -> String {
+    if v.is_nan() {
+        return if v.is_sign_negative() { "-nan".into() } else { "nan".into() };
+    }
+    if v.is_infinite() {
+        return if v < 0.0 { "-inf".into() } else { "inf".into() };
+    }
+    if v == 0.0 {
+        return if v.is_sign_negative() { "-0".into() } else { "0".into() };
+    }
+    const P: i32 = 17;
+    // 17 significant digits, correctly rounded, as d.dddde±x.
+    let sci = format!("{:.*e}", (P - 1) as usize, v);
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if exp < -4 || exp >= P {
+        let mantissa = strip_zeros(mantissa);
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{mantissa}e{sign}{:02}", exp.abs())
+    } else {
+        let decimals = (P - 1 - exp).max(0) as usize;
+        strip_zeros(&format!("{:.*}", decimals, v)).to_string()
+    }
+}
+
+fn strip_zeros(s: &str) -> &str {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        s
+    }
+}
+
+/// Redis's `d2string`: integral doubles print as integers, others as `%.17g`.
+pub fn d2string(v: f64) -> String {
+    if v.is_finite() && v != 0.0 && v.fract() == 0.0 && v.abs() < (1u64 << 52) as f64 {
+        return format!("{}", v as i64);
+    }
+    if v.is_nan() {
+        return "nan".into();
+    }
+    fmt_g17(v)
+}
+
+/// `strtod` with the checks of Redis's `getDoubleFromObject`: the whole
+/// argument must be a number, no leading space, no overflow or underflow
+/// to zero, not NaN. `inf`, `-inf`, `+inf` are accepted.
+pub fn parse_f64(bytes: &[u8]) -> Option<f64> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    if text.is_empty() || text.starts_with(|c: char| c.is_ascii_whitespace()) {
+        return None;
+    }
+    let lower = text.to_ascii_lowercase();
+    let unsigned = lower.trim_start_matches(['+', '-']);
+    if lower.len() - unsigned.len() > 1 {
+        return None;
+    }
+    if unsigned == "inf" || unsigned == "infinity" {
+        return Some(if lower.starts_with('-') { f64::NEG_INFINITY } else { f64::INFINITY });
+    }
+    if !unsigned.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'+' | b'-')) {
+        return None;
+    }
+    let v: f64 = text.parse().ok()?;
+    if v.is_infinite() {
+        return None; // overflow: strtod's ERANGE with HUGE_VAL
+    }
+    if v == 0.0 {
+        // Underflow to zero is ERANGE too; a spelled zero is fine.
+        let digits = unsigned.split(['e', 'E']).next().unwrap_or("");
+        if digits.bytes().any(|b| (b'1'..=b'9').contains(&b)) {
+            return None;
+        }
+    }
+    Some(v)
+}
+
+/// Bare `strtod` as Redis's range parsers use it: leading blanks are
+/// skipped, an empty string is 0, overflow gives ±inf; only trailing
+/// garbage and NaN are refused.
+pub fn parse_f64_loose(bytes: &[u8]) -> Option<f64> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let trimmed = text.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    if trimmed.is_empty() {
+        return if text.is_empty() { Some(0.0) } else { None };
+    }
+    let lower = trimmed.to_ascii_lowercase();
+    let unsigned = lower.trim_start_matches(['+', '-']);
+    if lower.len() - unsigned.len() > 1 {
+        return None;
+    }
+    if unsigned == "inf" || unsigned == "infinity" {
+        return Some(if lower.starts_with('-') { f64::NEG_INFINITY } else { f64::INFINITY });
+    }
+    if !unsigned.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'+' | b'-')) {
+        return None;
+    }
+    trimmed.parse().ok().filter(|v: &f64| !v.is_nan())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn g17_like_printf() {
+        assert_eq!(fmt_g17(1.0), "1");
+        assert_eq!(fmt_g17(0.1), "0.10000000000000001");
+        assert_eq!(fmt_g17(2.6), "2.6000000000000001");
+        assert_eq!(fmt_g17(-0.0), "-0");
+        assert_eq!(fmt_g17(1e20), "1e+20");
+        assert_eq!(fmt_g17(1.5e-7), "1.4999999999999999e-07");
+        assert_eq!(fmt_g17(123456789012345680.0), "1.2345678901234568e+17");
+        assert_eq!(fmt_g17(0.0001), "0.0001");
+        assert_eq!(fmt_g17(f64::INFINITY), "inf");
+    }
+
+    #[test]
+    fn d2string_integral() {
+        assert_eq!(d2string(3.0), "3");
+        assert_eq!(d2string(-2.0), "-2");
+        assert_eq!(d2string(1.5), "1.5");
+    }
+
+    #[test]
+    fn strtod_checks() {
+        assert_eq!(parse_f64(b"1.5"), Some(1.5));
+        assert_eq!(parse_f64(b"-inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(parse_f64(b"+inf"), Some(f64::INFINITY));
+        assert_eq!(parse_f64(b"1e3"), Some(1000.0));
+        assert_eq!(parse_f64(b".5"), Some(0.5));
+        for bad in [&b""[..], b" 1", b"1 ", b"nan", b"abc", b"1e400", b"1e-400", b"--1"] {
+            assert_eq!(parse_f64(bad), None, "{}", String::from_utf8_lossy(bad));
+        }
+        assert_eq!(parse_f64(b"0e5"), Some(0.0));
+    }
+}

@@ -1,0 +1,139 @@
+//! Runtime configuration parameters (CONFIG GET / CONFIG SET): their names
+//! and aliases, how values are checked, and Redis's error texts. A node's
+//! values start from its config file and change with CONFIG SET.
+
+use super::value::Limits;
+
+#[derive(Clone, Copy, Debug)]
+enum Kind {
+    /// A signed integer in an inclusive range.
+    Int { min: i64, max: i64 },
+}
+
+struct Param {
+    name: &'static str,
+    alias: Option<&'static str>,
+    kind: Kind,
+    immutable: bool,
+}
+
+const PARAMS: &[Param] = &[
+    Param { name: "databases", alias: None, kind: Kind::Int { min: 1, max: i32::MAX as i64 }, immutable: true },
+    Param { name: "hash-max-listpack-entries", alias: Some("hash-max-ziplist-entries"), kind: Kind::Int { min: 0, max: i64::MAX }, immutable: false },
+    Param { name: "hash-max-listpack-value", alias: Some("hash-max-ziplist-value"), kind: Kind::Int { min: 0, max: i64::MAX }, immutable: false },
+    Param { name: "list-compress-depth", alias: None, kind: Kind::Int { min: 0, max: i32::MAX as i64 }, immutable: false },
+    Param { name: "list-max-listpack-size", alias: Some("list-max-ziplist-size"), kind: Kind::Int { min: i32::MIN as i64, max: i32::MAX as i64 }, immutable: false },
+    Param { name: "set-max-intset-entries", alias: None, kind: Kind::Int { min: 0, max: i64::MAX }, immutable: false },
+    Param { name: "zset-max-listpack-entries", alias: Some("zset-max-ziplist-entries"), kind: Kind::Int { min: 0, max: i64::MAX }, immutable: false },
+    Param { name: "zset-max-listpack-value", alias: Some("zset-max-ziplist-value"), kind: Kind::Int { min: 0, max: i64::MAX }, immutable: false },
+];
+
+fn find(name: &str) -> Option<&'static Param> {
+    let lower = name.to_ascii_lowercase();
+    PARAMS.iter().find(|p| p.name == lower || p.alias == Some(lower.as_str()))
+}
+
+/// The parameters' current values.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    pub databases: i64,
+    pub limits: Limits,
+    pub list_compress_depth: i64,
+    pub list_max_listpack_size: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings { databases: 16, limits: Limits::default(), list_compress_depth: 0, list_max_listpack_size: -2 }
+    }
+}
+
+impl Settings {
+    fn slot(&mut self, name: &str) -> Option<&mut i64> {
+        Some(match name {
+            "databases" => &mut self.databases,
+            "list-compress-depth" => &mut self.list_compress_depth,
+            "list-max-listpack-size" => &mut self.list_max_listpack_size,
+            _ => return None,
+        })
+    }
+
+    fn get(&self, name: &str) -> String {
+        let l = &self.limits;
+        match name {
+            "databases" => self.databases.to_string(),
+            "hash-max-listpack-entries" => l.hash_max_listpack_entries.to_string(),
+            "hash-max-listpack-value" => l.hash_max_listpack_value.to_string(),
+            "list-compress-depth" => self.list_compress_depth.to_string(),
+            "list-max-listpack-size" => self.list_max_listpack_size.to_string(),
+            "set-max-intset-entries" => l.set_max_intset_entries.to_string(),
+            "zset-max-listpack-entries" => l.zset_max_listpack_entries.to_string(),
+            "zset-max-listpack-value" => l.zset_max_listpack_value.to_string(),
+            _ => String::new(),
+        }
+    }
+
+    fn put(&mut self, name: &str, value: i64) {
+        let as_usize = value.max(0) as usize;
+        let l = &mut self.limits;
+        match name {
+            "hash-max-listpack-entries" => l.hash_max_listpack_entries = as_usize,
+            "hash-max-listpack-value" => l.hash_max_listpack_value = as_usize,
+            "set-max-intset-entries" => l.set_max_intset_entries = as_usize,
+            "zset-max-listpack-entries" => l.zset_max_listpack_entries = as_usize,
+            "zset-max-listpack-value" => l.zset_max_listpack_value = as_usize,
+            other => {
+                if let Some(slot) = self.slot(other) {
+                    *slot = value;
+                }
+            }
+        }
+    }
+
+    /// `CONFIG GET pattern...`: name/value pairs of every matching
+    /// parameter (aliases too), each once.
+    pub fn matching(&self, patterns: &[Vec<u8>]) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        for p in PARAMS {
+            for name in std::iter::once(p.name).chain(p.alias) {
+                let hit = patterns.iter().any(|pat| super::glob::matches(pat, name.as_bytes(), true));
+                if hit && !out.iter().any(|(n, _)| n == name) {
+                    out.push((name.to_string(), self.get(p.name)));
+                }
+            }
+        }
+        out
+    }
+
+    /// `CONFIG SET name value [name value ...]`: all or nothing.
+    pub fn set_many(&mut self, pairs: &[(Vec<u8>, Vec<u8>)]) -> Result<(), String> {
+        let mut staged = self.clone();
+        let mut seen: Vec<&str> = Vec::new();
+        for (raw_name, raw_value) in pairs {
+            let name = String::from_utf8_lossy(raw_name).into_owned();
+            let Some(param) = find(&name) else {
+                return Err(format!("Unknown option or number of arguments for CONFIG SET - '{name}'"));
+            };
+            if seen.contains(&param.name) {
+                return Err(format!("Duplicate parameter - {name}"));
+            }
+            seen.push(param.name);
+            let fail = |why: &str| format!("CONFIG SET failed (possibly related to argument '{name}') - {why}");
+            if param.immutable {
+                return Err(fail("can't set immutable config"));
+            }
+            match param.kind {
+                Kind::Int { min, max } => {
+                    let value = super::commands::parse_i64(raw_value)
+                        .ok_or_else(|| fail("argument couldn't be parsed into an integer"))?;
+                    if value < min || value > max {
+                        return Err(fail(&format!("argument must be between {min} and {max} inclusive")));
+                    }
+                    staged.put(param.name, value);
+                }
+            }
+        }
+        *self = staged;
+        Ok(())
+    }
+}
