@@ -101,6 +101,11 @@ impl Db {
         self.entries.insert(key.to_vec(), Entry { value, expires_at, accessed_at: now });
     }
 
+    /// Puts a whole entry (value, expiry) under `key`, replacing any.
+    pub fn insert_entry(&mut self, key: &[u8], entry: Entry) {
+        self.entries.insert(key.to_vec(), entry);
+    }
+
     pub fn set_expire(&mut self, key: &[u8], at: Option<Millis>) {
         if let Some(entry) = self.entries.get_mut(key) {
             entry.expires_at = at;

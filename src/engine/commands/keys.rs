@@ -96,34 +96,7 @@ fn parse_expire_flags(options: &[Vec<u8>]) -> Result<ExpireFlags, Frame> {
 
 /// EXPIRE key seconds [NX|XX|GT|LT], relative to the virtual clock.
 pub fn expire(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
-    let flags = match parse_expire_flags(&args[3..]) {
-        Ok(flags) => flags,
-        Err(reply) => return reply,
-    };
-    let seconds = match int_arg(&args[2]) {
-        Ok(n) => n,
-        Err(reply) => return reply,
-    };
-    let Some(when) = seconds.checked_mul(1000).and_then(|ms| ms.checked_add(ctx.now)) else {
-        return invalid_expire_time("expire");
-    };
-    let now = ctx.now;
-    let Some(entry) = ctx.db().get(&args[1], now) else { return Frame::Integer(0) };
-    let current = entry.expires_at;
-    let refused = (flags.nx && current.is_some())
-        || (flags.xx && current.is_none())
-        || (flags.gt && current.is_none_or(|c| when <= c))
-        || (flags.lt && current.is_some_and(|c| when >= c));
-    if refused {
-        return Frame::Integer(0);
-    }
-    if when <= now {
-        ctx.db().remove(&args[1]);
-    } else {
-        ctx.db().set_expire(&args[1], Some(when));
-    }
-    *ctx.dirty += 1;
-    Frame::Integer(1)
+    expire_generic(ctx, args, true, true, "expire")
 }
 
 const OBJECT_HELP: &[&str] = &[
@@ -181,5 +154,210 @@ pub fn object_freq(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     match ctx.db().peek(&args[2], now) {
         None => Frame::Null,
         Some(_) => err("An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."),
+    }
+}
+
+pub fn unlink(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    del(ctx, args)
+}
+
+pub fn touch(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    let now = ctx.now;
+    Frame::Integer(args[1..].iter().filter(|key| ctx.db().get(key, now).is_some()).count() as i64)
+}
+
+fn rename_generic(ctx: &mut Ctx, args: &[Vec<u8>], nx: bool) -> Frame {
+    let (from, to) = (&args[1], &args[2]);
+    let now = ctx.now;
+    if ctx.db().get(from, now).is_none() {
+        return err("no such key");
+    }
+    if from == to {
+        return if nx { Frame::Integer(0) } else { Frame::ok() };
+    }
+    if ctx.db().get(to, now).is_some() && nx {
+        return Frame::Integer(0);
+    }
+    let Some(mut entry) = ctx.db().remove(from) else { return err("no such key") };
+    entry.accessed_at = now;
+    ctx.db().insert_entry(to, entry);
+    *ctx.dirty += 1;
+    if nx {
+        Frame::Integer(1)
+    } else {
+        Frame::ok()
+    }
+}
+
+pub fn rename(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    rename_generic(ctx, args, false)
+}
+
+pub fn renamenx(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    rename_generic(ctx, args, true)
+}
+
+fn db_index(ctx: &Ctx, raw: &[u8], message: Option<&str>) -> Result<usize, Frame> {
+    let n = match message {
+        None => super::ranged_int_arg(raw, i32::MIN as i64, i32::MAX as i64)?,
+        Some(m) => super::int_arg_in(raw, i32::MIN as i64, i32::MAX as i64, m)?,
+    };
+    if n < 0 || n as usize >= ctx.keyspace.dbs.len() {
+        return Err(err("DB index is out of range"));
+    }
+    Ok(n as usize)
+}
+
+pub fn move_(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    let target = match db_index(ctx, &args[2], None) {
+        Ok(t) => t,
+        Err(e) => return e,
+    };
+    if target == ctx.client.db {
+        return err("source and destination objects are the same");
+    }
+    let now = ctx.now;
+    if ctx.db().get(&args[1], now).is_none() {
+        return Frame::Integer(0);
+    }
+    if ctx.keyspace.dbs[target].get(&args[1], now).is_some() {
+        return Frame::Integer(0);
+    }
+    let Some(entry) = ctx.db().remove(&args[1]) else { return Frame::Integer(0) };
+    ctx.keyspace.dbs[target].insert_entry(&args[1], entry);
+    *ctx.dirty += 1;
+    Frame::Integer(1)
+}
+
+pub fn copy(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    let mut target = ctx.client.db;
+    let mut replace = false;
+    let mut j = 3;
+    while j < args.len() {
+        if super::eq_ignore_case(&args[j], "replace") {
+            replace = true;
+        } else if super::eq_ignore_case(&args[j], "db") && j + 1 < args.len() {
+            target = match db_index(ctx, &args[j + 1], None) {
+                Ok(t) => t,
+                Err(e) => return e,
+            };
+            j += 1;
+        } else {
+            return super::syntax_error();
+        }
+        j += 1;
+    }
+    if target == ctx.client.db && args[1] == args[2] {
+        return err("source and destination objects are the same");
+    }
+    let now = ctx.now;
+    let Some(entry) = ctx.db().get(&args[1], now).cloned() else { return Frame::Integer(0) };
+    if ctx.keyspace.dbs[target].get(&args[2], now).is_some() && !replace {
+        return Frame::Integer(0);
+    }
+    ctx.keyspace.dbs[target].insert_entry(&args[2], crate::engine::keyspace::Entry { accessed_at: now, ..entry });
+    *ctx.dirty += 1;
+    Frame::Integer(1)
+}
+
+pub fn swapdb(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    let a = match db_index(ctx, &args[1], Some("invalid first DB index")) {
+        Ok(a) => a,
+        Err(e) => return e,
+    };
+    let b = match db_index(ctx, &args[2], Some("invalid second DB index")) {
+        Ok(b) => b,
+        Err(e) => return e,
+    };
+    ctx.keyspace.dbs.swap(a, b);
+    *ctx.dirty += 1;
+    Frame::ok()
+}
+
+pub fn randomkey(ctx: &mut Ctx, _: &[Vec<u8>]) -> Frame {
+    let now = ctx.now;
+    let keys: Vec<Vec<u8>> = ctx.db().keys(now).cloned().collect();
+    if keys.is_empty() {
+        return Frame::Null;
+    }
+    let pick = ctx.rng.below(keys.len());
+    Frame::Bulk(keys[pick].clone())
+}
+
+/// PEXPIRE, EXPIREAT, PEXPIREAT share EXPIRE's rules; only the unit and
+/// the base time differ.
+fn expire_generic(ctx: &mut Ctx, args: &[Vec<u8>], in_seconds: bool, relative: bool, name: &str) -> Frame {
+    let flags = match parse_expire_flags(&args[3..]) {
+        Ok(flags) => flags,
+        Err(reply) => return reply,
+    };
+    let n = match int_arg(&args[2]) {
+        Ok(n) => n,
+        Err(reply) => return reply,
+    };
+    let scaled = if in_seconds { n.checked_mul(1000) } else { Some(n) };
+    let base = if relative { ctx.now } else { 0 };
+    let Some(when) = scaled.and_then(|ms| ms.checked_add(base)) else {
+        return invalid_expire_time(name);
+    };
+    let now = ctx.now;
+    let Some(entry) = ctx.db().get(&args[1], now) else { return Frame::Integer(0) };
+    let current = entry.expires_at;
+    let refused = (flags.nx && current.is_some())
+        || (flags.xx && current.is_none())
+        || (flags.gt && current.is_none_or(|c| when <= c))
+        || (flags.lt && current.is_some_and(|c| when >= c));
+    if refused {
+        return Frame::Integer(0);
+    }
+    if when <= now {
+        ctx.db().remove(&args[1]);
+    } else {
+        ctx.db().set_expire(&args[1], Some(when));
+    }
+    *ctx.dirty += 1;
+    Frame::Integer(1)
+}
+
+pub fn pexpire(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    expire_generic(ctx, args, false, true, "pexpire")
+}
+
+pub fn expireat(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    expire_generic(ctx, args, true, false, "expireat")
+}
+
+pub fn pexpireat(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    expire_generic(ctx, args, false, false, "pexpireat")
+}
+
+fn expiretime_generic(ctx: &mut Ctx, key: &[u8], in_ms: bool) -> Frame {
+    let now = ctx.now;
+    match ctx.db().peek(key, now) {
+        None => Frame::Integer(-2),
+        Some(e) => match e.expires_at {
+            None => Frame::Integer(-1),
+            Some(at) => Frame::Integer(if in_ms { at } else { at / 1000 }),
+        },
+    }
+}
+
+pub fn expiretime(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    expiretime_generic(ctx, &args[1], false)
+}
+
+pub fn pexpiretime(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    expiretime_generic(ctx, &args[1], true)
+}
+
+pub fn persist(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    let now = ctx.now;
+    match ctx.db().get(&args[1], now) {
+        Some(e) if e.expires_at.is_some() => {
+            ctx.db().set_expire(&args[1], None);
+            *ctx.dirty += 1;
+            Frame::Integer(1)
+        }
+        _ => Frame::Integer(0),
     }
 }

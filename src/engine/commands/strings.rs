@@ -1,7 +1,7 @@
 //! String commands of the first slice: SET with all of its options, GET,
 //! INCR, DECR, INCRBY, DECRBY.
 
-use super::{err, int_arg, invalid_expire_time, not_an_integer, parse_i64, syntax_error, wrong_type, Ctx};
+use super::{err, int_arg, invalid_expire_time, not_an_integer, parse_i64, string, syntax_error, wrong_arity, wrong_type, Ctx};
 use crate::engine::keyspace::{Millis, Value};
 use crate::engine::resp::Frame;
 
@@ -19,25 +19,29 @@ struct SetOptions {
     xx: bool,
     get: bool,
     keep_ttl: bool,
+    persist: bool,
     expire: Option<(ExpireKind, Vec<u8>)>,
 }
 
-/// Redis's `parseExtendedStringArgumentsOrReply` for SET: an option that
-/// conflicts with one already given is a syntax error, the same option may
-/// repeat, and an expire option needs a following argument.
-fn parse_set_options(args: &[Vec<u8>]) -> Result<SetOptions, Frame> {
+/// Redis's `parseExtendedStringArgumentsOrReply`, for SET (options from
+/// the fourth argument) and GETEX (from the third, with PERSIST instead of
+/// NX/XX/GET/KEEPTTL): an option that conflicts with one already given is a
+/// syntax error, the same option may repeat, an expire option needs a value.
+fn parse_set_options(args: &[Vec<u8>], for_getex: bool) -> Result<SetOptions, Frame> {
     let mut o = SetOptions::default();
-    let mut j = 3;
+    let for_set = !for_getex;
+    let mut j = if for_getex { 2 } else { 3 };
     while j < args.len() {
         let opt = args[j].to_ascii_lowercase();
         let next = args.get(j + 1);
         let kind = o.expire.as_ref().map(|(k, _)| *k);
         let other_expire = |mine: ExpireKind| kind.is_some_and(|k| k != mine);
         match opt.as_slice() {
-            b"nx" if !o.xx => o.nx = true,
-            b"xx" if !o.nx => o.xx = true,
-            b"get" => o.get = true,
-            b"keepttl" if kind.is_none() => o.keep_ttl = true,
+            b"nx" if !o.xx && for_set => o.nx = true,
+            b"xx" if !o.nx && for_set => o.xx = true,
+            b"get" if for_set => o.get = true,
+            b"keepttl" if kind.is_none() && !o.persist && for_set => o.keep_ttl = true,
+            b"persist" if kind.is_none() && !o.keep_ttl && for_getex => o.persist = true,
             b"ex" | b"px" | b"exat" | b"pxat" => {
                 let mine = match opt.as_slice() {
                     b"ex" => ExpireKind::Ex,
@@ -46,7 +50,7 @@ fn parse_set_options(args: &[Vec<u8>]) -> Result<SetOptions, Frame> {
                     _ => ExpireKind::PxAt,
                 };
                 match next {
-                    Some(value) if !o.keep_ttl && !other_expire(mine) => {
+                    Some(value) if !o.keep_ttl && !o.persist && !other_expire(mine) => {
                         o.expire = Some((mine, value.clone()));
                         j += 1;
                     }
@@ -61,11 +65,11 @@ fn parse_set_options(args: &[Vec<u8>]) -> Result<SetOptions, Frame> {
 }
 
 /// Redis's `getExpireMillisecondsOrReply`: the absolute expiry time.
-fn expire_at(kind: ExpireKind, raw: &[u8], now: Millis) -> Result<Millis, Frame> {
+fn expire_at(kind: ExpireKind, raw: &[u8], now: Millis, command: &str) -> Result<Millis, Frame> {
     let n = int_arg(raw)?;
     let in_seconds = matches!(kind, ExpireKind::Ex | ExpireKind::ExAt);
     if n <= 0 || (in_seconds && n > i64::MAX / 1000) {
-        return Err(invalid_expire_time("set"));
+        return Err(invalid_expire_time(command));
     }
     let mut ms = if in_seconds { n * 1000 } else { n };
     if matches!(kind, ExpireKind::Ex | ExpireKind::Px) {
@@ -73,18 +77,18 @@ fn expire_at(kind: ExpireKind, raw: &[u8], now: Millis) -> Result<Millis, Frame>
         ms = ms.wrapping_add(now);
     }
     if ms <= 0 {
-        return Err(invalid_expire_time("set"));
+        return Err(invalid_expire_time(command));
     }
     Ok(ms)
 }
 
 pub fn set(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
-    let options = match parse_set_options(args) {
+    let options = match parse_set_options(args, false) {
         Ok(o) => o,
         Err(reply) => return reply,
     };
     let expires_at = match &options.expire {
-        Some((kind, raw)) => match expire_at(*kind, raw, ctx.now) {
+        Some((kind, raw)) => match expire_at(*kind, raw, ctx.now, "set") {
             Ok(at) => Some(at),
             Err(reply) => return reply,
         },
@@ -166,5 +170,371 @@ pub fn decrby(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
         Ok(i64::MIN) => err("decrement would overflow"),
         Ok(by) => incr_decr(ctx, &args[1], -by),
         Err(reply) => reply,
+    }
+}
+
+/// The string at `key`: `Ok(None)` when missing, WRONGTYPE for another type.
+fn string_value(ctx: &mut Ctx, key: &[u8]) -> Result<Option<Vec<u8>>, Frame> {
+    Ok(ctx.typed(key, string)?.map(|s| s.bytes.clone()))
+}
+
+pub fn getex(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    let options = match parse_set_options(args, true) {
+        Ok(o) => o,
+        Err(reply) => return reply,
+    };
+    let value = match string_value(ctx, &args[1]) {
+        Err(e) => return e,
+        Ok(None) => return Frame::Null,
+        Ok(Some(v)) => v,
+    };
+    let now = ctx.now;
+    match &options.expire {
+        Some((kind, raw)) => {
+            let at = match expire_at(*kind, raw, now, "getex") {
+                Ok(at) => at,
+                Err(e) => return e,
+            };
+            if matches!(kind, ExpireKind::ExAt | ExpireKind::PxAt) && at <= now {
+                ctx.db().remove(&args[1]);
+            } else {
+                ctx.db().set_expire(&args[1], Some(at));
+            }
+            *ctx.dirty += 1;
+        }
+        None if options.persist => {
+            if ctx.db().peek(&args[1], now).is_some_and(|e| e.expires_at.is_some()) {
+                ctx.db().set_expire(&args[1], None);
+                *ctx.dirty += 1;
+            }
+        }
+        None => {}
+    }
+    Frame::Bulk(value)
+}
+
+pub fn getdel(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    match string_value(ctx, &args[1]) {
+        Err(e) => e,
+        Ok(None) => Frame::Null,
+        Ok(Some(v)) => {
+            ctx.db().remove(&args[1]);
+            *ctx.dirty += 1;
+            Frame::Bulk(v)
+        }
+    }
+}
+
+pub fn getset(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    let old = match string_value(ctx, &args[1]) {
+        Err(e) => return e,
+        Ok(v) => v,
+    };
+    let now = ctx.now;
+    ctx.db().set(&args[1], Value::string(args[2].clone()), false, now);
+    *ctx.dirty += 1;
+    old.map_or(Frame::Null, Frame::Bulk)
+}
+
+pub fn setnx(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    let now = ctx.now;
+    if ctx.db().get(&args[1], now).is_some() {
+        return Frame::Integer(0);
+    }
+    ctx.db().set(&args[1], Value::string(args[2].clone()), false, now);
+    *ctx.dirty += 1;
+    Frame::Integer(1)
+}
+
+fn setex_generic(ctx: &mut Ctx, args: &[Vec<u8>], kind: ExpireKind, name: &str) -> Frame {
+    let at = match expire_at(kind, &args[2], ctx.now, name) {
+        Ok(at) => at,
+        Err(e) => return e,
+    };
+    let now = ctx.now;
+    let db = ctx.db();
+    db.set(&args[1], Value::string(args[3].clone()), false, now);
+    db.set_expire(&args[1], Some(at));
+    *ctx.dirty += 1;
+    Frame::ok()
+}
+
+pub fn setex(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    setex_generic(ctx, args, ExpireKind::Ex, "setex")
+}
+
+pub fn psetex(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    setex_generic(ctx, args, ExpireKind::Px, "psetex")
+}
+
+pub fn mget(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    let now = ctx.now;
+    Frame::Array(
+        args[1..]
+            .iter()
+            .map(|key| match ctx.db().get(key, now).map(|e| &e.value) {
+                Some(Value::Str(s)) => Frame::Bulk(s.bytes.clone()),
+                _ => Frame::Null,
+            })
+            .collect(),
+    )
+}
+
+fn mset_generic(ctx: &mut Ctx, args: &[Vec<u8>], nx: bool, name: &str) -> Frame {
+    if args.len() % 2 == 0 {
+        return wrong_arity(name);
+    }
+    let now = ctx.now;
+    if nx && args[1..].chunks(2).any(|pair| ctx.db().get(&pair[0], now).is_some()) {
+        return Frame::Integer(0);
+    }
+    for pair in args[1..].chunks(2) {
+        ctx.db().set(&pair[0], Value::string(pair[1].clone()), false, now);
+    }
+    *ctx.dirty += ((args.len() - 1) / 2) as u64;
+    if nx {
+        Frame::Integer(1)
+    } else {
+        Frame::ok()
+    }
+}
+
+pub fn mset(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    mset_generic(ctx, args, false, "mset")
+}
+
+pub fn msetnx(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    mset_generic(ctx, args, true, "msetnx")
+}
+
+pub fn strlen(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    match string_value(ctx, &args[1]) {
+        Err(e) => e,
+        Ok(v) => Frame::Integer(v.map_or(0, |v| v.len() as i64)),
+    }
+}
+
+/// Redis refuses to grow a string past `proto-max-bulk-len` (512 MB).
+const MAX_STRING: i64 = 512 * 1024 * 1024;
+
+fn too_big() -> Frame {
+    err("string exceeds maximum allowed size (proto-max-bulk-len)")
+}
+
+pub fn append(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    let current = match string_value(ctx, &args[1]) {
+        Err(e) => return e,
+        Ok(v) => v,
+    };
+    let now = ctx.now;
+    let len = match current {
+        None => {
+            ctx.db().set(&args[1], Value::string(args[2].clone()), false, now);
+            args[2].len()
+        }
+        Some(v) => {
+            if (v.len() + args[2].len()) as i64 > MAX_STRING {
+                return too_big();
+            }
+            let Ok(Some(s)) = ctx.typed(&args[1], string) else { return Frame::Null };
+            s.bytes.extend_from_slice(&args[2]);
+            s.raw = true;
+            s.bytes.len()
+        }
+    };
+    *ctx.dirty += 1;
+    Frame::Integer(len as i64)
+}
+
+pub fn getrange(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    let (start, end) = match (int_arg(&args[2]), int_arg(&args[3])) {
+        (Ok(s), Ok(e)) => (s, e),
+        (Err(e), _) | (_, Err(e)) => return e,
+    };
+    let value = match string_value(ctx, &args[1]) {
+        Err(e) => return e,
+        Ok(None) => return Frame::bulk(Vec::new()),
+        Ok(Some(v)) => v,
+    };
+    if start < 0 && end < 0 && start > end {
+        return Frame::bulk(Vec::new());
+    }
+    let len = value.len() as i64;
+    let mut start = if start < 0 { len + start } else { start };
+    let mut end = if end < 0 { len + end } else { end };
+    start = start.max(0);
+    end = end.max(0);
+    if end >= len {
+        end = len - 1;
+    }
+    if start > end || len == 0 {
+        return Frame::bulk(Vec::new());
+    }
+    Frame::bulk(value[start as usize..=end as usize].to_vec())
+}
+
+pub fn setrange(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    let offset = match int_arg(&args[2]) {
+        Ok(o) => o,
+        Err(e) => return e,
+    };
+    if offset < 0 {
+        return err("offset is out of range");
+    }
+    let value = &args[3];
+    let current = match string_value(ctx, &args[1]) {
+        Err(e) => return e,
+        Ok(v) => v,
+    };
+    let now = ctx.now;
+    let Some(current) = current else {
+        if value.is_empty() {
+            return Frame::Integer(0);
+        }
+        if offset + value.len() as i64 > MAX_STRING {
+            return too_big();
+        }
+        let mut bytes = vec![0u8; offset as usize];
+        bytes.extend_from_slice(value);
+        let len = bytes.len();
+        ctx.db().set(&args[1], Value::Str(crate::engine::value::Str { bytes, raw: true }), false, now);
+        *ctx.dirty += 1;
+        return Frame::Integer(len as i64);
+    };
+    if value.is_empty() {
+        return Frame::Integer(current.len() as i64);
+    }
+    if offset + value.len() as i64 > MAX_STRING {
+        return too_big();
+    }
+    let Ok(Some(s)) = ctx.typed(&args[1], string) else { return Frame::Null };
+    let end = offset as usize + value.len();
+    if s.bytes.len() < end {
+        s.bytes.resize(end, 0);
+    }
+    s.bytes[offset as usize..end].copy_from_slice(value);
+    s.raw = true;
+    let len = s.bytes.len();
+    *ctx.dirty += 1;
+    Frame::Integer(len as i64)
+}
+
+pub fn lcs(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    let now = ctx.now;
+    let mut fetch = |key: &[u8]| match ctx.db().get(key, now).map(|e| &e.value) {
+        None => Ok(Vec::new()),
+        Some(Value::Str(s)) => Ok(s.bytes.clone()),
+        Some(_) => Err(()),
+    };
+    let (a, b) = match (fetch(&args[1]), fetch(&args[2])) {
+        (Ok(a), Ok(b)) => (a, b),
+        _ => return err("The specified keys must contain string values"),
+    };
+    let (mut get_len, mut get_idx, mut with_match_len, mut min_match_len) = (false, false, false, 0i64);
+    let mut j = 3;
+    while j < args.len() {
+        let opt = &args[j];
+        let more = j + 1 < args.len();
+        if super::eq_ignore_case(opt, "idx") {
+            get_idx = true;
+        } else if super::eq_ignore_case(opt, "len") {
+            get_len = true;
+        } else if super::eq_ignore_case(opt, "withmatchlen") {
+            with_match_len = true;
+        } else if super::eq_ignore_case(opt, "minmatchlen") && more {
+            min_match_len = match int_arg(&args[j + 1]) {
+                Ok(n) => n.max(0),
+                Err(e) => return e,
+            };
+            j += 1;
+        } else {
+            return syntax_error();
+        }
+        j += 1;
+    }
+    if get_len && get_idx {
+        return err("If you want both the length and indexes, please just use IDX.");
+    }
+    let cells = (a.len() as u64 + 1) * (b.len() as u64 + 1);
+    if cells * 4 > MAX_STRING as u64 {
+        return err("Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
+    }
+    let width = b.len() + 1;
+    let mut table = vec![0u32; cells as usize];
+    for i in 1..=a.len() {
+        for k in 1..=b.len() {
+            table[i * width + k] = if a[i - 1] == b[k - 1] {
+                table[(i - 1) * width + k - 1] + 1
+            } else {
+                table[(i - 1) * width + k].max(table[i * width + k - 1])
+            };
+        }
+    }
+    let total = table[a.len() * width + b.len()];
+    if get_len {
+        return Frame::Integer(total as i64);
+    }
+    // Walk back from the end, collecting the common string and, for IDX,
+    // the matching ranges (latest first), exactly as Redis emits them.
+    let (mut i, mut k) = (a.len(), b.len());
+    let mut result = vec![0u8; total as usize];
+    let mut idx = total as usize;
+    let mut ranges = Vec::new();
+    let (mut a_start, mut a_end, mut b_start, mut b_end) = (a.len(), 0usize, 0usize, 0usize);
+    while i > 0 && k > 0 {
+        let mut emit = false;
+        if a[i - 1] == b[k - 1] {
+            result[idx - 1] = a[i - 1];
+            if a_start == a.len() {
+                a_start = i - 1;
+                a_end = i - 1;
+                b_start = k - 1;
+                b_end = k - 1;
+            } else if a_start == i && b_start == k {
+                a_start -= 1;
+                b_start -= 1;
+            } else {
+                emit = true;
+            }
+            if a_start == 0 || b_start == 0 {
+                emit = true;
+            }
+            idx -= 1;
+            i -= 1;
+            k -= 1;
+        } else {
+            if table[(i - 1) * width + k] > table[i * width + k - 1] {
+                i -= 1;
+            } else {
+                k -= 1;
+            }
+            if a_start != a.len() {
+                emit = true;
+            }
+        }
+        let match_len = a_end.wrapping_sub(a_start).wrapping_add(1);
+        if emit {
+            if min_match_len == 0 || match_len as i64 >= min_match_len {
+                let mut range = vec![
+                    Frame::Array(vec![Frame::Integer(a_start as i64), Frame::Integer(a_end as i64)]),
+                    Frame::Array(vec![Frame::Integer(b_start as i64), Frame::Integer(b_end as i64)]),
+                ];
+                if with_match_len {
+                    range.push(Frame::Integer(match_len as i64));
+                }
+                ranges.push(Frame::Array(range));
+            }
+            a_start = a.len();
+        }
+    }
+    if get_idx {
+        Frame::Array(vec![
+            Frame::bulk("matches"),
+            Frame::Array(ranges),
+            Frame::bulk("len"),
+            Frame::Integer(total as i64),
+        ])
+    } else {
+        Frame::Bulk(result)
     }
 }
