@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use redis_playground::scenario::{self, RunOptions};
 
 /// Commands whose array reply comes in hash-table order (or at random).
-const UNORDERED: &[&str] = &["keys", "smembers", "sinter", "sunion", "sdiff", "spop", "srandmember", "hrandfield"];
+/// An entry with two words names a subcommand (`command list`).
+const UNORDERED: &[&str] =
+    &["keys", "smembers", "sinter", "sunion", "sdiff", "spop", "srandmember", "hrandfield", "command list"];
 
 /// One prompt line and the lines printed after it (or a `# step` line).
 #[derive(Debug)]
@@ -31,9 +33,15 @@ fn blocks(transcript: &str) -> Vec<Block> {
     out
 }
 
-fn command_name(head: &str) -> Option<String> {
-    let (_, typed) = head.split_once("> ")?;
-    typed.split_whitespace().next().map(str::to_ascii_lowercase)
+/// Whether the command typed at this prompt replies in an unspecified order.
+fn is_unordered(head: &str) -> bool {
+    let Some((_, typed)) = head.split_once("> ") else { return false };
+    let words: Vec<String> = typed.split_whitespace().take(2).map(str::to_ascii_lowercase).collect();
+    UNORDERED.iter().any(|u| {
+        let mut parts = u.split(' ');
+        parts.next() == words.first().map(String::as_str)
+            && parts.next().is_none_or(|sub| words.get(1).map(String::as_str) == Some(sub))
+    })
 }
 
 /// ` 3) "x"` -> `"x"`: the element without its position.
@@ -47,7 +55,7 @@ fn element(line: &str) -> String {
 fn compare(name: &str, actual: &str, expected: &str) -> Result<(), String> {
     let (a, e) = (blocks(actual), blocks(expected));
     for (i, (a, e)) in a.iter().zip(&e).enumerate() {
-        let unordered = command_name(&e.head).is_some_and(|c| UNORDERED.contains(&c.as_str()));
+        let unordered = is_unordered(&e.head);
         let same = if unordered && a.head == e.head {
             let mut x: Vec<String> = a.body.iter().map(|l| element(l)).collect();
             let mut y: Vec<String> = e.body.iter().map(|l| element(l)).collect();

@@ -42,6 +42,9 @@ pub struct Entry {
 #[derive(Clone, Debug, Default)]
 pub struct Db {
     entries: FixedHashMap<Vec<u8>, Entry>,
+    /// Keys removed because their time had come, not yet reported (WATCH
+    /// invalidation, and later the DELs a master sends its replicas).
+    expired: Vec<Vec<u8>>,
 }
 
 impl Db {
@@ -65,6 +68,7 @@ impl Db {
     pub fn expire_if_needed(&mut self, key: &[u8], now: Millis) -> bool {
         if self.entries.get(key).is_some_and(|e| Self::is_expired(e, now)) {
             self.entries.remove(key);
+            self.expired.push(key.to_vec());
             true
         } else {
             false
@@ -88,6 +92,11 @@ impl Db {
     pub fn peek(&mut self, key: &[u8], now: Millis) -> Option<&Entry> {
         self.expire_if_needed(key, now);
         self.entries.get(key)
+    }
+
+    /// Whether the key is still stored but its time has passed.
+    pub fn is_expired_now(&self, key: &[u8], now: Millis) -> bool {
+        self.entries.get(key).is_some_and(|e| Self::is_expired(e, now))
     }
 
     /// Whether the key exists and is not logically expired, without removing it.
@@ -127,9 +136,24 @@ impl Db {
 
     /// Removes every expired key; returns how many went.
     pub fn active_expire(&mut self, now: Millis) -> usize {
-        let before = self.entries.len();
-        self.entries.retain(|_, e| !Self::is_expired(e, now));
-        before - self.entries.len()
+        let doomed: Vec<Vec<u8>> =
+            self.entries.iter().filter(|(_, e)| Self::is_expired(e, now)).map(|(k, _)| k.clone()).collect();
+        for key in &doomed {
+            self.entries.remove(key);
+        }
+        let count = doomed.len();
+        self.expired.extend(doomed);
+        count
+    }
+
+    /// The keys expired since the last call.
+    pub fn take_expired(&mut self) -> Vec<Vec<u8>> {
+        std::mem::take(&mut self.expired)
+    }
+
+    /// Whether a key is stored, expired or not (Redis's dictFind).
+    pub fn stores(&self, key: &[u8]) -> bool {
+        self.entries.contains_key(key)
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::commands::{self, ClientState, Ctx};
+use super::commands::{self, err, ClientState, Ctx, Resolved};
 use super::config::Config;
 use super::keyspace::{Keyspace, Millis};
 use super::resp::{Frame, RequestParser};
@@ -17,6 +17,14 @@ pub type ClientId = u64;
 struct Client {
     state: ClientState,
     input: RequestParser,
+    /// Commands queued since MULTI.
+    multi: Option<Vec<Vec<Vec<u8>>>>,
+    /// A command failed its checks while queueing: EXEC answers EXECABORT.
+    multi_error: bool,
+    /// WATCHed keys: (db, key, already expired when watched).
+    watched: Vec<(usize, Vec<u8>, bool)>,
+    /// A watched key changed: EXEC answers nil.
+    dirty_cas: bool,
 }
 
 /// What came out of feeding a client's bytes to the server.
@@ -97,11 +105,7 @@ impl Server {
             if args.is_empty() {
                 continue;
             }
-            let mut state = std::mem::take(&mut client.state);
-            let reply = self.execute(&mut state, &args, now);
-            if let Some(client) = self.clients.get_mut(&id) {
-                client.state = state;
-            }
+            let reply = self.dispatch(id, &args, now);
             reply.encode(&mut out.reply);
         }
         if out.close {
@@ -110,16 +114,191 @@ impl Server {
         out
     }
 
-    fn execute(&mut self, client: &mut ClientState, args: &[Vec<u8>], now: Millis) -> Frame {
-        let mut ctx = Ctx {
-            keyspace: &mut self.keyspace,
-            client,
-            now,
-            dirty: &mut self.dirty,
-            settings: &mut self.settings,
-            rng: &mut self.rng,
+    /// One command from a client: checked, then queued (inside MULTI),
+    /// handled here (transactions) or run against the data.
+    fn dispatch(&mut self, id: ClientId, args: &[Vec<u8>], now: Millis) -> Frame {
+        let Some(client) = self.clients.get_mut(&id) else { return Frame::Null };
+        let resolved = match commands::resolve(args) {
+            Ok(r) => r,
+            Err(reply) => {
+                if client.multi.is_some() {
+                    client.multi_error = true;
+                }
+                return reply;
+            }
         };
-        commands::execute(&mut ctx, args)
+        let info = match &resolved {
+            Resolved::Data(info, _) | Resolved::Connection(info) => *info,
+        };
+        if let Some(queue) = client.multi.as_mut() {
+            if !matches!(info.name.as_str(), "exec" | "discard" | "multi" | "watch" | "quit" | "reset") {
+                if info.has_flag("no_multi") {
+                    client.multi_error = true;
+                    return err("Command not allowed inside a transaction");
+                }
+                queue.push(args.to_vec());
+                return Frame::Simple("QUEUED".into());
+            }
+        }
+        match resolved {
+            Resolved::Connection(info) => self.transaction_command(id, &info.name, args, now),
+            Resolved::Data(info, run) => self.run_data_command(id, info, run, args, now),
+        }
+    }
+
+    fn run_data_command(
+        &mut self,
+        id: ClientId,
+        info: &commands::table::CommandInfo,
+        run: commands::Handler,
+        args: &[Vec<u8>],
+        now: Millis,
+    ) -> Frame {
+        let Some(client) = self.clients.get_mut(&id) else { return Frame::Null };
+        let mut state = std::mem::take(&mut client.state);
+        let dirty_before = self.dirty;
+        // Emptying a db invalidates the watchers of keys it really held.
+        let emptied: Vec<usize> = match info.name.as_str() {
+            "flushall" => (0..self.keyspace.dbs.len()).collect(),
+            "flushdb" => vec![state.db],
+            "swapdb" => args[1..]
+                .iter()
+                .filter_map(|a| commands::parse_i64(a))
+                .filter(|&i| i >= 0 && (i as usize) < self.keyspace.dbs.len())
+                .map(|i| i as usize)
+                .collect(),
+            _ => Vec::new(),
+        };
+        let held: Vec<(usize, Vec<u8>)> = self
+            .clients
+            .values()
+            .flat_map(|c| c.watched.iter())
+            .filter(|(db, key, _)| emptied.contains(db) && emptied.iter().any(|&e| self.keyspace.dbs[e].stores(key)))
+            .map(|(db, key, _)| (*db, key.clone()))
+            .collect();
+        let reply = {
+            let mut ctx = Ctx {
+                keyspace: &mut self.keyspace,
+                client: &mut state,
+                now,
+                dirty: &mut self.dirty,
+                settings: &mut self.settings,
+                rng: &mut self.rng,
+            };
+            run(&mut ctx, args)
+        };
+        if self.dirty != dirty_before {
+            if emptied.is_empty() {
+                for key in commands::written_keys(info, args) {
+                    self.touch_watchers(state.db, &key);
+                }
+            }
+            for (db, key) in &held {
+                self.touch_watchers(*db, key);
+            }
+        }
+        self.report_expired();
+        if let Some(client) = self.clients.get_mut(&id) {
+            client.state = state;
+        }
+        reply
+    }
+
+    /// Marks the clients watching a key so that their EXEC fails.
+    fn touch_watchers(&mut self, db: usize, key: &[u8]) {
+        for client in self.clients.values_mut() {
+            let hit = client.watched.iter().any(|(d, k, _)| *d == db && k == key);
+            if hit {
+                client.dirty_cas = true;
+                client.watched.clear();
+            }
+        }
+    }
+
+    /// Keys that expired count as changed for their watchers.
+    fn report_expired(&mut self) {
+        for db in 0..self.keyspace.dbs.len() {
+            for key in self.keyspace.dbs[db].take_expired() {
+                self.touch_watchers(db, &key);
+            }
+        }
+    }
+
+    fn transaction_command(&mut self, id: ClientId, name: &str, args: &[Vec<u8>], now: Millis) -> Frame {
+        let Some(client) = self.clients.get_mut(&id) else { return Frame::Null };
+        match name {
+            "multi" => {
+                if client.multi.is_some() {
+                    return err("MULTI calls can not be nested");
+                }
+                client.multi = Some(Vec::new());
+                Frame::ok()
+            }
+            "discard" => {
+                if client.multi.is_none() {
+                    return err("DISCARD without MULTI");
+                }
+                Self::end_transaction(client);
+                Frame::ok()
+            }
+            "watch" => {
+                if client.multi.is_some() {
+                    return err("WATCH inside MULTI is not allowed");
+                }
+                if !client.dirty_cas {
+                    let db = client.state.db;
+                    for key in &args[1..] {
+                        if !client.watched.iter().any(|(d, k, _)| *d == db && k == key) {
+                            let expired = self.keyspace.dbs[db].is_expired_now(key, now);
+                            client.watched.push((db, key.clone(), expired));
+                        }
+                    }
+                }
+                Frame::ok()
+            }
+            "unwatch" => {
+                client.watched.clear();
+                client.dirty_cas = false;
+                Frame::ok()
+            }
+            "exec" => self.exec(id, now),
+            _ => err(&format!("unknown transaction command '{name}'")),
+        }
+    }
+
+    fn end_transaction(client: &mut Client) {
+        client.multi = None;
+        client.multi_error = false;
+        client.watched.clear();
+        client.dirty_cas = false;
+    }
+
+    fn exec(&mut self, id: ClientId, now: Millis) -> Frame {
+        let Some(client) = self.clients.get_mut(&id) else { return Frame::Null };
+        let Some(queue) = client.multi.take() else { return err("EXEC without MULTI") };
+        // A watched key that expired since WATCH counts as changed.
+        let expired_since = client
+            .watched
+            .iter()
+            .any(|(db, key, was_expired)| !was_expired && self.keyspace.dbs[*db].is_expired_now(key, now));
+        let aborted = client.multi_error;
+        let cas_failed = client.dirty_cas || expired_since;
+        Self::end_transaction(client);
+        if aborted {
+            return Frame::error("EXECABORT Transaction discarded because of previous errors.");
+        }
+        if cas_failed {
+            return Frame::NullArray;
+        }
+        let replies = queue
+            .iter()
+            .map(|args| match commands::resolve(args) {
+                Ok(Resolved::Data(info, run)) => self.run_data_command(id, info, run, args, now),
+                Ok(Resolved::Connection(info)) => self.transaction_command(id, &info.name, args, now),
+                Err(reply) => reply,
+            })
+            .collect();
+        Frame::Array(replies)
     }
 
     /// Periodic work (Redis's serverCron at `hz` 10): active expiry.
@@ -127,6 +306,7 @@ impl Server {
         for db in &mut self.keyspace.dbs {
             db.active_expire(now);
         }
+        self.report_expired();
     }
 
     pub fn key_count(&self) -> usize {
@@ -154,6 +334,22 @@ mod tests {
         assert_eq!(send(&mut s, a, &["SET", "k", "v"]), Frame::ok());
         assert_eq!(send(&mut s, b, &["GET", "k"]), Frame::Null);
         assert_eq!(send(&mut s, a, &["GET", "k"]), Frame::bulk(&b"v"[..]));
+    }
+
+    #[test]
+    fn another_client_write_fails_the_exec() {
+        let mut s = Server::new(6379, Config::default(), "x".repeat(40), 1, 0);
+        let (a, b) = (s.connect(), s.connect());
+        assert_eq!(send(&mut s, a, &["WATCH", "k"]), Frame::ok());
+        assert_eq!(send(&mut s, b, &["SET", "k", "v"]), Frame::ok());
+        assert_eq!(send(&mut s, a, &["MULTI"]), Frame::ok());
+        assert_eq!(send(&mut s, a, &["GET", "k"]), Frame::Simple("QUEUED".into()));
+        assert_eq!(send(&mut s, a, &["EXEC"]), Frame::NullArray);
+        // A write that changes nothing does not count.
+        assert_eq!(send(&mut s, a, &["WATCH", "k"]), Frame::ok());
+        assert_eq!(send(&mut s, b, &["DEL", "nosuch"]), Frame::Integer(0));
+        assert_eq!(send(&mut s, a, &["MULTI"]), Frame::ok());
+        assert_eq!(send(&mut s, a, &["EXEC"]), Frame::Array(vec![]));
     }
 
     #[test]

@@ -134,6 +134,12 @@ pub type Handler = fn(&mut Ctx, &[Vec<u8>]) -> Frame;
 /// table (subcommands as `container|sub`). Arity and flags come from there.
 const HANDLERS: &[(&str, Handler)] = &[
     ("append", strings::append),
+    ("command", server::command),
+    ("command|count", server::command_count),
+    ("command|docs", server::command_docs),
+    ("command|help", server::command_help),
+    ("command|info", server::command_info),
+    ("command|list", server::command_list),
     ("config|get", server::config_get),
     ("config|set", server::config_set),
     ("copy", keys::copy),
@@ -272,38 +278,72 @@ fn handler(name: &str) -> Option<Handler> {
 
 /// Whether the engine implements this command (by its table name).
 pub fn is_implemented(name: &str) -> bool {
-    handler(name).is_some()
+    handler(name).is_some() || CONNECTION_LEVEL.contains(&name)
 }
 
-/// Runs one command line (already split into arguments) against the data,
-/// with Redis's checks first: unknown command, unknown subcommand, arity.
-pub fn execute(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+/// Commands the server itself carries out, because they act on the
+/// connection rather than on the data (transactions).
+const CONNECTION_LEVEL: &[&str] = &["discard", "exec", "multi", "unwatch", "watch"];
+
+/// A command that passed Redis's checks (known, implemented, right arity).
+pub enum Resolved {
+    Data(&'static table::CommandInfo, Handler),
+    Connection(&'static table::CommandInfo),
+}
+
+/// Redis's checks before running or queueing a command: unknown command,
+/// unknown subcommand, arity. A command Redis has but this engine does not
+/// yet gets Redis's own answer for a command it does not know (or for an
+/// unknown subcommand, when the engine has others of the same container).
+pub fn resolve(args: &[Vec<u8>]) -> Result<Resolved, Frame> {
     if args.is_empty() {
-        return Frame::NullArray;
+        return Err(Frame::NullArray);
     }
     let info = match table::lookup(args) {
-        None => return unknown_command(args),
-        Some(Err(container)) => return unknown_subcommand(args, &container.name),
+        None => return Err(unknown_command(args)),
+        Some(Err(container)) => return Err(unknown_subcommand(args, &container.name)),
         Some(Ok(info)) => info,
     };
-    // A command Redis has but this engine does not yet gets Redis's own
-    // answer for a command it does not know (or a subcommand, when the
-    // engine has others of the same container).
     let container_known = |c: &str| HANDLERS.iter().any(|(n, _)| n.split_once('|').is_some_and(|(k, _)| k == c));
     let run = handler(&info.name);
-    if run.is_none() {
+    let connection_level = CONNECTION_LEVEL.contains(&info.name.as_str());
+    if run.is_none() && !connection_level {
         match info.name.split_once('|') {
-            Some((container, _)) if container_known(container) => return unknown_subcommand(args, container),
+            Some((container, _)) if container_known(container) => return Err(unknown_subcommand(args, container)),
             None if container_known(&info.name) => {}
-            _ => return unknown_command(args),
+            _ => return Err(unknown_command(args)),
         }
     }
     let argc = args.len() as i64;
     if (info.arity > 0 && info.arity != argc) || argc < -info.arity {
-        return wrong_arity(&info.name);
+        return Err(wrong_arity(&info.name));
     }
-    let Some(run) = run else { return unknown_command(args) };
-    run(ctx, args)
+    match run {
+        Some(run) => Ok(Resolved::Data(info, run)),
+        None if connection_level => Ok(Resolved::Connection(info)),
+        None => Err(unknown_command(args)),
+    }
+}
+
+/// The keys a write command may have changed, from Redis's key positions
+/// (and the numkeys argument of the commands whose keys move).
+pub fn written_keys(info: &table::CommandInfo, args: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    match info.name.as_str() {
+        "lmpop" | "zmpop" => {
+            let n = args.get(1).and_then(|a| parse_i64(a)).unwrap_or(0).max(0) as usize;
+            return args.iter().skip(2).take(n).cloned().collect();
+        }
+        _ => {}
+    }
+    if info.first_key <= 0 {
+        return Vec::new();
+    }
+    let last = if info.last_key < 0 { args.len() as i64 + info.last_key } else { info.last_key };
+    let step = info.key_step.max(1) as usize;
+    (info.first_key as usize..=last.max(0) as usize)
+        .step_by(step)
+        .filter_map(|i| args.get(i).cloned())
+        .collect()
 }
 
 /// `%.128s` of a C string: up to the first NUL, at most 128 bytes.

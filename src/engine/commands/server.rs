@@ -79,3 +79,152 @@ pub fn config_set(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
         Err(text) => err(&text),
     }
 }
+
+/// The recorded entries of the commands this engine implements: COMMAND
+/// describes what the node really accepts, not all of Redis.
+fn implemented() -> impl Iterator<Item = &'static super::table::CommandInfo> {
+    super::table::table().commands.values().filter(|c| super::is_implemented(&c.name))
+}
+
+/// A command or subcommand by its full name (`config|get`), if implemented.
+fn implemented_by_name(name: &[u8]) -> Option<&'static super::table::CommandInfo> {
+    let name = String::from_utf8_lossy(name).to_ascii_lowercase();
+    let table = &super::table::table().commands;
+    let info = match name.split_once('|') {
+        Some((container, _)) => table.get(container)?.subcommands.get(&name)?,
+        None => table.get(&name)?,
+    };
+    (super::is_implemented(&info.name)).then_some(info)
+}
+
+pub fn command(_: &mut Ctx, _: &[Vec<u8>]) -> Frame {
+    Frame::Array(implemented().map(|c| c.reply.clone()).collect())
+}
+
+pub fn command_count(_: &mut Ctx, _: &[Vec<u8>]) -> Frame {
+    Frame::Integer(implemented().count() as i64)
+}
+
+pub fn command_info(_: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    if args.len() == 2 {
+        return Frame::Array(implemented().map(|c| c.reply.clone()).collect());
+    }
+    Frame::Array(args[2..].iter().map(|n| implemented_by_name(n).map_or(Frame::NullArray, |c| c.reply.clone())).collect())
+}
+
+pub fn command_docs(_: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    let docs = &super::table::table().docs;
+    let names: Vec<String> = if args.len() == 2 {
+        implemented().map(|c| c.name.clone()).collect()
+    } else {
+        args[2..].iter().filter_map(|n| implemented_by_name(n)).map(|c| c.name.clone()).collect()
+    };
+    let mut out = Vec::new();
+    for name in names {
+        let doc = match name.split_once('|') {
+            // Subcommand docs live inside their container's entry.
+            Some((container, _)) => docs.get(container).and_then(|d| sub_doc(d, &name)),
+            None => docs.get(&name).cloned(),
+        };
+        if let Some(doc) = doc {
+            out.push(Frame::bulk(name));
+            out.push(doc);
+        }
+    }
+    Frame::Array(out)
+}
+
+/// The `subcommands` map of a docs entry, looked up by full name.
+fn sub_doc(doc: &Frame, full: &str) -> Option<Frame> {
+    let Frame::Array(fields) = doc else { return None };
+    let at = fields.iter().position(|f| *f == Frame::bulk("subcommands"))?;
+    let Frame::Array(subs) = fields.get(at + 1)? else { return None };
+    subs.chunks(2).find(|p| p.len() == 2 && p[0] == Frame::bulk(full.as_bytes().to_vec())).map(|p| p[1].clone())
+}
+
+fn acl_categories(info: &super::table::CommandInfo) -> Vec<String> {
+    match &info.reply {
+        Frame::Array(fields) => match fields.get(6) {
+            Some(Frame::Array(cats)) => cats
+                .iter()
+                .filter_map(|c| match c {
+                    Frame::Simple(s) => Some(s.trim_start_matches('@').to_string()),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}
+
+pub fn command_list(_: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    enum Filter {
+        None,
+        Module,
+        AclCat(String),
+        Pattern(Vec<u8>),
+    }
+    let mut filter = Filter::None;
+    let mut i = 2;
+    while i < args.len() {
+        if super::eq_ignore_case(&args[i], "filterby") && args.len() - 1 - i == 2 {
+            let value = args[i + 2].clone();
+            filter = if super::eq_ignore_case(&args[i + 1], "module") {
+                Filter::Module
+            } else if super::eq_ignore_case(&args[i + 1], "aclcat") {
+                Filter::AclCat(String::from_utf8_lossy(&value).to_ascii_lowercase())
+            } else if super::eq_ignore_case(&args[i + 1], "pattern") {
+                Filter::Pattern(value)
+            } else {
+                return syntax_error();
+            };
+            i += 3;
+        } else {
+            return syntax_error();
+        }
+    }
+    let mut names = Vec::new();
+    for c in implemented() {
+        for info in std::iter::once(c).chain(c.subcommands.values().filter(|s| super::is_implemented(&s.name))) {
+            let keep = match &filter {
+                Filter::None => true,
+                Filter::Module => false,
+                Filter::AclCat(cat) => acl_categories(info).iter().any(|c| c == cat),
+                Filter::Pattern(p) => crate::engine::glob::matches(p, info.name.as_bytes(), true),
+            };
+            if keep {
+                names.push(info.name.clone());
+            }
+        }
+    }
+    super::bulks(names)
+}
+
+const COMMAND_HELP: &[&str] = &[
+    "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "(no subcommand)",
+    "    Return details about all Redis commands.",
+    "COUNT",
+    "    Return the total number of commands in this Redis server.",
+    "LIST",
+    "    Return a list of all commands in this Redis server.",
+    "INFO [<command-name> ...]",
+    "    Return details about multiple Redis commands.",
+    "    If no command names are given, documentation details for all",
+    "    commands are returned.",
+    "DOCS [<command-name> ...]",
+    "    Return documentation details about multiple Redis commands.",
+    "    If no command names are given, documentation details for all",
+    "    commands are returned.",
+    "GETKEYS <full-command>",
+    "    Return the keys from a full Redis command.",
+    "GETKEYSANDFLAGS <full-command>",
+    "    Return the keys and the access flags from a full Redis command.",
+    "HELP",
+    "    Prints this help.",
+];
+
+pub fn command_help(_: &mut Ctx, _: &[Vec<u8>]) -> Frame {
+    Frame::Array(COMMAND_HELP.iter().map(|l| Frame::Simple((*l).to_string())).collect())
+}
