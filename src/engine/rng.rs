@@ -49,7 +49,7 @@ impl Rng {
         }
         if count < 0 {
             // Bounded by the caller's range checks; capped to keep a page alive.
-            let n = count.unsigned_abs().min(10_000_000) as usize;
+            let n = count.unsigned_abs().min(1_000_000) as usize;
             return (0..n).map(|_| self.below(len)).collect();
         }
         let mut all: Vec<usize> = (0..len).collect();

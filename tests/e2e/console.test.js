@@ -103,6 +103,15 @@ test('the prompt follows SELECT', async () => {
   assert.equal(await page.locator('[data-console="6381"] .prompt').textContent(), '127.0.0.1:6381[2]> ');
 });
 
+test('lists print as numbered arrays, MULTI shows (TX) in the prompt', async () => {
+  assert.deepEqual(await run(6379, 'RPUSH l a b c'), ['127.0.0.1:6379> RPUSH l a b c', '(integer) 3']);
+  assert.deepEqual(await run(6379, 'LRANGE l 0 -1'), ['127.0.0.1:6379> LRANGE l 0 -1', '1) "a"', '2) "b"', '3) "c"']);
+  assert.deepEqual(await run(6379, 'MULTI'), ['127.0.0.1:6379> MULTI', 'OK']);
+  assert.equal(await page.locator('[data-console="6379"] .prompt').textContent(), '127.0.0.1:6379(TX)> ');
+  assert.deepEqual(await run(6379, 'INCR n'), ['127.0.0.1:6379(TX)> INCR n', 'QUEUED']);
+  assert.deepEqual(await run(6379, 'EXEC'), ['127.0.0.1:6379(TX)> EXEC', '1) (integer) 1']);
+});
+
 test('add a server on the next free port, and remove one', async () => {
   await page.getByRole('button', { name: '+ Add server' }).click();
   await page.locator('[data-node="6382"]').waitFor();
