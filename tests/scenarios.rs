@@ -12,7 +12,7 @@ use redis_playground::scenario::{self, RunOptions};
 /// Commands whose array reply comes in hash-table order (or at random).
 /// An entry with two words names a subcommand (`command list`).
 const UNORDERED: &[&str] =
-    &["keys", "smembers", "sinter", "sunion", "sdiff", "spop", "srandmember", "hrandfield", "command list"];
+    &["keys", "smembers", "sinter", "sunion", "sdiff", "spop", "srandmember", "hrandfield", "command list", "scan", "sscan"];
 
 /// One prompt line and the lines printed after it (or a `# step` line).
 #[derive(Debug)]
@@ -44,12 +44,17 @@ fn is_unordered(head: &str) -> bool {
     })
 }
 
-/// ` 3) "x"` -> `"x"`: the element without its position.
+/// ` 3) "x"` (or `2) 1) "x"` in a nested reply) -> `"x"`: the element
+/// without its positions.
 fn element(line: &str) -> String {
-    match line.trim_start().split_once(") ") {
-        Some((n, rest)) if n.bytes().all(|b| b.is_ascii_digit()) => rest.to_string(),
-        _ => line.to_string(),
+    let mut rest = line.trim_start();
+    while let Some((n, tail)) = rest.split_once(") ") {
+        if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+            break;
+        }
+        rest = tail.trim_start();
     }
+    rest.to_string()
 }
 
 fn compare(name: &str, actual: &str, expected: &str) -> Result<(), String> {

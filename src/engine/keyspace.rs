@@ -129,6 +129,11 @@ impl Db {
         self.entries.clear();
     }
 
+    /// Every stored key, expired or not (SCAN filters on the way).
+    pub fn stored_keys(&self) -> impl Iterator<Item = &Vec<u8>> {
+        self.entries.keys()
+    }
+
     /// Live keys, in the table's (stable but unspecified) order.
     pub fn keys(&self, now: Millis) -> impl Iterator<Item = &Vec<u8>> {
         self.entries.iter().filter(move |(_, e)| !Self::is_expired(e, now)).map(|(k, _)| k)

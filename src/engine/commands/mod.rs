@@ -8,6 +8,7 @@
 mod hashes;
 mod keys;
 mod lists;
+mod scan;
 mod sets;
 mod zsets;
 mod server;
@@ -169,6 +170,7 @@ const HANDLERS: &[(&str, Handler)] = &[
     ("hmget", hashes::hmget),
     ("hmset", hashes::hmset),
     ("hrandfield", hashes::hrandfield),
+    ("hscan", scan::hscan),
     ("hset", hashes::hset),
     ("hsetnx", hashes::hsetnx),
     ("hstrlen", hashes::hstrlen),
@@ -214,6 +216,7 @@ const HANDLERS: &[(&str, Handler)] = &[
     ("rpush", lists::rpush),
     ("rpushx", lists::rpushx),
     ("sadd", sets::sadd),
+    ("scan", scan::scan),
     ("scard", sets::scard),
     ("sdiff", sets::sdiff),
     ("sdiffstore", sets::sdiffstore),
@@ -232,6 +235,7 @@ const HANDLERS: &[(&str, Handler)] = &[
     ("spop", sets::spop),
     ("srandmember", sets::srandmember),
     ("srem", sets::srem),
+    ("sscan", scan::sscan),
     ("strlen", strings::strlen),
     ("sunion", sets::sunion),
     ("sunionstore", sets::sunionstore),
@@ -267,6 +271,7 @@ const HANDLERS: &[(&str, Handler)] = &[
     ("zrevrangebylex", zsets::zrevrangebylex),
     ("zrevrangebyscore", zsets::zrevrangebyscore),
     ("zrevrank", zsets::zrevrank),
+    ("zscan", scan::zscan),
     ("zscore", zsets::zscore),
     ("zunion", zsets::zunion),
     ("zunionstore", zsets::zunionstore),
