@@ -78,13 +78,18 @@ impl Config {
             let arity_ok = match known {
                 Some((_, Some(n))) => args.len() == *n,
                 Some((_, None)) => !args.is_empty(),
-                None => false,
+                None => super::params::is_param(&name) && args.len() == 1,
             };
             if !arity_ok {
                 return Err(fail("Bad directive or wrong number of arguments"));
             }
             if name == "port" && !args[0].parse::<u16>().is_ok_and(|p| p > 0) {
                 return Err(fail("Invalid port"));
+            }
+            if super::params::is_param(&name) {
+                // The same checks CONFIG SET makes; the file is refused at start-up.
+                let mut probe = super::params::Settings::default();
+                probe.set_from_file(&name, args[0].as_bytes()).map_err(|why| fail(&why))?;
             }
             config.directives.push((name, args));
         }

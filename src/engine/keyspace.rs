@@ -129,6 +129,16 @@ impl Db {
         self.entries.clear();
     }
 
+    /// The stored entry, expired or not (DEBUG DIGEST-VALUE).
+    pub fn stored_entry(&self, key: &[u8]) -> Option<&Entry> {
+        self.entries.get(key)
+    }
+
+    /// Every stored entry, expired or not (DEBUG DIGEST sees them all).
+    pub fn stored_entries(&self) -> impl Iterator<Item = (&Vec<u8>, &Entry)> {
+        self.entries.iter()
+    }
+
     /// Every stored key, expired or not (SCAN filters on the way).
     pub fn stored_keys(&self) -> impl Iterator<Item = &Vec<u8>> {
         self.entries.keys()

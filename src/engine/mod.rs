@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod digest;
 pub mod glob;
 pub mod keyspace;
 pub mod numfmt;
@@ -12,4 +13,5 @@ pub mod params;
 pub mod resp;
 pub mod rng;
 pub mod server;
+pub mod sha1;
 pub mod value;

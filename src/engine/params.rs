@@ -8,6 +8,8 @@ use super::value::Limits;
 enum Kind {
     /// A signed integer in an inclusive range.
     Int { min: i64, max: i64 },
+    /// One of a fixed set of words.
+    Enum(&'static [&'static str]),
 }
 
 struct Param {
@@ -19,6 +21,7 @@ struct Param {
 
 const PARAMS: &[Param] = &[
     Param { name: "databases", alias: None, kind: Kind::Int { min: 1, max: i32::MAX as i64 }, immutable: true },
+    Param { name: "enable-debug-command", alias: None, kind: Kind::Enum(&["no", "yes", "local"]), immutable: true },
     Param { name: "hash-max-listpack-entries", alias: Some("hash-max-ziplist-entries"), kind: Kind::Int { min: 0, max: i64::MAX }, immutable: false },
     Param { name: "hash-max-listpack-value", alias: Some("hash-max-ziplist-value"), kind: Kind::Int { min: 0, max: i64::MAX }, immutable: false },
     Param { name: "list-compress-depth", alias: None, kind: Kind::Int { min: 0, max: i32::MAX as i64 }, immutable: false },
@@ -27,6 +30,11 @@ const PARAMS: &[Param] = &[
     Param { name: "zset-max-listpack-entries", alias: Some("zset-max-ziplist-entries"), kind: Kind::Int { min: 0, max: i64::MAX }, immutable: false },
     Param { name: "zset-max-listpack-value", alias: Some("zset-max-ziplist-value"), kind: Kind::Int { min: 0, max: i64::MAX }, immutable: false },
 ];
+
+/// Whether `name` (or an alias) is a runtime parameter.
+pub fn is_param(name: &str) -> bool {
+    find(name).is_some()
+}
 
 fn find(name: &str) -> Option<&'static Param> {
     let lower = name.to_ascii_lowercase();
@@ -37,6 +45,8 @@ fn find(name: &str) -> Option<&'static Param> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Settings {
     pub databases: i64,
+    /// `no`, `yes` or `local`: whether DEBUG may run (console clients are local).
+    pub enable_debug_command: String,
     pub limits: Limits,
     pub list_compress_depth: i64,
     pub list_max_listpack_size: i64,
@@ -44,7 +54,13 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Settings {
-        Settings { databases: 16, limits: Limits::default(), list_compress_depth: 0, list_max_listpack_size: -2 }
+        Settings {
+            databases: 16,
+            enable_debug_command: "no".into(),
+            limits: Limits::default(),
+            list_compress_depth: 0,
+            list_max_listpack_size: -2,
+        }
     }
 }
 
@@ -62,6 +78,7 @@ impl Settings {
         let l = &self.limits;
         match name {
             "databases" => self.databases.to_string(),
+            "enable-debug-command" => self.enable_debug_command.clone(),
             "hash-max-listpack-entries" => l.hash_max_listpack_entries.to_string(),
             "hash-max-listpack-value" => l.hash_max_listpack_value.to_string(),
             "list-compress-depth" => self.list_compress_depth.to_string(),
@@ -105,6 +122,50 @@ impl Settings {
         out
     }
 
+    /// The values a config file gives (immutable ones included); the file
+    /// was checked when it was parsed, so a bad value keeps the default.
+    pub fn from_config(config: &super::config::Config) -> Settings {
+        let mut settings = Settings::default();
+        for p in PARAMS {
+            let value = std::iter::once(p.name).chain(p.alias).find_map(|n| config.get(n));
+            if let Some(args) = value {
+                // Config::parse already refused bad values.
+                let _ = settings.apply(p, p.name, args[0].as_bytes());
+            }
+        }
+        settings
+    }
+
+    /// Checks and applies one config-file directive (immutable ones too).
+    pub fn set_from_file(&mut self, name: &str, raw_value: &[u8]) -> Result<(), String> {
+        let param = find(name).ok_or_else(|| "Bad directive or wrong number of arguments".to_string())?;
+        self.apply(param, name, raw_value)
+    }
+
+    fn apply(&mut self, param: &Param, name: &str, raw_value: &[u8]) -> Result<(), String> {
+        let fail = |why: &str| format!("CONFIG SET failed (possibly related to argument '{name}') - {why}");
+        match param.kind {
+            Kind::Int { min, max } => {
+                let value = super::commands::parse_i64(raw_value)
+                    .ok_or_else(|| fail("argument couldn't be parsed into an integer"))?;
+                if value < min || value > max {
+                    return Err(fail(&format!("argument must be between {min} and {max} inclusive")));
+                }
+                self.put(param.name, value);
+            }
+            Kind::Enum(words) => {
+                let word = String::from_utf8_lossy(raw_value).to_ascii_lowercase();
+                if !words.contains(&word.as_str()) {
+                    return Err(fail(&format!("argument(s) must be one of the following: {}", words.join(", "))));
+                }
+                if param.name == "enable-debug-command" {
+                    self.enable_debug_command = word;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// `CONFIG SET name value [name value ...]`: all or nothing.
     pub fn set_many(&mut self, pairs: &[(Vec<u8>, Vec<u8>)]) -> Result<(), String> {
         let mut staged = self.clone();
@@ -118,20 +179,12 @@ impl Settings {
                 return Err(format!("Duplicate parameter - {name}"));
             }
             seen.push(param.name);
-            let fail = |why: &str| format!("CONFIG SET failed (possibly related to argument '{name}') - {why}");
             if param.immutable {
-                return Err(fail("can't set immutable config"));
+                return Err(format!(
+                    "CONFIG SET failed (possibly related to argument '{name}') - can't set immutable config"
+                ));
             }
-            match param.kind {
-                Kind::Int { min, max } => {
-                    let value = super::commands::parse_i64(raw_value)
-                        .ok_or_else(|| fail("argument couldn't be parsed into an integer"))?;
-                    if value < min || value > max {
-                        return Err(fail(&format!("argument must be between {min} and {max} inclusive")));
-                    }
-                    staged.put(param.name, value);
-                }
-            }
+            staged.apply(param, &name, raw_value)?;
         }
         *self = staged;
         Ok(())

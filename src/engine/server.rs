@@ -51,7 +51,7 @@ pub struct Server {
 impl Server {
     /// `seed` feeds the node's own random choices (SPOP, RANDOMKEY...).
     pub fn new(port: u16, config: Config, run_id: String, seed: u64, now: Millis) -> Server {
-        let settings = Settings { databases: config.databases() as i64, ..Settings::default() };
+        let settings = Settings::from_config(&config);
         let keyspace = Keyspace::new(config.databases());
         Server {
             port,
@@ -130,6 +130,13 @@ impl Server {
         let info = match &resolved {
             Resolved::Data(info, _) | Resolved::Connection(info) => *info,
         };
+        // Console clients connect from 127.0.0.1, so `local` allows them.
+        if info.name == "debug" && self.settings.enable_debug_command == "no" {
+            if client.multi.is_some() {
+                client.multi_error = true;
+            }
+            return err("DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.");
+        }
         if let Some(queue) = client.multi.as_mut() {
             if !matches!(info.name.as_str(), "exec" | "discard" | "multi" | "watch" | "quit" | "reset") {
                 if info.has_flag("no_multi") {

@@ -5,6 +5,7 @@
 //! Each command is a plain function from a `Ctx` (the node's data, the
 //! calling client, the virtual time) and its arguments to a reply frame.
 
+mod debug;
 mod hashes;
 mod keys;
 mod lists;
@@ -145,6 +146,7 @@ const HANDLERS: &[(&str, Handler)] = &[
     ("config|set", server::config_set),
     ("copy", keys::copy),
     ("dbsize", server::dbsize),
+    ("debug", debug::debug),
     ("decr", strings::decr),
     ("decrby", strings::decrby),
     ("del", keys::del),
