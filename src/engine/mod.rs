@@ -8,6 +8,7 @@ pub mod config;
 pub mod digest;
 pub mod glob;
 pub mod keyspace;
+pub mod longdouble;
 pub mod numfmt;
 pub mod params;
 pub mod resp;

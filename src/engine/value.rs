@@ -46,22 +46,34 @@ pub fn as_integer(bytes: &[u8]) -> Option<i64> {
     super::commands::parse_i64(bytes)
 }
 
+/// How Redis created a string, which decides what OBJECT ENCODING says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StrOrigin {
+    /// From a client argument, through tryObjectEncoding: `int` when it
+    /// spells an integer, else `embstr` up to 44 bytes, else `raw`.
+    Argument,
+    /// Built from a formatted number (INCRBYFLOAT): never `int`.
+    Formatted,
+    /// Changed in place (APPEND, SETRANGE): always `raw`.
+    Modified,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Str {
     pub bytes: Vec<u8>,
-    /// Changed in place (APPEND, SETRANGE, SETBIT): Redis keeps those raw.
-    pub raw: bool,
+    pub origin: StrOrigin,
 }
 
 impl Str {
     pub fn new(bytes: Vec<u8>) -> Str {
-        Str { bytes, raw: false }
+        Str { bytes, origin: StrOrigin::Argument }
     }
 
     pub fn encoding(&self) -> &'static str {
-        if self.raw {
+        let may_be_int = self.origin == StrOrigin::Argument;
+        if self.origin == StrOrigin::Modified {
             "raw"
-        } else if self.bytes.len() <= 20 && as_integer(&self.bytes).is_some() {
+        } else if may_be_int && self.bytes.len() <= 20 && as_integer(&self.bytes).is_some() {
             "int"
         } else if self.bytes.len() <= 44 {
             "embstr"
@@ -388,7 +400,8 @@ mod tests {
         assert_eq!(Str::new(b"0123".to_vec()).encoding(), "embstr");
         assert_eq!(Str::new(vec![b'a'; 44]).encoding(), "embstr");
         assert_eq!(Str::new(vec![b'a'; 45]).encoding(), "raw");
-        assert_eq!(Str { bytes: b"1".to_vec(), raw: true }.encoding(), "raw");
+        assert_eq!(Str { bytes: b"1".to_vec(), origin: StrOrigin::Modified }.encoding(), "raw");
+        assert_eq!(Str { bytes: b"1".to_vec(), origin: StrOrigin::Formatted }.encoding(), "embstr");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Hash commands: HSET and friends, HINCRBY, HRANDFIELD, HSCAN.
 
 use super::{err, hash, int_arg, ranged_int_arg, syntax_error, wrong_arity, Ctx};
+use crate::engine::longdouble::LongDouble;
 use crate::engine::resp::Frame;
 use crate::engine::value::{Hash, Value};
 
@@ -203,4 +204,36 @@ pub fn hrandfield(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
         }
     }
     Frame::Array(out)
+}
+
+pub fn hincrbyfloat(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    let Some(incr) = LongDouble::parse(&args[3]) else { return err("value is not a valid float") };
+    if !incr.is_finite() {
+        return err("value is NaN or Infinity");
+    }
+    let limits = ctx.settings.limits.clone();
+    let h = match ctx.typed_or_insert(&args[1], hash, || Value::Hash(Hash::default())) {
+        Ok(h) => h,
+        Err(e) => return e,
+    };
+    let current = match h.get(&args[2]) {
+        None => LongDouble::from_i64(0),
+        Some(v) => match super::parse_i64(v).map(LongDouble::from_i64).or_else(|| LongDouble::parse(v)) {
+            Some(v) => v,
+            None => {
+                ctx.remove_if_empty(&args[1]);
+                return err("hash value is not a float");
+            }
+        },
+    };
+    let sum = current.add(incr);
+    if !sum.is_finite() {
+        ctx.remove_if_empty(&args[1]);
+        return err("increment would produce NaN or Infinity");
+    }
+    let text = sum.to_human().into_bytes();
+    h.convert_for_lengths([args[2].len(), text.len()], &limits);
+    h.set(&args[2], text.clone(), &limits);
+    *ctx.dirty += 1;
+    Frame::Bulk(text)
 }

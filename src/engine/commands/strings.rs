@@ -3,6 +3,8 @@
 
 use super::{err, int_arg, invalid_expire_time, not_an_integer, parse_i64, string, syntax_error, wrong_arity, wrong_type, Ctx};
 use crate::engine::keyspace::{Millis, Value};
+use crate::engine::longdouble::LongDouble;
+use crate::engine::value::{Str, StrOrigin};
 use crate::engine::resp::Frame;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -338,7 +340,7 @@ pub fn append(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
             }
             let Ok(Some(s)) = ctx.typed(&args[1], string) else { return Frame::Null };
             s.bytes.extend_from_slice(&args[2]);
-            s.raw = true;
+            s.origin = StrOrigin::Modified;
             s.bytes.len()
         }
     };
@@ -397,7 +399,7 @@ pub fn setrange(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
         let mut bytes = vec![0u8; offset as usize];
         bytes.extend_from_slice(value);
         let len = bytes.len();
-        ctx.db().set(&args[1], Value::Str(crate::engine::value::Str { bytes, raw: true }), false, now);
+        ctx.db().set(&args[1], Value::Str(Str { bytes, origin: StrOrigin::Modified }), false, now);
         *ctx.dirty += 1;
         return Frame::Integer(len as i64);
     };
@@ -413,7 +415,7 @@ pub fn setrange(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
         s.bytes.resize(end, 0);
     }
     s.bytes[offset as usize..end].copy_from_slice(value);
-    s.raw = true;
+    s.origin = StrOrigin::Modified;
     let len = s.bytes.len();
     *ctx.dirty += 1;
     Frame::Integer(len as i64)
@@ -537,4 +539,40 @@ pub fn lcs(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     } else {
         Frame::Bulk(result)
     }
+}
+
+/// The value as a long double, as Redis reads it for INCRBYFLOAT.
+fn long_double_arg(raw: &[u8]) -> Result<LongDouble, Frame> {
+    LongDouble::parse(raw).ok_or_else(|| err("value is not a valid float"))
+}
+
+pub fn incrbyfloat(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    let current = match string_value(ctx, &args[1]) {
+        Err(e) => return e,
+        Ok(v) => v,
+    };
+    let value = match current {
+        None => LongDouble::from_i64(0),
+        Some(bytes) => match parse_i64(&bytes) {
+            Some(n) => LongDouble::from_i64(n),
+            None => match long_double_arg(&bytes) {
+                Ok(v) => v,
+                Err(e) => return e,
+            },
+        },
+    };
+    let incr = match long_double_arg(&args[2]) {
+        Ok(v) => v,
+        Err(e) => return e,
+    };
+    let sum = value.add(incr);
+    if !sum.is_finite() {
+        return err("increment would produce NaN or Infinity");
+    }
+    let text = sum.to_human().into_bytes();
+    let now = ctx.now;
+    let value = Value::Str(Str { bytes: text.clone(), origin: StrOrigin::Formatted });
+    ctx.db().set(&args[1], value, true, now);
+    *ctx.dirty += 1;
+    Frame::Bulk(text)
 }
