@@ -14,8 +14,9 @@ use redis_playground::engine::resp::{encode_command, parse_frame, Frame};
 use redis_playground::engine::rng::Rng;
 use redis_playground::engine::server::Server;
 
-/// Commands left out: random effects (SPOP), or DEBUG itself.
-const SKIP: &[&str] = &["spop", "debug"];
+/// Commands left out: random effects (SPOP), DEBUG itself, and the blocking
+/// pops (which would wait for a push that never comes).
+const SKIP: &[&str] = &["spop", "debug", "blpop", "brpop", "blmove", "brpoplpush", "blmpop", "bzpopmin", "bzpopmax", "bzmpop"];
 const EXPIRY: &[&str] = &["expire", "pexpire", "expireat", "pexpireat", "setex", "psetex", "getex", "set"];
 
 const WORDS: &[&str] = &[

@@ -363,6 +363,17 @@ impl LongDouble {
         }
     }
 
+    /// The nearest f64 (for timeouts, which need no more).
+    pub fn to_f64(self) -> f64 {
+        match self {
+            LongDouble::Infinite { negative } => if negative { f64::NEG_INFINITY } else { f64::INFINITY },
+            LongDouble::Finite { negative, mantissa, exponent } => {
+                let v = mantissa as f64 * 2f64.powi(exponent.clamp(-2000, 2000));
+                if negative { -v } else { v }
+            }
+        }
+    }
+
     /// Correctly rounded addition; ±inf when it overflows.
     pub fn add(self, other: LongDouble) -> LongDouble {
         let (a, b) = match (self, other) {

@@ -53,11 +53,11 @@ impl Rng {
             return (0..n).map(|_| self.below(len)).collect();
         }
         let mut all: Vec<usize> = (0..len).collect();
-        if count as usize >= len {
+        let n = usize::try_from(count).unwrap_or(usize::MAX);
+        if n >= len {
             // Redis answers with the whole collection, in its own order.
             return all;
         }
-        let n = count as usize;
         for i in 0..n {
             let j = i + self.below(len - i);
             all.swap(i, j);

@@ -25,6 +25,8 @@ struct Client {
     watched: Vec<(usize, Vec<u8>, bool)>,
     /// A watched key changed: EXEC answers nil.
     dirty_cas: bool,
+    /// Parked by a blocking command: (the command, what it waits for, since).
+    blocked: Option<(Vec<Vec<u8>>, commands::BlockRequest, Millis)>,
 }
 
 /// What came out of feeding a client's bytes to the server.
@@ -46,6 +48,8 @@ pub struct Server {
     next_client_id: ClientId,
     dirty: u64,
     rng: Rng,
+    /// Replies produced outside `receive` (served blocked clients), in order.
+    outbox: Vec<(ClientId, Vec<u8>)>,
 }
 
 impl Server {
@@ -64,6 +68,7 @@ impl Server {
             next_client_id: 1,
             dirty: 0,
             rng: Rng::new(seed),
+            outbox: Vec::new(),
         }
     }
 
@@ -93,6 +98,10 @@ impl Server {
         client.input.feed(bytes);
         loop {
             let Some(client) = self.clients.get_mut(&id) else { break };
+            // A blocked client's next commands wait until it is served.
+            if client.blocked.is_some() {
+                break;
+            }
             let args = match client.input.next_command() {
                 Ok(Some(args)) => args,
                 Ok(None) => break,
@@ -105,8 +114,9 @@ impl Server {
             if args.is_empty() {
                 continue;
             }
-            let reply = self.dispatch(id, &args, now);
-            reply.encode(&mut out.reply);
+            if let Some(reply) = self.dispatch(id, &args, now) {
+                reply.encode(&mut out.reply);
+            }
         }
         if out.close {
             self.clients.remove(&id);
@@ -116,7 +126,14 @@ impl Server {
 
     /// One command from a client: checked, then queued (inside MULTI),
     /// handled here (transactions) or run against the data.
-    fn dispatch(&mut self, id: ClientId, args: &[Vec<u8>], now: Millis) -> Frame {
+    fn dispatch(&mut self, id: ClientId, args: &[Vec<u8>], now: Millis) -> Option<Frame> {
+        let reply = self.dispatch_inner(id, args, now);
+        // A command that parked its client answers later.
+        let blocked = self.clients.get(&id).is_some_and(|c| c.blocked.is_some());
+        (!blocked).then_some(reply)
+    }
+
+    fn dispatch_inner(&mut self, id: ClientId, args: &[Vec<u8>], now: Millis) -> Frame {
         let Some(client) = self.clients.get_mut(&id) else { return Frame::Null };
         let resolved = match commands::resolve(args) {
             Ok(r) => r,
@@ -205,10 +222,84 @@ impl Server {
             }
         }
         self.report_expired();
+        let request = state.block.take();
         if let Some(client) = self.clients.get_mut(&id) {
             client.state = state;
+            if let Some(request) = request {
+                if client.blocked.is_none() {
+                    client.blocked = Some((args.to_vec(), request, now));
+                }
+            }
+        }
+        if self.dirty != dirty_before {
+            self.serve_blocked(now);
         }
         reply
+    }
+
+    /// Serves parked clients whose keys may now have data, oldest first,
+    /// until no more can be served (a served BLMOVE may feed another).
+    fn serve_blocked(&mut self, now: Millis) {
+        loop {
+            let mut waiting: Vec<(Millis, ClientId)> =
+                self.clients.iter().filter_map(|(id, c)| c.blocked.as_ref().map(|(_, _, since)| (*since, *id))).collect();
+            waiting.sort();
+            let mut served_any = false;
+            for (_, id) in waiting {
+                if self.try_serve(id, now) {
+                    served_any = true;
+                }
+            }
+            if !served_any {
+                return;
+            }
+        }
+    }
+
+    /// Runs a parked client's command again; true if it got its answer.
+    fn try_serve(&mut self, id: ClientId, now: Millis) -> bool {
+        let Some(client) = self.clients.get_mut(&id) else { return false };
+        let Some((args, request, since)) = client.blocked.take() else { return false };
+        let db = client.state.db;
+        let has_data = request.keys.iter().any(|k| self.keyspace.dbs[db].is_live(k, now));
+        let resolved = has_data.then(|| commands::resolve(&args)).and_then(Result::ok);
+        let Some(Resolved::Data(info, run)) = resolved else {
+            if let Some(client) = self.clients.get_mut(&id) {
+                client.blocked = Some((args, request, since));
+            }
+            return false;
+        };
+        let reply = self.run_data_command(id, info, run, &args, now);
+        let Some(client) = self.clients.get_mut(&id) else { return false };
+        if client.blocked.is_some() {
+            // Still nothing for it (another client was faster): keep waiting
+            // with the original deadline.
+            client.blocked = Some((args, request, since));
+            return false;
+        }
+        self.outbox.push((id, reply.to_bytes()));
+        true
+    }
+
+    /// Replies sent outside `receive` since the last call.
+    pub fn take_output(&mut self) -> Vec<(ClientId, Vec<u8>)> {
+        std::mem::take(&mut self.outbox)
+    }
+
+    /// The earliest blocked-client deadline.
+    pub fn next_deadline(&self) -> Option<Millis> {
+        self.clients.values().filter_map(|c| c.blocked.as_ref().and_then(|(_, r, _)| r.deadline)).min()
+    }
+
+    /// Answers the blocked clients whose timeout has passed.
+    pub fn expire_blocked(&mut self, now: Millis) {
+        for (id, client) in self.clients.iter_mut() {
+            if client.blocked.as_ref().is_some_and(|(_, r, _)| r.deadline.is_some_and(|d| d <= now)) {
+                if let Some((_, request, _)) = client.blocked.take() {
+                    self.outbox.push((*id, request.on_timeout.to_bytes()));
+                }
+            }
+        }
     }
 
     /// Marks the clients watching a key so that their EXEC fails.
@@ -297,6 +388,9 @@ impl Server {
         if cas_failed {
             return Frame::NullArray;
         }
+        if let Some(client) = self.clients.get_mut(&id) {
+            client.state.deny_blocking = true;
+        }
         let replies = queue
             .iter()
             .map(|args| match commands::resolve(args) {
@@ -305,6 +399,9 @@ impl Server {
                 Err(reply) => reply,
             })
             .collect();
+        if let Some(client) = self.clients.get_mut(&id) {
+            client.state.deny_blocking = false;
+        }
         Frame::Array(replies)
     }
 
@@ -341,6 +438,33 @@ mod tests {
         assert_eq!(send(&mut s, a, &["SET", "k", "v"]), Frame::ok());
         assert_eq!(send(&mut s, b, &["GET", "k"]), Frame::Null);
         assert_eq!(send(&mut s, a, &["GET", "k"]), Frame::bulk(&b"v"[..]));
+    }
+
+    #[test]
+    fn blocked_clients_wake_when_another_pushes() {
+        let mut s = Server::new(6379, Config::default(), "x".repeat(40), 1, 0);
+        let (a, b, c) = (s.connect(), s.connect(), s.connect());
+        let mut bytes = Vec::new();
+        encode_command(&["BLPOP", "q", "0"], &mut bytes);
+        assert!(s.receive(a, &bytes, 10).reply.is_empty());
+        let mut bytes = Vec::new();
+        encode_command(&["BLPOP", "q", "5"], &mut bytes);
+        assert!(s.receive(b, &bytes, 20).reply.is_empty());
+        assert_eq!(s.next_deadline(), Some(5020));
+        assert_eq!(send(&mut s, c, &["RPUSH", "q", "x"]), Frame::Integer(1));
+        // The oldest waiter is served first.
+        let out = s.take_output();
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].0, a);
+        assert_eq!(parse_frame(&out[0].1).unwrap().unwrap().0, Frame::Array(vec![Frame::bulk(&b"q"[..]), Frame::bulk(&b"x"[..])]));
+        s.expire_blocked(5019);
+        assert!(s.take_output().is_empty());
+        s.expire_blocked(5020);
+        assert_eq!(s.take_output(), vec![(b, b"*-1\r\n".to_vec())]);
+        // Inside MULTI a blocking pop answers at once.
+        assert_eq!(send(&mut s, c, &["MULTI"]), Frame::ok());
+        send(&mut s, c, &["BLPOP", "q", "0"]);
+        assert_eq!(send(&mut s, c, &["EXEC"]), Frame::Array(vec![Frame::NullArray]));
     }
 
     #[test]

@@ -8,6 +8,9 @@ use crate::engine::keyspace::Millis;
 use crate::sim::console::Console;
 use crate::sim::Sim;
 
+/// How long a blocked command may wait for its answer in a scenario.
+const MAX_BLOCK_MS: Millis = 60_000;
+
 #[derive(Clone, Copy, Debug)]
 pub struct RunOptions {
     pub seed: u64,
@@ -61,6 +64,26 @@ pub fn run_on_sim(steps: &[Step], options: RunOptions) -> Result<(Vec<String>, S
                 let exchange = console.run(&mut sim, line);
                 transcript.push(exchange.prompt_line);
                 transcript.extend(exchange.output);
+                if exchange.pending {
+                    // Like redis-cli, wait for the blocked command's answer;
+                    // in a scenario only its timeout can end the wait.
+                    let give_up = sim.now() + MAX_BLOCK_MS;
+                    let output = loop {
+                        if let Some(output) = console.poll(&mut sim) {
+                            break output;
+                        }
+                        match sim.next_event_at().filter(|&at| at <= give_up) {
+                            Some(at) => sim.advance(at - sim.now()),
+                            None => {
+                                return Err(ScenarioError {
+                                    line: step.line,
+                                    message: "the command is still blocked after 60 s and nothing in the scenario can wake it".into(),
+                                })
+                            }
+                        }
+                    };
+                    transcript.extend(output);
+                }
             }
             StepKind::Sleep { ms } => {
                 transcript.push(format!("# {}", step.text));

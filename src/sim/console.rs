@@ -6,6 +6,7 @@
 
 use super::{ClientHandle, Sim};
 use crate::engine::cli::{self, PromptState};
+use crate::engine::keyspace::Millis;
 use crate::engine::resp::{encode_command, parse_frame, Frame};
 
 /// One typed line and what redis-cli printed for it.
@@ -14,18 +15,31 @@ pub struct Exchange {
     /// The prompt as it stood when the line was typed, followed by the line.
     pub prompt_line: String,
     pub output: Vec<String>,
+    /// The command is blocked (BLPOP...): the rest comes from `poll`.
+    pub pending: bool,
+}
+
+/// A command sent and not answered yet.
+struct Waiting {
+    args: Vec<Vec<u8>>,
+    sent_at: Millis,
+    /// Repeats still to send after this one (`3 BLPOP ...`).
+    repeats_left: i64,
 }
 
 pub struct Console {
     port: u16,
     prompt: PromptState,
     client: Option<ClientHandle>,
+    waiting: Option<Waiting>,
+    /// Output already printed for the current line before it blocked.
+    partial: Vec<String>,
 }
 
 impl Console {
     /// Starts a session; like redis-cli, it connects at once if it can.
     pub fn open(sim: &mut Sim, port: u16) -> Console {
-        let mut console = Console { port, prompt: PromptState::default(), client: None };
+        let mut console = Console { port, prompt: PromptState::default(), client: None, waiting: None, partial: Vec::new() };
         console.client = sim.connect(port);
         console
     }
@@ -43,11 +57,67 @@ impl Console {
         self.prompt.prompt(self.port, self.connected(sim))
     }
 
+    /// Whether a blocked command is still waiting for its reply.
+    pub fn is_waiting(&self) -> bool {
+        self.waiting.is_some()
+    }
+
     /// Types `line` and returns what the terminal shows for it.
     pub fn run(&mut self, sim: &mut Sim, line: &str) -> Exchange {
         let prompt_line = format!("{}{}", self.prompt(sim), line);
+        if self.waiting.is_some() {
+            // redis-cli reads no new line while a command blocks.
+            return Exchange { prompt_line, output: vec!["(blocked: waiting for the previous command)".into()], pending: true };
+        }
         let output = self.run_line(sim, line);
-        Exchange { prompt_line, output }
+        let pending = self.waiting.is_some();
+        if pending {
+            self.partial = output;
+            return Exchange { prompt_line, output: Vec::new(), pending };
+        }
+        Exchange { prompt_line, output, pending }
+    }
+
+    /// The rest of a blocked command's output, once its reply has come.
+    pub fn poll(&mut self, sim: &mut Sim) -> Option<Vec<String>> {
+        let waiting = self.waiting.take()?;
+        let handle = self.client?;
+        let inbox = sim.take_inbox(handle);
+        let Ok(Some((reply, _))) = parse_frame(&inbox) else {
+            if !sim.is_open(handle) {
+                return Some(vec!["Error: Server closed the connection".to_string()]);
+            }
+            self.waiting = Some(waiting);
+            return None;
+        };
+        let mut output = std::mem::take(&mut self.partial);
+        output.extend(self.print_reply(&waiting.args, &reply, sim.now() - waiting.sent_at));
+        for left in (0..waiting.repeats_left).rev() {
+            match self.send(sim, &waiting.args) {
+                Ok(Some(reply)) => output.extend(self.print_reply(&waiting.args, &reply, 0)),
+                Ok(None) => {
+                    self.waiting = Some(Waiting { args: waiting.args.clone(), sent_at: sim.now(), repeats_left: left });
+                    self.partial = output;
+                    return None;
+                }
+                Err(message) => {
+                    output.push(message);
+                    break;
+                }
+            }
+        }
+        Some(output)
+    }
+
+    /// The lines for one reply, and redis-cli's elapsed-time line when the
+    /// command took half a second or more.
+    fn print_reply(&mut self, args: &[Vec<u8>], reply: &Frame, elapsed_ms: Millis) -> Vec<String> {
+        let mut lines = cli::reply_lines(args, reply);
+        self.prompt.after_reply(args, reply);
+        if elapsed_ms >= 500 {
+            lines.push(format!("({:.2}s)", elapsed_ms as f64 / 1000.0));
+        }
+        lines
     }
 
     fn run_line(&mut self, sim: &mut Sim, line: &str) -> Vec<String> {
@@ -81,11 +151,13 @@ impl Console {
             return Vec::new();
         }
         let mut output = Vec::new();
-        for _ in 0..repeat.min(MAX_REPEAT) {
+        let repeat = repeat.min(MAX_REPEAT);
+        for done in 1..=repeat {
             match self.send(sim, &args) {
-                Ok(reply) => {
-                    output.extend(cli::reply_lines(&args, &reply));
-                    self.prompt.after_reply(&args, &reply);
+                Ok(Some(reply)) => output.extend(self.print_reply(&args, &reply, 0)),
+                Ok(None) => {
+                    self.waiting = Some(Waiting { args, sent_at: sim.now(), repeats_left: repeat - done });
+                    break;
                 }
                 Err(message) => {
                     output.push(message);
@@ -96,9 +168,9 @@ impl Console {
         output
     }
 
-    /// Sends one command and waits for its reply, reconnecting first if the
-    /// connection is gone, as redis-cli does.
-    fn send(&mut self, sim: &mut Sim, args: &[Vec<u8>]) -> Result<Frame, String> {
+    /// Sends one command and reads its reply (`None`: the command blocked),
+    /// reconnecting first if the connection is gone, as redis-cli does.
+    fn send(&mut self, sim: &mut Sim, args: &[Vec<u8>]) -> Result<Option<Frame>, String> {
         if !self.connected(sim) {
             self.client = sim.connect(self.port);
             let Some(handle) = self.client else {
@@ -119,7 +191,8 @@ impl Console {
         sim.send(handle, &bytes);
         let inbox = sim.take_inbox(handle);
         match parse_frame(&inbox) {
-            Ok(Some((frame, _))) => Ok(frame),
+            Ok(Some((frame, _))) => Ok(Some(frame)),
+            Ok(None) if sim.is_open(handle) => Ok(None),
             Ok(None) => Err("Error: Server closed the connection".to_string()),
             Err(e) => Err(format!("Error: {e}")),
         }

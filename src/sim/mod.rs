@@ -164,6 +164,18 @@ impl Sim {
         if out.close {
             self.trace.push(TraceEvent::ClientClosed { at: now, port: handle.port, client: handle.id });
         }
+        self.deliver_output(handle.port);
+    }
+
+    /// Moves replies a node produced on its own (served blocked clients,
+    /// timeouts) into their clients' inboxes.
+    fn deliver_output(&mut self, port: u16) {
+        let now = self.now;
+        let Some(node) = self.nodes.get_mut(&port) else { return };
+        for (client, bytes) in node.server.take_output() {
+            self.trace.push(TraceEvent::Reply { at: now, port, client, bytes: bytes.clone() });
+            self.inboxes.entry(ClientHandle { port, id: client }).or_default().extend_from_slice(&bytes);
+        }
     }
 
     /// The bytes that arrived for a client since the last call.
@@ -171,9 +183,15 @@ impl Sim {
         self.inboxes.get_mut(&handle).map(std::mem::take).unwrap_or_default()
     }
 
+    /// Redis checks blocked clients' timeouts when its event loop wakes,
+    /// which an idle server does at its cron ticks: timeouts fire there.
+    fn node_next_event(node: &Node) -> Millis {
+        node.next_cron
+    }
+
     /// The time of the next scheduled event, if any.
     pub fn next_event_at(&self) -> Option<Millis> {
-        self.nodes.values().map(|n| n.next_cron).min()
+        self.nodes.values().map(Self::node_next_event).min()
     }
 
     /// Lets `ms` of virtual time pass, running every event due meanwhile in
@@ -182,9 +200,14 @@ impl Sim {
         let until = self.now + ms.max(0);
         while let Some(at) = self.next_event_at().filter(|&at| at <= until) {
             self.now = at;
-            for node in self.nodes.values_mut().filter(|n| n.next_cron == at) {
-                node.server.cron(at);
-                node.next_cron = at + CRON_PERIOD_MS;
+            let due: Vec<u16> = self.nodes.iter().filter(|(_, n)| Self::node_next_event(n) == at).map(|(p, _)| *p).collect();
+            for port in due {
+                if let Some(node) = self.nodes.get_mut(&port) {
+                    node.server.expire_blocked(at);
+                    node.server.cron(at);
+                    node.next_cron = at + CRON_PERIOD_MS;
+                }
+                self.deliver_output(port);
             }
         }
         self.now = until;

@@ -40,6 +40,8 @@ struct ConsoleLog {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConsoleView {
     pub prompt: String,
+    /// A blocked command is waiting (redis-cli shows no prompt meanwhile).
+    pub waiting: bool,
     pub lines: Rc<Vec<Line>>,
     pub history: Rc<Vec<String>>,
 }
@@ -99,19 +101,8 @@ impl Playground {
     pub fn run(&mut self, port: u16, line: &str) {
         let Some(log) = self.consoles.get_mut(&port) else { return };
         let exchange = log.console.run(&mut self.sim, line);
-        let lines = Rc::make_mut(&mut log.lines);
-        lines.push(Line { kind: LineKind::Input, text: exchange.prompt_line });
-        for text in exchange.output {
-            let kind = if text.starts_with("(error) ") || text.starts_with("Could not connect") {
-                LineKind::Error
-            } else {
-                LineKind::Output
-            };
-            lines.push(Line { kind, text });
-        }
-        if lines.len() > MAX_LINES {
-            lines.drain(..lines.len() - MAX_LINES);
-        }
+        Rc::make_mut(&mut log.lines).push(Line { kind: LineKind::Input, text: exchange.prompt_line });
+        Self::print(log, exchange.output);
         if !line.trim().is_empty() {
             let history = Rc::make_mut(&mut log.history);
             if history.last().map(String::as_str) != Some(line) {
@@ -125,10 +116,39 @@ impl Playground {
         if line.trim().eq_ignore_ascii_case("clear") {
             Rc::make_mut(&mut log.lines).clear();
         }
+        // The command may have woken a blocked command in another console.
+        self.poll_consoles();
     }
 
+    fn print(log: &mut ConsoleLog, output: Vec<String>) {
+        let lines = Rc::make_mut(&mut log.lines);
+        for text in output {
+            let kind = if text.starts_with("(error) ") || text.starts_with("Could not connect") {
+                LineKind::Error
+            } else {
+                LineKind::Output
+            };
+            lines.push(Line { kind, text });
+        }
+        if lines.len() > MAX_LINES {
+            lines.drain(..lines.len() - MAX_LINES);
+        }
+    }
+
+    /// Lets virtual time pass; blocked consoles print their answers.
     pub fn advance(&mut self, ms: Millis) {
         self.sim.advance(ms);
+        self.poll_consoles();
+    }
+
+    fn poll_consoles(&mut self) {
+        for log in self.consoles.values_mut() {
+            if log.console.is_waiting() {
+                if let Some(output) = log.console.poll(&mut self.sim) {
+                    Self::print(log, output);
+                }
+            }
+        }
     }
 
     pub fn nodes(&self) -> Vec<NodeView> {
@@ -143,6 +163,7 @@ impl Playground {
                     keys: node.map_or(0, |n| n.keys),
                     console: ConsoleView {
                         prompt: log.console.prompt(&self.sim),
+                        waiting: log.console.is_waiting(),
                         lines: Rc::clone(&log.lines),
                         history: Rc::clone(&log.history),
                     },

@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 
-use super::{err, eq_ignore_case, int_arg, int_arg_in, list, positive_int_arg, syntax_error, Ctx};
+use super::{to_usize, err, eq_ignore_case, int_arg, int_arg_in, list, positive_int_arg, syntax_error, Ctx};
 use crate::engine::resp::Frame;
 use crate::engine::value::Value;
 
@@ -77,7 +77,7 @@ fn pop_generic(ctx: &mut Ctx, args: &[Vec<u8>], end: End) -> Frame {
     }
     let count = match args.get(2) {
         Some(raw) => match positive_int_arg(raw) {
-            Ok(n) => Some(n as usize),
+            Ok(n) => Some(to_usize(n)),
             Err(e) => return e,
         },
         None => None,
@@ -241,7 +241,7 @@ pub fn lrem(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
         Ok(None) => return Frame::Integer(0),
         Ok(Some(l)) => l,
     };
-    let limit = if count == 0 { usize::MAX } else { count.unsigned_abs() as usize };
+    let limit = if count == 0 { usize::MAX } else { usize::try_from(count.unsigned_abs()).unwrap_or(usize::MAX) };
     let mut removed = 0;
     if count >= 0 {
         let mut i = 0;
@@ -373,41 +373,23 @@ pub fn lmove(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
 }
 
 pub fn lmpop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
-    let numkeys = match int_arg_in(&args[1], 1, i64::MAX, "numkeys should be greater than 0") {
-        Ok(n) => n as usize,
-        Err(e) => return e,
-    };
-    let where_at = match numkeys.checked_add(2) {
-        Some(w) if w < args.len() => w,
-        _ => return syntax_error(),
-    };
-    let end = match end_arg(&args[where_at]) {
-        Ok(e) => e,
-        Err(e) => return e,
-    };
-    let mut count = None;
-    let mut j = where_at + 1;
-    while j < args.len() {
-        if count.is_none() && eq_ignore_case(&args[j], "count") && j + 1 < args.len() {
-            j += 1;
-            count = match int_arg_in(&args[j], 1, i64::MAX, "count should be greater than 0") {
-                Ok(c) => Some(c as usize),
-                Err(e) => return e,
-            };
-        } else {
-            return syntax_error();
-        }
-        j += 1;
+    match super::parse_mpop(args, 1, ["left", "right"]) {
+        Ok(parsed) => lmpop_parsed(ctx, args, &parsed),
+        Err(e) => e,
     }
-    let count = count.unwrap_or(1);
-    for key in &args[2..where_at] {
+}
+
+/// Pops from the first non-empty list among the parsed keys, or nil.
+pub fn lmpop_parsed(ctx: &mut Ctx, args: &[Vec<u8>], parsed: &super::MpopArgs) -> Frame {
+    let end = if parsed.second_end { End::Right } else { End::Left };
+    for key in &args[parsed.keys.clone()] {
         let l = match ctx.typed(key, list) {
             Err(e) => return e,
             Ok(None) => continue,
             Ok(Some(l)) if l.is_empty() => continue,
             Ok(Some(l)) => l,
         };
-        let items = pop_n(l, end, count);
+        let items = pop_n(l, end, parsed.count);
         *ctx.dirty += items.len() as u64;
         ctx.remove_if_empty(key);
         return Frame::Array(vec![Frame::Bulk(key.clone()), super::bulks(items)]);

@@ -5,13 +5,14 @@
 //! Each command is a plain function from a `Ctx` (the node's data, the
 //! calling client, the virtual time) and its arguments to a reply frame.
 
+mod blocking;
 mod debug;
 mod hashes;
 mod keys;
-mod lists;
+pub(crate) mod lists;
 mod scan;
 mod sets;
-mod zsets;
+pub(crate) mod zsets;
 mod server;
 mod strings;
 pub mod table;
@@ -28,6 +29,21 @@ use super::value::{Hash, Set, Value, ZSet};
 #[derive(Clone, Debug, Default)]
 pub struct ClientState {
     pub db: usize,
+    /// Inside EXEC blocking commands answer at once, as on a timeout.
+    pub deny_blocking: bool,
+    /// Set by a blocking command that found nothing: the server parks the
+    /// client instead of replying.
+    pub block: Option<BlockRequest>,
+}
+
+/// What a blocked client waits for.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BlockRequest {
+    pub keys: Vec<Vec<u8>>,
+    /// Virtual time at which it gives up; `None` waits forever.
+    pub deadline: Option<Millis>,
+    /// The reply on timeout (a nil of the command's kind).
+    pub on_timeout: Frame,
 }
 
 /// Everything a command may read or change.
@@ -136,6 +152,14 @@ pub type Handler = fn(&mut Ctx, &[Vec<u8>]) -> Frame;
 /// table (subcommands as `container|sub`). Arity and flags come from there.
 const HANDLERS: &[(&str, Handler)] = &[
     ("append", strings::append),
+    ("blmove", blocking::blmove),
+    ("blmpop", blocking::blmpop),
+    ("blpop", blocking::blpop),
+    ("brpop", blocking::brpop),
+    ("brpoplpush", blocking::brpoplpush),
+    ("bzmpop", blocking::bzmpop),
+    ("bzpopmax", blocking::bzpopmax),
+    ("bzpopmin", blocking::bzpopmin),
     ("command", server::command),
     ("command|count", server::command_count),
     ("command|docs", server::command_docs),
@@ -339,8 +363,12 @@ pub fn resolve(args: &[Vec<u8>]) -> Result<Resolved, Frame> {
 pub fn written_keys(info: &table::CommandInfo, args: &[Vec<u8>]) -> Vec<Vec<u8>> {
     match info.name.as_str() {
         "lmpop" | "zmpop" => {
-            let n = args.get(1).and_then(|a| parse_i64(a)).unwrap_or(0).max(0) as usize;
+            let n = args.get(1).and_then(|a| parse_i64(a)).map_or(0, to_usize);
             return args.iter().skip(2).take(n).cloned().collect();
+        }
+        "blmpop" | "bzmpop" => {
+            let n = args.get(2).and_then(|a| parse_i64(a)).map_or(0, to_usize);
+            return args.iter().skip(3).take(n).cloned().collect();
         }
         _ => {}
     }
@@ -477,6 +505,49 @@ pub fn int_arg_in(bytes: &[u8], min: i64, max: i64, message: &str) -> Result<i64
         Some(n) if n >= min && n <= max => Ok(n),
         _ => Err(err(message)),
     }
+}
+
+/// The arguments of LMPOP / ZMPOP (and their blocking forms) from the
+/// numkeys argument on: `numkeys key... WHERE [COUNT n]`, WHERE being one
+/// of `ends` (LEFT/RIGHT or MIN/MAX). Returns the keys' range in `args`,
+/// whether WHERE was the second word, and the count (1 by default).
+pub struct MpopArgs {
+    pub keys: std::ops::Range<usize>,
+    pub second_end: bool,
+    pub count: usize,
+}
+
+pub fn parse_mpop(args: &[Vec<u8>], numkeys_at: usize, ends: [&str; 2]) -> Result<MpopArgs, Frame> {
+    let numkeys = to_usize(int_arg_in(&args[numkeys_at], 1, i64::MAX, "numkeys should be greater than 0")?);
+    let where_at = match numkeys.checked_add(numkeys_at + 1) {
+        Some(w) if w < args.len() => w,
+        _ => return Err(syntax_error()),
+    };
+    let second_end = if eq_ignore_case(&args[where_at], ends[0]) {
+        false
+    } else if eq_ignore_case(&args[where_at], ends[1]) {
+        true
+    } else {
+        return Err(syntax_error());
+    };
+    let mut count = None;
+    let mut j = where_at + 1;
+    while j < args.len() {
+        if count.is_none() && eq_ignore_case(&args[j], "count") && j + 1 < args.len() {
+            j += 1;
+            count = Some(to_usize(int_arg_in(&args[j], 1, i64::MAX, "count should be greater than 0")?));
+        } else {
+            return Err(syntax_error());
+        }
+        j += 1;
+    }
+    Ok(MpopArgs { keys: numkeys_at + 1..where_at, second_end, count: count.unwrap_or(1) })
+}
+
+/// A count or index from a client, as usize without wrapping on 32-bit
+/// targets (wasm): negatives become 0, huge values usize::MAX.
+pub fn to_usize(n: i64) -> usize {
+    usize::try_from(n.max(0)).unwrap_or(usize::MAX)
 }
 
 pub fn eq_ignore_case(arg: &[u8], word: &str) -> bool {

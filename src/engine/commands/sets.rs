@@ -1,7 +1,7 @@
 //! Set commands: SADD and friends, SPOP / SRANDMEMBER, SMOVE, the algebra
 //! (SINTER, SUNION, SDIFF, their STORE forms, SINTERCARD).
 
-use super::{err, int_arg_in, positive_int_arg, ranged_int_arg, set, syntax_error, Ctx};
+use super::{to_usize, err, int_arg_in, positive_int_arg, ranged_int_arg, set, syntax_error, Ctx};
 use crate::engine::resp::Frame;
 use crate::engine::value::{Set, Value};
 
@@ -279,7 +279,7 @@ pub fn sdiffstore(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
 
 pub fn sintercard(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     let numkeys = match int_arg_in(&args[1], 1, i64::MAX, "numkeys should be greater than 0") {
-        Ok(n) => n as usize,
+        Ok(n) => to_usize(n),
         Err(e) => return e,
     };
     if numkeys > args.len() - 2 {
@@ -291,7 +291,7 @@ pub fn sintercard(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
         if super::eq_ignore_case(&args[j], "limit") && j + 1 < args.len() {
             j += 1;
             limit = match int_arg_in(&args[j], 0, i64::MAX, "LIMIT can't be negative") {
-                Ok(l) => l as usize,
+                Ok(l) => to_usize(l),
                 Err(e) => return e,
             };
         } else {

@@ -393,7 +393,7 @@ pub fn setrange(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
         if value.is_empty() {
             return Frame::Integer(0);
         }
-        if offset + value.len() as i64 > MAX_STRING {
+        if offset.saturating_add(value.len() as i64) > MAX_STRING {
             return too_big();
         }
         let mut bytes = vec![0u8; offset as usize];
@@ -406,7 +406,7 @@ pub fn setrange(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     if value.is_empty() {
         return Frame::Integer(current.len() as i64);
     }
-    if offset + value.len() as i64 > MAX_STRING {
+    if offset.saturating_add(value.len() as i64) > MAX_STRING {
         return too_big();
     }
     let Ok(Some(s)) = ctx.typed(&args[1], string) else { return Frame::Null };

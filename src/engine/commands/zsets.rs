@@ -2,7 +2,7 @@
 //! score and lex ranges, REV, LIMIT, STORE), counts, removals, pops,
 //! ZUNION / ZINTER / ZDIFF with WEIGHTS and AGGREGATE, ZRANDMEMBER.
 
-use super::{err, eq_ignore_case, int_arg, int_arg_in, positive_int_arg, ranged_int_arg, syntax_error, zset, Ctx};
+use super::{to_usize, err, eq_ignore_case, int_arg, positive_int_arg, ranged_int_arg, syntax_error, zset, Ctx};
 use crate::engine::numfmt::{fmt_g17, parse_f64, parse_f64_loose};
 use crate::engine::resp::Frame;
 use crate::engine::value::{Set, Value, ZSet};
@@ -300,7 +300,7 @@ fn select(
         return Ok(Vec::new());
     }
     let rest = matching.into_iter().skip(offset as usize);
-    Ok(if limit < 0 { rest.collect() } else { rest.take(limit as usize).collect() })
+    Ok(if limit < 0 { rest.collect() } else { rest.take(to_usize(limit)).collect() })
 }
 
 fn with_scores_reply(items: Vec<(Vec<u8>, f64)>, with_scores: bool) -> Frame {
@@ -521,7 +521,7 @@ fn zpop_generic(ctx: &mut Ctx, args: &[Vec<u8>], max: bool) -> Frame {
     let count = match args.get(2) {
         None => 1,
         Some(raw) => match positive_int_arg(raw) {
-            Ok(n) => n as usize,
+            Ok(n) => to_usize(n),
             Err(e) => return e,
         },
     };
@@ -545,42 +545,21 @@ pub fn zpopmax(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
 }
 
 pub fn zmpop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
-    let numkeys = match int_arg_in(&args[1], 1, i64::MAX, "numkeys should be greater than 0") {
-        Ok(n) => n as usize,
-        Err(e) => return e,
-    };
-    let where_at = match numkeys.checked_add(2) {
-        Some(w) if w < args.len() => w,
-        _ => return syntax_error(),
-    };
-    let max = if eq_ignore_case(&args[where_at], "min") {
-        false
-    } else if eq_ignore_case(&args[where_at], "max") {
-        true
-    } else {
-        return syntax_error();
-    };
-    let mut count = None;
-    let mut j = where_at + 1;
-    while j < args.len() {
-        if count.is_none() && eq_ignore_case(&args[j], "count") && j + 1 < args.len() {
-            j += 1;
-            count = match int_arg_in(&args[j], 1, i64::MAX, "count should be greater than 0") {
-                Ok(c) => Some(c as usize),
-                Err(e) => return e,
-            };
-        } else {
-            return syntax_error();
-        }
-        j += 1;
+    match super::parse_mpop(args, 1, ["min", "max"]) {
+        Ok(parsed) => zmpop_parsed(ctx, args, &parsed),
+        Err(e) => e,
     }
-    for key in &args[2..where_at] {
+}
+
+/// Pops from the first non-empty sorted set among the parsed keys, or nil.
+pub fn zmpop_parsed(ctx: &mut Ctx, args: &[Vec<u8>], parsed: &super::MpopArgs) -> Frame {
+    for key in &args[parsed.keys.clone()] {
         let z = match ctx.typed(key, zset) {
             Err(e) => return e,
             Ok(None) => continue,
             Ok(Some(z)) => z,
         };
-        let popped = pop(z, max, count.unwrap_or(1));
+        let popped = pop(z, parsed.second_end, parsed.count);
         *ctx.dirty += popped.len() as u64;
         ctx.remove_if_empty(key);
         let pairs = popped.into_iter().map(|(m, s)| Frame::Array(vec![Frame::Bulk(m), score_reply(s)])).collect();
@@ -642,7 +621,7 @@ fn set_op_generic(ctx: &mut Ctx, args: &[Vec<u8>], op: SetOp, store: bool) -> Fr
     if numkeys as u64 > (args.len() - numkeys_at - 1) as u64 {
         return syntax_error();
     }
-    let numkeys = numkeys as usize;
+    let numkeys = to_usize(numkeys);
     let keys = &args[numkeys_at + 1..numkeys_at + 1 + numkeys];
     let mut sources = Vec::with_capacity(numkeys);
     for key in keys {
