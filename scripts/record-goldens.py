@@ -60,6 +60,7 @@ class Cli:
         )
         os.close(slave)
         self.fd = master
+        self.reading_messages = False
         self.prompt = self.read_until_prompt().rsplit(b"\n", 1)[-1]
 
     def read_until_prompt(self):
@@ -80,8 +81,38 @@ class Cli:
                 data += chunk
         return data
 
+    def read_until_quiet(self, quiet=0.3):
+        """What redis-cli prints without returning to its prompt (pub/sub)."""
+        data = b""
+        deadline = time.monotonic() + STEP_TIMEOUT
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self.fd], [], [], quiet)
+            if not ready:
+                break
+            try:
+                chunk = os.read(self.fd, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            data += chunk
+        text = data.replace(b"\r\n", b"\n").decode("utf-8", "replace")
+        return text.split("\n")[:-1] if text.endswith("\n") else (text.split("\n") if text else [])
+
     def run(self, line):
         """Types a line; returns (prompt it was typed at, output lines)."""
+        words = line.split()
+        if words and words[0].lower() in ("subscribe", "psubscribe", "ssubscribe"):
+            # redis-cli reads messages from now on and shows no prompt.
+            typed_at = self.prompt.decode()
+            os.write(self.fd, line.encode() + b"\n")
+            lines = self.read_until_quiet()
+            # An error (SUBSCRIBE without a channel) returns to the prompt.
+            if lines and PROMPT.search(lines[-1].encode()):
+                self.prompt = lines.pop().encode()
+            else:
+                self.reading_messages = True
+            return typed_at, lines
         typed_at = self.prompt.decode()
         os.write(self.fd, line.encode() + b"\n")
         data = self.read_until_prompt()
@@ -126,9 +157,15 @@ def record(scenario, workdir):
                 port = int(m.group(1))
                 if port not in clis:
                     clis[port] = Cli(port, workdir)
+                if clis[port].reading_messages:
+                    fail(f"{scenario.name}:{number}: redis-cli on port {port} is reading messages and takes no commands")
                 typed_at, lines = clis[port].run(m.group(2))
                 out.append(typed_at + m.group(2))
                 out.extend(lines)
+                # Messages reaching consoles that read pub/sub print after the step.
+                for other in sorted(clis):
+                    if clis[other].reading_messages and other != port:
+                        out.extend(clis[other].read_until_quiet(0.2))
                 continue
             word, _, rest = text.partition(" ")
             if word == "server":

@@ -14,9 +14,14 @@ use redis_playground::engine::resp::{encode_command, parse_frame, Frame};
 use redis_playground::engine::rng::Rng;
 use redis_playground::engine::server::Server;
 
-/// Commands left out: random effects (SPOP), DEBUG itself, and the blocking
-/// pops (which would wait for a push that never comes).
-const SKIP: &[&str] = &["spop", "debug", "blpop", "brpop", "blmove", "brpoplpush", "blmpop", "bzpopmin", "bzpopmax", "bzmpop"];
+/// Commands left out: random effects (SPOP), DEBUG itself, the blocking
+/// pops (which would wait for a push that never comes) and the pub/sub
+/// subscriptions (one reply per channel, and they change what the
+/// connection may do).
+const SKIP: &[&str] = &[
+    "spop", "debug", "blpop", "brpop", "blmove", "brpoplpush", "blmpop", "bzpopmin", "bzpopmax", "bzmpop", "subscribe",
+    "psubscribe", "unsubscribe", "punsubscribe",
+];
 const EXPIRY: &[&str] = &["expire", "pexpire", "expireat", "pexpireat", "setex", "psetex", "getex", "set"];
 
 const WORDS: &[&str] = &[

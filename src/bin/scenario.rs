@@ -45,8 +45,13 @@ fn main() -> ExitCode {
     let result = scenario::parse(&source).and_then(|steps| scenario::run(&steps, options));
     match result {
         Ok(transcript) => {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
             for line in transcript {
-                println!("{line}");
+                // A closed pipe (`| head`) is not an error worth a panic.
+                if writeln!(out, "{line}").is_err() {
+                    break;
+                }
             }
             ExitCode::SUCCESS
         }

@@ -13,6 +13,23 @@ use super::params::Settings;
 
 pub type ClientId = u64;
 
+const PUBSUB_HELP: &[&str] = &[
+    "PUBSUB <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+    "CHANNELS [<pattern>]",
+    "    Return the currently active channels matching a <pattern> (default: '*').",
+    "NUMPAT",
+    "    Return number of subscriptions to patterns.",
+    "NUMSUB [<channel> ...]",
+    "    Return the number of subscribers for the specified channels, excluding",
+    "    pattern subscriptions(default: no channels).",
+    "SHARDCHANNELS [<pattern>]",
+    "    Return the currently active shard level channels matching a <pattern> (default: '*').",
+    "SHARDNUMSUB [<shardchannel> ...]",
+    "    Return the number of subscribers for the specified shard level channel(s)",
+    "HELP",
+    "    Prints this help.",
+];
+
 #[derive(Debug, Default)]
 struct Client {
     state: ClientState,
@@ -27,6 +44,15 @@ struct Client {
     dirty_cas: bool,
     /// Parked by a blocking command: (the command, what it waits for, since).
     blocked: Option<(Vec<Vec<u8>>, commands::BlockRequest, Millis)>,
+    /// Pub/sub subscriptions, in the order they were made.
+    channels: Vec<Vec<u8>>,
+    patterns: Vec<Vec<u8>>,
+}
+
+impl Client {
+    fn subscriptions(&self) -> i64 {
+        (self.channels.len() + self.patterns.len()) as i64
+    }
 }
 
 /// What came out of feeding a client's bytes to the server.
@@ -114,7 +140,7 @@ impl Server {
             if args.is_empty() {
                 continue;
             }
-            if let Some(reply) = self.dispatch(id, &args, now) {
+            for reply in self.dispatch(id, &args, now) {
                 reply.encode(&mut out.reply);
             }
         }
@@ -126,22 +152,29 @@ impl Server {
 
     /// One command from a client: checked, then queued (inside MULTI),
     /// handled here (transactions) or run against the data.
-    fn dispatch(&mut self, id: ClientId, args: &[Vec<u8>], now: Millis) -> Option<Frame> {
-        let reply = self.dispatch_inner(id, args, now);
+    /// The replies to one command: usually one, none while it blocks,
+    /// one per channel for (UN)SUBSCRIBE.
+    fn dispatch(&mut self, id: ClientId, args: &[Vec<u8>], now: Millis) -> Vec<Frame> {
+        let replies = self.dispatch_inner(id, args, now);
         // A command that parked its client answers later.
         let blocked = self.clients.get(&id).is_some_and(|c| c.blocked.is_some());
-        (!blocked).then_some(reply)
+        if blocked {
+            Vec::new()
+        } else {
+            replies
+        }
     }
 
-    fn dispatch_inner(&mut self, id: ClientId, args: &[Vec<u8>], now: Millis) -> Frame {
-        let Some(client) = self.clients.get_mut(&id) else { return Frame::Null };
+    fn dispatch_inner(&mut self, id: ClientId, args: &[Vec<u8>], now: Millis) -> Vec<Frame> {
+        let Some(client) = self.clients.get_mut(&id) else { return Vec::new() };
+        let subscribed = client.subscriptions() > 0;
         let resolved = match commands::resolve(args) {
             Ok(r) => r,
             Err(reply) => {
                 if client.multi.is_some() {
                     client.multi_error = true;
                 }
-                return reply;
+                return vec![reply];
             }
         };
         let info = match &resolved {
@@ -152,21 +185,33 @@ impl Server {
             if client.multi.is_some() {
                 client.multi_error = true;
             }
-            return err("DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.");
+            return vec![err("DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.")];
+        }
+        // In RESP2 a subscribed client may only manage its subscriptions.
+        const IN_PUBSUB: &[&str] = &["subscribe", "unsubscribe", "psubscribe", "punsubscribe", "ssubscribe", "sunsubscribe", "ping", "quit", "reset"];
+        if subscribed && !IN_PUBSUB.contains(&info.name.as_str()) {
+            return vec![err(&format!(
+                "Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+                info.name
+            ))];
+        }
+        if subscribed && info.name == "ping" {
+            let message = args.get(1).cloned().unwrap_or_default();
+            return vec![Frame::Array(vec![Frame::bulk("pong"), Frame::Bulk(message)])];
         }
         if let Some(queue) = client.multi.as_mut() {
             if !matches!(info.name.as_str(), "exec" | "discard" | "multi" | "watch" | "quit" | "reset") {
                 if info.has_flag("no_multi") {
                     client.multi_error = true;
-                    return err("Command not allowed inside a transaction");
+                    return vec![err("Command not allowed inside a transaction")];
                 }
                 queue.push(args.to_vec());
-                return Frame::Simple("QUEUED".into());
+                return vec![Frame::Simple("QUEUED".into())];
             }
         }
         match resolved {
-            Resolved::Connection(info) => self.transaction_command(id, &info.name, args, now),
-            Resolved::Data(info, run) => self.run_data_command(id, info, run, args, now),
+            Resolved::Connection(info) => self.connection_command(id, &info.name, args, now),
+            Resolved::Data(info, run) => vec![self.run_data_command(id, info, run, args, now)],
         }
     }
 
@@ -322,6 +367,100 @@ impl Server {
         }
     }
 
+    /// Commands about the connection itself: transactions and pub/sub.
+    fn connection_command(&mut self, id: ClientId, name: &str, args: &[Vec<u8>], now: Millis) -> Vec<Frame> {
+        match name {
+            "subscribe" | "psubscribe" => self.subscribe(id, &args[1..], name == "psubscribe"),
+            "unsubscribe" | "punsubscribe" => self.unsubscribe(id, &args[1..], name == "punsubscribe"),
+            "publish" => vec![self.publish(&args[1], &args[2])],
+            "pubsub|channels" => {
+                let mut channels: Vec<&Vec<u8>> = self.clients.values().flat_map(|c| c.channels.iter()).collect();
+                channels.sort();
+                channels.dedup();
+                let pattern = args.get(2);
+                vec![commands::bulks(
+                    channels.into_iter().filter(|c| pattern.is_none_or(|p| crate::engine::glob::matches(p, c, false))).cloned(),
+                )]
+            }
+            "pubsub|numsub" => {
+                let mut out = Vec::new();
+                for channel in &args[2..] {
+                    let n = self.clients.values().filter(|c| c.channels.contains(channel)).count();
+                    out.push(Frame::Bulk(channel.clone()));
+                    out.push(Frame::Integer(n as i64));
+                }
+                vec![Frame::Array(out)]
+            }
+            "pubsub|numpat" => {
+                let mut patterns: Vec<&Vec<u8>> = self.clients.values().flat_map(|c| c.patterns.iter()).collect();
+                patterns.sort();
+                patterns.dedup();
+                vec![Frame::Integer(patterns.len() as i64)]
+            }
+            "pubsub|help" => vec![Frame::Array(PUBSUB_HELP.iter().map(|l| Frame::Simple((*l).to_string())).collect())],
+            _ => vec![self.transaction_command(id, name, args, now)],
+        }
+    }
+
+    fn subscribe(&mut self, id: ClientId, names: &[Vec<u8>], patterns: bool) -> Vec<Frame> {
+        let Some(client) = self.clients.get_mut(&id) else { return Vec::new() };
+        let kind = if patterns { "psubscribe" } else { "subscribe" };
+        let mut replies = Vec::new();
+        for name in names {
+            let list = if patterns { &mut client.patterns } else { &mut client.channels };
+            if !list.contains(name) {
+                list.push(name.clone());
+            }
+            replies.push(Frame::Array(vec![Frame::bulk(kind), Frame::Bulk(name.clone()), Frame::Integer(client.subscriptions())]));
+        }
+        replies
+    }
+
+    fn unsubscribe(&mut self, id: ClientId, names: &[Vec<u8>], patterns: bool) -> Vec<Frame> {
+        let Some(client) = self.clients.get_mut(&id) else { return Vec::new() };
+        let kind = if patterns { "punsubscribe" } else { "unsubscribe" };
+        let targets: Vec<Vec<u8>> = if names.is_empty() {
+            if patterns { client.patterns.clone() } else { client.channels.clone() }
+        } else {
+            names.to_vec()
+        };
+        if targets.is_empty() {
+            return vec![Frame::Array(vec![Frame::bulk(kind), Frame::Null, Frame::Integer(client.subscriptions())])];
+        }
+        let mut replies = Vec::new();
+        for name in targets {
+            let list = if patterns { &mut client.patterns } else { &mut client.channels };
+            list.retain(|n| *n != name);
+            replies.push(Frame::Array(vec![Frame::bulk(kind), Frame::Bulk(name), Frame::Integer(client.subscriptions())]));
+        }
+        replies
+    }
+
+    /// Delivers a message to every subscriber; the reply counts receivers.
+    fn publish(&mut self, channel: &[u8], message: &[u8]) -> Frame {
+        let mut receivers = 0;
+        for (id, client) in &self.clients {
+            if client.channels.iter().any(|c| c == channel) {
+                let frame = Frame::Array(vec![Frame::bulk("message"), Frame::bulk(channel.to_vec()), Frame::bulk(message.to_vec())]);
+                self.outbox.push((*id, frame.to_bytes()));
+                receivers += 1;
+            }
+            for pattern in &client.patterns {
+                if crate::engine::glob::matches(pattern, channel, false) {
+                    let frame = Frame::Array(vec![
+                        Frame::bulk("pmessage"),
+                        Frame::Bulk(pattern.clone()),
+                        Frame::bulk(channel.to_vec()),
+                        Frame::bulk(message.to_vec()),
+                    ]);
+                    self.outbox.push((*id, frame.to_bytes()));
+                    receivers += 1;
+                }
+            }
+        }
+        Frame::Integer(receivers)
+    }
+
     fn transaction_command(&mut self, id: ClientId, name: &str, args: &[Vec<u8>], now: Millis) -> Frame {
         let Some(client) = self.clients.get_mut(&id) else { return Frame::Null };
         match name {
@@ -393,10 +532,10 @@ impl Server {
         }
         let replies = queue
             .iter()
-            .map(|args| match commands::resolve(args) {
-                Ok(Resolved::Data(info, run)) => self.run_data_command(id, info, run, args, now),
-                Ok(Resolved::Connection(info)) => self.transaction_command(id, &info.name, args, now),
-                Err(reply) => reply,
+            .flat_map(|args| match commands::resolve(args) {
+                Ok(Resolved::Data(info, run)) => vec![self.run_data_command(id, info, run, args, now)],
+                Ok(Resolved::Connection(info)) => self.connection_command(id, &info.name, args, now),
+                Err(reply) => vec![reply],
             })
             .collect();
         if let Some(client) = self.clients.get_mut(&id) {
@@ -465,6 +604,35 @@ mod tests {
         assert_eq!(send(&mut s, c, &["MULTI"]), Frame::ok());
         send(&mut s, c, &["BLPOP", "q", "0"]);
         assert_eq!(send(&mut s, c, &["EXEC"]), Frame::Array(vec![Frame::NullArray]));
+    }
+
+    #[test]
+    fn publish_reaches_channel_and_pattern_subscribers() {
+        let mut s = Server::new(6379, Config::default(), "x".repeat(40), 1, 0);
+        let (sub, psub, publisher) = (s.connect(), s.connect(), s.connect());
+        let mut bytes = Vec::new();
+        encode_command(&["SUBSCRIBE", "news", "sport"], &mut bytes);
+        let out = s.receive(sub, &bytes, 0);
+        assert_eq!(out.reply.iter().filter(|&&b| b == b'*').count(), 2, "one reply per channel");
+        send(&mut s, psub, &["PSUBSCRIBE", "n*"]);
+        assert_eq!(
+            send(&mut s, sub, &["GET", "k"]),
+            Frame::error("ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+        );
+        assert_eq!(send(&mut s, sub, &["PING"]), Frame::Array(vec![Frame::bulk("pong"), Frame::bulk("")]));
+        assert_eq!(send(&mut s, publisher, &["PUBLISH", "news", "hi"]), Frame::Integer(2));
+        let out = s.take_output();
+        assert_eq!(out[0], (sub, Frame::Array(vec![Frame::bulk("message"), Frame::bulk("news"), Frame::bulk("hi")]).to_bytes()));
+        assert_eq!(
+            out[1],
+            (psub, Frame::Array(vec![Frame::bulk("pmessage"), Frame::bulk("n*"), Frame::bulk("news"), Frame::bulk("hi")]).to_bytes())
+        );
+        assert_eq!(send(&mut s, publisher, &["PUBSUB", "NUMSUB", "news", "none"]), Frame::Array(vec![
+            Frame::bulk("news"), Frame::Integer(1), Frame::bulk("none"), Frame::Integer(0)
+        ]));
+        assert_eq!(send(&mut s, publisher, &["PUBSUB", "NUMPAT"]), Frame::Integer(1));
+        s.disconnect(sub);
+        assert_eq!(send(&mut s, publisher, &["PUBLISH", "news", "again"]), Frame::Integer(1));
     }
 
     #[test]

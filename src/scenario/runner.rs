@@ -61,6 +61,12 @@ pub fn run_on_sim(steps: &[Step], options: RunOptions) -> Result<(Vec<String>, S
             }
             StepKind::Command { port, line } => {
                 let console = consoles.entry(*port).or_insert_with(|| Console::open(&mut sim, *port));
+                if console.is_reading_messages() {
+                    return Err(ScenarioError {
+                        line: step.line,
+                        message: format!("redis-cli on port {port} is reading messages (after SUBSCRIBE) and takes no more commands"),
+                    });
+                }
                 let exchange = console.run(&mut sim, line);
                 transcript.push(exchange.prompt_line);
                 transcript.extend(exchange.output);
@@ -90,6 +96,13 @@ pub fn run_on_sim(steps: &[Step], options: RunOptions) -> Result<(Vec<String>, S
                 sim.advance(*ms);
             }
             _ => return Err(unsupported(step)),
+        }
+        // Messages that reached consoles reading pub/sub print right after
+        // the step that sent them.
+        for console in consoles.values_mut().filter(|c| c.is_reading_messages()) {
+            if let Some(output) = console.poll(&mut sim) {
+                transcript.extend(output);
+            }
         }
     }
     Ok((transcript, sim))

@@ -31,7 +31,11 @@ pub struct Console {
     port: u16,
     prompt: PromptState,
     client: Option<ClientHandle>,
+    /// Bytes received and not yet parsed into a reply.
+    buffer: Vec<u8>,
     waiting: Option<Waiting>,
+    /// After (P|S)SUBSCRIBE redis-cli only prints what arrives, until ^C.
+    reading_messages: bool,
     /// Output already printed for the current line before it blocked.
     partial: Vec<String>,
 }
@@ -39,7 +43,15 @@ pub struct Console {
 impl Console {
     /// Starts a session; like redis-cli, it connects at once if it can.
     pub fn open(sim: &mut Sim, port: u16) -> Console {
-        let mut console = Console { port, prompt: PromptState::default(), client: None, waiting: None, partial: Vec::new() };
+        let mut console = Console {
+            port,
+            prompt: PromptState::default(),
+            client: None,
+            buffer: Vec::new(),
+            waiting: None,
+            reading_messages: false,
+            partial: Vec::new(),
+        };
         console.client = sim.connect(port);
         console
     }
@@ -57,36 +69,67 @@ impl Console {
         self.prompt.prompt(self.port, self.connected(sim))
     }
 
-    /// Whether a blocked command is still waiting for its reply.
+    /// Whether it prints pub/sub messages and takes no commands.
+    pub fn is_reading_messages(&self) -> bool {
+        self.reading_messages
+    }
+
+    /// Whether the console shows no prompt: a command blocks, or it is
+    /// reading pub/sub messages.
     pub fn is_waiting(&self) -> bool {
-        self.waiting.is_some()
+        self.waiting.is_some() || self.reading_messages
     }
 
     /// Types `line` and returns what the terminal shows for it.
     pub fn run(&mut self, sim: &mut Sim, line: &str) -> Exchange {
         let prompt_line = format!("{}{}", self.prompt(sim), line);
-        if self.waiting.is_some() {
-            // redis-cli reads no new line while a command blocks.
-            return Exchange { prompt_line, output: vec!["(blocked: waiting for the previous command)".into()], pending: true };
+        if self.is_waiting() {
+            // redis-cli reads no new line until the answer (or ^C).
+            return Exchange { prompt_line, output: Vec::new(), pending: true };
         }
         let output = self.run_line(sim, line);
-        let pending = self.waiting.is_some();
-        if pending {
+        if self.waiting.is_some() {
             self.partial = output;
-            return Exchange { prompt_line, output: Vec::new(), pending };
+            return Exchange { prompt_line, output: Vec::new(), pending: true };
         }
-        Exchange { prompt_line, output, pending }
+        Exchange { prompt_line, output, pending: false }
     }
 
-    /// The rest of a blocked command's output, once its reply has come.
+    /// Ctrl-C: stops waiting or reading messages. redis-cli would exit; the
+    /// console drops the connection and starts afresh, as running it again would.
+    pub fn interrupt(&mut self, sim: &mut Sim) -> Vec<String> {
+        let output = std::mem::take(&mut self.partial);
+        if let Some(handle) = self.client.take() {
+            sim.close(handle);
+        }
+        self.buffer.clear();
+        self.waiting = None;
+        self.reading_messages = false;
+        self.prompt = PromptState::default();
+        self.client = sim.connect(self.port);
+        output
+    }
+
+    /// What arrived since the last call: a blocked command's answer, or
+    /// pub/sub messages. `None` when there is nothing new.
     pub fn poll(&mut self, sim: &mut Sim) -> Option<Vec<String>> {
-        let waiting = self.waiting.take()?;
-        let handle = self.client?;
-        let inbox = sim.take_inbox(handle);
-        let Ok(Some((reply, _))) = parse_frame(&inbox) else {
-            if !sim.is_open(handle) {
-                return Some(vec!["Error: Server closed the connection".to_string()]);
+        if self.reading_messages {
+            let frames = self.read_frames(sim).ok()?;
+            let mut output = std::mem::take(&mut self.partial);
+            for frame in frames {
+                output.extend(cli::reply_lines(&[], &frame));
+                if matches!(frame, Frame::Error(_)) {
+                    self.reading_messages = false;
+                }
             }
+            return (!output.is_empty()).then_some(output);
+        }
+        let waiting = self.waiting.take()?;
+        let frames = match self.read_frames(sim) {
+            Ok(frames) => frames,
+            Err(message) => return Some(vec![message]),
+        };
+        let Some(reply) = frames.into_iter().next() else {
             self.waiting = Some(waiting);
             return None;
         };
@@ -150,6 +193,9 @@ impl Console {
         if name == b"clear" && args.len() == 1 {
             return Vec::new();
         }
+        if matches!(name.as_slice(), b"subscribe" | b"psubscribe" | b"ssubscribe") {
+            return self.start_reading_messages(sim, &args);
+        }
         let mut output = Vec::new();
         let repeat = repeat.min(MAX_REPEAT);
         for done in 1..=repeat {
@@ -168,34 +214,77 @@ impl Console {
         output
     }
 
+    /// (P|S)SUBSCRIBE: redis-cli announces that it reads messages, prints
+    /// every reply as it comes, and stops only on an error (or ^C).
+    fn start_reading_messages(&mut self, sim: &mut Sim, args: &[Vec<u8>]) -> Vec<String> {
+        if let Err(message) = self.ensure_connected(sim) {
+            return vec![message];
+        }
+        let mut output = vec!["Reading messages... (press Ctrl-C to quit)".to_string()];
+        self.reading_messages = true;
+        let Some(handle) = self.client else { return output };
+        let mut bytes = Vec::new();
+        encode_command(args, &mut bytes);
+        sim.send(handle, &bytes);
+        if let Some(more) = self.poll(sim) {
+            output.extend(more);
+        }
+        output
+    }
+
+    fn ensure_connected(&mut self, sim: &mut Sim) -> Result<(), String> {
+        if self.connected(sim) {
+            return Ok(());
+        }
+        self.buffer.clear();
+        self.client = sim.connect(self.port);
+        let Some(handle) = self.client else {
+            return Err(format!("Could not connect to Redis at 127.0.0.1:{}: Connection refused", self.port));
+        };
+        // redis-cli selects its database again on a new connection.
+        if self.prompt.db != 0 {
+            let select = vec![b"SELECT".to_vec(), self.prompt.db.to_string().into_bytes()];
+            let mut bytes = Vec::new();
+            encode_command(&select, &mut bytes);
+            sim.send(handle, &bytes);
+            sim.take_inbox(handle);
+        }
+        Ok(())
+    }
+
+    /// Every complete reply received so far.
+    fn read_frames(&mut self, sim: &mut Sim) -> Result<Vec<Frame>, String> {
+        let Some(handle) = self.client else { return Ok(Vec::new()) };
+        self.buffer.extend(sim.take_inbox(handle));
+        let mut frames = Vec::new();
+        loop {
+            match parse_frame(&self.buffer) {
+                Ok(Some((frame, used))) => {
+                    self.buffer.drain(..used);
+                    frames.push(frame);
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    self.buffer.clear();
+                    return Err(format!("Error: {e}"));
+                }
+            }
+        }
+        if frames.is_empty() && !sim.is_open(handle) {
+            return Err("Error: Server closed the connection".to_string());
+        }
+        Ok(frames)
+    }
+
     /// Sends one command and reads its reply (`None`: the command blocked),
     /// reconnecting first if the connection is gone, as redis-cli does.
     fn send(&mut self, sim: &mut Sim, args: &[Vec<u8>]) -> Result<Option<Frame>, String> {
-        if !self.connected(sim) {
-            self.client = sim.connect(self.port);
-            let Some(handle) = self.client else {
-                return Err(format!("Could not connect to Redis at 127.0.0.1:{}: Connection refused", self.port));
-            };
-            // redis-cli selects its database again on a new connection.
-            if self.prompt.db != 0 {
-                let select = vec![b"SELECT".to_vec(), self.prompt.db.to_string().into_bytes()];
-                let mut bytes = Vec::new();
-                encode_command(&select, &mut bytes);
-                sim.send(handle, &bytes);
-                sim.take_inbox(handle);
-            }
-        }
+        self.ensure_connected(sim)?;
         let handle = self.client.ok_or_else(|| "not connected".to_string())?;
         let mut bytes = Vec::new();
         encode_command(args, &mut bytes);
         sim.send(handle, &bytes);
-        let inbox = sim.take_inbox(handle);
-        match parse_frame(&inbox) {
-            Ok(Some((frame, _))) => Ok(Some(frame)),
-            Ok(None) if sim.is_open(handle) => Ok(None),
-            Ok(None) => Err("Error: Server closed the connection".to_string()),
-            Err(e) => Err(format!("Error: {e}")),
-        }
+        Ok(self.read_frames(sim)?.into_iter().next())
     }
 }
 

@@ -135,6 +135,17 @@ impl Playground {
         }
     }
 
+    /// Ctrl-C in a console: stops a blocked command or message reading.
+    pub fn interrupt(&mut self, port: u16) {
+        let Some(log) = self.consoles.get_mut(&port) else { return };
+        if !log.console.is_waiting() {
+            return;
+        }
+        let output = log.console.interrupt(&mut self.sim);
+        Self::print(log, output);
+        Self::print(log, vec!["^C".to_string()]);
+    }
+
     /// Lets virtual time pass; blocked consoles print their answers.
     pub fn advance(&mut self, ms: Millis) {
         self.sim.advance(ms);

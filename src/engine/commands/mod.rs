@@ -316,7 +316,22 @@ pub fn is_implemented(name: &str) -> bool {
 
 /// Commands the server itself carries out, because they act on the
 /// connection rather than on the data (transactions).
-const CONNECTION_LEVEL: &[&str] = &["discard", "exec", "multi", "unwatch", "watch"];
+const CONNECTION_LEVEL: &[&str] = &[
+    "discard",
+    "exec",
+    "multi",
+    "psubscribe",
+    "publish",
+    "pubsub|channels",
+    "pubsub|help",
+    "pubsub|numpat",
+    "pubsub|numsub",
+    "punsubscribe",
+    "subscribe",
+    "unsubscribe",
+    "unwatch",
+    "watch",
+];
 
 /// A command that passed Redis's checks (known, implemented, right arity).
 pub enum Resolved {
@@ -337,7 +352,9 @@ pub fn resolve(args: &[Vec<u8>]) -> Result<Resolved, Frame> {
         Some(Err(container)) => return Err(unknown_subcommand(args, &container.name)),
         Some(Ok(info)) => info,
     };
-    let container_known = |c: &str| HANDLERS.iter().any(|(n, _)| n.split_once('|').is_some_and(|(k, _)| k == c));
+    let container_known = |c: &str| {
+        HANDLERS.iter().map(|(n, _)| *n).chain(CONNECTION_LEVEL.iter().copied()).any(|n| n.split_once('|').is_some_and(|(k, _)| k == c))
+    };
     let run = handler(&info.name);
     let connection_level = CONNECTION_LEVEL.contains(&info.name.as_str());
     if run.is_none() && !connection_level {
