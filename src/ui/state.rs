@@ -13,6 +13,8 @@ pub enum Action {
     Run { port: u16, line: String },
     AddServer,
     RemoveServer(u16),
+    /// Ctrl-C in a console.
+    Interrupt(u16),
     /// Virtual time passes (milliseconds).
     Tick(i64),
 }
@@ -59,6 +61,7 @@ impl Reducible for PageState {
                     }
                 }
                 Action::Tick(ms) => playground.advance(ms),
+                Action::Interrupt(port) => playground.interrupt(port),
             }
         }
         let nodes = self.playground.borrow().nodes();

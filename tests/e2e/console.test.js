@@ -112,6 +112,20 @@ test('lists print as numbered arrays, MULTI shows (TX) in the prompt', async () 
   assert.deepEqual(await run(6379, 'EXEC'), ['127.0.0.1:6379(TX)> EXEC', '1) (integer) 1']);
 });
 
+test('a blocked command waits on the virtual clock; Ctrl-C stops reading messages', async () => {
+  await input(6381).fill('BLPOP nosuch 1');
+  await input(6381).press('Enter');
+  await page.locator('[data-console="6381"] .waiting').waitFor();
+  await page.locator('[data-console="6381"] .line', { hasText: '(nil)' }).waitFor({ timeout: 5000 });
+  const after = await output(6381).locator('.line').allTextContents();
+  assert.match(after[after.length - 1], /^\(1\.\d\ds\)$/);
+  assert.deepEqual((await run(6381, 'SUBSCRIBE news')).slice(0, 2), ['127.0.0.1:6381[2]> SUBSCRIBE news', 'Reading messages... (press Ctrl-C to quit)']);
+  await page.locator('[data-console="6381"] .waiting').waitFor();
+  await input(6381).press('Control+c');
+  await page.locator('[data-console="6381"] .prompt').waitFor();
+  assert.equal(await page.locator('[data-console="6381"] .prompt').textContent(), '127.0.0.1:6381> ');
+});
+
 test('add a server on the next free port, and remove one', async () => {
   await page.getByRole('button', { name: '+ Add server' }).click();
   await page.locator('[data-node="6382"]').waitFor();

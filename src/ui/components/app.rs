@@ -32,6 +32,10 @@ pub fn app() -> Html {
         let state = state.clone();
         Callback::from(move |(port, line): (u16, String)| state.dispatch(Action::Run { port, line }))
     };
+    let on_interrupt = {
+        let state = state.clone();
+        Callback::from(move |port: u16| state.dispatch(Action::Interrupt(port)))
+    };
     let on_remove = {
         let state = state.clone();
         Callback::from(move |port: u16| state.dispatch(Action::RemoveServer(port)))
@@ -49,7 +53,8 @@ pub fn app() -> Html {
             }
             <main class="nodes">
                 { for state.nodes.iter().map(|node| html! {
-                    <NodeCard key={node.port} node={node.clone()} on_run={on_run.clone()} on_remove={on_remove.clone()} />
+                    <NodeCard key={node.port} node={node.clone()} on_run={on_run.clone()}
+                              on_interrupt={on_interrupt.clone()} on_remove={on_remove.clone()} />
                 }) }
                 if state.nodes.is_empty() {
                     <p class="empty">{ "No servers. Add one to start." }</p>

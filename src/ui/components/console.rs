@@ -11,6 +11,7 @@ pub struct ConsoleProps {
     pub port: u16,
     pub view: ConsoleView,
     pub on_run: Callback<(u16, String)>,
+    pub on_interrupt: Callback<u16>,
 }
 
 #[function_component(Console)]
@@ -35,9 +36,16 @@ pub fn console(props: &ConsoleProps) -> Html {
         let input_ref = input_ref.clone();
         let history = props.view.history.clone();
         let on_run = props.on_run.clone();
+        let on_interrupt = props.on_interrupt.clone();
+        let waiting = props.view.waiting;
         let port = props.port;
         Callback::from(move |e: KeyboardEvent| {
             let Some(input) = input_ref.cast::<HtmlInputElement>() else { return };
+            if e.ctrl_key() && e.key().eq_ignore_ascii_case("c") && waiting {
+                e.prevent_default();
+                on_interrupt.emit(port);
+                return;
+            }
             match e.key().as_str() {
                 "Enter" => {
                     e.prevent_default();
@@ -112,7 +120,11 @@ pub fn console(props: &ConsoleProps) -> Html {
                 }) }
             </div>
             <div class="input-row">
-                <span class="prompt" aria-hidden="true">{ &props.view.prompt }</span>
+                if props.view.waiting {
+                    <span class="waiting">{ "waiting… Ctrl-C stops" }</span>
+                } else {
+                    <span class="prompt" aria-hidden="true">{ &props.view.prompt }</span>
+                }
                 <input ref={input_ref} type="text" class="command" spellcheck="false" autocomplete="off"
                        autocapitalize="off" aria-label={format!("Command for server {port}")}
                        {onkeydown} />

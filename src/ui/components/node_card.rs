@@ -9,6 +9,7 @@ use crate::sim::playground::NodeView;
 pub struct NodeCardProps {
     pub node: NodeView,
     pub on_run: Callback<(u16, String)>,
+    pub on_interrupt: Callback<u16>,
     pub on_remove: Callback<u16>,
 }
 
@@ -30,7 +31,8 @@ pub fn node_card(props: &NodeCardProps) -> Html {
                 <button class="remove" title={format!("Remove server {port}")}
                         aria-label={format!("Remove server {port}")} onclick={on_remove}>{ "×" }</button>
             </header>
-            <Console port={port} view={node.console.clone()} on_run={props.on_run.clone()} />
+            <Console port={port} view={node.console.clone()} on_run={props.on_run.clone()}
+                     on_interrupt={props.on_interrupt.clone()} />
         </section>
     }
 }
