@@ -118,6 +118,9 @@ class Cli:
         data = self.read_until_prompt()
         body, self.prompt = data.rsplit(b"\n", 1) if b"\n" in data else (b"", data)
         body = body.replace(b"\r\n", b"\n")
+        if body.endswith(b"\r"):
+            # The \r of the last \r\n, cut off from its \n by the split.
+            body = body[:-1]
         lines = body.decode("utf-8", "replace").split("\n") if b"\n" in data else []
         return typed_at, lines
 
@@ -159,6 +162,18 @@ def record(scenario, workdir):
                     clis[port] = Cli(port, workdir)
                 if clis[port].reading_messages:
                     fail(f"{scenario.name}:{number}: redis-cli on port {port} is reading messages and takes no commands")
+                words = m.group(2).split()
+                if words and words[0].lower() in ("quit", "exit"):
+                    # redis-cli exits; the next step for this port starts a new one.
+                    cli = clis.pop(port)
+                    out.append(cli.prompt.decode() + m.group(2))
+                    os.write(cli.fd, m.group(2).encode() + b"\n")
+                    try:
+                        cli.proc.wait(timeout=5)
+                    except subprocess.TimeoutExpired:
+                        fail(f"{scenario.name}:{number}: redis-cli did not exit on {words[0]}")
+                    cli.close()
+                    continue
                 typed_at, lines = clis[port].run(m.group(2))
                 out.append(typed_at + m.group(2))
                 out.extend(lines)

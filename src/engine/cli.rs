@@ -259,6 +259,9 @@ impl PromptState {
         } else if eq_ignore_case(cmd, "discard") && args.len() == 1 && !is_error {
             self.in_multi = false;
             self.db = self.pre_multi_db;
+        } else if eq_ignore_case(cmd, "reset") && args.len() == 1 && !is_error {
+            self.in_multi = false;
+            self.db = 0;
         }
     }
 

@@ -45,6 +45,8 @@ pub struct Db {
     /// Keys removed because their time had come, not yet reported (WATCH
     /// invalidation, and later the DELs a master sends its replicas).
     expired: Vec<Vec<u8>>,
+    /// Redis's running estimate of the remaining TTL (INFO keyspace).
+    pub avg_ttl: Millis,
 }
 
 impl Db {
@@ -149,8 +151,16 @@ impl Db {
         self.entries.iter().filter(move |(_, e)| !Self::is_expired(e, now)).map(|(k, _)| k)
     }
 
-    /// Removes every expired key; returns how many went.
+    /// Removes every expired key; returns how many went. Like Redis's
+    /// expire cycle it also updates the average-TTL estimate: the first
+    /// sample sets it, later ones move it by a fiftieth.
     pub fn active_expire(&mut self, now: Millis) -> usize {
+        let ttls: Vec<Millis> =
+            self.entries.values().filter_map(|e| e.expires_at).filter(|&at| at > now).map(|at| at - now).collect();
+        if !ttls.is_empty() {
+            let sample = ttls.iter().sum::<Millis>() / ttls.len() as Millis;
+            self.avg_ttl = if self.avg_ttl == 0 { sample } else { (self.avg_ttl / 50) * 49 + sample / 50 };
+        }
         let doomed: Vec<Vec<u8>> =
             self.entries.iter().filter(|(_, e)| Self::is_expired(e, now)).map(|(k, _)| k.clone()).collect();
         for key in &doomed {

@@ -7,6 +7,7 @@ pub mod commands;
 pub mod config;
 pub mod digest;
 pub mod glob;
+pub mod info;
 pub mod keyspace;
 pub mod longdouble;
 pub mod numfmt;

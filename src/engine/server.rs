@@ -9,6 +9,7 @@ use super::config::Config;
 use super::keyspace::{Keyspace, Millis};
 use super::resp::{Frame, RequestParser};
 use super::rng::Rng;
+use super::info::{self, Stats};
 use super::params::Settings;
 
 pub type ClientId = u64;
@@ -47,6 +48,12 @@ struct Client {
     /// Pub/sub subscriptions, in the order they were made.
     channels: Vec<Vec<u8>>,
     patterns: Vec<Vec<u8>>,
+    /// CLIENT SETNAME.
+    name: Vec<u8>,
+    connected_at: Millis,
+    last_command_at: Millis,
+    /// Full name of the last command (CLIENT LIST's `cmd=`).
+    last_command: String,
 }
 
 impl Client {
@@ -76,6 +83,13 @@ pub struct Server {
     rng: Rng,
     /// Replies produced outside `receive` (served blocked clients), in order.
     outbox: Vec<(ClientId, Vec<u8>)>,
+    pub stats: Stats,
+    /// The replication id INFO shows (a master's own, for now).
+    pub replid: String,
+    process_id: u32,
+    last_save: Millis,
+    /// Clients that sent QUIT: closed once the OK is written.
+    quitting: std::collections::BTreeSet<ClientId>,
 }
 
 impl Server {
@@ -83,7 +97,15 @@ impl Server {
     pub fn new(port: u16, config: Config, run_id: String, seed: u64, now: Millis) -> Server {
         let settings = Settings::from_config(&config);
         let keyspace = Keyspace::new(config.databases());
+        let mut rng = Rng::new(seed);
+        let replid = rng.hex40();
+        let process_id = 1000 + rng.below(30_000) as u32;
         Server {
+            stats: Stats::default(),
+            replid,
+            process_id,
+            last_save: now,
+            quitting: Default::default(),
             port,
             config,
             keyspace,
@@ -93,16 +115,21 @@ impl Server {
             clients: BTreeMap::new(),
             next_client_id: 1,
             dirty: 0,
-            rng: Rng::new(seed),
+            rng,
             outbox: Vec::new(),
         }
     }
 
-    pub fn connect(&mut self) -> ClientId {
+    pub fn connect_at(&mut self, now: Millis) -> ClientId {
         let id = self.next_client_id;
         self.next_client_id += 1;
-        self.clients.insert(id, Client::default());
+        self.clients.insert(id, Client { connected_at: now, last_command_at: now, ..Client::default() });
+        self.stats.connections_received += 1;
         id
+    }
+
+    pub fn connect(&mut self) -> ClientId {
+        self.connect_at(self.started_at)
     }
 
     pub fn disconnect(&mut self, id: ClientId) {
@@ -122,6 +149,7 @@ impl Server {
         let mut out = Output::default();
         let Some(client) = self.clients.get_mut(&id) else { return out };
         client.input.feed(bytes);
+        self.stats.net_input_bytes += bytes.len() as u64;
         loop {
             let Some(client) = self.clients.get_mut(&id) else { break };
             // A blocked client's next commands wait until it is served.
@@ -140,14 +168,32 @@ impl Server {
             if args.is_empty() {
                 continue;
             }
-            for reply in self.dispatch(id, &args, now) {
+            let replies = self.dispatch(id, &args, now);
+            self.count_errors(&replies);
+            for reply in replies {
                 reply.encode(&mut out.reply);
+            }
+            if self.quitting.remove(&id) {
+                out.close = true;
+                break;
             }
         }
         if out.close {
             self.clients.remove(&id);
         }
+        self.stats.net_output_bytes += out.reply.len() as u64;
         out
+    }
+
+    /// Error replies count in INFO stats and errorstats by their first word.
+    fn count_errors(&mut self, replies: &[Frame]) {
+        for reply in replies {
+            if let Frame::Error(text) = reply {
+                self.stats.error_replies += 1;
+                let kind = text.split(' ').next().unwrap_or("ERR").to_string();
+                *self.stats.errors.entry(kind).or_default() += 1;
+            }
+        }
     }
 
     /// One command from a client: checked, then queued (inside MULTI),
@@ -174,12 +220,18 @@ impl Server {
                 if client.multi.is_some() {
                     client.multi_error = true;
                 }
+                // An arity error counts as a rejected call of that command.
+                if let Some(Ok(info)) = commands::table::lookup(args) {
+                    self.stats.commands.entry(info.name.clone()).or_default().1 += 1;
+                }
                 return vec![reply];
             }
         };
         let info = match &resolved {
             Resolved::Data(info, _) | Resolved::Connection(info) => *info,
         };
+        client.last_command = info.name.clone();
+        client.last_command_at = now;
         // Console clients connect from 127.0.0.1, so `local` allows them.
         if info.name == "debug" && self.settings.enable_debug_command == "no" {
             if client.multi.is_some() {
@@ -209,10 +261,17 @@ impl Server {
                 return vec![Frame::Simple("QUEUED".into())];
             }
         }
-        match resolved {
+        let replies = match resolved {
             Resolved::Connection(info) => self.connection_command(id, &info.name, args, now),
             Resolved::Data(info, run) => vec![self.run_data_command(id, info, run, args, now)],
+        };
+        self.stats.commands_processed += 1;
+        let entry = self.stats.commands.entry(info.name.clone()).or_default();
+        entry.0 += 1;
+        if replies.first().is_some_and(|r| matches!(r, Frame::Error(_))) {
+            entry.2 += 1;
         }
+        replies
     }
 
     fn run_data_command(
@@ -226,6 +285,15 @@ impl Server {
         let Some(client) = self.clients.get_mut(&id) else { return Frame::Null };
         let mut state = std::mem::take(&mut client.state);
         let dirty_before = self.dirty;
+        if info.has_flag("readonly") {
+            for key in commands::written_keys(info, args) {
+                if self.keyspace.dbs[state.db].is_live(&key, now) {
+                    self.stats.keyspace_hits += 1;
+                } else {
+                    self.stats.keyspace_misses += 1;
+                }
+            }
+        }
         // Emptying a db invalidates the watchers of keys it really held.
         let emptied: Vec<usize> = match info.name.as_str() {
             "flushall" => (0..self.keyspace.dbs.len()).collect(),
@@ -362,6 +430,7 @@ impl Server {
     fn report_expired(&mut self) {
         for db in 0..self.keyspace.dbs.len() {
             for key in self.keyspace.dbs[db].take_expired() {
+                self.stats.expired_keys += 1;
                 self.touch_watchers(db, &key);
             }
         }
@@ -398,8 +467,265 @@ impl Server {
                 vec![Frame::Integer(patterns.len() as i64)]
             }
             "pubsub|help" => vec![Frame::Array(PUBSUB_HELP.iter().map(|l| Frame::Simple((*l).to_string())).collect())],
+            "info" => {
+                let sections = info::selected(&args[1..]);
+                vec![Frame::Bulk(info::render(&sections, &self.info_snapshot(now)).into_bytes())]
+            }
+            "time" => vec![Frame::Array(vec![
+                Frame::bulk(now.div_euclid(1000).to_string()),
+                Frame::bulk((now.rem_euclid(1000) * 1000).to_string()),
+            ])],
+            "lastsave" => vec![Frame::Integer(self.last_save / 1000)],
+            "role" => vec![Frame::Array(vec![Frame::bulk("master"), Frame::Integer(0), Frame::Array(Vec::new())])],
+            "quit" => {
+                self.quitting.insert(id);
+                vec![Frame::ok()]
+            }
+            "reset" => {
+                if let Some(client) = self.clients.get_mut(&id) {
+                    Self::end_transaction(client);
+                    client.state.db = 0;
+                    client.channels.clear();
+                    client.patterns.clear();
+                    client.name.clear();
+                }
+                vec![Frame::Simple("RESET".into())]
+            }
+            "hello" => vec![self.hello(id, args)],
+            "client|id" => vec![Frame::Integer(id as i64)],
+            "client|getname" => {
+                let name = self.clients.get(&id).map(|c| c.name.clone()).unwrap_or_default();
+                vec![if name.is_empty() { Frame::Null } else { Frame::Bulk(name) }]
+            }
+            "client|setname" => {
+                let name = &args[2];
+                if name.iter().any(|&b| !(b'!'..=b'~').contains(&b)) {
+                    return vec![err("Client names cannot contain spaces, newlines or special characters.")];
+                }
+                if let Some(client) = self.clients.get_mut(&id) {
+                    client.name = name.clone();
+                }
+                vec![Frame::ok()]
+            }
+            "client|list" => vec![self.client_list(id, args, now)],
+            "client|info" => vec![Frame::Bulk(format!("{}\n", self.client_line(id, id, args, now)).into_bytes())],
+            "client|kill" => vec![self.client_kill(id, args)],
             _ => vec![self.transaction_command(id, name, args, now)],
         }
+    }
+
+    fn info_snapshot(&self, now: Millis) -> info::Snapshot<'_> {
+        let mut channels: Vec<&Vec<u8>> = self.clients.values().flat_map(|c| c.channels.iter()).collect();
+        channels.sort();
+        channels.dedup();
+        let mut patterns: Vec<&Vec<u8>> = self.clients.values().flat_map(|c| c.patterns.iter()).collect();
+        patterns.sort();
+        patterns.dedup();
+        info::Snapshot {
+            port: self.port,
+            run_id: &self.run_id,
+            replid: &self.replid,
+            process_id: self.process_id,
+            now,
+            started_at: self.started_at,
+            connected_clients: self.clients.len(),
+            blocked_clients: self.clients.values().filter(|c| c.blocked.is_some()).count(),
+            clients_in_timeout_table: self
+                .clients
+                .values()
+                .filter(|c| c.blocked.as_ref().is_some_and(|(_, r, _)| r.deadline.is_some()))
+                .count(),
+            changes_since_save: self.dirty,
+            last_save: self.last_save,
+            pubsub_channels: channels.len(),
+            pubsub_patterns: patterns.len(),
+            keyspace: &self.keyspace,
+            stats: &self.stats,
+        }
+    }
+
+    /// HELLO [2]: the connection's properties; RESP3 is not spoken here.
+    fn hello(&mut self, id: ClientId, args: &[Vec<u8>]) -> Frame {
+        if let Some(version) = args.get(1) {
+            match commands::parse_i64(version) {
+                None => return err("Protocol version is not an integer or out of range"),
+                Some(2) => {}
+                Some(_) => return Frame::error("NOPROTO unsupported protocol version"),
+            }
+        }
+        let mut j = 2;
+        while j < args.len() {
+            if commands::eq_ignore_case(&args[j], "setname") && j + 1 < args.len() {
+                if let Some(client) = self.clients.get_mut(&id) {
+                    client.name = args[j + 1].clone();
+                }
+                j += 2;
+            } else if commands::eq_ignore_case(&args[j], "auth") && j + 2 < args.len() {
+                j += 3;
+            } else {
+                return err(&format!("Syntax error in HELLO option '{}'", String::from_utf8_lossy(&args[j])));
+            }
+        }
+        Frame::Array(vec![
+            Frame::bulk("server"),
+            Frame::bulk("redis"),
+            Frame::bulk("version"),
+            Frame::bulk("7.0.15"),
+            Frame::bulk("proto"),
+            Frame::Integer(2),
+            Frame::bulk("id"),
+            Frame::Integer(id as i64),
+            Frame::bulk("mode"),
+            Frame::bulk("standalone"),
+            Frame::bulk("role"),
+            Frame::bulk("master"),
+            Frame::bulk("modules"),
+            Frame::Array(Vec::new()),
+        ])
+    }
+
+    /// A client's CLIENT LIST line, as seen by `viewer` running `args`.
+    fn client_line(&self, id: ClientId, viewer: ClientId, args: &[Vec<u8>], now: Millis) -> String {
+        let Some(c) = self.clients.get(&id) else { return String::new() };
+        // The viewer's own command still sits in its query buffer.
+        let (qbuf, argv_mem) = if id == viewer {
+            let mut bytes = Vec::new();
+            crate::engine::resp::encode_command(args, &mut bytes);
+            (bytes.len(), args.iter().map(Vec::len).sum::<usize>())
+        } else {
+            (0, 0)
+        };
+        let qbuf_free = if qbuf > 0 { 20474 - qbuf.min(20474) } else { 0 };
+        let mut flags = String::new();
+        if c.multi.is_some() {
+            flags.push('x');
+        }
+        if c.blocked.is_some() {
+            flags.push('b');
+        }
+        if !c.channels.is_empty() || !c.patterns.is_empty() {
+            flags.push('P');
+        }
+        if flags.is_empty() {
+            flags.push('N');
+        }
+        format!(
+            "id={id} addr=127.0.0.1:{} laddr=127.0.0.1:{} fd={} name={} age={} idle={} flags={flags} db={} sub={} psub={} ssub=0 multi={} qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={argv_mem} multi-mem=0 rbs=16384 rbp=16384 obl=0 oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp=2",
+            40_000 + id,
+            self.port,
+            7 + id,
+            String::from_utf8_lossy(&c.name),
+            (now - c.connected_at).max(0) / 1000,
+            (now - c.last_command_at).max(0) / 1000,
+            c.state.db,
+            c.channels.len(),
+            c.patterns.len(),
+            c.multi.as_ref().map_or(-1, |q| q.len() as i64),
+            16_384 + qbuf + qbuf_free + argv_mem + 790,
+            if c.last_command.is_empty() { "NULL" } else { &c.last_command },
+        )
+    }
+
+    fn client_list(&self, viewer: ClientId, args: &[Vec<u8>], now: Millis) -> Frame {
+        let mut ids: Vec<ClientId> = self.clients.keys().copied().collect();
+        let mut j = 2;
+        while j < args.len() {
+            if commands::eq_ignore_case(&args[j], "type") && j + 1 < args.len() {
+                let t = args[j + 1].to_ascii_lowercase();
+                match t.as_slice() {
+                    b"normal" => ids.retain(|i| self.clients[i].channels.is_empty() && self.clients[i].patterns.is_empty()),
+                    b"pubsub" => ids.retain(|i| !self.clients[i].channels.is_empty() || !self.clients[i].patterns.is_empty()),
+                    b"master" | b"replica" | b"slave" => ids.clear(),
+                    _ => return err(&format!("Unknown client type '{}'", String::from_utf8_lossy(&args[j + 1]))),
+                }
+                j += 2;
+            } else if commands::eq_ignore_case(&args[j], "id") && j + 1 < args.len() {
+                let mut wanted = Vec::new();
+                for raw in &args[j + 1..] {
+                    match commands::parse_i64(raw) {
+                        Some(n) if n > 0 => wanted.push(n as u64),
+                        _ => return err("Invalid client ID"),
+                    }
+                }
+                ids.retain(|i| wanted.contains(i));
+                j = args.len();
+            } else {
+                return commands::syntax_error();
+            }
+        }
+        let text: String = ids.iter().map(|&i| format!("{}\n", self.client_line(i, viewer, args, now))).collect();
+        Frame::Bulk(text.into_bytes())
+    }
+
+    /// CLIENT KILL addr, or CLIENT KILL with filters (ID, TYPE, ADDR,
+    /// LADDR, USER, SKIPME, MAXAGE).
+    fn client_kill(&mut self, me: ClientId, args: &[Vec<u8>]) -> Frame {
+        let addr_of = |id: ClientId| format!("127.0.0.1:{}", 40_000 + id);
+        if args.len() == 3 {
+            let wanted = String::from_utf8_lossy(&args[2]).into_owned();
+            let Some(id) = self.clients.keys().copied().find(|&id| addr_of(id) == wanted) else {
+                return err("No such client");
+            };
+            self.kill_client(id);
+            return Frame::ok();
+        }
+        if args.len() % 2 != 0 {
+            return commands::syntax_error();
+        }
+        let mut candidates: Vec<ClientId> = self.clients.keys().copied().collect();
+        let mut skip_me = true;
+        for pair in args[2..].chunks(2) {
+            let (opt, value) = (pair[0].to_ascii_lowercase(), &pair[1]);
+            let text = String::from_utf8_lossy(value).into_owned();
+            match opt.as_slice() {
+                b"id" => match commands::parse_i64(value) {
+                    Some(n) if n > 0 => candidates.retain(|&i| i == n as u64),
+                    _ => return err("client-id should be greater than 0"),
+                },
+                b"type" => match text.to_ascii_lowercase().as_str() {
+                    "normal" => candidates.retain(|i| self.clients[i].channels.is_empty() && self.clients[i].patterns.is_empty()),
+                    "pubsub" => candidates.retain(|i| !self.clients[i].channels.is_empty() || !self.clients[i].patterns.is_empty()),
+                    "master" | "replica" | "slave" => candidates.clear(),
+                    _ => return err(&format!("Unknown client type '{text}'")),
+                },
+                b"addr" => candidates.retain(|&i| addr_of(i) == text),
+                b"laddr" => {
+                    let local = format!("127.0.0.1:{}", self.port);
+                    candidates.retain(|_| local == text);
+                }
+                b"user" => {
+                    if text != "default" {
+                        return err(&format!("No such user '{text}'"));
+                    }
+                }
+                b"skipme" => match text.to_ascii_lowercase().as_str() {
+                    "yes" => skip_me = true,
+                    "no" => skip_me = false,
+                    _ => return commands::syntax_error(),
+                },
+                b"maxage" => match commands::parse_i64(value) {
+                    Some(_) => {}
+                    None => return commands::not_an_integer(),
+                },
+                _ => return commands::syntax_error(),
+            }
+        }
+        if skip_me {
+            candidates.retain(|&i| i != me);
+        }
+        let killed = candidates.len();
+        for id in candidates {
+            if id == me {
+                self.quitting.insert(id);
+            } else {
+                self.kill_client(id);
+            }
+        }
+        Frame::Integer(killed as i64)
+    }
+
+    fn kill_client(&mut self, id: ClientId) {
+        self.clients.remove(&id);
     }
 
     fn subscribe(&mut self, id: ClientId, names: &[Vec<u8>], patterns: bool) -> Vec<Frame> {

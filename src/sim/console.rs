@@ -182,12 +182,14 @@ impl Console {
         }
         let name = args[0].to_ascii_lowercase();
         if name == b"quit" || name == b"exit" {
-            // redis-cli itself exits; the console drops its connection and
-            // reconnects on the next line, as starting redis-cli again would.
+            // redis-cli itself exits; the console starts afresh, as running
+            // redis-cli again would: a new connection, db 0.
             if let Some(handle) = self.client.take() {
                 sim.close(handle);
             }
+            self.buffer.clear();
             self.prompt = PromptState::default();
+            self.client = sim.connect(self.port);
             return Vec::new();
         }
         if name == b"clear" && args.len() == 1 {

@@ -130,7 +130,7 @@ impl Sim {
             self.trace.push(TraceEvent::ConnectionRefused { at: self.now, port });
             return None;
         };
-        let id = node.server.connect();
+        let id = node.server.connect_at(self.now);
         let handle = ClientHandle { port, id };
         self.inboxes.insert(handle, Vec::new());
         self.trace.push(TraceEvent::ClientConnected { at: self.now, port, client: id });

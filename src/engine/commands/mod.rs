@@ -11,6 +11,7 @@ mod hashes;
 mod keys;
 pub(crate) mod lists;
 mod scan;
+pub(crate) mod server_info;
 mod sets;
 pub(crate) mod zsets;
 mod server;
@@ -220,6 +221,7 @@ const HANDLERS: &[(&str, Handler)] = &[
     ("lrem", lists::lrem),
     ("lset", lists::lset),
     ("ltrim", lists::ltrim),
+    ("memory|usage", server_info::memory_usage),
     ("mget", strings::mget),
     ("move", keys::move_),
     ("mset", strings::mset),
@@ -315,11 +317,25 @@ pub fn is_implemented(name: &str) -> bool {
 }
 
 /// Commands the server itself carries out, because they act on the
-/// connection rather than on the data (transactions).
+/// connection or read the server's own state (transactions, pub/sub,
+/// CLIENT, INFO...).
 const CONNECTION_LEVEL: &[&str] = &[
+    "client|getname",
+    "client|id",
+    "client|info",
+    "client|kill",
+    "client|list",
+    "client|setname",
     "discard",
     "exec",
+    "hello",
+    "info",
+    "lastsave",
     "multi",
+    "quit",
+    "reset",
+    "role",
+    "time",
     "psubscribe",
     "publish",
     "pubsub|channels",

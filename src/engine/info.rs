@@ -1,0 +1,372 @@
+//! INFO: the sections, fields and order of Redis 7.0.15. Figures that only
+//! a real process has (memory, CPU, pid) are plausible values computed from
+//! the simulated node's state, never random, so runs stay reproducible.
+
+use std::collections::BTreeMap;
+
+use super::keyspace::{Keyspace, Millis};
+use super::value::Value;
+
+/// Counters the server keeps for INFO stats.
+#[derive(Clone, Debug, Default)]
+pub struct Stats {
+    pub connections_received: u64,
+    pub commands_processed: u64,
+    pub net_input_bytes: u64,
+    pub net_output_bytes: u64,
+    pub expired_keys: u64,
+    pub keyspace_hits: u64,
+    pub keyspace_misses: u64,
+    pub error_replies: u64,
+    /// Error counts by their first word (`ERR`, `WRONGTYPE`), sorted like
+    /// Redis's rax.
+    pub errors: BTreeMap<String, u64>,
+    /// Per command: (calls, rejected, failed).
+    pub commands: BTreeMap<String, (u64, u64, u64)>,
+}
+
+/// What INFO reads from the server besides the stats.
+pub struct Snapshot<'a> {
+    pub port: u16,
+    pub run_id: &'a str,
+    pub replid: &'a str,
+    pub process_id: u32,
+    pub now: Millis,
+    pub started_at: Millis,
+    pub connected_clients: usize,
+    pub blocked_clients: usize,
+    pub clients_in_timeout_table: usize,
+    pub changes_since_save: u64,
+    pub last_save: Millis,
+    pub pubsub_channels: usize,
+    pub pubsub_patterns: usize,
+    pub keyspace: &'a Keyspace,
+    pub stats: &'a Stats,
+}
+
+const DEFAULT: &[&str] =
+    &["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "errorstats", "cluster", "keyspace"];
+const ALL: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "modules",
+    "commandstats",
+    "errorstats",
+    "latencystats",
+    "cluster",
+    "keyspace",
+];
+
+fn human_bytes(n: u64) -> String {
+    let n = n as f64;
+    if n < 1024.0 {
+        format!("{n}B")
+    } else if n < 1024.0 * 1024.0 {
+        format!("{:.2}K", n / 1024.0)
+    } else if n < 1024.0 * 1024.0 * 1024.0 {
+        format!("{:.2}M", n / (1024.0 * 1024.0))
+    } else {
+        format!("{:.2}G", n / (1024.0 * 1024.0 * 1024.0))
+    }
+}
+
+/// A rough size of a value in memory, in the spirit of Redis's allocations.
+pub fn value_size(value: &Value) -> u64 {
+    let strings = |items: &mut dyn Iterator<Item = usize>| items.map(|l| l as u64 + 16).sum::<u64>();
+    match value {
+        Value::Str(s) => s.bytes.len() as u64 + 16,
+        Value::List(l) => 48 + strings(&mut l.iter().map(Vec::len)),
+        Value::Hash(h) => 48 + strings(&mut h.entries().into_iter().map(|(f, v)| f.len() + v.len())),
+        Value::Set(s) => 48 + strings(&mut s.members().iter().map(Vec::len)),
+        Value::ZSet(z) => 48 + strings(&mut z.iter().map(|(m, _)| m.len() + 8)),
+    }
+}
+
+/// Memory the dataset takes, as INFO and MEMORY USAGE report it.
+pub fn dataset_bytes(keyspace: &Keyspace) -> u64 {
+    keyspace
+        .dbs
+        .iter()
+        .flat_map(|db| db.stored_entries())
+        .map(|(k, e)| k.len() as u64 + 56 + value_size(&e.value))
+        .sum()
+}
+
+/// The sections INFO was asked for, in Redis's order; `None` when nothing
+/// matches (Redis then answers an empty string).
+pub fn selected(args: &[Vec<u8>]) -> Vec<&'static str> {
+    if args.is_empty() {
+        return DEFAULT.to_vec();
+    }
+    let asked: Vec<String> = args.iter().map(|a| String::from_utf8_lossy(a).to_ascii_lowercase()).collect();
+    let has = |name: &str| asked.iter().any(|a| a == name);
+    ALL.iter()
+        .copied()
+        .filter(|s| {
+            has(s) || has("all") || has("everything") || (has("default") && DEFAULT.contains(s))
+        })
+        .collect()
+}
+
+pub fn render(sections: &[&str], s: &Snapshot) -> String {
+    sections.iter().map(|name| section(name, s)).collect::<Vec<_>>().join("\r\n")
+}
+
+fn section(name: &str, s: &Snapshot) -> String {
+    let uptime = (s.now - s.started_at).max(0) / 1000;
+    let used = 866_000 + dataset_bytes(s.keyspace) + s.connected_clients as u64 * 20_000;
+    let lines: Vec<String> = match name {
+        "server" => vec![
+            "redis_version:7.0.15".into(),
+            "redis_git_sha1:00000000".into(),
+            "redis_git_dirty:0".into(),
+            "redis_build_id:ae4d7c971a948f0".into(),
+            "redis_mode:standalone".into(),
+            "os:Linux playground x86_64".into(),
+            "arch_bits:64".into(),
+            "monotonic_clock:POSIX clock_gettime".into(),
+            "multiplexing_api:epoll".into(),
+            "atomicvar_api:c11-builtin".into(),
+            "gcc_version:12.2.0".into(),
+            format!("process_id:{}", s.process_id),
+            "process_supervised:no".into(),
+            format!("run_id:{}", s.run_id),
+            format!("tcp_port:{}", s.port),
+            format!("server_time_usec:{}", s.now * 1000),
+            format!("uptime_in_seconds:{uptime}"),
+            format!("uptime_in_days:{}", uptime / 86_400),
+            "hz:10".into(),
+            "configured_hz:10".into(),
+            format!("lru_clock:{}", (s.now / 1000) & ((1 << 24) - 1)),
+            "executable:/usr/bin/redis-server".into(),
+            "config_file:".into(),
+            "io_threads_active:0".into(),
+        ],
+        "clients" => vec![
+            format!("connected_clients:{}", s.connected_clients),
+            "cluster_connections:0".into(),
+            "maxclients:10000".into(),
+            "client_recent_max_input_buffer:0".into(),
+            "client_recent_max_output_buffer:0".into(),
+            format!("blocked_clients:{}", s.blocked_clients),
+            "tracking_clients:0".into(),
+            format!("clients_in_timeout_table:{}", s.clients_in_timeout_table),
+        ],
+        "memory" => {
+            let rss = used * 3 + 4_000_000;
+            let startup = 866_000u64;
+            let dataset = used.saturating_sub(startup + s.connected_clients as u64 * 20_000);
+            vec![
+                format!("used_memory:{used}"),
+                format!("used_memory_human:{}", human_bytes(used)),
+                format!("used_memory_rss:{rss}"),
+                format!("used_memory_rss_human:{}", human_bytes(rss)),
+                format!("used_memory_peak:{used}"),
+                format!("used_memory_peak_human:{}", human_bytes(used)),
+                "used_memory_peak_perc:100.00%".into(),
+                format!("used_memory_overhead:{}", used - dataset),
+                format!("used_memory_startup:{startup}"),
+                format!("used_memory_dataset:{dataset}"),
+                format!("used_memory_dataset_perc:{:.2}%", dataset as f64 * 100.0 / (used - startup).max(1) as f64),
+                format!("allocator_allocated:{}", used + 900_000),
+                format!("allocator_active:{}", used + 1_100_000),
+                format!("allocator_resident:{}", used + 3_800_000),
+                "total_system_memory:25276063744".into(),
+                "total_system_memory_human:23.54G".into(),
+                "used_memory_lua:32768".into(),
+                "used_memory_vm_eval:32768".into(),
+                "used_memory_lua_human:32.00K".into(),
+                "used_memory_scripts_eval:0".into(),
+                "number_of_cached_scripts:0".into(),
+                "number_of_functions:0".into(),
+                "number_of_libraries:0".into(),
+                "used_memory_vm_functions:33792".into(),
+                "used_memory_vm_total:66560".into(),
+                "used_memory_vm_total_human:65.00K".into(),
+                "used_memory_functions:200".into(),
+                "used_memory_scripts:200".into(),
+                "used_memory_scripts_human:200B".into(),
+                "maxmemory:0".into(),
+                "maxmemory_human:0B".into(),
+                "maxmemory_policy:noeviction".into(),
+                "allocator_frag_ratio:1.13".into(),
+                "allocator_frag_bytes:200000".into(),
+                "allocator_rss_ratio:2.31".into(),
+                "allocator_rss_bytes:2700000".into(),
+                "rss_overhead_ratio:1.57".into(),
+                "rss_overhead_bytes:2600000".into(),
+                format!("mem_fragmentation_ratio:{:.2}", rss as f64 / used as f64),
+                format!("mem_fragmentation_bytes:{}", rss - used),
+                "mem_not_counted_for_evict:0".into(),
+                "mem_replication_backlog:0".into(),
+                "mem_total_replication_buffers:0".into(),
+                "mem_clients_slaves:0".into(),
+                format!("mem_clients_normal:{}", s.connected_clients as u64 * 20_000),
+                "mem_cluster_links:0".into(),
+                "mem_aof_buffer:0".into(),
+                "mem_allocator:jemalloc-5.3.0".into(),
+                "active_defrag_running:0".into(),
+                "lazyfree_pending_objects:0".into(),
+                "lazyfreed_objects:0".into(),
+            ]
+        }
+        "persistence" => vec![
+            "loading:0".into(),
+            "async_loading:0".into(),
+            "current_cow_peak:0".into(),
+            "current_cow_size:0".into(),
+            "current_cow_size_age:0".into(),
+            "current_fork_perc:0.00".into(),
+            "current_save_keys_processed:0".into(),
+            "current_save_keys_total:0".into(),
+            format!("rdb_changes_since_last_save:{}", s.changes_since_save),
+            "rdb_bgsave_in_progress:0".into(),
+            format!("rdb_last_save_time:{}", s.last_save / 1000),
+            "rdb_last_bgsave_status:ok".into(),
+            "rdb_last_bgsave_time_sec:-1".into(),
+            "rdb_current_bgsave_time_sec:-1".into(),
+            "rdb_saves:0".into(),
+            "rdb_last_cow_size:0".into(),
+            "rdb_last_load_keys_expired:0".into(),
+            "rdb_last_load_keys_loaded:0".into(),
+            "aof_enabled:0".into(),
+            "aof_rewrite_in_progress:0".into(),
+            "aof_rewrite_scheduled:0".into(),
+            "aof_last_rewrite_time_sec:-1".into(),
+            "aof_current_rewrite_time_sec:-1".into(),
+            "aof_last_bgrewrite_status:ok".into(),
+            "aof_rewrites:0".into(),
+            "aof_rewrites_consecutive_failures:0".into(),
+            "aof_last_write_status:ok".into(),
+            "aof_last_cow_size:0".into(),
+            "module_fork_in_progress:0".into(),
+            "module_fork_last_cow_size:0".into(),
+        ],
+        "stats" => {
+            let st = s.stats;
+            vec![
+                format!("total_connections_received:{}", st.connections_received),
+                format!("total_commands_processed:{}", st.commands_processed),
+                "instantaneous_ops_per_sec:0".into(),
+                format!("total_net_input_bytes:{}", st.net_input_bytes),
+                format!("total_net_output_bytes:{}", st.net_output_bytes),
+                "total_net_repl_input_bytes:0".into(),
+                "total_net_repl_output_bytes:0".into(),
+                "instantaneous_input_kbps:0.00".into(),
+                "instantaneous_output_kbps:0.00".into(),
+                "instantaneous_input_repl_kbps:0.00".into(),
+                "instantaneous_output_repl_kbps:0.00".into(),
+                "rejected_connections:0".into(),
+                "sync_full:0".into(),
+                "sync_partial_ok:0".into(),
+                "sync_partial_err:0".into(),
+                format!("expired_keys:{}", st.expired_keys),
+                "expired_stale_perc:0.00".into(),
+                "expired_time_cap_reached_count:0".into(),
+                "expire_cycle_cpu_milliseconds:0".into(),
+                "evicted_keys:0".into(),
+                "evicted_clients:0".into(),
+                "total_eviction_exceeded_time:0".into(),
+                "current_eviction_exceeded_time:0".into(),
+                format!("keyspace_hits:{}", st.keyspace_hits),
+                format!("keyspace_misses:{}", st.keyspace_misses),
+                format!("pubsub_channels:{}", s.pubsub_channels),
+                format!("pubsub_patterns:{}", s.pubsub_patterns),
+                "pubsubshard_channels:0".into(),
+                "latest_fork_usec:0".into(),
+                "total_forks:0".into(),
+                "migrate_cached_sockets:0".into(),
+                "slave_expires_tracked_keys:0".into(),
+                "active_defrag_hits:0".into(),
+                "active_defrag_misses:0".into(),
+                "active_defrag_key_hits:0".into(),
+                "active_defrag_key_misses:0".into(),
+                "total_active_defrag_time:0".into(),
+                "current_active_defrag_time:0".into(),
+                "tracking_total_keys:0".into(),
+                "tracking_total_items:0".into(),
+                "tracking_total_prefixes:0".into(),
+                "unexpected_error_replies:0".into(),
+                format!("total_error_replies:{}", st.error_replies),
+                "dump_payload_sanitizations:0".into(),
+                format!("total_reads_processed:{}", st.commands_processed),
+                format!("total_writes_processed:{}", st.commands_processed),
+                "io_threaded_reads_processed:0".into(),
+                "io_threaded_writes_processed:0".into(),
+                "reply_buffer_shrinks:0".into(),
+                "reply_buffer_expands:0".into(),
+            ]
+        }
+        "replication" => vec![
+            "role:master".into(),
+            "connected_slaves:0".into(),
+            "master_failover_state:no-failover".into(),
+            format!("master_replid:{}", s.replid),
+            format!("master_replid2:{}", "0".repeat(40)),
+            "master_repl_offset:0".into(),
+            "second_repl_offset:-1".into(),
+            "repl_backlog_active:0".into(),
+            "repl_backlog_size:1048576".into(),
+            "repl_backlog_first_byte_offset:0".into(),
+            "repl_backlog_histlen:0".into(),
+        ],
+        "cpu" => {
+            // A simulated node spends about 10 µs of CPU per command.
+            let cpu = s.stats.commands_processed as f64 * 0.000_01 + uptime as f64 * 0.001;
+            vec![
+                format!("used_cpu_sys:{:.6}", cpu / 2.0),
+                format!("used_cpu_user:{:.6}", cpu / 2.0),
+                "used_cpu_sys_children:0.000000".into(),
+                "used_cpu_user_children:0.000000".into(),
+                format!("used_cpu_sys_main_thread:{:.6}", cpu / 2.0),
+                format!("used_cpu_user_main_thread:{:.6}", cpu / 2.0),
+            ]
+        }
+        "modules" => Vec::new(),
+        "commandstats" => s
+            .stats
+            .commands
+            .iter()
+            .map(|(name, (calls, rejected, failed))| {
+                format!("cmdstat_{name}:calls={calls},usec={calls},usec_per_call=1.00,rejected_calls={rejected},failed_calls={failed}")
+            })
+            .collect(),
+        "errorstats" => s.stats.errors.iter().map(|(kind, n)| format!("errorstat_{kind}:count={n}")).collect(),
+        "latencystats" => s
+            .stats
+            .commands
+            .iter()
+            .filter(|(_, (calls, _, _))| *calls > 0)
+            .map(|(name, _)| format!("latency_percentiles_usec_{name}:p50=1.003,p99=1.003,p99.9=1.003"))
+            .collect(),
+        "cluster" => vec!["cluster_enabled:0".into()],
+        "keyspace" => s
+            .keyspace
+            .dbs
+            .iter()
+            .enumerate()
+            .filter(|(_, db)| !db.is_empty())
+            .map(|(i, db)| format!("db{i}:keys={},expires={},avg_ttl={}", db.len(), db.expires_count(), db.avg_ttl))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let title = match name {
+        "cpu" => "CPU".to_string(),
+        other => {
+            let mut t = other.to_string();
+            t[..1].make_ascii_uppercase();
+            t
+        }
+    };
+    let mut out = format!("# {title}\r\n");
+    for line in lines {
+        out.push_str(&line);
+        out.push_str("\r\n");
+    }
+    out
+}
