@@ -12,6 +12,7 @@ pub mod keyspace;
 pub mod longdouble;
 pub mod numfmt;
 pub mod params;
+pub mod rdb;
 pub mod resp;
 pub mod rng;
 pub mod server;

@@ -10,6 +10,8 @@ enum Kind {
     Int { min: i64, max: i64 },
     /// One of a fixed set of words.
     Enum(&'static [&'static str]),
+    /// yes / no.
+    Bool,
 }
 
 struct Param {
@@ -26,6 +28,8 @@ const PARAMS: &[Param] = &[
     Param { name: "hash-max-listpack-value", alias: Some("hash-max-ziplist-value"), kind: Kind::Int { min: 0, max: i64::MAX }, immutable: false },
     Param { name: "list-compress-depth", alias: None, kind: Kind::Int { min: 0, max: i32::MAX as i64 }, immutable: false },
     Param { name: "list-max-listpack-size", alias: Some("list-max-ziplist-size"), kind: Kind::Int { min: i32::MIN as i64, max: i32::MAX as i64 }, immutable: false },
+    Param { name: "rdbchecksum", alias: None, kind: Kind::Bool, immutable: true },
+    Param { name: "rdbcompression", alias: None, kind: Kind::Bool, immutable: false },
     Param { name: "set-max-intset-entries", alias: None, kind: Kind::Int { min: 0, max: i64::MAX }, immutable: false },
     Param { name: "zset-max-listpack-entries", alias: Some("zset-max-ziplist-entries"), kind: Kind::Int { min: 0, max: i64::MAX }, immutable: false },
     Param { name: "zset-max-listpack-value", alias: Some("zset-max-ziplist-value"), kind: Kind::Int { min: 0, max: i64::MAX }, immutable: false },
@@ -41,6 +45,10 @@ fn find(name: &str) -> Option<&'static Param> {
     PARAMS.iter().find(|p| p.name == lower || p.alias == Some(lower.as_str()))
 }
 
+fn yes_no(v: bool) -> String {
+    if v { "yes" } else { "no" }.to_string()
+}
+
 /// The parameters' current values.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Settings {
@@ -50,6 +58,8 @@ pub struct Settings {
     pub limits: Limits,
     pub list_compress_depth: i64,
     pub list_max_listpack_size: i64,
+    pub rdbcompression: bool,
+    pub rdbchecksum: bool,
 }
 
 impl Default for Settings {
@@ -60,6 +70,8 @@ impl Default for Settings {
             limits: Limits::default(),
             list_compress_depth: 0,
             list_max_listpack_size: -2,
+            rdbcompression: true,
+            rdbchecksum: true,
         }
     }
 }
@@ -83,6 +95,8 @@ impl Settings {
             "hash-max-listpack-value" => l.hash_max_listpack_value.to_string(),
             "list-compress-depth" => self.list_compress_depth.to_string(),
             "list-max-listpack-size" => self.list_max_listpack_size.to_string(),
+            "rdbchecksum" => yes_no(self.rdbchecksum),
+            "rdbcompression" => yes_no(self.rdbcompression),
             "set-max-intset-entries" => l.set_max_intset_entries.to_string(),
             "zset-max-listpack-entries" => l.zset_max_listpack_entries.to_string(),
             "zset-max-listpack-value" => l.zset_max_listpack_value.to_string(),
@@ -152,6 +166,18 @@ impl Settings {
                     return Err(fail(&format!("argument must be between {min} and {max} inclusive")));
                 }
                 self.put(param.name, value);
+            }
+            Kind::Bool => {
+                let value = match String::from_utf8_lossy(raw_value).to_ascii_lowercase().as_str() {
+                    "yes" => true,
+                    "no" => false,
+                    _ => return Err(fail("argument must be 'yes' or 'no'")),
+                };
+                match param.name {
+                    "rdbchecksum" => self.rdbchecksum = value,
+                    "rdbcompression" => self.rdbcompression = value,
+                    _ => {}
+                }
             }
             Kind::Enum(words) => {
                 let word = String::from_utf8_lossy(raw_value).to_ascii_lowercase();
