@@ -36,6 +36,7 @@ pub fn debug(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
             )
         }
         (b"populate", 3..=5) => populate(ctx, args),
+        (b"object", 3) => object(ctx, &args[2]),
         _ => subcommand_error(args),
     }
 }
@@ -80,4 +81,41 @@ fn populate(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
         db.set(&key, Value::Str(Str::new(bytes)), false, now);
     }
     Frame::ok()
+}
+
+/// DEBUG OBJECT key: where the value lives (an address made up from the
+/// key, stable across runs), its encoding and serialized length.
+fn object(ctx: &mut Ctx, key: &[u8]) -> Frame {
+    let now = ctx.now;
+    let options = crate::engine::rdb::SaveOptions {
+        compression: ctx.settings.rdbcompression,
+        list_max_listpack_size: ctx.settings.list_max_listpack_size,
+        ..Default::default()
+    };
+    let fill = ctx.settings.list_max_listpack_size;
+    let db = ctx.client.db;
+    let Some(entry) = ctx.keyspace.dbs[db].stored_entry(key) else { return err("no such key") };
+    let address = 0x7f00_0000_0000u64 + (crate::engine::sha1::sha1(key)[0..4].iter().fold(0u64, |a, &b| (a << 8) | b as u64) << 4);
+    let refcount = match &entry.value {
+        Value::Str(s) if s.encoding() == "int" && crate::engine::commands::parse_i64(&s.bytes).is_some_and(|n| (0..10_000).contains(&n)) => i32::MAX as i64,
+        _ => 1,
+    };
+    let mut extra = String::new();
+    if let Value::List(items) = &entry.value {
+        let items: Vec<Vec<u8>> = items.iter().cloned().collect();
+        let nodes = crate::engine::rdb::quicklist_nodes(&items, fill);
+        let size: usize = nodes.iter().map(Vec::len).sum();
+        extra = format!(
+            " ql_nodes:{} ql_avg_node:{:.2} ql_listpack_max:{fill} ql_compressed:0 ql_uncompressed_size:{size}",
+            nodes.len(),
+            items.len() as f64 / nodes.len().max(1) as f64
+        );
+    }
+    Frame::Simple(format!(
+        "Value at:{address:#x} refcount:{refcount} encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}{extra}",
+        entry.value.encoding(),
+        crate::engine::rdb::serialized_len(&entry.value, &options),
+        (entry.accessed_at / 1000) & ((1 << 24) - 1),
+        (now / 1000 - entry.accessed_at / 1000).max(0),
+    ))
 }

@@ -361,3 +361,87 @@ pub fn persist(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
         _ => Frame::Integer(0),
     }
 }
+
+fn save_options(ctx: &Ctx) -> crate::engine::rdb::SaveOptions {
+    crate::engine::rdb::SaveOptions {
+        compression: ctx.settings.rdbcompression,
+        list_max_listpack_size: ctx.settings.list_max_listpack_size,
+        ..Default::default()
+    }
+}
+
+pub fn dump(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    let options = save_options(ctx);
+    let now = ctx.now;
+    match ctx.db().get(&args[1], now) {
+        None => Frame::Null,
+        Some(e) => Frame::Bulk(crate::engine::rdb::dump_payload(&e.value, &options)),
+    }
+}
+
+/// RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME s] [FREQ f].
+pub fn restore(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    let (mut replace, mut absttl, mut idle, mut freq) = (false, false, None::<i64>, None::<i64>);
+    let mut j = 4;
+    while j < args.len() {
+        let more = j + 1 < args.len();
+        if super::eq_ignore_case(&args[j], "replace") {
+            replace = true;
+        } else if super::eq_ignore_case(&args[j], "absttl") {
+            absttl = true;
+        } else if super::eq_ignore_case(&args[j], "idletime") && more && freq.is_none() {
+            match int_arg(&args[j + 1]) {
+                Ok(n) if n < 0 => return err("Invalid IDLETIME value, must be >= 0"),
+                Ok(n) => idle = Some(n),
+                Err(e) => return e,
+            }
+            j += 1;
+        } else if super::eq_ignore_case(&args[j], "freq") && more && idle.is_none() {
+            match int_arg(&args[j + 1]) {
+                Ok(n) if !(0..=255).contains(&n) => return err("Invalid FREQ value, must be >= 0 and <= 255"),
+                Ok(n) => freq = Some(n),
+                Err(e) => return e,
+            }
+            j += 1;
+        } else {
+            return super::syntax_error();
+        }
+        j += 1;
+    }
+    let now = ctx.now;
+    let key = &args[1];
+    if !replace && ctx.db().get(key, now).is_some() {
+        return Frame::error("BUSYKEY Target key name already exists.");
+    }
+    let ttl = match int_arg(&args[2]) {
+        Ok(t) if t < 0 => return err("Invalid TTL value, must be >= 0"),
+        Ok(t) => t,
+        Err(e) => return e,
+    };
+    let limits = ctx.settings.limits.clone();
+    let value = match crate::engine::rdb::decode_dump(&args[3], &limits) {
+        Ok(v) => v,
+        Err(crate::engine::rdb::RdbError::BadChecksum { .. } | crate::engine::rdb::RdbError::UnsupportedVersion(_)) => {
+            return err("DUMP payload version or checksum are wrong")
+        }
+        Err(crate::engine::rdb::RdbError::Truncated { .. }) if args[3].len() < 10 => {
+            return err("DUMP payload version or checksum are wrong")
+        }
+        Err(_) => return err("Bad data format"),
+    };
+    let deleted = replace && ctx.db().remove(key).is_some();
+    let at = if ttl != 0 && !absttl { ttl.saturating_add(now) } else { ttl };
+    if at != 0 && at <= now {
+        if deleted {
+            *ctx.dirty += 1;
+        }
+        return Frame::ok();
+    }
+    let accessed = idle.map_or(now, |s| now - s.saturating_mul(1000));
+    ctx.db().insert_entry(
+        key,
+        crate::engine::keyspace::Entry { value, expires_at: (at != 0).then_some(at), accessed_at: accessed },
+    );
+    *ctx.dirty += 1;
+    Frame::ok()
+}

@@ -16,7 +16,7 @@ mod write;
 use std::fmt;
 
 pub use read::{decode, decode_dump, Snapshot};
-pub use write::{dump_payload, encode, serialized_len, write_record, SaveOptions};
+pub use write::{dump_payload, encode, quicklist_nodes, serialized_len, write_record, SaveOptions};
 
 pub const RDB_VERSION: u16 = 10;
 

@@ -98,7 +98,7 @@ fn write_string_value(out: &mut Vec<u8>, s: &Str, compression: bool) {
 }
 
 /// Splits a list into quicklist nodes the way pushes at the tail fill them.
-fn quicklist_nodes(items: &[Vec<u8>], fill: i64) -> Vec<Vec<u8>> {
+pub fn quicklist_nodes(items: &[Vec<u8>], fill: i64) -> Vec<Vec<u8>> {
     let byte_limit = match fill {
         f if f < 0 => [4096usize, 8192, 16384, 32768, 65536][((-f - 1) as usize).min(4)],
         _ => 8192,
