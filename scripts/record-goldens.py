@@ -183,11 +183,25 @@ def record(scenario, workdir):
                         out.extend(clis[other].read_until_quiet(0.2))
                 continue
             word, _, rest = text.partition(" ")
+            if word in ("crash", "restart"):
+                port = int(rest.strip())
+                if word == "crash":
+                    servers[port].kill()
+                    servers[port].wait()
+                else:
+                    conf = workdir / str(port) / "redis.conf"
+                    proc = subprocess.Popen(["redis-server", str(conf)], stdout=subprocess.DEVNULL,
+                                            stderr=subprocess.DEVNULL, start_new_session=True)
+                    if not wait_listening(port, proc):
+                        fail(f"{scenario.name}:{number}: redis-server on port {port} did not restart")
+                    servers[port] = proc
+                out.append(f"# {text}")
+                continue
             if word == "server":
                 port_word, _, directives = rest.strip().partition(" ")
                 port = int(port_word)
                 node_dir = workdir / str(port)
-                node_dir.mkdir()
+                node_dir.mkdir(exist_ok=True)
                 conf = node_dir / "redis.conf"
                 lines = [f"port {port}", "bind 127.0.0.1", "daemonize no", f"dir {node_dir}",
                          f"logfile {node_dir / 'redis.log'}"]

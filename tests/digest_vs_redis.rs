@@ -17,10 +17,11 @@ use redis_playground::engine::server::Server;
 /// Commands left out: random effects (SPOP), DEBUG itself, the blocking
 /// pops (which would wait for a push that never comes) and the pub/sub
 /// subscriptions (one reply per channel, and they change what the
-/// connection may do), and QUIT / CLIENT KILL (they end the connection).
+/// connection may do), and QUIT / CLIENT KILL / SHUTDOWN (they end the
+/// connection, or the server).
 const SKIP: &[&str] = &[
     "spop", "debug", "blpop", "brpop", "blmove", "brpoplpush", "blmpop", "bzpopmin", "bzpopmax", "bzmpop", "subscribe",
-    "psubscribe", "unsubscribe", "punsubscribe", "quit", "client",
+    "psubscribe", "unsubscribe", "punsubscribe", "quit", "client", "shutdown",
 ];
 const EXPIRY: &[&str] = &["expire", "pexpire", "expireat", "pexpireat", "setex", "psetex", "getex", "set"];
 

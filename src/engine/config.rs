@@ -89,11 +89,16 @@ impl Config {
             if super::params::is_param(&name) {
                 // The same checks CONFIG SET makes; the file is refused at start-up.
                 let mut probe = super::params::Settings::default();
-                probe.set_from_file(&name, args[0].as_bytes()).map_err(|why| fail(&why))?;
+                probe.set_from_file(&name, args.join(" ").as_bytes()).map_err(|why| fail(&why))?;
             }
             config.directives.push((name, args));
         }
         Ok(config)
+    }
+
+    /// The arguments of every occurrence of `name`, in file order.
+    pub fn all(&self, name: &str) -> Vec<&[String]> {
+        self.directives.iter().filter(|(n, _)| n == name).map(|(_, a)| a.as_slice()).collect()
     }
 
     /// The arguments of the last occurrence of `name`.

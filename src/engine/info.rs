@@ -42,6 +42,7 @@ pub struct Snapshot<'a> {
     pub pubsub_patterns: usize,
     pub keyspace: &'a Keyspace,
     pub stats: &'a Stats,
+    pub persistence: &'a super::persistence::Persistence,
 }
 
 const DEFAULT: &[&str] =
@@ -225,15 +226,18 @@ fn section(name: &str, s: &Snapshot) -> String {
             "current_save_keys_processed:0".into(),
             "current_save_keys_total:0".into(),
             format!("rdb_changes_since_last_save:{}", s.changes_since_save),
-            "rdb_bgsave_in_progress:0".into(),
+            format!("rdb_bgsave_in_progress:{}", s.persistence.bgsave.is_some() as u8),
             format!("rdb_last_save_time:{}", s.last_save / 1000),
             "rdb_last_bgsave_status:ok".into(),
-            "rdb_last_bgsave_time_sec:-1".into(),
-            "rdb_current_bgsave_time_sec:-1".into(),
-            "rdb_saves:0".into(),
+            format!("rdb_last_bgsave_time_sec:{}", s.persistence.last_bgsave_seconds.unwrap_or(-1)),
+            format!(
+                "rdb_current_bgsave_time_sec:{}",
+                s.persistence.bgsave.as_ref().map_or(-1, |b| (s.now - b.started_at) / 1000)
+            ),
+            format!("rdb_saves:{}", s.persistence.saves),
             "rdb_last_cow_size:0".into(),
-            "rdb_last_load_keys_expired:0".into(),
-            "rdb_last_load_keys_loaded:0".into(),
+            format!("rdb_last_load_keys_expired:{}", s.persistence.keys_expired_on_load),
+            format!("rdb_last_load_keys_loaded:{}", s.persistence.keys_loaded),
             "aof_enabled:0".into(),
             "aof_rewrite_in_progress:0".into(),
             "aof_rewrite_scheduled:0".into(),

@@ -12,6 +12,10 @@ enum Kind {
     Enum(&'static [&'static str]),
     /// yes / no.
     Bool,
+    /// Free text (paths, file names) checked by `check_text`.
+    Text,
+    /// `save`: pairs of seconds and changes, or "".
+    SavePoints,
 }
 
 struct Param {
@@ -21,7 +25,13 @@ struct Param {
     immutable: bool,
 }
 
+/// Paths a client may not change while `enable-protected-configs` is no
+/// (the default).
+const PROTECTED: &[&str] = &["dir", "dbfilename"];
+
 const PARAMS: &[Param] = &[
+    Param { name: "dbfilename", alias: None, kind: Kind::Text, immutable: false },
+    Param { name: "dir", alias: None, kind: Kind::Text, immutable: false },
     Param { name: "databases", alias: None, kind: Kind::Int { min: 1, max: i32::MAX as i64 }, immutable: true },
     Param { name: "enable-debug-command", alias: None, kind: Kind::Enum(&["no", "yes", "local"]), immutable: true },
     Param { name: "hash-max-listpack-entries", alias: Some("hash-max-ziplist-entries"), kind: Kind::Int { min: 0, max: i64::MAX }, immutable: false },
@@ -30,6 +40,7 @@ const PARAMS: &[Param] = &[
     Param { name: "list-max-listpack-size", alias: Some("list-max-ziplist-size"), kind: Kind::Int { min: i32::MIN as i64, max: i32::MAX as i64 }, immutable: false },
     Param { name: "rdbchecksum", alias: None, kind: Kind::Bool, immutable: true },
     Param { name: "rdbcompression", alias: None, kind: Kind::Bool, immutable: false },
+    Param { name: "save", alias: None, kind: Kind::SavePoints, immutable: false },
     Param { name: "set-max-intset-entries", alias: None, kind: Kind::Int { min: 0, max: i64::MAX }, immutable: false },
     Param { name: "zset-max-listpack-entries", alias: Some("zset-max-ziplist-entries"), kind: Kind::Int { min: 0, max: i64::MAX }, immutable: false },
     Param { name: "zset-max-listpack-value", alias: Some("zset-max-ziplist-value"), kind: Kind::Int { min: 0, max: i64::MAX }, immutable: false },
@@ -60,6 +71,10 @@ pub struct Settings {
     pub list_max_listpack_size: i64,
     pub rdbcompression: bool,
     pub rdbchecksum: bool,
+    pub dir: String,
+    pub dbfilename: String,
+    /// Save points: (seconds, changes).
+    pub save: Vec<(i64, i64)>,
 }
 
 impl Default for Settings {
@@ -72,6 +87,9 @@ impl Default for Settings {
             list_max_listpack_size: -2,
             rdbcompression: true,
             rdbchecksum: true,
+            dir: "/var/lib/redis".into(),
+            dbfilename: "dump.rdb".into(),
+            save: vec![(3600, 1), (300, 100), (60, 10000)],
         }
     }
 }
@@ -96,6 +114,9 @@ impl Settings {
             "list-compress-depth" => self.list_compress_depth.to_string(),
             "list-max-listpack-size" => self.list_max_listpack_size.to_string(),
             "rdbchecksum" => yes_no(self.rdbchecksum),
+            "dir" => self.dir.clone(),
+            "dbfilename" => self.dbfilename.clone(),
+            "save" => self.save.iter().map(|(s, c)| format!("{s} {c}")).collect::<Vec<_>>().join(" "),
             "rdbcompression" => yes_no(self.rdbcompression),
             "set-max-intset-entries" => l.set_max_intset_entries.to_string(),
             "zset-max-listpack-entries" => l.zset_max_listpack_entries.to_string(),
@@ -144,7 +165,18 @@ impl Settings {
             let value = std::iter::once(p.name).chain(p.alias).find_map(|n| config.get(n));
             if let Some(args) = value {
                 // Config::parse already refused bad values.
-                let _ = settings.apply(p, p.name, args[0].as_bytes());
+                let _ = settings.apply(p, p.name, args.join(" ").as_bytes());
+            }
+        }
+        // Each `save` line of a file adds a point; `save ""` clears them.
+        let save_lines = config.all("save");
+        if !save_lines.is_empty() {
+            settings.save.clear();
+            for args in save_lines {
+                let mut probe = Settings::default();
+                if probe.set_from_file("save", args.join(" ").as_bytes()).is_ok() {
+                    settings.save.extend(probe.save);
+                }
             }
         }
         settings
@@ -179,6 +211,32 @@ impl Settings {
                     _ => {}
                 }
             }
+            Kind::Text => {
+                let text = String::from_utf8_lossy(raw_value).into_owned();
+                if param.name == "dbfilename" && text.contains('/') {
+                    return Err(fail("dbfilename can't be a path, just a filename"));
+                }
+                match param.name {
+                    "dir" => self.dir = text,
+                    "dbfilename" => self.dbfilename = text,
+                    _ => {}
+                }
+            }
+            Kind::SavePoints => {
+                let text = String::from_utf8_lossy(raw_value).into_owned();
+                let words: Vec<&str> = text.split_whitespace().collect();
+                if words.len() % 2 != 0 {
+                    return Err(fail("Invalid save parameters"));
+                }
+                let mut points = Vec::new();
+                for pair in words.chunks(2) {
+                    match (pair[0].parse::<i64>(), pair[1].parse::<i64>()) {
+                        (Ok(s), Ok(c)) if s >= 1 && c >= 0 => points.push((s, c)),
+                        _ => return Err(fail("Invalid save parameters")),
+                    }
+                }
+                self.save = points;
+            }
             Kind::Enum(words) => {
                 let word = String::from_utf8_lossy(raw_value).to_ascii_lowercase();
                 if !words.contains(&word.as_str()) {
@@ -208,6 +266,11 @@ impl Settings {
             if param.immutable {
                 return Err(format!(
                     "CONFIG SET failed (possibly related to argument '{name}') - can't set immutable config"
+                ));
+            }
+            if PROTECTED.contains(&param.name) {
+                return Err(format!(
+                    "CONFIG SET failed (possibly related to argument '{name}') - can't set protected config"
                 ));
             }
             staged.apply(param, &name, raw_value)?;

@@ -9,7 +9,9 @@ use super::config::Config;
 use super::keyspace::{Keyspace, Millis};
 use super::resp::{Frame, RequestParser};
 use super::rng::Rng;
+use super::disk::Disk;
 use super::info::{self, Stats};
+pub use super::persistence::Persistence;
 use super::params::Settings;
 
 pub type ClientId = u64;
@@ -79,7 +81,7 @@ pub struct Server {
     pub settings: Settings,
     clients: BTreeMap<ClientId, Client>,
     next_client_id: ClientId,
-    dirty: u64,
+    pub(crate) dirty: u64,
     rng: Rng,
     /// Replies produced outside `receive` (served blocked clients), in order.
     outbox: Vec<(ClientId, Vec<u8>)>,
@@ -87,9 +89,14 @@ pub struct Server {
     /// The replication id INFO shows (a master's own, for now).
     pub replid: String,
     process_id: u32,
-    last_save: Millis,
+    pub(crate) last_save: Millis,
     /// Clients that sent QUIT: closed once the OK is written.
     quitting: std::collections::BTreeSet<ClientId>,
+    /// The node's disk, for SAVE, BGSAVE and loading at start.
+    pub disk: Disk,
+    pub persistence: Persistence,
+    /// Set by SHUTDOWN: the process is gone once the command returns.
+    pub stopped: bool,
 }
 
 impl Server {
@@ -117,7 +124,27 @@ impl Server {
             dirty: 0,
             rng,
             outbox: Vec::new(),
+            disk: Disk::default(),
+            persistence: Persistence::default(),
+            stopped: false,
         }
+    }
+
+    /// Starts a server on its disk: the dump named by `dir`/`dbfilename`
+    /// is loaded if there is one. A dump that cannot be loaded stops the
+    /// start, as it stops redis-server, and the disk is handed back.
+    pub fn start(port: u16, config: Config, run_id: String, seed: u64, now: Millis, disk: Disk) -> Result<Server, (String, Disk)> {
+        let mut server = Server::new(port, config, run_id, seed, now);
+        server.disk = disk;
+        match server.load_dump(now) {
+            Ok(()) => Ok(server),
+            Err(message) => Err((message, std::mem::take(&mut server.disk))),
+        }
+    }
+
+    /// Whether the client is running EXEC (which denies blocking).
+    pub(crate) fn in_exec(&self, id: ClientId) -> bool {
+        self.clients.get(&id).is_some_and(|c| c.state.deny_blocking)
     }
 
     pub fn connect_at(&mut self, now: Millis) -> ClientId {
@@ -261,7 +288,9 @@ impl Server {
                 return vec![Frame::Simple("QUEUED".into())];
             }
         }
+        let reload = info.name == "debug" && args.get(1).is_some_and(|a| a.eq_ignore_ascii_case(b"reload"));
         let replies = match resolved {
+            _ if reload => vec![self.debug_reload(now)],
             Resolved::Connection(info) => self.connection_command(id, &info.name, args, now),
             Resolved::Data(info, run) => vec![self.run_data_command(id, info, run, args, now)],
         };
@@ -324,6 +353,9 @@ impl Server {
             };
             run(&mut ctx, args)
         };
+        if info.name == "flushall" && !matches!(reply, Frame::Error(_)) {
+            self.after_flushall(now);
+        }
         if self.dirty != dirty_before {
             if emptied.is_empty() {
                 for key in commands::written_keys(info, args) {
@@ -476,6 +508,9 @@ impl Server {
                 Frame::bulk((now.rem_euclid(1000) * 1000).to_string()),
             ])],
             "lastsave" => vec![Frame::Integer(self.last_save / 1000)],
+            "save" => vec![self.save_command(now)],
+            "bgsave" => vec![self.bgsave_command(id, args, now)],
+            "shutdown" => self.shutdown_command(id, args, now).into_iter().collect(),
             "role" => vec![Frame::Array(vec![Frame::bulk("master"), Frame::Integer(0), Frame::Array(Vec::new())])],
             "quit" => {
                 self.quitting.insert(id);
@@ -541,6 +576,7 @@ impl Server {
             pubsub_patterns: patterns.len(),
             keyspace: &self.keyspace,
             stats: &self.stats,
+            persistence: &self.persistence,
         }
     }
 
@@ -876,6 +912,7 @@ impl Server {
             db.active_expire(now);
         }
         self.report_expired();
+        self.persistence_cron(now);
     }
 
     pub fn key_count(&self) -> usize {

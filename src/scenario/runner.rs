@@ -27,14 +27,19 @@ impl Default for RunOptions {
 
 /// Steps this runner can carry out so far.
 fn supported(kind: &StepKind) -> bool {
-    matches!(kind, StepKind::Server { .. } | StepKind::Command { .. } | StepKind::Sleep { .. })
+    matches!(
+        kind,
+        StepKind::Server { .. } | StepKind::Command { .. } | StepKind::Sleep { .. } | StepKind::Crash { .. } | StepKind::Restart { .. }
+    )
 }
 
 fn unsupported(step: &Step) -> ScenarioError {
     let word = step.text.split_whitespace().next().unwrap_or_default();
     ScenarioError {
         line: step.line,
-        message: format!("the '{word}' step is not supported yet (this runner knows server, PORT> COMMAND and sleep)"),
+        message: format!(
+            "the '{word}' step is not supported yet (this runner knows server, PORT> COMMAND, sleep, crash and restart)"
+        ),
     }
 }
 
@@ -95,6 +100,14 @@ pub fn run_on_sim(steps: &[Step], options: RunOptions) -> Result<(Vec<String>, S
                 transcript.push(format!("# {}", step.text));
                 sim.advance(*ms);
             }
+            StepKind::Crash { port } => {
+                transcript.push(format!("# {}", step.text));
+                sim.crash(*port).map_err(|e| ScenarioError { line: step.line, message: e.to_string() })?;
+            }
+            StepKind::Restart { port } => {
+                transcript.push(format!("# {}", step.text));
+                sim.restart(*port).map_err(|e| ScenarioError { line: step.line, message: e.to_string() })?;
+            }
             _ => return Err(unsupported(step)),
         }
         // Messages that reached consoles reading pub/sub print right after
@@ -115,10 +128,10 @@ mod tests {
 
     #[test]
     fn unsupported_steps_are_refused_with_their_line() {
-        let steps = parse("server 6379\n6379> PING\ncrash 6379\n").unwrap();
+        let steps = parse("server 6379\n6379> PING\ncut 6379 6380\n").unwrap();
         let e = run(&steps, RunOptions::default()).unwrap_err();
         assert_eq!(e.line, 3);
-        assert!(e.message.contains("'crash'"));
+        assert!(e.message.contains("'cut'"));
     }
 
     #[test]

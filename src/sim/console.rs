@@ -38,6 +38,9 @@ pub struct Console {
     reading_messages: bool,
     /// Output already printed for the current line before it blocked.
     partial: Vec<String>,
+    /// redis-cli remembers it sent SHUTDOWN (and never forgets): from then
+    /// on a lost connection is dropped silently.
+    shutdown_sent: bool,
 }
 
 impl Console {
@@ -51,6 +54,7 @@ impl Console {
             waiting: None,
             reading_messages: false,
             partial: Vec::new(),
+            shutdown_sent: false,
         };
         console.client = sim.connect(port);
         console
@@ -60,13 +64,10 @@ impl Console {
         self.port
     }
 
-    fn connected(&self, sim: &Sim) -> bool {
-        self.client.is_some_and(|h| sim.is_open(h))
-    }
-
-    /// The prompt redis-cli would show now.
-    pub fn prompt(&self, sim: &Sim) -> String {
-        self.prompt.prompt(self.port, self.connected(sim))
+    /// The prompt redis-cli would show now: it believes it is connected
+    /// until a command finds out otherwise.
+    pub fn prompt(&self, _sim: &Sim) -> String {
+        self.prompt.prompt(self.port, self.client.is_some())
     }
 
     /// Whether it prints pub/sub messages and takes no commands.
@@ -208,7 +209,9 @@ impl Console {
                     break;
                 }
                 Err(message) => {
-                    output.push(message);
+                    if !message.is_empty() {
+                        output.push(message);
+                    }
                     break;
                 }
             }
@@ -234,8 +237,9 @@ impl Console {
         output
     }
 
+    /// Connects if there is no connection (redis-cli's context is NULL).
     fn ensure_connected(&mut self, sim: &mut Sim) -> Result<(), String> {
-        if self.connected(sim) {
+        if self.client.is_some() {
             return Ok(());
         }
         self.buffer.clear();
@@ -279,14 +283,35 @@ impl Console {
     }
 
     /// Sends one command and reads its reply (`None`: the command blocked),
-    /// reconnecting first if the connection is gone, as redis-cli does.
+    /// connecting first if there is no connection, as redis-cli does. A
+    /// connection that died meanwhile fails this command; the next one
+    /// connects again.
     fn send(&mut self, sim: &mut Sim, args: &[Vec<u8>]) -> Result<Option<Frame>, String> {
         self.ensure_connected(sim)?;
         let handle = self.client.ok_or_else(|| "not connected".to_string())?;
-        let mut bytes = Vec::new();
-        encode_command(args, &mut bytes);
-        sim.send(handle, &bytes);
-        Ok(self.read_frames(sim)?.into_iter().next())
+        if args.first().is_some_and(|a| a.eq_ignore_ascii_case(b"shutdown")) {
+            self.shutdown_sent = true;
+        }
+        let alive = sim.is_open(handle);
+        if alive {
+            let mut bytes = Vec::new();
+            encode_command(args, &mut bytes);
+            sim.send(handle, &bytes);
+        }
+        match self.read_frames(sim) {
+            Ok(frames) if !frames.is_empty() => Ok(frames.into_iter().next()),
+            Ok(_) if alive && sim.is_open(handle) => Ok(None),
+            _ => {
+                self.client = None;
+                self.buffer.clear();
+                if self.shutdown_sent {
+                    // redis-cli says nothing once it has sent a SHUTDOWN.
+                    Err(String::new())
+                } else {
+                    Err("Error: Server closed the connection".to_string())
+                }
+            }
+        }
     }
 }
 

@@ -10,6 +10,7 @@ pub mod playground;
 use std::collections::BTreeMap;
 
 use crate::engine::config::{Config, ConfigError};
+use crate::engine::disk::Disk;
 use crate::engine::keyspace::Millis;
 use crate::engine::server::{ClientId, Server};
 use crate::engine::rng::Rng;
@@ -22,6 +23,8 @@ const CRON_PERIOD_MS: Millis = 100;
 pub enum TraceEvent {
     ServerStarted { at: Millis, port: u16, run_id: String },
     ServerRemoved { at: Millis, port: u16 },
+    ServerStopped { at: Millis, port: u16, saved: bool },
+    ServerCrashed { at: Millis, port: u16 },
     ClientConnected { at: Millis, port: u16, client: ClientId },
     ConnectionRefused { at: Millis, port: u16 },
     ClientClosed { at: Millis, port: u16, client: ClientId },
@@ -41,6 +44,11 @@ pub enum SimError {
     PortInUse(u16),
     BadConfig(ConfigError),
     NoSuchServer(u16),
+    /// The server is already running (restart) or already down (crash).
+    AlreadyRunning(u16),
+    NotRunning(u16),
+    /// redis-server refused to start (a dump it cannot load).
+    StartFailed(u16, String),
 }
 
 impl std::fmt::Display for SimError {
@@ -49,6 +57,9 @@ impl std::fmt::Display for SimError {
             SimError::PortInUse(port) => write!(f, "a server already listens on port {port}"),
             SimError::BadConfig(e) => write!(f, "{e}"),
             SimError::NoSuchServer(port) => write!(f, "no server on port {port}"),
+            SimError::AlreadyRunning(port) => write!(f, "the server on port {port} is already running"),
+            SimError::NotRunning(port) => write!(f, "the server on port {port} is not running"),
+            SimError::StartFailed(port, why) => write!(f, "the server on port {port} could not start: {why}"),
         }
     }
 }
@@ -56,6 +67,12 @@ impl std::fmt::Display for SimError {
 struct Node {
     server: Server,
     next_cron: Millis,
+}
+
+/// What outlives a server process: its config file and its disk.
+struct Machine {
+    config_lines: Vec<String>,
+    disk: Disk,
 }
 
 /// What the UI shows of one node.
@@ -71,6 +88,7 @@ pub struct Sim {
     now: Millis,
     rng: Rng,
     nodes: BTreeMap<u16, Node>,
+    machines: BTreeMap<u16, Machine>,
     /// Bytes sent to each client and not read yet.
     inboxes: BTreeMap<ClientHandle, Vec<u8>>,
     trace: Vec<TraceEvent>,
@@ -79,7 +97,14 @@ pub struct Sim {
 impl Sim {
     /// `start` is the virtual Unix time in milliseconds the clock starts at.
     pub fn new(seed: u64, start: Millis) -> Sim {
-        Sim { now: start, rng: Rng::new(seed), nodes: BTreeMap::new(), inboxes: BTreeMap::new(), trace: Vec::new() }
+        Sim {
+            now: start,
+            rng: Rng::new(seed),
+            nodes: BTreeMap::new(),
+            machines: BTreeMap::new(),
+            inboxes: BTreeMap::new(),
+            trace: Vec::new(),
+        }
     }
 
     pub fn now(&self) -> Millis {
@@ -102,23 +127,92 @@ impl Sim {
         self.nodes.get(&port).map(|n| &n.server)
     }
 
-    /// Starts a server from `redis.conf` lines (the port is given apart).
+    /// Starts a server from `redis.conf` lines (the port is given apart)
+    /// with an empty disk.
     pub fn start_server<S: AsRef<str>>(&mut self, port: u16, config_lines: &[S]) -> Result<(), SimError> {
+        self.start_server_with_disk(port, config_lines, Disk::default())
+    }
+
+    /// Starts a server on a disk that may already hold its dump.
+    pub fn start_server_with_disk<S: AsRef<str>>(&mut self, port: u16, config_lines: &[S], disk: Disk) -> Result<(), SimError> {
         if self.nodes.contains_key(&port) {
             return Err(SimError::PortInUse(port));
         }
-        let config = Config::parse(config_lines).map_err(SimError::BadConfig)?;
+        Config::parse(config_lines).map_err(SimError::BadConfig)?;
+        let config_lines = config_lines.iter().map(|l| l.as_ref().to_string()).collect();
+        self.machines.insert(port, Machine { config_lines, disk });
+        self.boot(port)
+    }
+
+    /// Runs redis-server on a machine: its config file, its disk.
+    fn boot(&mut self, port: u16) -> Result<(), SimError> {
+        let machine = self.machines.get_mut(&port).ok_or(SimError::NoSuchServer(port))?;
+        let config = Config::parse(&machine.config_lines).map_err(SimError::BadConfig)?;
+        let disk = std::mem::take(&mut machine.disk);
         let run_id = self.rng.hex40();
-        self.trace.push(TraceEvent::ServerStarted { at: self.now, port, run_id: run_id.clone() });
         let seed = self.rng.next_u64();
-        let server = Server::new(port, config, run_id, seed, self.now);
-        self.nodes.insert(port, Node { server, next_cron: self.now + CRON_PERIOD_MS });
+        match Server::start(port, config, run_id.clone(), seed, self.now, disk) {
+            Ok(server) => {
+                self.trace.push(TraceEvent::ServerStarted { at: self.now, port, run_id });
+                self.nodes.insert(port, Node { server, next_cron: self.now + CRON_PERIOD_MS });
+                Ok(())
+            }
+            Err((why, disk)) => {
+                if let Some(machine) = self.machines.get_mut(&port) {
+                    machine.disk = disk;
+                }
+                Err(SimError::StartFailed(port, why))
+            }
+        }
+    }
+
+    /// Starts a stopped or crashed server again with its config and disk.
+    pub fn restart(&mut self, port: u16) -> Result<(), SimError> {
+        if self.nodes.contains_key(&port) {
+            return Err(SimError::AlreadyRunning(port));
+        }
+        self.boot(port)
+    }
+
+    /// The process dies at once (kill -9): nothing more is written.
+    pub fn crash(&mut self, port: u16) -> Result<(), SimError> {
+        if !self.machines.contains_key(&port) {
+            return Err(SimError::NoSuchServer(port));
+        }
+        let node = self.nodes.remove(&port).ok_or(SimError::NotRunning(port))?;
+        self.trace.push(TraceEvent::ServerCrashed { at: self.now, port });
+        self.power_off(port, node);
         Ok(())
     }
 
-    /// Removes a server and drops every connection to it.
+    /// The process is gone: its disk stays with the machine, its clients
+    /// lose their connections.
+    fn power_off(&mut self, port: u16, node: Node) {
+        if let Some(machine) = self.machines.get_mut(&port) {
+            machine.disk = node.server.disk;
+        }
+        self.inboxes.retain(|h, _| h.port != port);
+    }
+
+    /// Whether a server was ever started on this port (it may be down).
+    pub fn has_machine(&self, port: u16) -> bool {
+        self.machines.contains_key(&port)
+    }
+
+    /// The disk of a server, running or not.
+    pub fn disk(&self, port: u16) -> Option<&Disk> {
+        match self.nodes.get(&port) {
+            Some(node) => Some(&node.server.disk),
+            None => self.machines.get(&port).map(|m| &m.disk),
+        }
+    }
+
+    /// Removes a server, its config and its disk, and drops its connections.
     pub fn remove_server(&mut self, port: u16) -> Result<(), SimError> {
-        self.nodes.remove(&port).ok_or(SimError::NoSuchServer(port))?;
+        let was_running = self.nodes.remove(&port).is_some();
+        if self.machines.remove(&port).is_none() && !was_running {
+            return Err(SimError::NoSuchServer(port));
+        }
         self.inboxes.retain(|h, _| h.port != port);
         self.trace.push(TraceEvent::ServerRemoved { at: self.now, port });
         Ok(())
@@ -165,6 +259,14 @@ impl Sim {
             self.trace.push(TraceEvent::ClientClosed { at: now, port: handle.port, client: handle.id });
         }
         self.deliver_output(handle.port);
+        // SHUTDOWN: the process is gone once the command is done.
+        if self.nodes.get(&handle.port).is_some_and(|n| n.server.stopped) {
+            if let Some(node) = self.nodes.remove(&handle.port) {
+                let saved = node.server.persistence.saves > 0;
+                self.trace.push(TraceEvent::ServerStopped { at: now, port: handle.port, saved });
+                self.power_off(handle.port, node);
+            }
+        }
     }
 
     /// Moves replies a node produced on its own (served blocked clients,

@@ -322,6 +322,7 @@ pub fn is_implemented(name: &str) -> bool {
 /// connection or read the server's own state (transactions, pub/sub,
 /// CLIENT, INFO...).
 const CONNECTION_LEVEL: &[&str] = &[
+    "bgsave",
     "client|getname",
     "client|id",
     "client|info",
@@ -337,6 +338,8 @@ const CONNECTION_LEVEL: &[&str] = &[
     "quit",
     "reset",
     "role",
+    "save",
+    "shutdown",
     "time",
     "psubscribe",
     "publish",

@@ -1,0 +1,210 @@
+//! A server's persistence: loading its dump at start, SAVE, BGSAVE (which
+//! takes virtual time in proportion to the dataset), the `save` points,
+//! SHUTDOWN, FLUSHALL's empty dump and DEBUG RELOAD.
+
+use super::commands::{err, syntax_error};
+use super::disk::join;
+use super::info;
+use super::keyspace::{Keyspace, Millis};
+use super::rdb::{self, SaveOptions};
+use super::resp::Frame;
+use super::server::{ClientId, Server};
+
+/// A background save under way: the snapshot was taken when it started
+/// (copy on write), the file appears when it ends.
+#[derive(Clone, Debug)]
+pub struct Bgsave {
+    pub started_at: Millis,
+    pub ends_at: Millis,
+    pub bytes: Vec<u8>,
+    pub dirty_at_start: u64,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Persistence {
+    pub bgsave: Option<Bgsave>,
+    pub saves: u64,
+    pub last_bgsave_ok: bool,
+    pub last_bgsave_seconds: Option<i64>,
+    pub keys_loaded: u64,
+    pub keys_expired_on_load: u64,
+    pub bgsave_scheduled: bool,
+}
+
+/// Forking and writing: 1 ms, plus 1 ms for every 64 KB of dump.
+fn bgsave_duration(bytes: usize) -> Millis {
+    1 + (bytes / (64 * 1024)) as Millis
+}
+
+impl Server {
+    fn dump_path(&self) -> String {
+        join(&self.settings.dir, &self.settings.dbfilename)
+    }
+
+    fn save_options(&self, now: Millis) -> SaveOptions {
+        SaveOptions {
+            compression: self.settings.rdbcompression,
+            checksum: self.settings.rdbchecksum,
+            ctime: now / 1000,
+            used_mem: (866_000 + info::dataset_bytes(&self.keyspace)) as i64,
+            replication: None,
+            list_max_listpack_size: self.settings.list_max_listpack_size,
+        }
+    }
+
+    fn snapshot(&self, now: Millis) -> Vec<u8> {
+        rdb::encode(&self.keyspace, &self.save_options(now))
+    }
+
+    /// rdbSave: the dump written at once; the change counter restarts.
+    pub fn save_now(&mut self, now: Millis) {
+        let bytes = self.snapshot(now);
+        let path = self.dump_path();
+        self.disk.write(&path, bytes);
+        self.dirty = 0;
+        self.last_save = now;
+        self.persistence.saves += 1;
+        self.persistence.last_bgsave_ok = true;
+    }
+
+    pub(crate) fn load_dump(&mut self, now: Millis) -> Result<(), String> {
+        let path = self.dump_path();
+        let Some(bytes) = self.disk.read(&path) else { return Ok(()) };
+        let snapshot = rdb::decode(bytes, &self.settings.limits).map_err(|e| format!("{path}: {e}"))?;
+        let mut keyspace = Keyspace::new(self.keyspace.dbs.len());
+        let (mut loaded, mut expired) = (0, 0);
+        for (index, keys) in snapshot.dbs {
+            let Some(db) = keyspace.dbs.get_mut(index) else {
+                return Err(format!("{path}: the dump uses database {index}, the server has {}", self.keyspace.dbs.len()));
+            };
+            for (key, mut entry) in keys {
+                // A master drops keys that expired while it was down.
+                if entry.expires_at.is_some_and(|at| at <= now) {
+                    expired += 1;
+                    continue;
+                }
+                entry.accessed_at = now;
+                db.insert_entry(&key, entry);
+                loaded += 1;
+            }
+        }
+        self.keyspace = keyspace;
+        self.persistence.keys_loaded = loaded;
+        self.persistence.keys_expired_on_load = expired;
+        Ok(())
+    }
+
+    pub(crate) fn save_command(&mut self, now: Millis) -> Frame {
+        if self.persistence.bgsave.is_some() {
+            return err("Background save already in progress");
+        }
+        self.save_now(now);
+        Frame::ok()
+    }
+
+    fn start_bgsave(&mut self, now: Millis) {
+        let bytes = self.snapshot(now);
+        let ends_at = now + bgsave_duration(bytes.len());
+        self.persistence.bgsave = Some(super::persistence::Bgsave { started_at: now, ends_at, bytes, dirty_at_start: self.dirty });
+    }
+
+    pub(crate) fn bgsave_command(&mut self, id: ClientId, args: &[Vec<u8>], now: Millis) -> Frame {
+        let schedule = match args.len() {
+            1 => false,
+            2 if args[1].eq_ignore_ascii_case(b"schedule") => true,
+            _ => return syntax_error(),
+        };
+        let in_exec = self.in_exec(id);
+        if self.persistence.bgsave.is_some() {
+            return err("Background save already in progress");
+        }
+        if in_exec {
+            let _ = schedule;
+            self.persistence.bgsave_scheduled = true;
+            return Frame::Simple("Background saving scheduled".into());
+        }
+        self.start_bgsave(now);
+        Frame::Simple("Background saving started".into())
+    }
+
+    /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]. On success there is
+    /// no reply: the process ends (the caller sees `stopped`).
+    pub(crate) fn shutdown_command(&mut self, id: ClientId, args: &[Vec<u8>], now: Millis) -> Option<Frame> {
+        let (mut nosave, mut save, mut now_flag, mut abort) = (false, false, false, false);
+        for arg in &args[1..] {
+            match arg.to_ascii_lowercase().as_slice() {
+                b"nosave" => nosave = true,
+                b"save" => save = true,
+                b"now" => now_flag = true,
+                b"force" => {}
+                b"abort" => abort = true,
+                _ => return Some(syntax_error()),
+            }
+        }
+        if (abort && (nosave || save || now_flag || args.len() > 2)) || (nosave && save) {
+            return Some(syntax_error());
+        }
+        if abort {
+            return Some(err("No shutdown in progress."));
+        }
+        if !now_flag && self.in_exec(id) {
+            return Some(err("SHUTDOWN without NOW or ABORT isn't allowed for DENY BLOCKING client"));
+        }
+        // A running background save is killed; the dump is written again.
+        self.persistence.bgsave = None;
+        if save || (!nosave && !self.settings.save.is_empty()) {
+            self.save_now(now);
+        }
+        self.stopped = true;
+        None
+    }
+
+    /// FLUSHALL writes an empty dump when save points are set.
+    pub(crate) fn after_flushall(&mut self, now: Millis) {
+        self.persistence.bgsave = None;
+        if !self.settings.save.is_empty() {
+            self.save_now(now);
+        }
+        self.dirty += 1;
+    }
+
+    /// DEBUG RELOAD: save, empty, load again.
+    pub(crate) fn debug_reload(&mut self, now: Millis) -> Frame {
+        self.save_now(now);
+        match self.load_dump(now) {
+            Ok(()) => Frame::ok(),
+            Err(_) => err("Error trying to load the RDB dump, check server logs."),
+        }
+    }
+
+    /// Ends a background save whose time has come; starts one when a save
+    /// point is reached.
+    pub(crate) fn persistence_cron(&mut self, now: Millis) {
+        if let Some(job) = self.persistence.bgsave.as_ref() {
+            if now >= job.ends_at {
+                if let Some(job) = self.persistence.bgsave.take() {
+                    let path = self.dump_path();
+                    self.disk.write(&path, job.bytes);
+                    self.dirty = self.dirty.saturating_sub(job.dirty_at_start);
+                    self.last_save = now;
+                    self.persistence.saves += 1;
+                    self.persistence.last_bgsave_ok = true;
+                    self.persistence.last_bgsave_seconds = Some((now - job.started_at) / 1000);
+                }
+            }
+            return;
+        }
+        if std::mem::take(&mut self.persistence.bgsave_scheduled) {
+            self.start_bgsave(now);
+            return;
+        }
+        let due = self
+            .settings
+            .save
+            .iter()
+            .any(|&(seconds, changes)| self.dirty >= changes as u64 && now - self.last_save > seconds * 1000);
+        if due {
+            self.start_bgsave(now);
+        }
+    }
+}
