@@ -4,25 +4,42 @@
 use std::collections::BTreeMap;
 
 use super::{ScenarioError, Step, StepKind};
+use crate::engine::config::Config;
+use crate::engine::disk::{join, Disk};
 use crate::engine::keyspace::Millis;
+use crate::engine::params::Settings;
 use crate::sim::console::Console;
 use crate::sim::Sim;
 
 /// How long a blocked command may wait for its answer in a scenario.
 const MAX_BLOCK_MS: Millis = 60_000;
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct RunOptions {
     pub seed: u64,
     /// Virtual Unix time (ms) at which the run starts.
     pub start: Millis,
+    /// Files each port's disk starts with, by file name (the runner's
+    /// `--dir`): they appear in the server's `dir`.
+    pub disks: BTreeMap<u16, BTreeMap<String, Vec<u8>>>,
 }
 
 impl Default for RunOptions {
     fn default() -> RunOptions {
         // 2026-01-01T00:00:00Z: a fixed start keeps transcripts reproducible.
-        RunOptions { seed: 1, start: 1_767_225_600_000 }
+        RunOptions { seed: 1, start: 1_767_225_600_000, disks: BTreeMap::new() }
     }
+}
+
+/// The port's files from the options, placed in the `dir` its config names.
+fn initial_disk(options: &RunOptions, port: u16, directives: &[String]) -> Disk {
+    let mut disk = Disk::default();
+    let Some(files) = options.disks.get(&port) else { return disk };
+    let dir = Config::parse(directives).map(|c| Settings::from_config(&c).dir).unwrap_or_default();
+    for (name, bytes) in files {
+        disk.write(&join(&dir, name), bytes.clone());
+    }
+    disk
 }
 
 /// Steps this runner can carry out so far.
@@ -55,13 +72,15 @@ pub fn run_on_sim(steps: &[Step], options: RunOptions) -> Result<(Vec<String>, S
         return Err(unsupported(step));
     }
     let mut sim = Sim::new(options.seed, options.start);
+    let options = &options;
     let mut consoles: BTreeMap<u16, Console> = BTreeMap::new();
     let mut transcript = Vec::new();
     for step in steps {
         match &step.kind {
             StepKind::Server { port, directives } => {
                 transcript.push(format!("# {}", step.text));
-                sim.start_server(*port, directives)
+                let disk = initial_disk(&options, *port, directives);
+                sim.start_server_with_disk(*port, directives, disk)
                     .map_err(|e| ScenarioError { line: step.line, message: e.to_string() })?;
             }
             StepKind::Command { port, line } => {

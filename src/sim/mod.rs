@@ -194,6 +194,11 @@ impl Sim {
         self.inboxes.retain(|h, _| h.port != port);
     }
 
+    /// Ports with a server, running or not.
+    pub fn machine_ports(&self) -> Vec<u16> {
+        self.machines.keys().copied().collect()
+    }
+
     /// Whether a server was ever started on this port (it may be down).
     pub fn has_machine(&self, port: u16) -> bool {
         self.machines.contains_key(&port)
