@@ -144,6 +144,17 @@ impl Sim {
         self.boot(port)
     }
 
+    /// A server that exists but is not running (restored from storage).
+    pub fn add_stopped_server<S: AsRef<str>>(&mut self, port: u16, config_lines: &[S], disk: Disk) -> Result<(), SimError> {
+        if self.machines.contains_key(&port) {
+            return Err(SimError::PortInUse(port));
+        }
+        Config::parse(config_lines).map_err(SimError::BadConfig)?;
+        let config_lines = config_lines.iter().map(|l| l.as_ref().to_string()).collect();
+        self.machines.insert(port, Machine { config_lines, disk });
+        Ok(())
+    }
+
     /// Runs redis-server on a machine: its config file, its disk.
     fn boot(&mut self, port: u16) -> Result<(), SimError> {
         let machine = self.machines.get_mut(&port).ok_or(SimError::NoSuchServer(port))?;
@@ -192,6 +203,29 @@ impl Sim {
             machine.disk = node.server.disk;
         }
         self.inboxes.retain(|h, _| h.port != port);
+    }
+
+    /// A server's disk, running or not, to change it (an uploaded dump).
+    pub fn disk_mut(&mut self, port: u16) -> Option<&mut Disk> {
+        match self.nodes.get_mut(&port) {
+            Some(node) => Some(&mut node.server.disk),
+            None => self.machines.get_mut(&port).map(|m| &mut m.disk),
+        }
+    }
+
+    /// The config file a server was started with.
+    pub fn config_lines(&self, port: u16) -> Option<&[String]> {
+        self.machines.get(&port).map(|m| m.config_lines.as_slice())
+    }
+
+    /// Where a server keeps its dump (its `dir` and `dbfilename`).
+    pub fn dump_path(&self, port: u16) -> Option<String> {
+        let lines = self.config_lines(port)?;
+        let settings = match self.nodes.get(&port) {
+            Some(node) => node.server.settings.clone(),
+            None => crate::engine::params::Settings::from_config(&Config::parse(lines).ok()?),
+        };
+        Some(crate::engine::disk::join(&settings.dir, &settings.dbfilename))
     }
 
     /// Ports with a server, running or not.

@@ -8,7 +8,10 @@ use std::rc::Rc;
 
 use super::console::Console;
 use super::{Sim, SimError};
+use crate::engine::disk::{base64_decode, base64_encode, Disk};
 use crate::engine::keyspace::Millis;
+use crate::engine::rdb;
+use crate::engine::value::Limits;
 
 /// The first port the page uses, as in the lesson.
 pub const FIRST_PORT: u16 = 6379;
@@ -49,10 +52,16 @@ pub struct ConsoleView {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NodeView {
     pub port: u16,
+    pub up: bool,
     pub role: &'static str,
     pub keys: usize,
+    /// Whether its disk holds a dump to download.
+    pub has_dump: bool,
     pub console: ConsoleView,
 }
+
+/// The first line of a saved playground; the format may grow, the version says how.
+const STATE_HEADER: &str = "redis-playground-state 1";
 
 pub struct Playground {
     sim: Sim,
@@ -95,6 +104,112 @@ impl Playground {
     pub fn remove_server(&mut self, port: u16) -> Result<(), SimError> {
         self.consoles.remove(&port);
         self.sim.remove_server(port)
+    }
+
+    /// kill -9: the process dies, its disk stays.
+    pub fn crash(&mut self, port: u16) -> Result<(), SimError> {
+        self.sim.crash(port)
+    }
+
+    /// Starts a stopped or crashed server again from its config and disk.
+    pub fn restart(&mut self, port: u16) -> Result<(), SimError> {
+        self.sim.restart(port)
+    }
+
+    /// The node's dump file, if its disk has one: (file name, bytes).
+    pub fn dump_file(&self, port: u16) -> Option<(String, Vec<u8>)> {
+        let path = self.sim.dump_path(port)?;
+        let bytes = self.sim.disk(port)?.read(&path)?.to_vec();
+        let name = path.rsplit('/').next().unwrap_or(&path).to_string();
+        Some((name, bytes))
+    }
+
+    /// Puts an uploaded dump on the node's disk, to be loaded at its next
+    /// start. A file that is not a loadable RDB changes nothing.
+    pub fn upload_dump(&mut self, port: u16, bytes: Vec<u8>) -> Result<String, String> {
+        let snapshot = rdb::decode(&bytes, &Limits::default()).map_err(|e| format!("This file cannot be loaded: {e}."))?;
+        let path = self.sim.dump_path(port).ok_or_else(|| format!("There is no server on port {port}."))?;
+        let disk = self.sim.disk_mut(port).ok_or_else(|| format!("There is no server on port {port}."))?;
+        disk.write(&path, bytes);
+        let keys = snapshot.key_count();
+        Ok(format!("{path} now holds a dump of {keys} keys: server {port} loads it when it next starts."))
+    }
+
+    /// Everything that outlives a page reload: each server's config, its
+    /// disk and whether it runs. (Data in memory does not: a reload is a
+    /// power cut, and the servers come back with what they saved.)
+    pub fn export_state(&self) -> String {
+        let mut out = vec![STATE_HEADER.to_string()];
+        for port in self.consoles.keys() {
+            let up = self.sim.is_up(*port);
+            out.push(format!("server {port} {}", if up { "up" } else { "down" }));
+            for line in self.sim.config_lines(*port).unwrap_or_default() {
+                out.push(format!("config {line}"));
+            }
+            for (path, bytes) in self.sim.disk(*port).map(|d| d.files.iter()).into_iter().flatten() {
+                out.push(format!("file {} {}", base64_encode(path.as_bytes()), base64_encode(bytes)));
+            }
+        }
+        out.join("\n")
+    }
+
+    /// What changes what `export_state` would write.
+    pub fn state_fingerprint(&self) -> (Vec<(u16, bool, u64)>, usize) {
+        let nodes = self
+            .consoles
+            .keys()
+            .map(|&p| (p, self.sim.is_up(p), self.sim.disk(p).map_or(0, |d| d.revision)))
+            .collect();
+        (nodes, self.consoles.len())
+    }
+
+    /// Rebuilds a playground saved by `export_state`. Running servers load
+    /// their dumps; a server whose dump no longer loads stays down.
+    pub fn import_state(seed: u64, start: Millis, text: &str) -> Result<Playground, String> {
+        let mut lines = text.lines();
+        if lines.next() != Some(STATE_HEADER) {
+            return Err("not a saved playground".into());
+        }
+        struct Saved {
+            port: u16,
+            up: bool,
+            config: Vec<String>,
+            disk: Disk,
+        }
+        let mut servers: Vec<Saved> = Vec::new();
+        for line in lines {
+            let (word, rest) = line.split_once(' ').unwrap_or((line, ""));
+            match word {
+                "server" => {
+                    let (port, state) = rest.split_once(' ').ok_or("a server line without its state")?;
+                    let port = port.parse().map_err(|_| "a bad port")?;
+                    servers.push(Saved { port, up: state == "up", config: Vec::new(), disk: Disk::default() });
+                }
+                "config" => servers.last_mut().ok_or("config before any server")?.config.push(rest.to_string()),
+                "file" => {
+                    let (path, data) = rest.split_once(' ').ok_or("a file line without data")?;
+                    let path = base64_decode(path).ok_or("a bad file name")?;
+                    let data = base64_decode(data).ok_or("bad file data")?;
+                    let server = servers.last_mut().ok_or("a file before any server")?;
+                    server.disk.write(&String::from_utf8_lossy(&path), data);
+                }
+                _ => return Err(format!("unknown line '{word}'")),
+            }
+        }
+        let mut playground = Playground { sim: Sim::new(seed, start), consoles: BTreeMap::new() };
+        for saved in servers {
+            let started = if saved.up {
+                playground.sim.start_server_with_disk(saved.port, &saved.config, saved.disk.clone())
+            } else {
+                Err(SimError::NotRunning(saved.port))
+            };
+            if started.is_err() && !playground.sim.has_machine(saved.port) {
+                playground.sim.add_stopped_server(saved.port, &saved.config, saved.disk).map_err(|e| e.to_string())?;
+            }
+            let console = Console::open(&mut playground.sim, saved.port);
+            playground.consoles.insert(saved.port, ConsoleLog { console, lines: Rc::default(), history: Rc::default() });
+        }
+        Ok(playground)
     }
 
     /// Types a line into a node's console.
@@ -170,8 +285,10 @@ impl Playground {
                 let node = snapshot.iter().find(|n| n.port == port);
                 NodeView {
                     port,
+                    up: node.is_some(),
                     role: node.map_or("down", |n| n.role),
                     keys: node.map_or(0, |n| n.keys),
+                    has_dump: self.dump_file(port).is_some(),
                     console: ConsoleView {
                         prompt: log.console.prompt(&self.sim),
                         waiting: log.console.is_waiting(),
@@ -196,6 +313,42 @@ mod tests {
         p.remove_server(6380).unwrap();
         assert_eq!(p.add_server().unwrap(), 6380);
         assert!(p.remove_server(7000).is_err());
+    }
+
+    #[test]
+    fn state_survives_export_and_import() {
+        let mut p = Playground::new(1, 0, &[6379, 6380]);
+        p.run(6379, "SET saved yes");
+        p.run(6379, "SAVE");
+        p.run(6379, "SET unsaved yes");
+        p.crash(6380).unwrap();
+        let text = p.export_state();
+        let mut q = Playground::import_state(2, 10_000, &text).unwrap();
+        let nodes = q.nodes();
+        assert!(nodes[0].up && !nodes[1].up);
+        q.run(6379, "GET saved");
+        q.run(6379, "GET unsaved");
+        let lines: Vec<String> = q.nodes()[0].console.lines.iter().map(|l| l.text.clone()).collect();
+        assert_eq!(lines, ["127.0.0.1:6379> GET saved", "\"yes\"", "127.0.0.1:6379> GET unsaved", "(nil)"]);
+        assert!(Playground::import_state(1, 0, "garbage").is_err());
+    }
+
+    #[test]
+    fn uploads_are_checked_before_they_land() {
+        let mut p = Playground::new(1, 0, &[6379, 6380]);
+        p.run(6379, "RPUSH l a b");
+        p.run(6379, "SAVE");
+        let (name, dump) = p.dump_file(6379).unwrap();
+        assert_eq!(name, "dump.rdb");
+        assert!(p.upload_dump(6380, b"not a dump".to_vec()).is_err());
+        assert!(p.dump_file(6380).is_none());
+        let message = p.upload_dump(6380, dump).unwrap();
+        assert!(message.contains("1 keys"));
+        p.crash(6380).unwrap();
+        p.restart(6380).unwrap();
+        p.run(6380, "PING");
+        p.run(6380, "LLEN l");
+        assert_eq!(p.nodes()[1].console.lines.last().unwrap().text, "(integer) 2");
     }
 
     #[test]

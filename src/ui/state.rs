@@ -15,6 +15,11 @@ pub enum Action {
     RemoveServer(u16),
     /// Ctrl-C in a console.
     Interrupt(u16),
+    Crash(u16),
+    DismissNotice,
+    Restart(u16),
+    /// A file chosen for a node's disk.
+    UploadDump { port: u16, bytes: Vec<u8> },
     /// Virtual time passes (milliseconds).
     Tick(i64),
 }
@@ -23,8 +28,17 @@ pub enum Action {
 pub struct PageState {
     playground: Rc<RefCell<Playground>>,
     pub nodes: Vec<NodeView>,
-    /// A message for the user about the last action, if it failed.
+    /// A message for the user about the last action.
     pub notice: Option<String>,
+    /// What was last written to the browser's storage.
+    saved: Rc<RefCell<Option<(Vec<(u16, bool, u64)>, usize)>>>,
+}
+
+/// Where the cluster is kept across page reloads.
+const STORAGE_KEY: &str = "redis-playground/cluster";
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
 }
 
 impl PartialEq for PageState {
@@ -34,10 +48,41 @@ impl PartialEq for PageState {
 }
 
 impl PageState {
+    /// The cluster kept in the browser if there is one, else three fresh servers.
     pub fn new(seed: u64, start_ms: i64) -> PageState {
-        let playground = Playground::new(seed, start_ms, &[6379, 6380, 6381]);
+        let stored = storage().and_then(|s| s.get_item(STORAGE_KEY).ok().flatten());
+        let (playground, notice) = match stored.map(|text| Playground::import_state(seed, start_ms, &text)) {
+            Some(Ok(p)) => (p, None),
+            Some(Err(e)) => (
+                Playground::new(seed, start_ms, &[6379, 6380, 6381]),
+                Some(format!("The saved cluster could not be restored ({e}); starting afresh.")),
+            ),
+            None => (Playground::new(seed, start_ms, &[6379, 6380, 6381]), None),
+        };
         let nodes = playground.nodes();
-        PageState { playground: Rc::new(RefCell::new(playground)), nodes, notice: None }
+        let state = PageState { playground: Rc::new(RefCell::new(playground)), nodes, notice, saved: Rc::default() };
+        state.persist();
+        state
+    }
+
+    /// Writes the cluster to the browser's storage when it changed.
+    fn persist(&self) -> Option<String> {
+        let playground = self.playground.borrow();
+        let fingerprint = playground.state_fingerprint();
+        if self.saved.borrow().as_ref() == Some(&fingerprint) {
+            return None;
+        }
+        *self.saved.borrow_mut() = Some(fingerprint);
+        let storage = storage()?;
+        match storage.set_item(STORAGE_KEY, &playground.export_state()) {
+            Ok(()) => None,
+            Err(_) => Some("The cluster is too big to keep in this browser: it will not survive a reload.".into()),
+        }
+    }
+
+    /// The node's dump file, for downloading.
+    pub fn dump_file(&self, port: u16) -> Option<(String, Vec<u8>)> {
+        self.playground.borrow().dump_file(port)
     }
 }
 
@@ -46,10 +91,12 @@ impl Reducible for PageState {
 
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         let mut notice = None;
+        let mut keep_notice = true;
         {
             let mut playground = self.playground.borrow_mut();
             match action {
                 Action::Run { port, line } => playground.run(port, &line),
+                Action::DismissNotice => keep_notice = false,
                 Action::AddServer => {
                     if let Err(e) = playground.add_server() {
                         notice = Some(format!("Could not add a server: {e}"));
@@ -62,12 +109,31 @@ impl Reducible for PageState {
                 }
                 Action::Tick(ms) => playground.advance(ms),
                 Action::Interrupt(port) => playground.interrupt(port),
+                Action::Crash(port) => {
+                    if let Err(e) = playground.crash(port) {
+                        notice = Some(format!("Could not crash {port}: {e}"));
+                    }
+                }
+                Action::Restart(port) => {
+                    if let Err(e) = playground.restart(port) {
+                        notice = Some(format!("Could not restart {port}: {e}"));
+                    }
+                }
+                Action::UploadDump { port, bytes } => {
+                    notice = Some(match playground.upload_dump(port, bytes) {
+                        Ok(message) | Err(message) => message,
+                    });
+                }
             }
         }
+        if let Some(problem) = self.persist() {
+            notice = Some(problem);
+        }
         let nodes = self.playground.borrow().nodes();
-        if nodes == self.nodes && notice.is_none() && self.notice.is_none() {
+        let notice = notice.or_else(|| if keep_notice { self.notice.clone() } else { None });
+        if nodes == self.nodes && notice == self.notice {
             return self;
         }
-        Rc::new(PageState { playground: Rc::clone(&self.playground), nodes, notice })
+        Rc::new(PageState { playground: Rc::clone(&self.playground), nodes, notice, saved: Rc::clone(&self.saved) })
     }
 }

@@ -143,6 +143,60 @@ test('keys expire on the virtual clock', async () => {
   assert.deepEqual(await run(6379, 'GET brief'), ['127.0.0.1:6379> GET brief', '(nil)']);
 });
 
+test('crash and restart a server; SHUTDOWN saves; the dump survives', async () => {
+  const node = page.locator('[data-node="6382"]');
+  assert.deepEqual(await run(6382, 'SET survivor 1'), ['127.0.0.1:6382> SET survivor 1', 'OK']);
+  await node.getByRole('button', { name: 'Shutdown' }).click();
+  await page.locator('[data-node="6382"][data-state="down"]').waitFor();
+  await node.getByRole('button', { name: 'Restart' }).click();
+  await page.locator('[data-node="6382"][data-state="up"]').waitFor();
+  assert.deepEqual(await run(6382, 'GET survivor'), ['not connected> GET survivor', '"1"']);
+  assert.deepEqual(await run(6382, 'SET lost 1'), ['127.0.0.1:6382> SET lost 1', 'OK']);
+  await node.getByRole('button', { name: 'Crash' }).click();
+  await page.locator('[data-node="6382"][data-state="down"]').waitFor();
+  assert.equal(await node.locator('.keys').textContent(), 'not running');
+  await node.getByRole('button', { name: 'Restart' }).click();
+  await page.locator('[data-node="6382"][data-state="up"]').waitFor();
+  await run(6382, 'PING');
+  assert.deepEqual(await run(6382, 'EXISTS survivor lost'), ['not connected> EXISTS survivor lost', '(integer) 1']);
+});
+
+test('download a dump, and upload it to another server', async () => {
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.locator('[data-node="6382"]').getByRole('button', { name: 'Download dump' }).click(),
+  ]);
+  assert.equal(download.suggestedFilename(), 'dump.rdb');
+  const file = path.join(SCREENSHOTS, 'downloaded-dump.rdb');
+  await download.saveAs(file);
+  assert.equal(fs.readFileSync(file).subarray(0, 9).toString(), 'REDIS0010');
+  const upload = page.locator('[data-node="6380"] input[type=file]');
+  await upload.setInputFiles({ name: 'junk.rdb', mimeType: 'application/octet-stream', buffer: Buffer.from('not a dump') });
+  await page.locator('.notice', { hasText: 'This file cannot be loaded' }).waitFor();
+  await upload.setInputFiles(file);
+  await page.locator('.notice', { hasText: 'loads it when it next starts' }).waitFor();
+  await page.getByRole('button', { name: 'Dismiss this message' }).click();
+  await page.locator('[data-node="6380"]').getByRole('button', { name: 'Crash' }).click();
+  await page.locator('[data-node="6380"]').getByRole('button', { name: 'Restart' }).click();
+  await page.locator('[data-node="6380"][data-state="up"]').waitFor();
+  await run(6380, 'PING');
+  assert.deepEqual(await run(6380, 'GET survivor'), ['not connected> GET survivor', '"1"']);
+});
+
+test('the cluster survives a page reload', async () => {
+  await run(6381, 'SET reloaded yes');
+  await run(6381, 'SAVE');
+  await page.locator('[data-node="6379"]').getByRole('button', { name: 'Crash' }).click();
+  await page.locator('[data-node="6379"][data-state="down"]').waitFor();
+  await page.reload();
+  await page.locator('[data-console="6381"] input').waitFor();
+  await page.locator('[data-node="6379"][data-state="down"]').waitFor();
+  await page.locator('[data-node="6382"]').waitFor();
+  assert.deepEqual(await run(6381, 'GET reloaded'), ['127.0.0.1:6381> GET reloaded', '"yes"']);
+  await page.locator('[data-node="6379"]').getByRole('button', { name: 'Restart' }).click();
+  await page.locator('[data-node="6379"][data-state="up"]').waitFor();
+});
+
 test('screenshots, and no error in the page', async () => {
   await page.screenshot({ path: path.join(SCREENSHOTS, 'console.png'), fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });

@@ -36,6 +36,22 @@ pub fn app() -> Html {
         let state = state.clone();
         Callback::from(move |port: u16| state.dispatch(Action::Interrupt(port)))
     };
+    let on_node_action = {
+        let state = state.clone();
+        Callback::from(move |action: Action| state.dispatch(action))
+    };
+    let on_download = {
+        let state = state.clone();
+        Callback::from(move |port: u16| {
+            if let Some((name, bytes)) = state.dump_file(port) {
+                crate::ui::hooks::download(&name, &bytes);
+            }
+        })
+    };
+    let on_dismiss = {
+        let state = state.clone();
+        Callback::from(move |_| state.dispatch(Action::DismissNotice))
+    };
     let on_remove = {
         let state = state.clone();
         Callback::from(move |port: u16| state.dispatch(Action::RemoveServer(port)))
@@ -49,12 +65,16 @@ pub fn app() -> Html {
                 <button class="add-server" onclick={on_add}>{ "+ Add server" }</button>
             </header>
             if let Some(notice) = &state.notice {
-                <p class="notice" role="alert">{ notice }</p>
+                <p class="notice" role="status">
+                    { notice }
+                    <button class="dismiss" aria-label="Dismiss this message" onclick={on_dismiss}>{ "×" }</button>
+                </p>
             }
             <main class="nodes">
                 { for state.nodes.iter().map(|node| html! {
                     <NodeCard key={node.port} node={node.clone()} on_run={on_run.clone()}
-                              on_interrupt={on_interrupt.clone()} on_remove={on_remove.clone()} />
+                              on_interrupt={on_interrupt.clone()} on_remove={on_remove.clone()}
+                              on_action={on_node_action.clone()} on_download={on_download.clone()} />
                 }) }
                 if state.nodes.is_empty() {
                     <p class="empty">{ "No servers. Add one to start." }</p>

@@ -4,6 +4,7 @@ use yew::prelude::*;
 
 use super::console::Console;
 use crate::sim::playground::NodeView;
+use crate::ui::state::Action;
 
 #[derive(Properties, PartialEq)]
 pub struct NodeCardProps {
@@ -11,6 +12,9 @@ pub struct NodeCardProps {
     pub on_run: Callback<(u16, String)>,
     pub on_interrupt: Callback<u16>,
     pub on_remove: Callback<u16>,
+    /// Lifecycle and disk actions (crash, restart, upload).
+    pub on_action: Callback<Action>,
+    pub on_download: Callback<u16>,
 }
 
 #[function_component(NodeCard)]
@@ -21,9 +25,44 @@ pub fn node_card(props: &NodeCardProps) -> Html {
         let on_remove = props.on_remove.clone();
         Callback::from(move |_| on_remove.emit(port))
     };
-    let keys = if node.keys == 1 { "1 key".to_string() } else { format!("{} keys", node.keys) };
+    let keys = if !node.up {
+        "not running".to_string()
+    } else if node.keys == 1 {
+        "1 key".to_string()
+    } else {
+        format!("{} keys", node.keys)
+    };
+    let action = |make: fn(u16) -> Action| {
+        let on_action = props.on_action.clone();
+        Callback::from(move |_: MouseEvent| on_action.emit(make(port)))
+    };
+    // SHUTDOWN goes through the console, so it shows there as typed.
+    let on_shutdown = {
+        let on_run = props.on_run.clone();
+        Callback::from(move |_: MouseEvent| on_run.emit((port, "SHUTDOWN".to_string())))
+    };
+    let on_download = {
+        let on_download = props.on_download.clone();
+        Callback::from(move |_: MouseEvent| on_download.emit(port))
+    };
+    let on_upload = {
+        let on_action = props.on_action.clone();
+        Callback::from(move |e: Event| {
+            let Some(input) = e.target_dyn_into::<web_sys::HtmlInputElement>() else { return };
+            let Some(file) = input.files().and_then(|files| files.get(0)) else { return };
+            input.set_value("");
+            let on_action = on_action.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Ok(buffer) = wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {
+                    let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+                    on_action.emit(Action::UploadDump { port, bytes });
+                }
+            });
+        })
+    };
     html! {
-        <section class="node" data-node={port.to_string()} aria-label={format!("Redis server {port}")}>
+        <section class={classes!("node", (!node.up).then_some("is-down"))} data-node={port.to_string()}
+                 data-state={if node.up { "up" } else { "down" }} aria-label={format!("Redis server {port}")}>
             <header class="node-head">
                 <h2 class="port">{ port }</h2>
                 <span class={classes!("role", node.role)}>{ node.role }</span>
@@ -31,6 +70,22 @@ pub fn node_card(props: &NodeCardProps) -> Html {
                 <button class="remove" title={format!("Remove server {port}")}
                         aria-label={format!("Remove server {port}")} onclick={on_remove}>{ "×" }</button>
             </header>
+            <div class="node-actions" role="toolbar" aria-label={format!("Actions for server {port}")}>
+                if node.up {
+                    <button onclick={on_shutdown} title="SHUTDOWN: save (with save points set) and stop">{ "Shutdown" }</button>
+                    <button onclick={action(Action::Crash)} title="kill -9: stop at once, nothing saved">{ "Crash" }</button>
+                } else {
+                    <button class="primary" onclick={action(Action::Restart)}
+                            title="Start again with its config file and its dump">{ "Restart" }</button>
+                }
+                <button onclick={on_download} disabled={!node.has_dump} aria-label="Download dump"
+                        title="Download this server's dump file">{ "↓ dump" }</button>
+                <label class="upload" title="Use an RDB file (from real Redis, say) as this server's dump; it loads at the next start">
+                    { "↑ dump" }
+                    <input type="file" accept=".rdb,application/octet-stream" onchange={on_upload}
+                           aria-label={format!("Upload a dump for server {port}")} />
+                </label>
+            </div>
             <Console port={port} view={node.console.clone()} on_run={props.on_run.clone()}
                      on_interrupt={props.on_interrupt.clone()} />
         </section>
