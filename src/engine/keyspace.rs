@@ -117,6 +117,15 @@ impl Db {
         self.entries.insert(key.to_vec(), entry);
     }
 
+    /// Like `insert_entry`, taking the key as it is (loading a dump).
+    pub fn insert_owned(&mut self, key: Vec<u8>, entry: Entry) {
+        self.entries.insert(key, entry);
+    }
+
+    pub fn reserve(&mut self, additional: usize) {
+        self.entries.reserve(additional);
+    }
+
     pub fn set_expire(&mut self, key: &[u8], at: Option<Millis>) {
         if let Some(entry) = self.entries.get_mut(key) {
             entry.expires_at = at;
@@ -191,6 +200,28 @@ pub struct Keyspace {
 impl Keyspace {
     pub fn new(databases: usize) -> Keyspace {
         Keyspace { dbs: (0..databases.max(1)).map(|_| Db::default()).collect() }
+    }
+
+    /// The dataset of a dump. Keys whose time has passed are dropped (as a
+    /// master loading its dump does) and counted; `Err` names a database
+    /// the server does not have.
+    pub fn from_snapshot(snapshot: super::rdb::Snapshot, databases: usize, now: Millis) -> Result<(Keyspace, u64, u64), usize> {
+        let mut keyspace = Keyspace::new(databases);
+        let (mut loaded, mut expired) = (0, 0);
+        for (index, keys) in snapshot.dbs {
+            let db = keyspace.dbs.get_mut(index).ok_or(index)?;
+            db.reserve(keys.len());
+            for (key, mut entry) in keys {
+                if entry.expires_at.is_some_and(|at| at <= now) {
+                    expired += 1;
+                    continue;
+                }
+                entry.accessed_at = now;
+                db.insert_owned(key, entry);
+                loaded += 1;
+            }
+        }
+        Ok((keyspace, loaded, expired))
     }
 
     pub fn total_keys(&self) -> usize {

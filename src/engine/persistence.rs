@@ -71,23 +71,9 @@ impl Server {
         let path = self.dump_path();
         let Some(bytes) = self.disk.read(&path) else { return Ok(()) };
         let snapshot = rdb::decode(bytes, &self.settings.limits).map_err(|e| format!("{path}: {e}"))?;
-        let mut keyspace = Keyspace::new(self.keyspace.dbs.len());
-        let (mut loaded, mut expired) = (0, 0);
-        for (index, keys) in snapshot.dbs {
-            let Some(db) = keyspace.dbs.get_mut(index) else {
-                return Err(format!("{path}: the dump uses database {index}, the server has {}", self.keyspace.dbs.len()));
-            };
-            for (key, mut entry) in keys {
-                // A master drops keys that expired while it was down.
-                if entry.expires_at.is_some_and(|at| at <= now) {
-                    expired += 1;
-                    continue;
-                }
-                entry.accessed_at = now;
-                db.insert_entry(&key, entry);
-                loaded += 1;
-            }
-        }
+        let databases = self.keyspace.dbs.len();
+        let (keyspace, loaded, expired) = Keyspace::from_snapshot(snapshot, databases, now)
+            .map_err(|index| format!("{path}: the dump uses database {index}, the server has {databases}"))?;
         self.keyspace = keyspace;
         self.persistence.keys_loaded = loaded;
         self.persistence.keys_expired_on_load = expired;
