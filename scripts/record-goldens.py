@@ -183,6 +183,24 @@ def record(scenario, workdir):
                         out.extend(clis[other].read_until_quiet(0.2))
                 continue
             word, _, rest = text.partition(" ")
+            if word == "waitsync":
+                port = int(rest.strip())
+                deadline = time.monotonic() + 60
+                up = False
+                while time.monotonic() < deadline and not up:
+                    with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
+                        s.sendall(b"INFO replication\r\n")
+                        data = b""
+                        while not data.endswith(b"\r\n") or data.count(b"\r\n") < 2:
+                            chunk = s.recv(65536)
+                            if not chunk:
+                                break
+                            data += chunk
+                        up = b"master_link_status:up" in data
+                    if not up:
+                        time.sleep(0.1)
+                out.append(f"# {text}" if up else f"# {text} timed out")
+                continue
             if word in ("crash", "restart"):
                 port = int(rest.strip())
                 if word == "crash":

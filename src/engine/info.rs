@@ -18,6 +18,7 @@ pub struct Stats {
     pub keyspace_hits: u64,
     pub keyspace_misses: u64,
     pub error_replies: u64,
+    pub sync_full: u64,
     /// Error counts by their first word (`ERR`, `WRONGTYPE`), sorted like
     /// Redis's rax.
     pub errors: BTreeMap<String, u64>,
@@ -29,7 +30,6 @@ pub struct Stats {
 pub struct Snapshot<'a> {
     pub port: u16,
     pub run_id: &'a str,
-    pub replid: &'a str,
     pub process_id: u32,
     pub now: Millis,
     pub started_at: Millis,
@@ -43,6 +43,8 @@ pub struct Snapshot<'a> {
     pub keyspace: &'a Keyspace,
     pub stats: &'a Stats,
     pub persistence: &'a super::persistence::Persistence,
+    /// The `# Replication` lines (the server knows them best).
+    pub replication: Vec<String>,
 }
 
 const DEFAULT: &[&str] =
@@ -266,7 +268,7 @@ fn section(name: &str, s: &Snapshot) -> String {
                 "instantaneous_input_repl_kbps:0.00".into(),
                 "instantaneous_output_repl_kbps:0.00".into(),
                 "rejected_connections:0".into(),
-                "sync_full:0".into(),
+                format!("sync_full:{}", st.sync_full),
                 "sync_partial_ok:0".into(),
                 "sync_partial_err:0".into(),
                 format!("expired_keys:{}", st.expired_keys),
@@ -306,19 +308,7 @@ fn section(name: &str, s: &Snapshot) -> String {
                 "reply_buffer_expands:0".into(),
             ]
         }
-        "replication" => vec![
-            "role:master".into(),
-            "connected_slaves:0".into(),
-            "master_failover_state:no-failover".into(),
-            format!("master_replid:{}", s.replid),
-            format!("master_replid2:{}", "0".repeat(40)),
-            "master_repl_offset:0".into(),
-            "second_repl_offset:-1".into(),
-            "repl_backlog_active:0".into(),
-            "repl_backlog_size:1048576".into(),
-            "repl_backlog_first_byte_offset:0".into(),
-            "repl_backlog_histlen:0".into(),
-        ],
+        "replication" => s.replication.clone(),
         "cpu" => {
             // A simulated node spends about 10 µs of CPU per command.
             let cpu = s.stats.commands_processed as f64 * 0.000_01 + uptime as f64 * 0.001;

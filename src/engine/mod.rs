@@ -15,6 +15,7 @@ pub mod numfmt;
 pub mod params;
 pub mod persistence;
 pub mod rdb;
+pub mod replication;
 pub mod resp;
 pub mod rng;
 pub mod server;

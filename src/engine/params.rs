@@ -40,6 +40,12 @@ const PARAMS: &[Param] = &[
     Param { name: "list-max-listpack-size", alias: Some("list-max-ziplist-size"), kind: Kind::Int { min: i32::MIN as i64, max: i32::MAX as i64 }, immutable: false },
     Param { name: "rdbchecksum", alias: None, kind: Kind::Bool, immutable: true },
     Param { name: "rdbcompression", alias: None, kind: Kind::Bool, immutable: false },
+    Param { name: "repl-backlog-size", alias: None, kind: Kind::Int { min: 1, max: i64::MAX }, immutable: false },
+    Param { name: "repl-diskless-sync", alias: None, kind: Kind::Bool, immutable: false },
+    Param { name: "repl-diskless-sync-delay", alias: None, kind: Kind::Int { min: 0, max: i32::MAX as i64 }, immutable: false },
+    Param { name: "repl-ping-replica-period", alias: Some("repl-ping-slave-period"), kind: Kind::Int { min: 1, max: i32::MAX as i64 }, immutable: false },
+    Param { name: "replica-priority", alias: Some("slave-priority"), kind: Kind::Int { min: 0, max: i32::MAX as i64 }, immutable: false },
+    Param { name: "replica-read-only", alias: Some("slave-read-only"), kind: Kind::Bool, immutable: false },
     Param { name: "save", alias: None, kind: Kind::SavePoints, immutable: false },
     Param { name: "set-max-intset-entries", alias: None, kind: Kind::Int { min: 0, max: i64::MAX }, immutable: false },
     Param { name: "zset-max-listpack-entries", alias: Some("zset-max-ziplist-entries"), kind: Kind::Int { min: 0, max: i64::MAX }, immutable: false },
@@ -75,6 +81,12 @@ pub struct Settings {
     pub dbfilename: String,
     /// Save points: (seconds, changes).
     pub save: Vec<(i64, i64)>,
+    pub repl_backlog_size: i64,
+    pub repl_diskless_sync: bool,
+    pub repl_diskless_sync_delay: i64,
+    pub repl_ping_replica_period: i64,
+    pub replica_priority: i64,
+    pub replica_read_only: bool,
 }
 
 impl Default for Settings {
@@ -90,6 +102,12 @@ impl Default for Settings {
             dir: "/var/lib/redis".into(),
             dbfilename: "dump.rdb".into(),
             save: vec![(3600, 1), (300, 100), (60, 10000)],
+            repl_backlog_size: 1024 * 1024,
+            repl_diskless_sync: true,
+            repl_diskless_sync_delay: 5,
+            repl_ping_replica_period: 10,
+            replica_priority: 100,
+            replica_read_only: true,
         }
     }
 }
@@ -97,6 +115,10 @@ impl Default for Settings {
 impl Settings {
     fn slot(&mut self, name: &str) -> Option<&mut i64> {
         Some(match name {
+            "repl-backlog-size" => &mut self.repl_backlog_size,
+            "repl-diskless-sync-delay" => &mut self.repl_diskless_sync_delay,
+            "repl-ping-replica-period" => &mut self.repl_ping_replica_period,
+            "replica-priority" => &mut self.replica_priority,
             "databases" => &mut self.databases,
             "list-compress-depth" => &mut self.list_compress_depth,
             "list-max-listpack-size" => &mut self.list_max_listpack_size,
@@ -117,6 +139,12 @@ impl Settings {
             "dir" => self.dir.clone(),
             "dbfilename" => self.dbfilename.clone(),
             "save" => self.save.iter().map(|(s, c)| format!("{s} {c}")).collect::<Vec<_>>().join(" "),
+            "repl-backlog-size" => self.repl_backlog_size.to_string(),
+            "repl-diskless-sync" => yes_no(self.repl_diskless_sync),
+            "repl-diskless-sync-delay" => self.repl_diskless_sync_delay.to_string(),
+            "repl-ping-replica-period" => self.repl_ping_replica_period.to_string(),
+            "replica-priority" => self.replica_priority.to_string(),
+            "replica-read-only" => yes_no(self.replica_read_only),
             "rdbcompression" => yes_no(self.rdbcompression),
             "set-max-intset-entries" => l.set_max_intset_entries.to_string(),
             "zset-max-listpack-entries" => l.zset_max_listpack_entries.to_string(),
@@ -208,6 +236,8 @@ impl Settings {
                 match param.name {
                     "rdbchecksum" => self.rdbchecksum = value,
                     "rdbcompression" => self.rdbcompression = value,
+                    "repl-diskless-sync" => self.repl_diskless_sync = value,
+                    "replica-read-only" => self.replica_read_only = value,
                     _ => {}
                 }
             }

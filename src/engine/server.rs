@@ -12,6 +12,7 @@ use super::rng::Rng;
 use super::disk::Disk;
 use super::info::{self, Stats};
 pub use super::persistence::Persistence;
+use super::replication::{Replication, MASTER_CLIENT};
 use super::params::Settings;
 
 pub type ClientId = u64;
@@ -86,8 +87,10 @@ pub struct Server {
     /// Replies produced outside `receive` (served blocked clients), in order.
     outbox: Vec<(ClientId, Vec<u8>)>,
     pub stats: Stats,
-    /// The replication id INFO shows (a master's own, for now).
-    pub replid: String,
+    /// Both sides of replication (see replication.rs).
+    pub repl: Replication,
+    /// REPLCONF listening-port values, by connection, until PSYNC.
+    pub(crate) pending_ports: BTreeMap<ClientId, u16>,
     process_id: u32,
     pub(crate) last_save: Millis,
     /// Clients that sent QUIT: closed once the OK is written.
@@ -109,7 +112,8 @@ impl Server {
         let process_id = 1000 + rng.below(30_000) as u32;
         Server {
             stats: Stats::default(),
-            replid,
+            repl: Replication::new(replid, now),
+            pending_ports: BTreeMap::new(),
             process_id,
             last_save: now,
             quitting: Default::default(),
@@ -136,10 +140,17 @@ impl Server {
     pub fn start(port: u16, config: Config, run_id: String, seed: u64, now: Millis, disk: Disk) -> Result<Server, (String, Disk)> {
         let mut server = Server::new(port, config, run_id, seed, now);
         server.disk = disk;
-        match server.load_dump(now) {
-            Ok(()) => Ok(server),
-            Err(message) => Err((message, std::mem::take(&mut server.disk))),
+        if let Err(message) = server.load_dump(now) {
+            return Err((message, std::mem::take(&mut server.disk)));
         }
+        // `replicaof` in the config file: a replica from the start.
+        let master = server.config.get("replicaof").or_else(|| server.config.get("slaveof")).map(|a| a.to_vec());
+        if let Some(args) = master {
+            if let Ok(port) = args[1].parse::<u16>() {
+                server.set_master(args[0].clone(), port, now);
+            }
+        }
+        Ok(server)
     }
 
     /// Whether the client is running EXEC (which denies blocking).
@@ -160,7 +171,37 @@ impl Server {
     }
 
     pub fn disconnect(&mut self, id: ClientId) {
+        self.remove_client(id);
+    }
+
+    /// Forgets a connection (and the replica it may have been).
+    pub(crate) fn remove_client(&mut self, id: ClientId) {
         self.clients.remove(&id);
+        self.forget_replica(id);
+    }
+
+    /// The client the master's stream is executed as.
+    pub(crate) fn add_master_client(&mut self, now: Millis) {
+        self.clients.insert(MASTER_CLIENT, Client { connected_at: now, last_command_at: now, ..Client::default() });
+    }
+
+    /// Bytes for a connection, sent outside a reply (served clients,
+    /// messages, the replication stream).
+    pub(crate) fn push_output(&mut self, id: ClientId, bytes: Vec<u8>) {
+        self.stats.net_output_bytes += bytes.len() as u64;
+        self.outbox.push((id, bytes));
+    }
+
+    pub(crate) fn rng_hex40(&mut self) -> String {
+        self.rng.hex40()
+    }
+
+    /// A command from the master's stream: no reply, no READONLY.
+    pub(crate) fn execute_from_master(&mut self, args: &[Vec<u8>], now: Millis) -> Option<Frame> {
+        match commands::resolve(args) {
+            Ok(Resolved::Data(info, run)) => Some(self.run_data_command(MASTER_CLIENT, info, run, args, now)),
+            _ => None,
+        }
     }
 
     pub fn is_connected(&self, id: ClientId) -> bool {
@@ -266,6 +307,16 @@ impl Server {
             }
             return vec![err("DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.")];
         }
+        // A read-only replica refuses writes, except from its master.
+        if id != MASTER_CLIENT && self.repl.master.is_some() && self.settings.replica_read_only && info.has_flag("write") {
+            if let Some(client) = self.clients.get_mut(&id) {
+                if client.multi.is_some() {
+                    client.multi_error = true;
+                }
+            }
+            return vec![Frame::error("READONLY You can't write against a read only replica.")];
+        }
+        let Some(client) = self.clients.get_mut(&id) else { return Vec::new() };
         // In RESP2 a subscribed client may only manage its subscriptions.
         const IN_PUBSUB: &[&str] = &["subscribe", "unsubscribe", "psubscribe", "punsubscribe", "ssubscribe", "sunsubscribe", "ping", "quit", "reset"];
         if subscribed && !IN_PUBSUB.contains(&info.name.as_str()) {
@@ -355,6 +406,9 @@ impl Server {
         };
         if info.name == "flushall" && !matches!(reply, Frame::Error(_)) {
             self.after_flushall(now);
+        }
+        if self.dirty != dirty_before && info.has_flag("write") && id != MASTER_CLIENT {
+            self.feed(Some(state.db), args);
         }
         if self.dirty != dirty_before {
             if emptied.is_empty() {
@@ -464,6 +518,8 @@ impl Server {
             for key in self.keyspace.dbs[db].take_expired() {
                 self.stats.expired_keys += 1;
                 self.touch_watchers(db, &key);
+                // Replicas learn of an expiry from their master's DEL.
+                self.feed(Some(db), &[b"DEL".to_vec(), key]);
             }
         }
     }
@@ -511,7 +567,10 @@ impl Server {
             "save" => vec![self.save_command(now)],
             "bgsave" => vec![self.bgsave_command(id, args, now)],
             "shutdown" => self.shutdown_command(id, args, now).into_iter().collect(),
-            "role" => vec![Frame::Array(vec![Frame::bulk("master"), Frame::Integer(0), Frame::Array(Vec::new())])],
+            "role" => vec![self.role_reply()],
+            "replicaof" | "slaveof" => vec![self.replicaof_command(id, args, now)],
+            "replconf" => self.replconf_command(id, args, now).into_iter().collect(),
+            "psync" | "sync" => self.psync_command(id, now).into_iter().collect(),
             "quit" => {
                 self.quitting.insert(id);
                 vec![Frame::ok()]
@@ -559,7 +618,6 @@ impl Server {
         info::Snapshot {
             port: self.port,
             run_id: &self.run_id,
-            replid: &self.replid,
             process_id: self.process_id,
             now,
             started_at: self.started_at,
@@ -577,6 +635,7 @@ impl Server {
             keyspace: &self.keyspace,
             stats: &self.stats,
             persistence: &self.persistence,
+            replication: self.replication_info(now),
         }
     }
 
@@ -913,6 +972,7 @@ impl Server {
         }
         self.report_expired();
         self.persistence_cron(now);
+        self.replication_cron(now);
     }
 
     pub fn key_count(&self) -> usize {

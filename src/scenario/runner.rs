@@ -46,7 +46,12 @@ fn initial_disk(options: &RunOptions, port: u16, directives: &[String]) -> Disk 
 fn supported(kind: &StepKind) -> bool {
     matches!(
         kind,
-        StepKind::Server { .. } | StepKind::Command { .. } | StepKind::Sleep { .. } | StepKind::Crash { .. } | StepKind::Restart { .. }
+        StepKind::Server { .. }
+            | StepKind::Command { .. }
+            | StepKind::Sleep { .. }
+            | StepKind::Crash { .. }
+            | StepKind::Restart { .. }
+            | StepKind::WaitSync { .. }
     )
 }
 
@@ -55,7 +60,7 @@ fn unsupported(step: &Step) -> ScenarioError {
     ScenarioError {
         line: step.line,
         message: format!(
-            "the '{word}' step is not supported yet (this runner knows server, PORT> COMMAND, sleep, crash and restart)"
+            "the '{word}' step is not supported yet (this runner knows server, PORT> COMMAND, sleep, waitsync, crash and restart)"
         ),
     }
 }
@@ -118,6 +123,16 @@ pub fn run_on_sim(steps: &[Step], options: RunOptions) -> Result<(Vec<String>, S
             StepKind::Sleep { ms } => {
                 transcript.push(format!("# {}", step.text));
                 sim.advance(*ms);
+            }
+            StepKind::WaitSync { port } => {
+                // Until the replica's link is up, 60 s at most.
+                let give_up = sim.now() + 60_000;
+                let mut up = sim.link_up(*port);
+                while !up && sim.now() < give_up {
+                    sim.advance(100);
+                    up = sim.link_up(*port);
+                }
+                transcript.push(if up { format!("# {}", step.text) } else { format!("# {} timed out", step.text) });
             }
             StepKind::Crash { port } => {
                 transcript.push(format!("# {}", step.text));

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use crate::engine::config::{Config, ConfigError};
 use crate::engine::disk::Disk;
 use crate::engine::keyspace::Millis;
+use crate::engine::replication::NetEffect;
 use crate::engine::server::{ClientId, Server};
 use crate::engine::rng::Rng;
 
@@ -28,6 +29,10 @@ pub enum TraceEvent {
     ClientConnected { at: Millis, port: u16, client: ClientId },
     ConnectionRefused { at: Millis, port: u16 },
     ClientClosed { at: Millis, port: u16, client: ClientId },
+    /// Bytes on a replication link (`from` sent them to `to`).
+    Link { at: Millis, from: u16, to: u16, bytes: Vec<u8> },
+    LinkRefused { at: Millis, from: u16, host: String, port: u16 },
+    LinkClosed { at: Millis, replica: u16, master: u16 },
     Request { at: Millis, port: u16, client: ClientId, bytes: Vec<u8> },
     Reply { at: Millis, port: u16, client: ClientId, bytes: Vec<u8> },
 }
@@ -89,6 +94,9 @@ pub struct Sim {
     rng: Rng,
     nodes: BTreeMap<u16, Node>,
     machines: BTreeMap<u16, Machine>,
+    /// Replication links: replica port -> (master port, the replica's
+    /// client id on the master).
+    links: BTreeMap<u16, (u16, ClientId)>,
     /// Bytes sent to each client and not read yet.
     inboxes: BTreeMap<ClientHandle, Vec<u8>>,
     trace: Vec<TraceEvent>,
@@ -102,6 +110,7 @@ impl Sim {
             rng: Rng::new(seed),
             nodes: BTreeMap::new(),
             machines: BTreeMap::new(),
+            links: BTreeMap::new(),
             inboxes: BTreeMap::new(),
             trace: Vec::new(),
         }
@@ -166,6 +175,7 @@ impl Sim {
             Ok(server) => {
                 self.trace.push(TraceEvent::ServerStarted { at: self.now, port, run_id });
                 self.nodes.insert(port, Node { server, next_cron: self.now + CRON_PERIOD_MS });
+                self.pump();
                 Ok(())
             }
             Err((why, disk)) => {
@@ -203,6 +213,128 @@ impl Sim {
             machine.disk = node.server.disk;
         }
         self.inboxes.retain(|h, _| h.port != port);
+        // Its replication links break: as a replica, the master forgets
+        // it; as a master, its replicas see the link close.
+        if let Some((master, id)) = self.links.remove(&port) {
+            if let Some(m) = self.nodes.get_mut(&master) {
+                m.server.disconnect(id);
+            }
+            self.trace.push(TraceEvent::LinkClosed { at: self.now, replica: port, master });
+        }
+        let orphans: Vec<u16> = self.links.iter().filter(|(_, (m, _))| *m == port).map(|(r, _)| *r).collect();
+        for replica in orphans {
+            self.links.remove(&replica);
+            self.trace.push(TraceEvent::LinkClosed { at: self.now, replica, master: port });
+            if let Some(r) = self.nodes.get_mut(&replica) {
+                r.server.net_closed(self.now);
+            }
+        }
+        self.pump();
+    }
+
+    /// Carries what servers asked of the network until nothing is left:
+    /// connections, bytes both ways, closes. Delivery is immediate and in
+    /// port order, so runs repeat exactly.
+    fn pump(&mut self) {
+        for _ in 0..10_000 {
+            let mut moved = false;
+            let ports: Vec<u16> = self.nodes.keys().copied().collect();
+            for port in ports {
+                let effects = match self.nodes.get_mut(&port) {
+                    Some(node) => node.server.take_net(),
+                    None => continue,
+                };
+                for effect in effects {
+                    moved = true;
+                    self.apply_net(port, effect);
+                }
+                // Bytes a master produced for its replicas.
+                if self.route_to_replicas(port) {
+                    moved = true;
+                }
+            }
+            if !moved {
+                return;
+            }
+        }
+    }
+
+    fn apply_net(&mut self, from: u16, effect: NetEffect) {
+        let now = self.now;
+        match effect {
+            NetEffect::Connect { host, port } => {
+                if let Some((old_master, id)) = self.links.remove(&from) {
+                    if let Some(m) = self.nodes.get_mut(&old_master) {
+                        m.server.disconnect(id);
+                    }
+                }
+                let local = host == "127.0.0.1" || host.eq_ignore_ascii_case("localhost");
+                let id = match self.nodes.get_mut(&port).filter(|_| local) {
+                    Some(master) => master.server.connect_at(now),
+                    None => {
+                        self.trace.push(TraceEvent::LinkRefused { at: now, from, host, port });
+                        if let Some(r) = self.nodes.get_mut(&from) {
+                            r.server.net_refused(now);
+                        }
+                        return;
+                    }
+                };
+                self.links.insert(from, (port, id));
+                if let Some(r) = self.nodes.get_mut(&from) {
+                    r.server.net_connected(now);
+                }
+            }
+            NetEffect::Send(bytes) => {
+                let Some(&(master, id)) = self.links.get(&from) else { return };
+                self.trace.push(TraceEvent::Link { at: now, from, to: master, bytes: bytes.clone() });
+                let Some(m) = self.nodes.get_mut(&master) else { return };
+                let out = m.server.receive(id, &bytes, now);
+                if !out.reply.is_empty() {
+                    self.trace.push(TraceEvent::Link { at: now, from: master, to: from, bytes: out.reply.clone() });
+                    if let Some(r) = self.nodes.get_mut(&from) {
+                        r.server.net_receive(&out.reply, now);
+                    }
+                }
+            }
+            NetEffect::Close => {
+                if let Some((master, id)) = self.links.remove(&from) {
+                    self.trace.push(TraceEvent::LinkClosed { at: now, replica: from, master });
+                    if let Some(m) = self.nodes.get_mut(&master) {
+                        m.server.disconnect(id);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Moves a master's output for replica connections along their links;
+    /// true if anything moved.
+    fn route_to_replicas(&mut self, master: u16) -> bool {
+        let now = self.now;
+        let replica_of: BTreeMap<ClientId, u16> =
+            self.links.iter().filter(|(_, (m, _))| *m == master).map(|(r, (_, id))| (*id, *r)).collect();
+        if replica_of.is_empty() {
+            return false;
+        }
+        let Some(node) = self.nodes.get_mut(&master) else { return false };
+        let output = node.server.take_output();
+        let mut moved = false;
+        for (client, bytes) in output {
+            match replica_of.get(&client) {
+                Some(&replica) => {
+                    moved = true;
+                    self.trace.push(TraceEvent::Link { at: now, from: master, to: replica, bytes: bytes.clone() });
+                    if let Some(r) = self.nodes.get_mut(&replica) {
+                        r.server.net_receive(&bytes, now);
+                    }
+                }
+                None => {
+                    self.trace.push(TraceEvent::Reply { at: now, port: master, client, bytes: bytes.clone() });
+                    self.inboxes.entry(ClientHandle { port: master, id: client }).or_default().extend_from_slice(&bytes);
+                }
+            }
+        }
+        moved
     }
 
     /// A server's disk, running or not, to change it (an uploaded dump).
@@ -226,6 +358,13 @@ impl Sim {
             None => crate::engine::params::Settings::from_config(&Config::parse(lines).ok()?),
         };
         Some(crate::engine::disk::join(&settings.dir, &settings.dbfilename))
+    }
+
+    /// Whether a replica's link to its master is up.
+    pub fn link_up(&self, port: u16) -> bool {
+        self.nodes.get(&port).is_some_and(|n| {
+            n.server.repl.master.as_ref().is_some_and(|m| m.state == crate::engine::replication::LinkState::Connected)
+        })
     }
 
     /// Ports with a server, running or not.
@@ -298,6 +437,7 @@ impl Sim {
             self.trace.push(TraceEvent::ClientClosed { at: now, port: handle.port, client: handle.id });
         }
         self.deliver_output(handle.port);
+        self.pump();
         // SHUTDOWN: the process is gone once the command is done.
         if self.nodes.get(&handle.port).is_some_and(|n| n.server.stopped) {
             if let Some(node) = self.nodes.remove(&handle.port) {
@@ -312,6 +452,8 @@ impl Sim {
     /// timeouts) into their clients' inboxes.
     fn deliver_output(&mut self, port: u16) {
         let now = self.now;
+        // Output for replica connections travels on their links.
+        self.route_to_replicas(port);
         let Some(node) = self.nodes.get_mut(&port) else { return };
         for (client, bytes) in node.server.take_output() {
             self.trace.push(TraceEvent::Reply { at: now, port, client, bytes: bytes.clone() });
@@ -349,6 +491,7 @@ impl Sim {
                     node.next_cron = at + CRON_PERIOD_MS;
                 }
                 self.deliver_output(port);
+                self.pump();
             }
         }
         self.now = until;
@@ -359,7 +502,7 @@ impl Sim {
             .iter()
             .map(|(&port, n)| NodeSnapshot {
                 port,
-                role: "master",
+                role: if n.server.is_replica() { "replica" } else { "master" },
                 keys: n.server.key_count(),
                 run_id: n.server.run_id.clone(),
             })

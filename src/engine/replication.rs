@@ -1,0 +1,672 @@
+//! Replication, both sides, as Redis 7.0 does it on the wire.
+//!
+//! A replica connects to its master (the simulator carries the bytes, see
+//! `NetEffect`), says PING, REPLCONF listening-port, REPLCONF capa eof capa
+//! psync2 and PSYNC, receives `+FULLRESYNC` and a diskless RDB
+//! (`$EOF:<mark>`), loads it, then applies the command stream, counting
+//! every byte into its offset and acknowledging it every second.
+//!
+//! A master creates its backlog (and a new replication id) when its first
+//! replica arrives, waits `repl-diskless-sync-delay` so more replicas can
+//! share the transfer, then streams every write (with SELECT when the db
+//! changes), the DELs of expired keys, and a PING every
+//! `repl-ping-replica-period` seconds.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use super::commands::{self, err};
+use super::keyspace::{Keyspace, Millis};
+use super::rdb::{self, SaveOptions};
+use super::resp::{encode_command, Frame, RequestParser};
+use super::server::{ClientId, Server};
+
+/// The connection a replica keeps to its master appears on the replica
+/// under this client id.
+pub const MASTER_CLIENT: ClientId = u64::MAX;
+
+/// What a server asks of the network.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NetEffect {
+    Connect { host: String, port: u16 },
+    Send(Vec<u8>),
+    Close,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LinkState {
+    /// Waiting for the next attempt (every second).
+    Connect,
+    Connecting,
+    ReceivePong,
+    ReceivePort,
+    ReceiveCapa,
+    ReceivePsync,
+    /// Reading the RDB: the EOF mark of a diskless transfer.
+    Transfer { mark: Option<Vec<u8>>, length: Option<usize> },
+    Connected,
+}
+
+#[derive(Clone, Debug)]
+pub struct MasterLink {
+    pub host: String,
+    pub port: u16,
+    pub state: LinkState,
+    buffer: Vec<u8>,
+    pub last_io: Millis,
+    /// When the link went down; `None` while up or if it never was.
+    pub down_since: Option<Millis>,
+    pub ever_up: bool,
+    sync_offset: i64,
+    sync_replid: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReplicaState {
+    WaitBgsave,
+    Online,
+}
+
+#[derive(Clone, Debug)]
+pub struct ReplicaEntry {
+    pub listening_port: u16,
+    pub state: ReplicaState,
+    pub ack_offset: i64,
+    pub ack_time: Millis,
+    /// Stream written while it waited for its RDB, sent right after it.
+    pending: Vec<u8>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Backlog {
+    pub bytes: VecDeque<u8>,
+    pub first_byte_offset: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Replication {
+    pub replid: String,
+    pub replid2: String,
+    pub offset: i64,
+    pub second_offset: i64,
+    pub backlog: Option<Backlog>,
+    /// The db the stream last selected.
+    stream_db: Option<usize>,
+    pub master: Option<MasterLink>,
+    pub replicas: BTreeMap<ClientId, ReplicaEntry>,
+    /// When the diskless transfer starts (after the delay).
+    sync_at: Option<Millis>,
+    pub net: Vec<NetEffect>,
+    next_cron: Millis,
+    cron_loops: u64,
+    stream: RequestParser,
+}
+
+impl Replication {
+    pub fn new(replid: String, now: Millis) -> Replication {
+        Replication {
+            replid,
+            replid2: "0".repeat(40),
+            offset: 0,
+            second_offset: -1,
+            backlog: None,
+            stream_db: None,
+            master: None,
+            replicas: BTreeMap::new(),
+            sync_at: None,
+            net: Vec::new(),
+            next_cron: now + 1000,
+            cron_loops: 0,
+            stream: RequestParser::default(),
+        }
+    }
+}
+
+fn command_bytes<A: AsRef<[u8]>>(args: &[A]) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    encode_command(args, &mut bytes);
+    bytes
+}
+
+impl Server {
+    pub fn is_replica(&self) -> bool {
+        self.repl.master.is_some()
+    }
+
+    /// What the server wants from the network since the last call.
+    pub fn take_net(&mut self) -> Vec<NetEffect> {
+        std::mem::take(&mut self.repl.net)
+    }
+
+    /// REPLICAOF host port | NO ONE (and SLAVEOF).
+    pub(crate) fn replicaof_command(&mut self, id: ClientId, args: &[Vec<u8>], now: Millis) -> Frame {
+        if args[1].eq_ignore_ascii_case(b"no") && args[2].eq_ignore_ascii_case(b"one") {
+            if self.repl.master.is_some() {
+                self.become_master(now);
+            }
+            return Frame::ok();
+        }
+        if self.repl.replicas.contains_key(&id) {
+            return err("Command is not valid when client is a replica.");
+        }
+        let port = match commands::int_arg_in(&args[2], 0, 65535, "Invalid master port") {
+            Ok(p) => p as u16,
+            Err(e) => return e,
+        };
+        let host = String::from_utf8_lossy(&args[1]).into_owned();
+        if self.repl.master.as_ref().is_some_and(|m| m.host.eq_ignore_ascii_case(&host) && m.port == port) {
+            return Frame::Simple("OK Already connected to specified master".into());
+        }
+        self.set_master(host, port, now);
+        Frame::ok()
+    }
+
+    /// Starts following a master: the old link (if any) is dropped and
+    /// the first connection attempt is made at once.
+    pub fn set_master(&mut self, host: String, port: u16, now: Millis) {
+        if self.repl.master.is_some() {
+            self.repl.net.push(NetEffect::Close);
+        }
+        self.drop_master_client();
+        self.repl.master = Some(MasterLink {
+            host: host.clone(),
+            port,
+            state: LinkState::Connecting,
+            buffer: Vec::new(),
+            last_io: now,
+            down_since: None,
+            ever_up: false,
+            sync_offset: 0,
+            sync_replid: String::new(),
+        });
+        self.repl.net.push(NetEffect::Connect { host, port });
+    }
+
+    /// REPLICAOF NO ONE: keep the data, start a new history whose past is
+    /// the old one (PSYNC2: replid2 and second_repl_offset).
+    fn become_master(&mut self, _now: Millis) {
+        self.repl.net.push(NetEffect::Close);
+        self.repl.master = None;
+        self.drop_master_client();
+        self.repl.replid2 = std::mem::take(&mut self.repl.replid);
+        self.repl.second_offset = self.repl.offset + 1;
+        self.repl.replid = self.new_replid();
+        self.repl.stream_db = None;
+    }
+
+    fn new_replid(&mut self) -> String {
+        self.rng_hex40()
+    }
+
+    fn drop_master_client(&mut self) {
+        self.remove_client(MASTER_CLIENT);
+        self.repl.stream = RequestParser::default();
+    }
+
+    /// The connection to the master is open: the handshake starts.
+    pub fn net_connected(&mut self, now: Millis) {
+        if let Some(m) = self.repl.master.as_mut() {
+            m.state = LinkState::ReceivePong;
+            m.buffer.clear();
+            m.last_io = now;
+            self.repl.net.push(NetEffect::Send(command_bytes(&["PING"])));
+        }
+    }
+
+    /// Nothing listens there (or the host does not resolve): try again in a second.
+    pub fn net_refused(&mut self, _now: Millis) {
+        if let Some(m) = self.repl.master.as_mut() {
+            m.state = LinkState::Connect;
+        }
+    }
+
+    /// The master closed the link (or died).
+    pub fn net_closed(&mut self, now: Millis) {
+        if let Some(m) = self.repl.master.as_mut() {
+            if m.state == LinkState::Connected {
+                m.down_since = Some(now);
+            }
+            m.state = LinkState::Connect;
+            m.buffer.clear();
+        }
+        self.drop_master_client();
+    }
+
+    /// Bytes from the master.
+    pub fn net_receive(&mut self, bytes: &[u8], now: Millis) {
+        let Some(m) = self.repl.master.as_mut() else { return };
+        m.last_io = now;
+        m.buffer.extend_from_slice(bytes);
+        loop {
+            let Some(m) = self.repl.master.as_mut() else { return };
+            let state = m.state.clone();
+            match state {
+                LinkState::ReceivePong | LinkState::ReceivePort | LinkState::ReceiveCapa | LinkState::ReceivePsync => {
+                    let Some(eol) = m.buffer.windows(2).position(|w| w == b"\r\n") else { return };
+                    let line: Vec<u8> = m.buffer.drain(..eol + 2).take(eol).collect();
+                    let text = String::from_utf8_lossy(&line).into_owned();
+                    self.handshake_step(&state, &text, now);
+                }
+                LinkState::Transfer { mark: None, length: None } => {
+                    let Some(eol) = m.buffer.windows(2).position(|w| w == b"\r\n") else { return };
+                    let line: Vec<u8> = m.buffer.drain(..eol + 2).take(eol).collect();
+                    if line.is_empty() {
+                        continue; // a newline keeping the link alive
+                    }
+                    if let Some(mark) = line.strip_prefix(b"$EOF:") {
+                        m.state = LinkState::Transfer { mark: Some(mark.to_vec()), length: None };
+                    } else if let Some(len) = line.strip_prefix(b"$").and_then(|l| std::str::from_utf8(l).ok()?.parse().ok()) {
+                        m.state = LinkState::Transfer { mark: None, length: Some(len) };
+                    } else {
+                        self.net_closed(now);
+                        self.repl.net.push(NetEffect::Close);
+                        return;
+                    }
+                }
+                LinkState::Transfer { mark, length } => {
+                    let rdb_len = match (&mark, length) {
+                        (Some(mark), _) => {
+                            let Some(at) = m.buffer.windows(mark.len()).position(|w| w == mark.as_slice()) else { return };
+                            at
+                        }
+                        (None, Some(len)) if m.buffer.len() >= len => len,
+                        _ => return,
+                    };
+                    let rdb_bytes: Vec<u8> = m.buffer.drain(..rdb_len).collect();
+                    if let Some(mark) = &mark {
+                        m.buffer.drain(..mark.len());
+                    }
+                    self.finish_full_sync(&rdb_bytes, now);
+                }
+                LinkState::Connected => {
+                    let pending = std::mem::take(&mut m.buffer);
+                    self.apply_stream(&pending, now);
+                    return;
+                }
+                LinkState::Connect | LinkState::Connecting => return,
+            }
+        }
+    }
+
+    fn handshake_step(&mut self, state: &LinkState, line: &str, now: Millis) {
+        let listening_port = self.port.to_string();
+        let next = match state {
+            LinkState::ReceivePong => {
+                if line.starts_with('-') && !line.starts_with("-NOAUTH") && !line.starts_with("-NOPERM") && !line.starts_with("-ERR operation not permitted") {
+                    // e.g. -NOMASTERLINK from a replica that is itself syncing.
+                    self.net_closed(now);
+                    self.repl.net.push(NetEffect::Close);
+                    return;
+                }
+                self.repl.net.push(NetEffect::Send(command_bytes(&["REPLCONF", "listening-port", &listening_port])));
+                LinkState::ReceivePort
+            }
+            LinkState::ReceivePort => {
+                self.repl.net.push(NetEffect::Send(command_bytes(&["REPLCONF", "capa", "eof", "capa", "psync2"])));
+                LinkState::ReceiveCapa
+            }
+            LinkState::ReceiveCapa => {
+                self.repl.net.push(NetEffect::Send(command_bytes(&["PSYNC", "?", "-1"])));
+                LinkState::ReceivePsync
+            }
+            LinkState::ReceivePsync => {
+                let words: Vec<&str> = line.split(' ').collect();
+                if words.first() == Some(&"+FULLRESYNC") && words.len() == 3 {
+                    if let Some(m) = self.repl.master.as_mut() {
+                        m.sync_replid = words[1].to_string();
+                        m.sync_offset = words[2].parse().unwrap_or(0);
+                    }
+                    LinkState::Transfer { mark: None, length: None }
+                } else {
+                    // -NOMASTERLINK, -LOADING...: the master cannot sync now.
+                    self.net_closed(now);
+                    self.repl.net.push(NetEffect::Close);
+                    return;
+                }
+            }
+            other => other.clone(),
+        };
+        if let Some(m) = self.repl.master.as_mut() {
+            m.state = next;
+        }
+    }
+
+    /// The RDB has arrived: the old data goes, the master's takes its place.
+    fn finish_full_sync(&mut self, rdb_bytes: &[u8], now: Millis) {
+        let databases = self.keyspace.dbs.len();
+        let loaded = rdb::decode(rdb_bytes, &self.settings.limits)
+            .ok()
+            .and_then(|snapshot| Keyspace::from_snapshot(snapshot, databases, i64::MIN).ok());
+        let Some((keyspace, _, _)) = loaded else {
+            self.net_closed(now);
+            self.repl.net.push(NetEffect::Close);
+            return;
+        };
+        self.keyspace = keyspace;
+        let Some(m) = self.repl.master.as_mut() else { return };
+        m.state = LinkState::Connected;
+        m.ever_up = true;
+        m.down_since = None;
+        self.repl.replid = m.sync_replid.clone();
+        self.repl.replid2 = "0".repeat(40);
+        self.repl.second_offset = -1;
+        self.repl.offset = m.sync_offset;
+        self.repl.backlog = Some(Backlog { bytes: VecDeque::new(), first_byte_offset: m.sync_offset + 1 });
+        self.repl.stream = RequestParser::default();
+        self.add_master_client(now);
+        self.send_ack();
+    }
+
+    /// Runs the master's commands; every byte counts in the offset.
+    fn apply_stream(&mut self, bytes: &[u8], now: Millis) {
+        self.repl.stream.feed(bytes);
+        loop {
+            let args = match self.repl.stream.next_command() {
+                Ok(Some(args)) => args,
+                Ok(None) => return,
+                Err(_) => {
+                    self.net_closed(now);
+                    self.repl.net.push(NetEffect::Close);
+                    return;
+                }
+            };
+            let consumed = command_bytes(&args);
+            self.repl.offset += consumed.len() as i64;
+            if let Some(backlog) = self.repl.backlog.as_mut() {
+                backlog.bytes.extend(consumed.iter());
+                trim(backlog, self.settings.repl_backlog_size);
+            }
+            if args.is_empty() {
+                continue;
+            }
+            if args[0].eq_ignore_ascii_case(b"replconf") {
+                if args.get(1).is_some_and(|a| a.eq_ignore_ascii_case(b"getack")) {
+                    self.send_ack();
+                }
+                continue;
+            }
+            let _ = self.execute_from_master(&args, now);
+        }
+    }
+
+    fn send_ack(&mut self) {
+        let offset = self.repl.offset.to_string();
+        self.repl.net.push(NetEffect::Send(command_bytes(&["REPLCONF", "ACK", &offset])));
+    }
+
+    /// Once a second: reconnect a replica whose link is down, acknowledge
+    /// the stream; as a master, PING the replicas.
+    pub(crate) fn replication_cron(&mut self, now: Millis) {
+        if let Some(at) = self.repl.sync_at {
+            if now >= at {
+                self.repl.sync_at = None;
+                self.start_full_sync(now);
+            }
+        }
+        if now < self.repl.next_cron {
+            return;
+        }
+        self.repl.next_cron = now + 1000;
+        self.repl.cron_loops += 1;
+        if let Some(m) = self.repl.master.as_mut() {
+            match m.state {
+                LinkState::Connect => {
+                    m.state = LinkState::Connecting;
+                    let (host, port) = (m.host.clone(), m.port);
+                    self.repl.net.push(NetEffect::Connect { host, port });
+                }
+                LinkState::Connected => self.send_ack(),
+                _ => {}
+            }
+        }
+        let period = self.settings.repl_ping_replica_period.max(1) as u64;
+        if self.repl.master.is_none() && !self.repl.replicas.is_empty() && self.repl.cron_loops % period == 0 {
+            let db = self.repl.stream_db;
+            self.feed(db, &[b"PING".to_vec()]);
+        }
+    }
+
+    /// REPLCONF from a replica (or a client).
+    pub(crate) fn replconf_command(&mut self, id: ClientId, args: &[Vec<u8>], now: Millis) -> Option<Frame> {
+        if args.len() % 2 == 0 {
+            return Some(commands::syntax_error());
+        }
+        for pair in args[1..].chunks(2) {
+            let (option, value) = (pair[0].to_ascii_lowercase(), &pair[1]);
+            match option.as_slice() {
+                b"listening-port" => match commands::parse_i64(value) {
+                    Some(p) if (0..=65535).contains(&p) => {
+                        self.pending_ports.insert(id, p as u16);
+                    }
+                    _ => return Some(err("value is not an integer or out of range")),
+                },
+                b"ack" => {
+                    if let (Some(entry), Some(offset)) = (self.repl.replicas.get_mut(&id), commands::parse_i64(value)) {
+                        entry.ack_offset = entry.ack_offset.max(offset);
+                        entry.ack_time = now;
+                    }
+                    return None;
+                }
+                b"getack" => return None,
+                b"capa" | b"ip-address" | b"rdb-only" | b"rdb-filter-only" => {}
+                _ => {
+                    return Some(err(&format!("Unrecognized REPLCONF option: {}", String::from_utf8_lossy(&pair[0]))))
+                }
+            }
+        }
+        Some(Frame::ok())
+    }
+
+    /// PSYNC from a replica: a full resynchronization, shared with the other
+    /// replicas that arrive within `repl-diskless-sync-delay`.
+    pub(crate) fn psync_command(&mut self, id: ClientId, now: Millis) -> Option<Frame> {
+        if let Some(m) = &self.repl.master {
+            if m.state != LinkState::Connected {
+                return Some(Frame::error("NOMASTERLINK Can't SYNC while not connected with my master"));
+            }
+        }
+        if self.repl.backlog.is_none() {
+            // The first replica: a backlog, and a new history.
+            self.repl.replid = self.new_replid();
+            self.repl.replid2 = "0".repeat(40);
+            self.repl.second_offset = -1;
+            self.repl.backlog = Some(Backlog { bytes: VecDeque::new(), first_byte_offset: self.repl.offset + 1 });
+        }
+        let listening_port = self.pending_ports.get(&id).copied().unwrap_or(0);
+        self.repl.replicas.insert(
+            id,
+            ReplicaEntry { listening_port, state: ReplicaState::WaitBgsave, ack_offset: 0, ack_time: now, pending: Vec::new() },
+        );
+        self.stats.sync_full += 1;
+        if self.repl.sync_at.is_none() {
+            let delay = if self.settings.repl_diskless_sync { self.settings.repl_diskless_sync_delay * 1000 } else { 0 };
+            self.repl.sync_at = Some(now + delay);
+            if delay == 0 {
+                self.repl.sync_at = None;
+                self.start_full_sync(now);
+            }
+        }
+        None
+    }
+
+    /// The transfer itself: `+FULLRESYNC`, the RDB in diskless form, then
+    /// what was written meanwhile.
+    fn start_full_sync(&mut self, now: Millis) {
+        let waiting: Vec<ClientId> =
+            self.repl.replicas.iter().filter(|(_, r)| r.state == ReplicaState::WaitBgsave).map(|(id, _)| *id).collect();
+        if waiting.is_empty() {
+            return;
+        }
+        let options = SaveOptions {
+            compression: self.settings.rdbcompression,
+            checksum: self.settings.rdbchecksum,
+            ctime: now / 1000,
+            used_mem: 0,
+            replication: Some((self.repl.stream_db.unwrap_or(0) as i64, self.repl.replid.clone(), self.repl.offset)),
+            list_max_listpack_size: self.settings.list_max_listpack_size,
+        };
+        let dump = rdb::encode(&self.keyspace, &options);
+        let mark = self.rng_hex40().into_bytes();
+        // A new sync means the next write selects its db again.
+        self.repl.stream_db = None;
+        for id in waiting {
+            let mut bytes = format!("+FULLRESYNC {} {}\r\n", self.repl.replid, self.repl.offset).into_bytes();
+            bytes.extend_from_slice(b"$EOF:");
+            bytes.extend_from_slice(&mark);
+            bytes.extend_from_slice(b"\r\n");
+            bytes.extend_from_slice(&dump);
+            bytes.extend_from_slice(&mark);
+            if let Some(entry) = self.repl.replicas.get_mut(&id) {
+                entry.state = ReplicaState::Online;
+                bytes.extend(std::mem::take(&mut entry.pending));
+            }
+            self.push_output(id, bytes);
+        }
+    }
+
+    /// Appends a command to the replication stream (with SELECT when the
+    /// db changes): backlog, offset, and every replica.
+    pub(crate) fn feed(&mut self, db: Option<usize>, args: &[Vec<u8>]) {
+        if self.repl.backlog.is_none() || self.repl.master.is_some() {
+            return;
+        }
+        let mut bytes = Vec::new();
+        if let Some(db) = db {
+            if self.repl.stream_db != Some(db) {
+                encode_command(&[b"SELECT".to_vec(), db.to_string().into_bytes()], &mut bytes);
+                self.repl.stream_db = Some(db);
+            }
+        }
+        encode_command(args, &mut bytes);
+        self.repl.offset += bytes.len() as i64;
+        if let Some(backlog) = self.repl.backlog.as_mut() {
+            backlog.bytes.extend(bytes.iter());
+            trim(backlog, self.settings.repl_backlog_size);
+        }
+        let ids: Vec<ClientId> = self.repl.replicas.keys().copied().collect();
+        for id in ids {
+            let online = self.repl.replicas.get(&id).is_some_and(|r| r.state == ReplicaState::Online);
+            if online {
+                self.push_output(id, bytes.clone());
+            } else if let Some(entry) = self.repl.replicas.get_mut(&id) {
+                entry.pending.extend_from_slice(&bytes);
+            }
+        }
+    }
+
+    /// A replica's connection closed.
+    pub(crate) fn forget_replica(&mut self, id: ClientId) {
+        self.repl.replicas.remove(&id);
+        self.pending_ports.remove(&id);
+    }
+
+    /// INFO's `# Replication` lines.
+    pub fn replication_info(&self, now: Millis) -> Vec<String> {
+        let r = &self.repl;
+        let mut lines = Vec::new();
+        match &r.master {
+            None => lines.push("role:master".to_string()),
+            Some(m) => {
+                let up = m.state == LinkState::Connected;
+                lines.push("role:slave".into());
+                lines.push(format!("master_host:{}", m.host));
+                lines.push(format!("master_port:{}", m.port));
+                lines.push(format!("master_link_status:{}", if up { "up" } else { "down" }));
+                lines.push(format!("master_last_io_seconds_ago:{}", if up { (now - m.last_io) / 1000 } else { -1 }));
+                let syncing = matches!(m.state, LinkState::Transfer { .. });
+                lines.push(format!("master_sync_in_progress:{}", syncing as u8));
+                lines.push(format!("slave_read_repl_offset:{}", r.offset));
+                lines.push(format!("slave_repl_offset:{}", r.offset));
+                if syncing {
+                    lines.push("master_sync_total_bytes:-1".into());
+                    lines.push("master_sync_read_bytes:0".into());
+                    lines.push("master_sync_left_bytes:-1".into());
+                    lines.push("master_sync_perc:-0.00".into());
+                    lines.push(format!("master_sync_last_io_seconds_ago:{}", (now - m.last_io) / 1000));
+                }
+                if !up {
+                    let since = m.down_since.map_or(-1, |at| (now - at) / 1000);
+                    lines.push(format!("master_link_down_since_seconds:{}", if m.ever_up { since } else { -1 }));
+                }
+                lines.push(format!("slave_priority:{}", self.settings.replica_priority));
+                lines.push(format!("slave_read_only:{}", self.settings.replica_read_only as u8));
+                lines.push("replica_announced:1".into());
+            }
+        }
+        lines.push(format!("connected_slaves:{}", r.replicas.len()));
+        for (i, entry) in r.replicas.values().enumerate() {
+            let state = match entry.state {
+                ReplicaState::WaitBgsave => "wait_bgsave",
+                ReplicaState::Online => "online",
+            };
+            lines.push(format!(
+                "slave{i}:ip=127.0.0.1,port={},state={state},offset={},lag={}",
+                entry.listening_port,
+                entry.ack_offset,
+                (now - entry.ack_time) / 1000
+            ));
+        }
+        lines.push("master_failover_state:no-failover".into());
+        lines.push(format!("master_replid:{}", r.replid));
+        lines.push(format!("master_replid2:{}", r.replid2));
+        lines.push(format!("master_repl_offset:{}", r.offset));
+        lines.push(format!("second_repl_offset:{}", r.second_offset));
+        let (active, first, histlen) = match &r.backlog {
+            Some(b) => (1, b.first_byte_offset, b.bytes.len()),
+            None => (0, 0, 0),
+        };
+        lines.push(format!("repl_backlog_active:{active}"));
+        lines.push(format!("repl_backlog_size:{}", self.settings.repl_backlog_size));
+        lines.push(format!("repl_backlog_first_byte_offset:{first}"));
+        lines.push(format!("repl_backlog_histlen:{histlen}"));
+        lines
+    }
+
+    /// ROLE.
+    pub(crate) fn role_reply(&self) -> Frame {
+        match &self.repl.master {
+            None => {
+                let replicas = self
+                    .repl
+                    .replicas
+                    .values()
+                    .filter(|r| r.state == ReplicaState::Online)
+                    .map(|r| {
+                        Frame::Array(vec![
+                            Frame::bulk("127.0.0.1"),
+                            Frame::bulk(r.listening_port.to_string()),
+                            Frame::bulk(r.ack_offset.to_string()),
+                        ])
+                    })
+                    .collect();
+                Frame::Array(vec![Frame::bulk("master"), Frame::Integer(self.repl.offset), Frame::Array(replicas)])
+            }
+            Some(m) => {
+                let (state, offset) = match m.state {
+                    LinkState::Connect => ("connect", -1),
+                    LinkState::Connecting => ("connecting", -1),
+                    LinkState::Transfer { .. } => ("sync", -1),
+                    LinkState::Connected => ("connected", self.repl.offset),
+                    _ => ("handshake", -1),
+                };
+                Frame::Array(vec![
+                    Frame::bulk("slave"),
+                    Frame::bulk(m.host.clone()),
+                    Frame::Integer(m.port as i64),
+                    Frame::bulk(state),
+                    Frame::Integer(offset),
+                ])
+            }
+        }
+    }
+}
+
+/// Redis 7.0 trims its backlog in whole blocks of 16 KB, and only as new
+/// data arrives: keep at most `size` plus one block.
+fn trim(backlog: &mut Backlog, size: i64) {
+    const BLOCK: usize = 16 * 1024;
+    let size = size.max(0) as usize;
+    while backlog.bytes.len() > size + BLOCK {
+        backlog.bytes.drain(..BLOCK);
+        backlog.first_byte_offset += BLOCK as i64;
+    }
+}
