@@ -18,10 +18,12 @@ use redis_playground::engine::server::Server;
 /// pops (which would wait for a push that never comes) and the pub/sub
 /// subscriptions (one reply per channel, and they change what the
 /// connection may do), and QUIT / CLIENT KILL / SHUTDOWN (they end the
-/// connection, or the server).
+/// connection, or the server), and the replication commands (they make the
+/// server a replica, or the connection one).
 const SKIP: &[&str] = &[
     "spop", "debug", "blpop", "brpop", "blmove", "brpoplpush", "blmpop", "bzpopmin", "bzpopmax", "bzmpop", "subscribe",
-    "psubscribe", "unsubscribe", "punsubscribe", "quit", "client", "shutdown",
+    "psubscribe", "unsubscribe", "punsubscribe", "quit", "client", "shutdown", "replicaof", "slaveof", "psync",
+    "sync", "replconf",
 ];
 const EXPIRY: &[&str] = &["expire", "pexpire", "expireat", "pexpireat", "setex", "psetex", "getex", "set"];
 
