@@ -571,7 +571,9 @@ impl Server {
                 lines.push(format!("master_host:{}", m.host));
                 lines.push(format!("master_port:{}", m.port));
                 lines.push(format!("master_link_status:{}", if up { "up" } else { "down" }));
-                lines.push(format!("master_last_io_seconds_ago:{}", if up { (now - m.last_io) / 1000 } else { -1 }));
+                // Redis counts whole seconds of its cached clock.
+                let io_ago = now.div_euclid(1000) - m.last_io.div_euclid(1000);
+                lines.push(format!("master_last_io_seconds_ago:{}", if up { io_ago } else { -1 }));
                 let syncing = matches!(m.state, LinkState::Transfer { .. });
                 lines.push(format!("master_sync_in_progress:{}", syncing as u8));
                 lines.push(format!("slave_read_repl_offset:{}", r.offset));
@@ -602,7 +604,7 @@ impl Server {
                 "slave{i}:ip=127.0.0.1,port={},state={state},offset={},lag={}",
                 entry.listening_port,
                 entry.ack_offset,
-                (now - entry.ack_time) / 1000
+                now.div_euclid(1000) - entry.ack_time.div_euclid(1000)
             ));
         }
         lines.push("master_failover_state:no-failover".into());
