@@ -39,8 +39,24 @@ fn blocks(transcript: &str) -> Vec<Block> {
 /// compared by name only, as SCENARIO.md allows.
 /// Also compared by name only: second counters that depend on where the
 /// wall clock's second boundaries fell during the real run.
-const MASKED_FIELDS: &[&str] =
-    &["run_id:", "master_replid:", "master_replid2:", "master_last_io_seconds_ago:", "master_sync_last_io_seconds_ago:"];
+/// And counters of a real process's own traffic (the recorder's probes
+/// connect too) and timings.
+const MASKED_FIELDS: &[&str] = &[
+    "run_id:",
+    "master_replid:",
+    "master_replid2:",
+    "master_last_io_seconds_ago:",
+    "master_sync_last_io_seconds_ago:",
+    "total_connections_received:",
+    "total_commands_processed:",
+    "total_net_",
+    "latest_fork_usec:",
+    "total_reads_processed:",
+    "total_writes_processed:",
+    "reply_buffer_",
+    "instantaneous_",
+    "expire_cycle_cpu_milliseconds:",
+];
 
 /// `slave0:ip=...,lag=N`: the lag is seconds since the last ACK, which
 /// depends on wall-clock timing too.

@@ -29,6 +29,8 @@ pub struct Persistence {
     pub keys_loaded: u64,
     pub keys_expired_on_load: u64,
     pub bgsave_scheduled: bool,
+    /// `repl-id` / `repl-offset` of the dump loaded at start.
+    pub saved_history: Option<(String, i64)>,
 }
 
 /// Forking and writing: 1 ms, plus 1 ms for every 64 KB of dump.
@@ -47,7 +49,12 @@ impl Server {
             checksum: self.settings.rdbchecksum,
             ctime: now / 1000,
             used_mem: (866_000 + info::dataset_bytes(&self.keyspace)) as i64,
-            replication: None,
+            // With a backlog, the dump records where the history stands.
+            replication: self
+                .repl
+                .backlog
+                .as_ref()
+                .map(|_| (0, self.repl.replid.clone(), self.repl.offset)),
             list_max_listpack_size: self.settings.list_max_listpack_size,
         }
     }
@@ -71,6 +78,10 @@ impl Server {
         let path = self.dump_path();
         let Some(bytes) = self.disk.read(&path) else { return Ok(()) };
         let snapshot = rdb::decode(bytes, &self.settings.limits).map_err(|e| format!("{path}: {e}"))?;
+        let history = snapshot.aux("repl-id").map(|id| String::from_utf8_lossy(id).into_owned()).zip(
+            snapshot.aux("repl-offset").and_then(|o| std::str::from_utf8(o).ok()?.parse::<i64>().ok()),
+        );
+        self.persistence.saved_history = history;
         let databases = self.keyspace.dbs.len();
         let (keyspace, loaded, expired) = Keyspace::from_snapshot(snapshot, databases, now)
             .map_err(|index| format!("{path}: the dump uses database {index}, the server has {databases}"))?;
@@ -89,6 +100,7 @@ impl Server {
     }
 
     fn start_bgsave(&mut self, now: Millis) {
+        self.stats.forks += 1;
         let bytes = self.snapshot(now);
         let ends_at = now + bgsave_duration(bytes.len());
         self.persistence.bgsave = Some(super::persistence::Bgsave { started_at: now, ends_at, bytes, dirty_at_start: self.dirty });

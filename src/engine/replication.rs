@@ -58,6 +58,8 @@ pub struct MasterLink {
     pub ever_up: bool,
     sync_offset: i64,
     sync_replid: String,
+    /// The history this replica can continue from (PSYNC replid offset+1).
+    pub cached: Option<(String, i64)>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,8 +74,6 @@ pub struct ReplicaEntry {
     pub state: ReplicaState,
     pub ack_offset: i64,
     pub ack_time: Millis,
-    /// Stream written while it waited for its RDB, sent right after it.
-    pending: Vec<u8>,
 }
 
 #[derive(Clone, Debug)]
@@ -166,6 +166,9 @@ impl Server {
         if self.repl.master.is_some() {
             self.repl.net.push(NetEffect::Close);
         }
+        // A master turning replica offers its own history (PSYNC2), as a
+        // replica re-pointed does with its master's.
+        let cached = Some((self.repl.replid.clone(), self.repl.offset));
         self.drop_master_client();
         self.repl.master = Some(MasterLink {
             host: host.clone(),
@@ -177,6 +180,7 @@ impl Server {
             ever_up: false,
             sync_offset: 0,
             sync_replid: String::new(),
+            cached,
         });
         self.repl.net.push(NetEffect::Connect { host, port });
     }
@@ -221,9 +225,11 @@ impl Server {
 
     /// The master closed the link (or died).
     pub fn net_closed(&mut self, now: Millis) {
+        let history = (self.repl.replid.clone(), self.repl.offset);
         if let Some(m) = self.repl.master.as_mut() {
             if m.state == LinkState::Connected {
                 m.down_since = Some(now);
+                m.cached = Some(history);
             }
             m.state = LinkState::Connect;
             m.buffer.clear();
@@ -305,11 +311,19 @@ impl Server {
                 LinkState::ReceiveCapa
             }
             LinkState::ReceiveCapa => {
-                self.repl.net.push(NetEffect::Send(command_bytes(&["PSYNC", "?", "-1"])));
+                let request = match self.repl.master.as_ref().and_then(|m| m.cached.clone()) {
+                    Some((replid, offset)) => command_bytes(&["PSYNC", &replid, &(offset + 1).to_string()]),
+                    None => command_bytes(&["PSYNC", "?", "-1"]),
+                };
+                self.repl.net.push(NetEffect::Send(request));
                 LinkState::ReceivePsync
             }
             LinkState::ReceivePsync => {
                 let words: Vec<&str> = line.split(' ').collect();
+                if words.first() == Some(&"+CONTINUE") {
+                    self.continue_partial(words.get(1).copied(), now);
+                    return;
+                }
                 if words.first() == Some(&"+FULLRESYNC") && words.len() == 3 {
                     if let Some(m) = self.repl.master.as_mut() {
                         m.sync_replid = words[1].to_string();
@@ -328,6 +342,28 @@ impl Server {
         if let Some(m) = self.repl.master.as_mut() {
             m.state = next;
         }
+    }
+
+    /// `+CONTINUE [replid]`: the master streams from where we were; a new
+    /// id means its history moved on (it was promoted or restarted).
+    fn continue_partial(&mut self, new_replid: Option<&str>, now: Millis) {
+        if let Some(id) = new_replid {
+            if id != self.repl.replid {
+                self.repl.replid2 = std::mem::replace(&mut self.repl.replid, id.to_string());
+                self.repl.second_offset = self.repl.offset + 1;
+            }
+        }
+        if self.repl.backlog.is_none() {
+            self.repl.backlog = Some(Backlog { bytes: VecDeque::new(), first_byte_offset: self.repl.offset + 1 });
+        }
+        let Some(m) = self.repl.master.as_mut() else { return };
+        m.state = LinkState::Connected;
+        m.ever_up = true;
+        m.down_since = None;
+        m.last_io = now;
+        self.repl.stream = RequestParser::default();
+        self.add_master_client(now);
+        self.send_ack();
     }
 
     /// The RDB has arrived: the old data goes, the master's takes its place.
@@ -456,13 +492,29 @@ impl Server {
         Some(Frame::ok())
     }
 
-    /// PSYNC from a replica: a full resynchronization, shared with the other
-    /// replicas that arrive within `repl-diskless-sync-delay`.
-    pub(crate) fn psync_command(&mut self, id: ClientId, now: Millis) -> Option<Frame> {
+    /// PSYNC replid offset: a continuation when the history is ours and
+    /// the backlog still holds it, else a full resynchronization shared with
+    /// the other replicas that arrive within `repl-diskless-sync-delay`.
+    pub(crate) fn psync_command(&mut self, id: ClientId, args: &[Vec<u8>], now: Millis) -> Option<Frame> {
         if let Some(m) = &self.repl.master {
             if m.state != LinkState::Connected {
                 return Some(Frame::error("NOMASTERLINK Can't SYNC while not connected with my master"));
             }
+        }
+        let asked_id = args.get(1).map(|a| String::from_utf8_lossy(a).into_owned()).unwrap_or_default();
+        let asked_offset = args.get(2).and_then(|a| commands::parse_i64(a)).unwrap_or(-1);
+        if asked_id != "?" {
+            if let Some(backlog_bytes) = self.backlog_from(&asked_id, asked_offset) {
+                let listening_port = self.pending_ports.get(&id).copied().unwrap_or(0);
+                self.repl.replicas.insert(
+                    id,
+                    ReplicaEntry { listening_port, state: ReplicaState::Online, ack_offset: 0, ack_time: now },
+                );
+                self.stats.sync_partial_ok += 1;
+                self.push_output(id, backlog_bytes);
+                return Some(Frame::Simple(format!("CONTINUE {}", self.repl.replid)));
+            }
+            self.stats.sync_partial_err += 1;
         }
         if self.repl.backlog.is_none() {
             // The first replica: a backlog, and a new history.
@@ -474,7 +526,7 @@ impl Server {
         let listening_port = self.pending_ports.get(&id).copied().unwrap_or(0);
         self.repl.replicas.insert(
             id,
-            ReplicaEntry { listening_port, state: ReplicaState::WaitBgsave, ack_offset: 0, ack_time: now, pending: Vec::new() },
+            ReplicaEntry { listening_port, state: ReplicaState::WaitBgsave, ack_offset: 0, ack_time: now },
         );
         self.stats.sync_full += 1;
         if self.repl.sync_at.is_none() {
@@ -486,6 +538,46 @@ impl Server {
             }
         }
         None
+    }
+
+    /// The stream after `offset` (PSYNC's next byte) if it is our history
+    /// (or our previous one, up to where it ended) and still in the backlog.
+    fn backlog_from(&self, replid: &str, offset: i64) -> Option<Vec<u8>> {
+        let r = &self.repl;
+        let ours = replid == r.replid || (replid == r.replid2 && offset <= r.second_offset);
+        let backlog = r.backlog.as_ref()?;
+        let end = backlog.first_byte_offset + backlog.bytes.len() as i64;
+        if !ours || offset < backlog.first_byte_offset || offset > end {
+            return None;
+        }
+        Some(backlog.bytes.iter().skip((offset - backlog.first_byte_offset) as usize).copied().collect())
+    }
+
+    /// After a restart: the history a dump recorded (`repl-id`,
+    /// `repl-offset`). A replica continues it with its master; a master
+    /// keeps it as its previous history, so its replicas can continue.
+    pub(crate) fn adopt_saved_history(&mut self, replid: String, offset: i64) {
+        if let Some(m) = self.repl.master.as_mut() {
+            m.cached = Some((replid.clone(), offset));
+            self.repl.replid = replid;
+            self.repl.offset = offset;
+            return;
+        }
+        self.repl.replid2 = replid;
+        self.repl.second_offset = offset + 1;
+        self.repl.replid = self.new_replid();
+        self.repl.offset = offset;
+        self.repl.backlog = Some(Backlog { bytes: VecDeque::new(), first_byte_offset: offset + 1 });
+    }
+
+    /// CLIENT KILL TYPE master on a replica: the link drops (and comes back).
+    pub(crate) fn kill_master_link(&mut self, now: Millis) -> bool {
+        let connected = self.repl.master.as_ref().is_some_and(|m| m.state == LinkState::Connected);
+        if connected {
+            self.net_closed(now);
+            self.repl.net.push(NetEffect::Close);
+        }
+        connected
     }
 
     /// The transfer itself: `+FULLRESYNC`, the RDB in diskless form, then
@@ -505,6 +597,7 @@ impl Server {
             list_max_listpack_size: self.settings.list_max_listpack_size,
         };
         let dump = rdb::encode(&self.keyspace, &options);
+        self.stats.forks += 1;
         let mark = self.rng_hex40().into_bytes();
         // A new sync means the next write selects its db again.
         self.repl.stream_db = None;
@@ -517,7 +610,6 @@ impl Server {
             bytes.extend_from_slice(&mark);
             if let Some(entry) = self.repl.replicas.get_mut(&id) {
                 entry.state = ReplicaState::Online;
-                bytes.extend(std::mem::take(&mut entry.pending));
             }
             self.push_output(id, bytes);
         }
@@ -542,14 +634,12 @@ impl Server {
             backlog.bytes.extend(bytes.iter());
             trim(backlog, self.settings.repl_backlog_size);
         }
-        let ids: Vec<ClientId> = self.repl.replicas.keys().copied().collect();
-        for id in ids {
-            let online = self.repl.replicas.get(&id).is_some_and(|r| r.state == ReplicaState::Online);
-            if online {
-                self.push_output(id, bytes.clone());
-            } else if let Some(entry) = self.repl.replicas.get_mut(&id) {
-                entry.pending.extend_from_slice(&bytes);
-            }
+        // Replicas still waiting for their sync get these writes in the
+        // snapshot, which is taken when the transfer starts.
+        let online: Vec<ClientId> =
+            self.repl.replicas.iter().filter(|(_, r)| r.state == ReplicaState::Online).map(|(id, _)| *id).collect();
+        for id in online {
+            self.push_output(id, bytes.clone());
         }
     }
 

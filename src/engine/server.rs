@@ -93,6 +93,8 @@ pub struct Server {
     pub(crate) pending_ports: BTreeMap<ClientId, u16>,
     process_id: u32,
     pub(crate) last_save: Millis,
+    /// Connections closed by CLIENT KILL, for the network to notice.
+    killed: Vec<ClientId>,
     /// Clients that sent QUIT: closed once the OK is written.
     quitting: std::collections::BTreeSet<ClientId>,
     /// The node's disk, for SAVE, BGSAVE and loading at start.
@@ -117,6 +119,7 @@ impl Server {
             process_id,
             last_save: now,
             quitting: Default::default(),
+            killed: Vec::new(),
             port,
             config,
             keyspace,
@@ -148,7 +151,13 @@ impl Server {
         if let Some(args) = master {
             if let Ok(port) = args[1].parse::<u16>() {
                 server.set_master(args[0].clone(), port, now);
+                if let Some(m) = server.repl.master.as_mut() {
+                    m.cached = None;
+                }
             }
+        }
+        if let Some((replid, offset)) = server.persistence.saved_history.take() {
+            server.adopt_saved_history(replid, offset);
         }
         Ok(server)
     }
@@ -570,7 +579,8 @@ impl Server {
             "role" => vec![self.role_reply()],
             "replicaof" | "slaveof" => vec![self.replicaof_command(id, args, now)],
             "replconf" => self.replconf_command(id, args, now).into_iter().collect(),
-            "psync" | "sync" => self.psync_command(id, now).into_iter().collect(),
+            "psync" => self.psync_command(id, args, now).into_iter().collect(),
+            "sync" => self.psync_command(id, &[], now).into_iter().collect(),
             "quit" => {
                 self.quitting.insert(id);
                 vec![Frame::ok()]
@@ -603,7 +613,7 @@ impl Server {
             }
             "client|list" => vec![self.client_list(id, args, now)],
             "client|info" => vec![Frame::Bulk(format!("{}\n", self.client_line(id, id, args, now)).into_bytes())],
-            "client|kill" => vec![self.client_kill(id, args)],
+            "client|kill" => vec![self.client_kill(id, args, now)],
             _ => vec![self.transaction_command(id, name, args, now)],
         }
     }
@@ -754,7 +764,7 @@ impl Server {
 
     /// CLIENT KILL addr, or CLIENT KILL with filters (ID, TYPE, ADDR,
     /// LADDR, USER, SKIPME, MAXAGE).
-    fn client_kill(&mut self, me: ClientId, args: &[Vec<u8>]) -> Frame {
+    fn client_kill(&mut self, me: ClientId, args: &[Vec<u8>], now: Millis) -> Frame {
         let addr_of = |id: ClientId| format!("127.0.0.1:{}", 40_000 + id);
         if args.len() == 3 {
             let wanted = String::from_utf8_lossy(&args[2]).into_owned();
@@ -778,9 +788,15 @@ impl Server {
                     _ => return err("client-id should be greater than 0"),
                 },
                 b"type" => match text.to_ascii_lowercase().as_str() {
-                    "normal" => candidates.retain(|i| self.clients[i].channels.is_empty() && self.clients[i].patterns.is_empty()),
+                    "normal" => candidates.retain(|i| {
+                        self.clients[i].channels.is_empty()
+                            && self.clients[i].patterns.is_empty()
+                            && !self.repl.replicas.contains_key(i)
+                            && *i != MASTER_CLIENT
+                    }),
                     "pubsub" => candidates.retain(|i| !self.clients[i].channels.is_empty() || !self.clients[i].patterns.is_empty()),
-                    "master" | "replica" | "slave" => candidates.clear(),
+                    "replica" | "slave" => candidates.retain(|i| self.repl.replicas.contains_key(i)),
+                    "master" => candidates.retain(|i| *i == MASTER_CLIENT),
                     _ => return err(&format!("Unknown client type '{text}'")),
                 },
                 b"addr" => candidates.retain(|&i| addr_of(i) == text),
@@ -812,6 +828,8 @@ impl Server {
         for id in candidates {
             if id == me {
                 self.quitting.insert(id);
+            } else if id == MASTER_CLIENT {
+                self.kill_master_link(now);
             } else {
                 self.kill_client(id);
             }
@@ -820,7 +838,13 @@ impl Server {
     }
 
     fn kill_client(&mut self, id: ClientId) {
-        self.clients.remove(&id);
+        self.remove_client(id);
+        self.killed.push(id);
+    }
+
+    /// Connections the server closed on its own (CLIENT KILL), since the last call.
+    pub fn take_killed(&mut self) -> Vec<ClientId> {
+        std::mem::take(&mut self.killed)
     }
 
     fn subscribe(&mut self, id: ClientId, names: &[Vec<u8>], patterns: bool) -> Vec<Frame> {

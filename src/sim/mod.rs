@@ -240,10 +240,22 @@ impl Sim {
             let mut moved = false;
             let ports: Vec<u16> = self.nodes.keys().copied().collect();
             for port in ports {
-                let effects = match self.nodes.get_mut(&port) {
-                    Some(node) => node.server.take_net(),
+                let (effects, killed) = match self.nodes.get_mut(&port) {
+                    Some(node) => (node.server.take_net(), node.server.take_killed()),
                     None => continue,
                 };
+                // A master that killed a replica's connection: the replica sees it close.
+                for id in killed {
+                    let replica = self.links.iter().find(|(_, (m, c))| *m == port && *c == id).map(|(r, _)| *r);
+                    if let Some(replica) = replica {
+                        moved = true;
+                        self.links.remove(&replica);
+                        self.trace.push(TraceEvent::LinkClosed { at: self.now, replica, master: port });
+                        if let Some(r) = self.nodes.get_mut(&replica) {
+                            r.server.net_closed(self.now);
+                        }
+                    }
+                }
                 for effect in effects {
                     moved = true;
                     self.apply_net(port, effect);
