@@ -167,8 +167,10 @@ impl Server {
             self.repl.net.push(NetEffect::Close);
         }
         // A master turning replica offers its own history (PSYNC2), as a
-        // replica re-pointed does with its master's.
+        // replica re-pointed does with its master's; its own replicas must
+        // follow the new history and reconnect.
         let cached = Some((self.repl.replid.clone(), self.repl.offset));
+        self.disconnect_replicas();
         self.drop_master_client();
         self.repl.master = Some(MasterLink {
             host: host.clone(),
@@ -188,6 +190,8 @@ impl Server {
     /// REPLICAOF NO ONE: keep the data, start a new history whose past is
     /// the old one (PSYNC2: replid2 and second_repl_offset).
     fn become_master(&mut self, _now: Millis) {
+        // Its replicas reconnect and continue with the old id (PSYNC2).
+        self.disconnect_replicas();
         self.repl.net.push(NetEffect::Close);
         self.repl.master = None;
         self.drop_master_client();
@@ -378,6 +382,8 @@ impl Server {
             return;
         };
         self.keyspace = keyspace;
+        // A new dataset and history: chained replicas must sync again.
+        self.disconnect_replicas();
         let Some(m) = self.repl.master.as_mut() else { return };
         m.state = LinkState::Connected;
         m.ever_up = true;
@@ -410,6 +416,12 @@ impl Server {
             if let Some(backlog) = self.repl.backlog.as_mut() {
                 backlog.bytes.extend(consumed.iter());
                 trim(backlog, self.settings.repl_backlog_size);
+            }
+            // Chained replicas get the master's stream byte for byte.
+            let online: Vec<ClientId> =
+                self.repl.replicas.iter().filter(|(_, r)| r.state == ReplicaState::Online).map(|(id, _)| *id).collect();
+            for id in online {
+                self.push_output(id, consumed.clone());
             }
             if args.is_empty() {
                 continue;
@@ -640,6 +652,13 @@ impl Server {
             self.repl.replicas.iter().filter(|(_, r)| r.state == ReplicaState::Online).map(|(id, _)| *id).collect();
         for id in online {
             self.push_output(id, bytes.clone());
+        }
+    }
+
+    fn disconnect_replicas(&mut self) {
+        let ids: Vec<ClientId> = self.repl.replicas.keys().copied().collect();
+        for id in ids {
+            self.kill_connection(id);
         }
     }
 

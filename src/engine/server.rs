@@ -837,6 +837,10 @@ impl Server {
         Frame::Integer(killed as i64)
     }
 
+    pub(crate) fn kill_connection(&mut self, id: ClientId) {
+        self.kill_client(id);
+    }
+
     fn kill_client(&mut self, id: ClientId) {
         self.remove_client(id);
         self.killed.push(id);
