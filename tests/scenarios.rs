@@ -58,10 +58,11 @@ const MASKED_FIELDS: &[&str] = &[
     "expire_cycle_cpu_milliseconds:",
 ];
 
-/// `slave0:ip=...,lag=N`: the lag is seconds since the last ACK, which
-/// depends on wall-clock timing too.
+/// `slave0:ip=...,state=online,offset=N,lag=N`: the offset is the last
+/// ACK the replica sent (once a second) and the lag the seconds since, both
+/// set by wall-clock timing; the rest must match.
 fn without_lag(line: &str) -> Option<&str> {
-    line.starts_with("slave").then(|| line.rsplit_once(",lag=").map_or(line, |(head, _)| head))
+    line.starts_with("slave").then(|| line.rsplit_once(",offset=").map_or(line, |(head, _)| head))
 }
 
 /// DEBUG OBJECT's line without what is a real process's own (the object's
