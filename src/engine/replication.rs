@@ -96,6 +96,8 @@ pub struct Replication {
     /// When the diskless transfer starts (after the delay).
     sync_at: Option<Millis>,
     pub net: Vec<NetEffect>,
+    /// Inside EXEC: what the transaction propagates, sent at its end.
+    exec_buffer: Option<Vec<(usize, Vec<Vec<u8>>)>>,
     next_cron: Millis,
     cron_loops: u64,
     stream: RequestParser,
@@ -114,6 +116,7 @@ impl Replication {
             replicas: BTreeMap::new(),
             sync_at: None,
             net: Vec::new(),
+            exec_buffer: None,
             next_cron: now + 1000,
             cron_loops: 0,
             stream: RequestParser::default(),
@@ -625,6 +628,36 @@ impl Server {
             }
             self.push_output(id, bytes);
         }
+    }
+
+    /// A write to send to replicas; inside EXEC it waits for the end.
+    pub(crate) fn propagate(&mut self, db: usize, command: Vec<Vec<u8>>) {
+        match self.repl.exec_buffer.as_mut() {
+            Some(buffer) => buffer.push((db, command)),
+            None => self.feed(Some(db), &command),
+        }
+    }
+
+    pub(crate) fn begin_exec_propagation(&mut self) {
+        self.repl.exec_buffer = Some(Vec::new());
+    }
+
+    /// A transaction's writes go out wrapped in MULTI/EXEC when there are
+    /// several, bare when there is one, as Redis 7.0 propagates them.
+    pub(crate) fn end_exec_propagation(&mut self) {
+        let buffered = self.repl.exec_buffer.take().unwrap_or_default();
+        if buffered.len() == 1 {
+            if let Some((db, command)) = buffered.into_iter().next() {
+                self.feed(Some(db), &command);
+            }
+            return;
+        }
+        let Some(first_db) = buffered.first().map(|(db, _)| *db) else { return };
+        self.feed(Some(first_db), &[b"MULTI".to_vec()]);
+        for (db, command) in buffered {
+            self.feed(Some(db), &command);
+        }
+        self.feed(None, &[b"EXEC".to_vec()]);
     }
 
     /// Appends a command to the replication stream (with SELECT when the

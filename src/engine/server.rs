@@ -416,8 +416,17 @@ impl Server {
         if info.name == "flushall" && !matches!(reply, Frame::Error(_)) {
             self.after_flushall(now);
         }
-        if self.dirty != dirty_before && info.has_flag("write") && id != MASTER_CLIENT {
-            self.feed(Some(state.db), args);
+        let rewritten = state.propagate.take();
+        if self.dirty != dirty_before && id != MASTER_CLIENT {
+            match rewritten {
+                Some(commands) => {
+                    for command in commands {
+                        self.propagate(state.db, command);
+                    }
+                }
+                None if info.has_flag("write") => self.propagate(state.db, args.to_vec()),
+                None => {}
+            }
         }
         if self.dirty != dirty_before {
             if emptied.is_empty() {
@@ -538,7 +547,13 @@ impl Server {
         match name {
             "subscribe" | "psubscribe" => self.subscribe(id, &args[1..], name == "psubscribe"),
             "unsubscribe" | "punsubscribe" => self.unsubscribe(id, &args[1..], name == "punsubscribe"),
-            "publish" => vec![self.publish(&args[1], &args[2])],
+            "publish" => {
+                let reply = self.publish(&args[1], &args[2]);
+                // PUBLISH reaches the replicas' subscribers too.
+                let db = self.clients.get(&id).map_or(0, |c| c.state.db);
+                self.propagate(db, args.to_vec());
+                vec![reply]
+            }
             "pubsub|channels" => {
                 let mut channels: Vec<&Vec<u8>> = self.clients.values().flat_map(|c| c.channels.iter()).collect();
                 channels.sort();
@@ -979,6 +994,7 @@ impl Server {
         if let Some(client) = self.clients.get_mut(&id) {
             client.state.deny_blocking = true;
         }
+        self.begin_exec_propagation();
         let replies = queue
             .iter()
             .flat_map(|args| match commands::resolve(args) {
@@ -990,6 +1006,7 @@ impl Server {
         if let Some(client) = self.clients.get_mut(&id) {
             client.state.deny_blocking = false;
         }
+        self.end_exec_propagation();
         Frame::Array(replies)
     }
 

@@ -45,6 +45,8 @@ fn bpop(ctx: &mut Ctx, args: &[Vec<u8>], right: bool) -> Frame {
                 let item = if right { l.pop_back() } else { l.pop_front() };
                 *ctx.dirty += 1;
                 ctx.remove_if_empty(key);
+                let pop: &[u8] = if right { b"RPOP" } else { b"LPOP" };
+                ctx.client.propagate_as(vec![vec![pop, key]]);
                 return Frame::Array(vec![Frame::Bulk(key.clone()), Frame::Bulk(item.unwrap_or_default())]);
             }
             Ok(_) => {}
@@ -68,7 +70,11 @@ fn bmove(ctx: &mut Ctx, args: &[Vec<u8>], lmove_args: Vec<Vec<u8>>, timeout_raw:
     };
     match ctx.typed(&args[1], super::list) {
         Err(e) => e,
-        Ok(Some(l)) if !l.is_empty() => lists::lmove(ctx, &lmove_args),
+        Ok(Some(l)) if !l.is_empty() => {
+            let reply = lists::lmove(ctx, &lmove_args);
+            ctx.client.propagate = Some(vec![lmove_args]);
+            reply
+        }
         Ok(_) => block(ctx, &args[1..2], timeout, Frame::Null),
     }
 }
@@ -103,6 +109,20 @@ fn bmpop(ctx: &mut Ctx, args: &[Vec<u8>], zset: bool) -> Frame {
     let reply = if zset { zsets::zmpop_parsed(ctx, args, &parsed) } else { lists::lmpop_parsed(ctx, args, &parsed) };
     match reply {
         Frame::NullArray => block(ctx, &args[parsed.keys.clone()], timeout, Frame::NullArray),
+        Frame::Array(parts) => {
+            // Replicas pop what was popped: [LR]POP / ZPOP{MIN,MAX} key count.
+            if let (Some(Frame::Bulk(key)), Some(Frame::Array(items))) = (parts.first(), parts.get(1)) {
+                let pop: &[u8] = match (zset, parsed.second_end) {
+                    (false, false) => b"LPOP",
+                    (false, true) => b"RPOP",
+                    (true, false) => b"ZPOPMIN",
+                    (true, true) => b"ZPOPMAX",
+                };
+                let count = items.len().to_string();
+                ctx.client.propagate_as(vec![vec![pop, key.as_slice(), count.as_bytes()]]);
+            }
+            Frame::Array(parts)
+        }
         other => other,
     }
 }
@@ -125,9 +145,11 @@ fn bzpop(ctx: &mut Ctx, args: &[Vec<u8>], max: bool) -> Frame {
         match ctx.typed(key, super::zset) {
             Err(e) => return e,
             Ok(Some(z)) if !z.is_empty() => {
+                let pop: &[u8] = if max { b"ZPOPMAX" } else { b"ZPOPMIN" };
                 let popped = if max { zsets::zpopmax(ctx, &[b"zpopmax".to_vec(), key.clone()]) } else {
                     zsets::zpopmin(ctx, &[b"zpopmin".to_vec(), key.clone()])
                 };
+                ctx.client.propagate_as(vec![vec![pop, key]]);
                 let mut out = vec![Frame::Bulk(key.clone())];
                 if let Frame::Array(items) = popped {
                     out.extend(items);

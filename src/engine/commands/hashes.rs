@@ -235,5 +235,6 @@ pub fn hincrbyfloat(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     h.convert_for_lengths([args[2].len(), text.len()], &limits);
     h.set(&args[2], text.clone(), &limits);
     *ctx.dirty += 1;
+    ctx.client.propagate_as(vec![vec![&b"HSET"[..], &args[1], &args[2], &text]]);
     Frame::Bulk(text)
 }

@@ -312,8 +312,13 @@ fn expire_generic(ctx: &mut Ctx, args: &[Vec<u8>], in_seconds: bool, relative: b
     }
     if when <= now {
         ctx.db().remove(&args[1]);
+        ctx.client.propagate_as(vec![vec![&b"DEL"[..], &args[1]]]);
     } else {
         ctx.db().set_expire(&args[1], Some(when));
+        if name != "pexpireat" {
+            let at = when.to_string();
+            ctx.client.propagate_as(vec![vec![&b"PEXPIREAT"[..], &args[1], at.as_bytes()]]);
+        }
     }
     *ctx.dirty += 1;
     Frame::Integer(1)
@@ -438,6 +443,13 @@ pub fn restore(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
         return Frame::ok();
     }
     let accessed = idle.map_or(now, |s| now - s.saturating_mul(1000));
+    if at != 0 && !absttl {
+        // Replicas get the absolute time.
+        let mut rewritten: Vec<Vec<u8>> = args.to_vec();
+        rewritten[2] = at.to_string().into_bytes();
+        rewritten.push(b"ABSTTL".to_vec());
+        ctx.client.propagate_as(vec![rewritten]);
+    }
     ctx.db().insert_entry(
         key,
         crate::engine::keyspace::Entry { value, expires_at: (at != 0).then_some(at), accessed_at: accessed },

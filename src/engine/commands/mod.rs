@@ -35,6 +35,17 @@ pub struct ClientState {
     /// Set by a blocking command that found nothing: the server parks the
     /// client instead of replying.
     pub block: Option<BlockRequest>,
+    /// What a command asks to send to replicas instead of itself (Redis's
+    /// rewriteClientCommandVector / alsoPropagate): relative expiries become
+    /// absolute, pops become removals... `None` sends the command as typed.
+    pub propagate: Option<Vec<Vec<Vec<u8>>>>,
+}
+
+impl ClientState {
+    /// Replaces what the command propagates.
+    pub fn propagate_as<A: AsRef<[u8]>>(&mut self, commands: Vec<Vec<A>>) {
+        self.propagate = Some(commands.into_iter().map(|c| c.into_iter().map(|a| a.as_ref().to_vec()).collect()).collect());
+    }
 }
 
 /// What a blocked client waits for.

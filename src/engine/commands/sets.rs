@@ -125,6 +125,10 @@ pub fn spop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     }
     *ctx.dirty += picks.len() as u64;
     ctx.remove_if_empty(&args[1]);
+    // Replicas remove exactly the members popped here.
+    let mut srem: Vec<Vec<u8>> = vec![b"SREM".to_vec(), args[1].clone()];
+    srem.extend(picks.iter().map(|&i| members[i].clone()));
+    ctx.client.propagate = Some(vec![srem]);
     let popped = picks.into_iter().map(|i| members[i].clone());
     match count {
         None => popped.map(Frame::Bulk).next().unwrap_or(Frame::Null),

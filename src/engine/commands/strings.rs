@@ -118,6 +118,19 @@ pub fn set(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
         db.set_expire(key, expires_at);
     }
     *ctx.dirty += 1;
+    // Replicas get SET key value PXAT <ms>, or SET without its GET.
+    if let Some(at) = expires_at {
+        let at = at.to_string();
+        ctx.client.propagate_as(vec![vec![&b"SET"[..], key, &args[2], b"PXAT", at.as_bytes()]]);
+    } else if options.get {
+        let kept: Vec<&[u8]> = args
+            .iter()
+            .enumerate()
+            .filter(|(i, a)| *i < 3 || !a.eq_ignore_ascii_case(b"get"))
+            .map(|(_, a)| a.as_slice())
+            .collect();
+        ctx.client.propagate_as(vec![kept]);
+    }
     reply
 }
 
@@ -199,8 +212,11 @@ pub fn getex(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
             };
             if matches!(kind, ExpireKind::ExAt | ExpireKind::PxAt) && at <= now {
                 ctx.db().remove(&args[1]);
+                ctx.client.propagate_as(vec![vec![&b"DEL"[..], &args[1]]]);
             } else {
                 ctx.db().set_expire(&args[1], Some(at));
+                let at = at.to_string();
+                ctx.client.propagate_as(vec![vec![&b"PEXPIREAT"[..], &args[1], at.as_bytes()]]);
             }
             *ctx.dirty += 1;
         }
@@ -208,6 +224,7 @@ pub fn getex(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
             if ctx.db().peek(&args[1], now).is_some_and(|e| e.expires_at.is_some()) {
                 ctx.db().set_expire(&args[1], None);
                 *ctx.dirty += 1;
+                ctx.client.propagate_as(vec![vec![&b"PERSIST"[..], &args[1]]]);
             }
         }
         None => {}
@@ -222,6 +239,7 @@ pub fn getdel(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
         Ok(Some(v)) => {
             ctx.db().remove(&args[1]);
             *ctx.dirty += 1;
+            ctx.client.propagate_as(vec![vec![&b"DEL"[..], &args[1]]]);
             Frame::Bulk(v)
         }
     }
@@ -258,6 +276,8 @@ fn setex_generic(ctx: &mut Ctx, args: &[Vec<u8>], kind: ExpireKind, name: &str) 
     db.set(&args[1], Value::string(args[3].clone()), false, now);
     db.set_expire(&args[1], Some(at));
     *ctx.dirty += 1;
+    let at = at.to_string();
+    ctx.client.propagate_as(vec![vec![&b"SET"[..], &args[1], &args[3], b"PXAT", at.as_bytes()]]);
     Frame::ok()
 }
 
@@ -574,5 +594,7 @@ pub fn incrbyfloat(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     let value = Value::Str(Str { bytes: text.clone(), origin: StrOrigin::Formatted });
     ctx.db().set(&args[1], value, true, now);
     *ctx.dirty += 1;
+    // Replicas get the result, not the arithmetic.
+    ctx.client.propagate_as(vec![vec![&b"SET"[..], &args[1], &text, b"KEEPTTL"]]);
     Frame::Bulk(text)
 }
