@@ -202,17 +202,24 @@ pub fn prints_raw(args: &[Vec<u8>]) -> bool {
 /// Formats a reply to `args` exactly as an interactive redis-cli would,
 /// as a list of lines without their line ends.
 pub fn reply_lines(args: &[Vec<u8>], reply: &Frame) -> Vec<String> {
+    reply_output(args, reply).0
+}
+
+/// The lines of a reply, and whether the terminal is left at the start of
+/// a line: a raw reply such as INFO's `QUEUED` inside MULTI has no newline,
+/// so redis-cli's next prompt follows it on the same line.
+pub fn reply_output(args: &[Vec<u8>], reply: &Frame) -> (Vec<String>, bool) {
     let text = if prints_raw(args) {
         format_reply_raw(reply).replace("\r\n", "\n")
     } else {
         format_reply(reply)
     };
+    let terminated = text.is_empty() || text.ends_with('\n');
     let mut lines: Vec<String> = text.split('\n').map(str::to_owned).collect();
-    // The text ends in a newline, or (raw) may not; either way no empty tail.
     if lines.last().is_some_and(|l| l.is_empty()) {
         lines.pop();
     }
-    lines
+    (lines, terminated)
 }
 
 /// The client-side state redis-cli keeps for its prompt.

@@ -152,6 +152,9 @@ pub fn run_on_sim(steps: &[Step], options: RunOptions) -> Result<(Vec<String>, S
             }
         }
     }
+    for console in consoles.values_mut() {
+        transcript.extend(console.flush());
+    }
     Ok((transcript, sim))
 }
 

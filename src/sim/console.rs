@@ -41,6 +41,8 @@ pub struct Console {
     /// redis-cli remembers it sent SHUTDOWN (and never forgets): from then
     /// on a lost connection is dropped silently.
     shutdown_sent: bool,
+    /// Output printed without a final newline: the next prompt follows it.
+    unterminated: String,
 }
 
 impl Console {
@@ -55,6 +57,7 @@ impl Console {
             reading_messages: false,
             partial: Vec::new(),
             shutdown_sent: false,
+            unterminated: String::new(),
         };
         console.client = sim.connect(port);
         console
@@ -83,7 +86,7 @@ impl Console {
 
     /// Types `line` and returns what the terminal shows for it.
     pub fn run(&mut self, sim: &mut Sim, line: &str) -> Exchange {
-        let prompt_line = format!("{}{}", self.prompt(sim), line);
+        let prompt_line = format!("{}{}{}", std::mem::take(&mut self.unterminated), self.prompt(sim), line);
         if self.is_waiting() {
             // redis-cli reads no new line until the answer (or ^C).
             return Exchange { prompt_line, output: Vec::new(), pending: true };
@@ -156,12 +159,20 @@ impl Console {
     /// The lines for one reply, and redis-cli's elapsed-time line when the
     /// command took half a second or more.
     fn print_reply(&mut self, args: &[Vec<u8>], reply: &Frame, elapsed_ms: Millis) -> Vec<String> {
-        let mut lines = cli::reply_lines(args, reply);
+        let (mut lines, terminated) = cli::reply_output(args, reply);
         self.prompt.after_reply(args, reply);
+        if !terminated {
+            self.unterminated = lines.pop().unwrap_or_default();
+        }
         if elapsed_ms >= 500 {
             lines.push(format!("({:.2}s)", elapsed_ms as f64 / 1000.0));
         }
         lines
+    }
+
+    /// Output left without a newline when the session ends.
+    pub fn flush(&mut self) -> Option<String> {
+        (!self.unterminated.is_empty()).then(|| std::mem::take(&mut self.unterminated))
     }
 
     fn run_line(&mut self, sim: &mut Sim, line: &str) -> Vec<String> {
