@@ -16,6 +16,8 @@ enum Kind {
     Text,
     /// `save`: pairs of seconds and changes, or "".
     SavePoints,
+    /// `replicaof` / `slaveof`: read from the server's replication state.
+    Replicaof,
 }
 
 struct Param {
@@ -40,6 +42,7 @@ const PARAMS: &[Param] = &[
     Param { name: "list-max-listpack-size", alias: Some("list-max-ziplist-size"), kind: Kind::Int { min: i32::MIN as i64, max: i32::MAX as i64 }, immutable: false },
     Param { name: "rdbchecksum", alias: None, kind: Kind::Bool, immutable: true },
     Param { name: "rdbcompression", alias: None, kind: Kind::Bool, immutable: false },
+    Param { name: "replicaof", alias: Some("slaveof"), kind: Kind::Replicaof, immutable: true },
     Param { name: "repl-backlog-size", alias: None, kind: Kind::Int { min: 1, max: i64::MAX }, immutable: false },
     Param { name: "repl-diskless-sync", alias: None, kind: Kind::Bool, immutable: false },
     Param { name: "repl-diskless-sync-delay", alias: None, kind: Kind::Int { min: 0, max: i32::MAX as i64 }, immutable: false },
@@ -87,6 +90,8 @@ pub struct Settings {
     pub repl_ping_replica_period: i64,
     pub replica_priority: i64,
     pub replica_read_only: bool,
+    /// `host port` of the master, "" for a master (kept by the server).
+    pub replicaof: String,
 }
 
 impl Default for Settings {
@@ -108,6 +113,7 @@ impl Default for Settings {
             repl_ping_replica_period: 10,
             replica_priority: 100,
             replica_read_only: true,
+            replicaof: String::new(),
         }
     }
 }
@@ -145,6 +151,7 @@ impl Settings {
             "repl-ping-replica-period" => self.repl_ping_replica_period.to_string(),
             "replica-priority" => self.replica_priority.to_string(),
             "replica-read-only" => yes_no(self.replica_read_only),
+            "replicaof" => self.replicaof.clone(),
             "rdbcompression" => yes_no(self.rdbcompression),
             "set-max-intset-entries" => l.set_max_intset_entries.to_string(),
             "zset-max-listpack-entries" => l.zset_max_listpack_entries.to_string(),
@@ -252,6 +259,7 @@ impl Settings {
                     _ => {}
                 }
             }
+            Kind::Replicaof => {}
             Kind::SavePoints => {
                 let text = String::from_utf8_lossy(raw_value).into_owned();
                 let words: Vec<&str> = text.split_whitespace().collect();
@@ -278,6 +286,22 @@ impl Settings {
             }
         }
         Ok(())
+    }
+
+    /// The `name value` lines CONFIG REWRITE writes for values that differ
+    /// from the defaults (replicaof included when following a master).
+    pub fn changed_lines(&self) -> Vec<(String, String)> {
+        let defaults = Settings::default();
+        PARAMS
+            .iter()
+            .filter(|p| !p.immutable || p.name == "replicaof")
+            .filter(|p| self.get(p.name) != defaults.get(p.name))
+            .map(|p| {
+                let value = self.get(p.name);
+                let value = if p.name == "save" && value.is_empty() { "\"\"".to_string() } else { value };
+                (p.name.to_string(), value)
+            })
+            .collect()
     }
 
     /// `CONFIG SET name value [name value ...]`: all or nothing.

@@ -93,6 +93,10 @@ pub struct Server {
     pub(crate) pending_ports: BTreeMap<ClientId, u16>,
     process_id: u32,
     pub(crate) last_save: Millis,
+    /// The config file after CONFIG REWRITE, for the machine to keep.
+    pub(crate) rewritten_config: Option<Vec<String>>,
+    /// The config file's lines as the server was started with them.
+    pub config_lines: Vec<String>,
     /// Connections closed by CLIENT KILL, for the network to notice.
     killed: Vec<ClientId>,
     /// Clients that sent QUIT: closed once the OK is written.
@@ -120,6 +124,8 @@ impl Server {
             last_save: now,
             quitting: Default::default(),
             killed: Vec::new(),
+            rewritten_config: None,
+            config_lines: Vec::new(),
             port,
             config,
             keyspace,
@@ -579,6 +585,12 @@ impl Server {
                 vec![Frame::Integer(patterns.len() as i64)]
             }
             "pubsub|help" => vec![Frame::Array(PUBSUB_HELP.iter().map(|l| Frame::Simple((*l).to_string())).collect())],
+            "config|get" => {
+                self.settings.replicaof =
+                    self.repl.master.as_ref().map_or(String::new(), |m| format!("{} {}", m.host, m.port));
+                let pairs = self.settings.matching(&args[2..]);
+                vec![Frame::Array(pairs.into_iter().flat_map(|(n, v)| [Frame::bulk(n), Frame::bulk(v)]).collect())]
+            }
             "info" => {
                 let sections = info::selected(&args[1..]);
                 vec![Frame::Bulk(info::render(&sections, &self.info_snapshot(now)).into_bytes())]
@@ -629,6 +641,18 @@ impl Server {
             "client|list" => vec![self.client_list(id, args, now)],
             "client|info" => vec![Frame::Bulk(format!("{}\n", self.client_line(id, id, args, now)).into_bytes())],
             "client|kill" => vec![self.client_kill(id, args, now)],
+            "config|resetstat" => {
+                self.stats = Stats::default();
+                vec![Frame::ok()]
+            }
+            "config|rewrite" => {
+                self.settings.replicaof =
+                    self.repl.master.as_ref().map_or(String::new(), |m| format!("{} {}", m.host, m.port));
+                let lines = Config::rewrite(&self.config_lines, &self.settings.changed_lines());
+                self.config_lines = lines.clone();
+                self.rewritten_config = Some(lines);
+                vec![Frame::ok()]
+            }
             _ => vec![self.transaction_command(id, name, args, now)],
         }
     }
@@ -859,6 +883,11 @@ impl Server {
     fn kill_client(&mut self, id: ClientId) {
         self.remove_client(id);
         self.killed.push(id);
+    }
+
+    /// The config file CONFIG REWRITE produced, since the last call.
+    pub fn take_rewritten_config(&mut self) -> Option<Vec<String>> {
+        self.rewritten_config.take()
     }
 
     /// Connections the server closed on its own (CLIENT KILL), since the last call.

@@ -171,8 +171,10 @@ impl Sim {
         let disk = std::mem::take(&mut machine.disk);
         let run_id = self.rng.hex40();
         let seed = self.rng.next_u64();
+        let lines = machine.config_lines.clone();
         match Server::start(port, config, run_id.clone(), seed, self.now, disk) {
-            Ok(server) => {
+            Ok(mut server) => {
+                server.config_lines = lines;
                 self.trace.push(TraceEvent::ServerStarted { at: self.now, port, run_id });
                 self.nodes.insert(port, Node { server, next_cron: self.now + CRON_PERIOD_MS });
                 self.pump();
@@ -240,10 +242,14 @@ impl Sim {
             let mut moved = false;
             let ports: Vec<u16> = self.nodes.keys().copied().collect();
             for port in ports {
-                let (effects, killed) = match self.nodes.get_mut(&port) {
-                    Some(node) => (node.server.take_net(), node.server.take_killed()),
+                let (effects, killed, rewritten) = match self.nodes.get_mut(&port) {
+                    Some(node) => (node.server.take_net(), node.server.take_killed(), node.server.take_rewritten_config()),
                     None => continue,
                 };
+                // CONFIG REWRITE: the config file the next start reads.
+                if let (Some(lines), Some(machine)) = (rewritten, self.machines.get_mut(&port)) {
+                    machine.config_lines = lines;
+                }
                 // A master that killed a replica's connection: the replica sees it close.
                 for id in killed {
                     let replica = self.links.iter().find(|(_, (m, c))| *m == port && *c == id).map(|(r, _)| *r);

@@ -64,11 +64,6 @@ pub fn flushall(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     Frame::ok()
 }
 
-pub fn config_get(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
-    let pairs = ctx.settings.matching(&args[2..]);
-    Frame::Array(pairs.into_iter().flat_map(|(n, v)| [Frame::bulk(n), Frame::bulk(v)]).collect())
-}
-
 pub fn config_set(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     if args.len() % 2 == 1 {
         return wrong_arity("config|set");
