@@ -47,6 +47,7 @@ const MASKED_FIELDS: &[&str] = &[
     "master_replid2:",
     "master_last_io_seconds_ago:",
     "master_sync_last_io_seconds_ago:",
+    "master_link_down_since_seconds:",
     "total_connections_received:",
     "total_commands_processed:",
     "total_net_",

@@ -87,6 +87,11 @@ pub struct NodeSnapshot {
     pub role: &'static str,
     pub keys: usize,
     pub run_id: String,
+    /// The master it follows, when it is a replica: (host, port).
+    pub master: Option<(String, u16)>,
+    /// Its link to that master: connect, handshake, sync, online or down.
+    pub link: &'static str,
+    pub offset: i64,
 }
 
 pub struct Sim {
@@ -518,11 +523,26 @@ impl Sim {
     pub fn snapshot(&self) -> Vec<NodeSnapshot> {
         self.nodes
             .iter()
-            .map(|(&port, n)| NodeSnapshot {
-                port,
-                role: if n.server.is_replica() { "replica" } else { "master" },
-                keys: n.server.key_count(),
-                run_id: n.server.run_id.clone(),
+            .map(|(&port, n)| {
+                use crate::engine::replication::LinkState;
+                let master = n.server.repl.master.as_ref();
+                let link = match master.map(|m| &m.state) {
+                    None => "none",
+                    Some(LinkState::Connected) => "online",
+                    Some(LinkState::Transfer { .. }) => "sync",
+                    Some(LinkState::Connect) if master.is_some_and(|m| m.ever_up) => "down",
+                    Some(LinkState::Connect) | Some(LinkState::Connecting) => "connect",
+                    Some(_) => "handshake",
+                };
+                NodeSnapshot {
+                    port,
+                    role: if n.server.is_replica() { "replica" } else { "master" },
+                    keys: n.server.key_count(),
+                    run_id: n.server.run_id.clone(),
+                    master: master.map(|m| (m.host.clone(), m.port)),
+                    link,
+                    offset: n.server.repl.offset,
+                }
             })
             .collect()
     }

@@ -57,6 +57,11 @@ pub struct NodeView {
     pub keys: usize,
     /// Whether its disk holds a dump to download.
     pub has_dump: bool,
+    /// The port of its master, when it follows one on this playground.
+    pub master: Option<u16>,
+    /// The state of that link (connect, handshake, sync, online, down).
+    pub link: &'static str,
+    pub offset: i64,
     pub console: ConsoleView,
 }
 
@@ -289,6 +294,11 @@ impl Playground {
                     role: node.map_or("down", |n| n.role),
                     keys: node.map_or(0, |n| n.keys),
                     has_dump: self.dump_file(port).is_some(),
+                    master: node.and_then(|n| n.master.as_ref()).and_then(|(host, p)| {
+                        (host == "127.0.0.1" || host.eq_ignore_ascii_case("localhost")).then_some(*p)
+                    }),
+                    link: node.map_or("none", |n| n.link),
+                    offset: node.map_or(0, |n| n.offset),
                     console: ConsoleView {
                         prompt: log.console.prompt(&self.sim),
                         waiting: log.console.is_waiting(),
@@ -299,6 +309,55 @@ impl Playground {
             })
             .collect()
     }
+}
+
+/// Where each server goes on the topology graph: masters on top, each
+/// replica under the server it follows, trees side by side. Returns
+/// (port, column, depth); columns are centred over their children.
+pub fn layout(nodes: &[NodeView]) -> Vec<(u16, f64, usize)> {
+    let present: BTreeMap<u16, Option<u16>> = nodes.iter().map(|n| (n.port, n.master)).collect();
+    // A node whose chain of masters loops or leaves the playground is a root.
+    let parent = |port: u16| -> Option<u16> {
+        let master = present.get(&port).copied().flatten().filter(|m| present.contains_key(m))?;
+        let mut seen = vec![port];
+        let mut at = master;
+        while let Some(next) = present.get(&at).copied().flatten().filter(|m| present.contains_key(m)) {
+            if seen.contains(&at) {
+                return None;
+            }
+            seen.push(at);
+            at = next;
+        }
+        (!seen.contains(&at)).then_some(master)
+    };
+    let mut children: BTreeMap<u16, Vec<u16>> = BTreeMap::new();
+    let mut roots = Vec::new();
+    for &port in present.keys() {
+        match parent(port) {
+            Some(m) => children.entry(m).or_default().push(port),
+            None => roots.push(port),
+        }
+    }
+    fn place(port: u16, depth: usize, children: &BTreeMap<u16, Vec<u16>>, next: &mut f64, out: &mut Vec<(u16, f64, usize)>) -> f64 {
+        let kids = children.get(&port).cloned().unwrap_or_default();
+        let x = if kids.is_empty() {
+            let x = *next;
+            *next += 1.0;
+            x
+        } else {
+            let xs: Vec<f64> = kids.iter().map(|&k| place(k, depth + 1, children, next, out)).collect();
+            (xs[0] + xs[xs.len() - 1]) / 2.0
+        };
+        out.push((port, x, depth));
+        x
+    }
+    let mut out = Vec::new();
+    let mut next = 0.0;
+    for root in roots {
+        place(root, 0, &children, &mut next, &mut out);
+    }
+    out.sort_by_key(|(port, _, _)| *port);
+    out
 }
 
 #[cfg(test)]
@@ -349,6 +408,23 @@ mod tests {
         p.run(6380, "PING");
         p.run(6380, "LLEN l");
         assert_eq!(p.nodes()[1].console.lines.last().unwrap().text, "(integer) 2");
+    }
+
+    #[test]
+    fn layout_puts_replicas_under_their_masters() {
+        let mut p = Playground::new(1, 0, &[6379, 6380, 6381, 6382]);
+        p.run(6380, "REPLICAOF 127.0.0.1 6379");
+        p.run(6381, "REPLICAOF 127.0.0.1 6380");
+        p.run(6382, "REPLICAOF 127.0.0.1 6382");
+        let nodes = p.nodes();
+        let at: BTreeMap<u16, (f64, usize)> = layout(&nodes).into_iter().map(|(p, x, d)| (p, (x, d))).collect();
+        assert_eq!(at[&6379].1, 0);
+        assert_eq!(at[&6380].1, 1);
+        assert_eq!(at[&6381].1, 2);
+        assert_eq!(at[&6382].1, 0, "a server following itself is a root");
+        assert_eq!(at[&6379].0, at[&6381].0);
+        assert_ne!(at[&6379].0, at[&6382].0);
+        assert_eq!(nodes[1].master, Some(6379));
     }
 
     #[test]

@@ -197,6 +197,22 @@ test('the cluster survives a page reload', async () => {
   await page.locator('[data-node="6379"][data-state="up"]').waitFor();
 });
 
+test('a replica attaches: the graph shows the link, the data arrives, writes are refused', async () => {
+  await run(6379, 'SET lesson replication');
+  assert.deepEqual(await run(6380, 'REPLICAOF 127.0.0.1 6379'), ['127.0.0.1:6380> REPLICAOF 127.0.0.1 6379', 'OK']);
+  const edge = page.locator('[data-link="6380-6379"]');
+  await edge.waitFor();
+  assert.notEqual(await edge.getAttribute('data-state'), 'online');
+  await page.locator('[data-link="6380-6379"][data-state="online"]').waitFor({ timeout: 15000 });
+  assert.deepEqual(await run(6380, 'GET lesson'), ['127.0.0.1:6380> GET lesson', '"replication"']);
+  assert.deepEqual(await run(6380, 'SET x 1'), [
+    '127.0.0.1:6380> SET x 1',
+    "(error) READONLY You can't write against a read only replica.",
+  ]);
+  await page.locator('[data-node="6380"] .role', { hasText: 'replica' }).waitFor();
+  await page.screenshot({ path: path.join(SCREENSHOTS, 'replication.png') });
+});
+
 test('screenshots, and no error in the page', async () => {
   await page.screenshot({ path: path.join(SCREENSHOTS, 'console.png'), fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });

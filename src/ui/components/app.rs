@@ -4,6 +4,7 @@
 use yew::prelude::*;
 
 use super::node_card::NodeCard;
+use super::topology::Topology;
 use crate::ui::hooks::use_interval;
 use crate::ui::state::{Action, PageState};
 
@@ -69,6 +70,9 @@ pub fn app() -> Html {
                     { notice }
                     <button class="dismiss" aria-label="Dismiss this message" onclick={on_dismiss}>{ "×" }</button>
                 </p>
+            }
+            if !state.nodes.is_empty() {
+                <Topology nodes={state.nodes.clone()} />
             }
             <main class="nodes">
                 { for state.nodes.iter().map(|node| html! {

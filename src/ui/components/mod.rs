@@ -3,3 +3,4 @@
 pub mod app;
 mod console;
 mod node_card;
+mod topology;
