@@ -15,7 +15,7 @@ use redis_playground::engine::rng::Rng;
 use redis_playground::engine::server::Server;
 
 /// Commands left out: random effects (SPOP), DEBUG itself, the blocking
-/// pops (which would wait for a push that never comes) and the pub/sub
+/// pops and WAIT (which would wait for a push or a replica that never comes) and the pub/sub
 /// subscriptions (one reply per channel, and they change what the
 /// connection may do), and QUIT / CLIENT KILL / SHUTDOWN (they end the
 /// connection, or the server), and the replication commands (they make the
@@ -23,7 +23,7 @@ use redis_playground::engine::server::Server;
 const SKIP: &[&str] = &[
     "spop", "debug", "blpop", "brpop", "blmove", "brpoplpush", "blmpop", "bzpopmin", "bzpopmax", "bzmpop", "subscribe",
     "psubscribe", "unsubscribe", "punsubscribe", "quit", "client", "shutdown", "replicaof", "slaveof", "psync",
-    "sync", "replconf",
+    "sync", "replconf", "wait",
 ];
 const EXPIRY: &[&str] = &["expire", "pexpire", "expireat", "pexpireat", "setex", "psetex", "getex", "set"];
 

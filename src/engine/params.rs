@@ -42,6 +42,9 @@ const PARAMS: &[Param] = &[
     Param { name: "list-max-listpack-size", alias: Some("list-max-ziplist-size"), kind: Kind::Int { min: i32::MIN as i64, max: i32::MAX as i64 }, immutable: false },
     Param { name: "rdbchecksum", alias: None, kind: Kind::Bool, immutable: true },
     Param { name: "rdbcompression", alias: None, kind: Kind::Bool, immutable: false },
+    Param { name: "min-replicas-max-lag", alias: Some("min-slaves-max-lag"), kind: Kind::Int { min: 0, max: i32::MAX as i64 }, immutable: false },
+    Param { name: "min-replicas-to-write", alias: Some("min-slaves-to-write"), kind: Kind::Int { min: 0, max: i32::MAX as i64 }, immutable: false },
+    Param { name: "replica-serve-stale-data", alias: Some("slave-serve-stale-data"), kind: Kind::Bool, immutable: false },
     Param { name: "replicaof", alias: Some("slaveof"), kind: Kind::Replicaof, immutable: true },
     Param { name: "repl-backlog-size", alias: None, kind: Kind::Int { min: 1, max: i64::MAX }, immutable: false },
     Param { name: "repl-diskless-sync", alias: None, kind: Kind::Bool, immutable: false },
@@ -92,6 +95,9 @@ pub struct Settings {
     pub replica_read_only: bool,
     /// `host port` of the master, "" for a master (kept by the server).
     pub replicaof: String,
+    pub min_replicas_to_write: i64,
+    pub min_replicas_max_lag: i64,
+    pub replica_serve_stale_data: bool,
 }
 
 impl Default for Settings {
@@ -114,6 +120,9 @@ impl Default for Settings {
             replica_priority: 100,
             replica_read_only: true,
             replicaof: String::new(),
+            min_replicas_to_write: 0,
+            min_replicas_max_lag: 10,
+            replica_serve_stale_data: true,
         }
     }
 }
@@ -122,6 +131,8 @@ impl Settings {
     fn slot(&mut self, name: &str) -> Option<&mut i64> {
         Some(match name {
             "repl-backlog-size" => &mut self.repl_backlog_size,
+            "min-replicas-to-write" => &mut self.min_replicas_to_write,
+            "min-replicas-max-lag" => &mut self.min_replicas_max_lag,
             "repl-diskless-sync-delay" => &mut self.repl_diskless_sync_delay,
             "repl-ping-replica-period" => &mut self.repl_ping_replica_period,
             "replica-priority" => &mut self.replica_priority,
@@ -152,6 +163,9 @@ impl Settings {
             "replica-priority" => self.replica_priority.to_string(),
             "replica-read-only" => yes_no(self.replica_read_only),
             "replicaof" => self.replicaof.clone(),
+            "min-replicas-to-write" => self.min_replicas_to_write.to_string(),
+            "min-replicas-max-lag" => self.min_replicas_max_lag.to_string(),
+            "replica-serve-stale-data" => yes_no(self.replica_serve_stale_data),
             "rdbcompression" => yes_no(self.rdbcompression),
             "set-max-intset-entries" => l.set_max_intset_entries.to_string(),
             "zset-max-listpack-entries" => l.zset_max_listpack_entries.to_string(),
@@ -245,6 +259,7 @@ impl Settings {
                     "rdbcompression" => self.rdbcompression = value,
                     "repl-diskless-sync" => self.repl_diskless_sync = value,
                     "replica-read-only" => self.replica_read_only = value,
+                    "replica-serve-stale-data" => self.replica_serve_stale_data = value,
                     _ => {}
                 }
             }

@@ -101,6 +101,9 @@ pub struct Replication {
     next_cron: Millis,
     cron_loops: u64,
     stream: RequestParser,
+    /// A WAIT asked for acknowledgements; REPLCONF GETACK goes out once
+    /// the command is done (after the client's offset is noted).
+    pub(crate) acks_wanted: bool,
 }
 
 impl Replication {
@@ -120,6 +123,7 @@ impl Replication {
             next_cron: now + 1000,
             cron_loops: 0,
             stream: RequestParser::default(),
+            acks_wanted: false,
         }
     }
 }
@@ -430,8 +434,10 @@ impl Server {
                 continue;
             }
             if args[0].eq_ignore_ascii_case(b"replconf") {
+                // The answer to GETACK counts the stream up to, not
+                // including, the GETACK itself.
                 if args.get(1).is_some_and(|a| a.eq_ignore_ascii_case(b"getack")) {
-                    self.send_ack();
+                    self.send_ack_at(self.repl.offset - consumed.len() as i64);
                 }
                 continue;
             }
@@ -440,7 +446,11 @@ impl Server {
     }
 
     fn send_ack(&mut self) {
-        let offset = self.repl.offset.to_string();
+        self.send_ack_at(self.repl.offset);
+    }
+
+    fn send_ack_at(&mut self, offset: i64) {
+        let offset = offset.to_string();
         self.repl.net.push(NetEffect::Send(command_bytes(&["REPLCONF", "ACK", &offset])));
     }
 
@@ -495,6 +505,7 @@ impl Server {
                         entry.ack_offset = entry.ack_offset.max(offset);
                         entry.ack_time = now;
                     }
+                    self.serve_waiting(now);
                     return None;
                 }
                 b"getack" => return None,
@@ -701,6 +712,30 @@ impl Server {
         self.pending_ports.remove(&id);
     }
 
+    /// Replicas whose last ACK is at most `min-replicas-max-lag` seconds old.
+    pub(crate) fn good_replicas(&self, now: Millis) -> i64 {
+        let max_lag = self.settings.min_replicas_max_lag;
+        self.repl
+            .replicas
+            .values()
+            .filter(|r| r.state == ReplicaState::Online && now.div_euclid(1000) - r.ack_time.div_euclid(1000) <= max_lag)
+            .count() as i64
+    }
+
+    /// Replicas that acknowledged at least `offset`.
+    pub(crate) fn acks_at_least(&self, offset: i64) -> i64 {
+        self.repl.replicas.values().filter(|r| r.state == ReplicaState::Online && r.ack_offset >= offset).count() as i64
+    }
+
+    /// WAIT asks the replicas where they are: REPLCONF GETACK in the stream.
+    pub(crate) fn request_acks(&mut self) {
+        if !std::mem::take(&mut self.repl.acks_wanted) {
+            return;
+        }
+        let db = self.repl.stream_db;
+        self.feed(db, &[b"REPLCONF".to_vec(), b"GETACK".to_vec(), b"*".to_vec()]);
+    }
+
     /// INFO's `# Replication` lines.
     pub fn replication_info(&self, now: Millis) -> Vec<String> {
         let r = &self.repl;
@@ -737,6 +772,9 @@ impl Server {
             }
         }
         lines.push(format!("connected_slaves:{}", r.replicas.len()));
+        if self.settings.min_replicas_to_write > 0 && self.settings.min_replicas_max_lag > 0 {
+            lines.push(format!("min_slaves_good_slaves:{}", self.good_replicas(now)));
+        }
         for (i, entry) in r.replicas.values().enumerate() {
             let state = match entry.state {
                 ReplicaState::WaitBgsave => "wait_bgsave",

@@ -12,7 +12,7 @@ use super::rng::Rng;
 use super::disk::Disk;
 use super::info::{self, Stats};
 pub use super::persistence::Persistence;
-use super::replication::{Replication, MASTER_CLIENT};
+use super::replication::{LinkState, Replication, MASTER_CLIENT};
 use super::params::Settings;
 
 pub type ClientId = u64;
@@ -57,6 +57,10 @@ struct Client {
     last_command_at: Millis,
     /// Full name of the last command (CLIENT LIST's `cmd=`).
     last_command: String,
+    /// The replication offset after this client's last write (for WAIT).
+    woff: i64,
+    /// WAIT: (offset, replicas wanted, deadline).
+    waiting_acks: Option<(i64, i64, Option<Millis>)>,
 }
 
 impl Client {
@@ -322,6 +326,20 @@ impl Server {
             }
             return vec![err("DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.")];
         }
+        // A master with min-replicas-to-write refuses writes without enough good replicas.
+        if self.repl.master.is_none()
+            && self.settings.min_replicas_to_write > 0
+            && self.settings.min_replicas_max_lag > 0
+            && info.has_flag("write")
+            && self.good_replicas(now) < self.settings.min_replicas_to_write
+        {
+            if let Some(client) = self.clients.get_mut(&id) {
+                if client.multi.is_some() {
+                    client.multi_error = true;
+                }
+            }
+            return vec![Frame::error("NOREPLICAS Not enough good replicas to write.")];
+        }
         // A read-only replica refuses writes, except from its master.
         if id != MASTER_CLIENT && self.repl.master.is_some() && self.settings.replica_read_only && info.has_flag("write") {
             if let Some(client) = self.clients.get_mut(&id) {
@@ -339,6 +357,15 @@ impl Server {
                 "Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
                 info.name
             ))];
+        }
+        // A replica whose link is down refuses what needs fresh data when
+        // replica-serve-stale-data is no.
+        let link_down = self.repl.master.as_ref().is_some_and(|m| m.state != LinkState::Connected);
+        if link_down && !self.settings.replica_serve_stale_data && !info.has_flag("stale") {
+            if client.multi.is_some() {
+                client.multi_error = true;
+            }
+            return vec![Frame::error("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.")];
         }
         if subscribed && info.name == "ping" {
             let message = args.get(1).cloned().unwrap_or_default();
@@ -360,6 +387,12 @@ impl Server {
             Resolved::Connection(info) => self.connection_command(id, &info.name, args, now),
             Resolved::Data(info, run) => vec![self.run_data_command(id, info, run, args, now)],
         };
+        // WAIT counts the replicas that reached this offset.
+        let offset = self.repl.offset;
+        if let Some(client) = self.clients.get_mut(&id) {
+            client.woff = offset;
+        }
+        self.request_acks();
         self.stats.commands_processed += 1;
         let entry = self.stats.commands.entry(info.name.clone()).or_default();
         entry.0 += 1;
@@ -423,7 +456,8 @@ impl Server {
             self.after_flushall(now);
         }
         let rewritten = state.propagate.take();
-        if self.dirty != dirty_before && id != MASTER_CLIENT {
+        let propagates = self.dirty != dirty_before && id != MASTER_CLIENT;
+        if propagates {
             match rewritten {
                 Some(commands) => {
                     for command in commands {
@@ -516,6 +550,7 @@ impl Server {
 
     /// Answers the blocked clients whose timeout has passed.
     pub fn expire_blocked(&mut self, now: Millis) {
+        self.serve_waiting(now);
         for (id, client) in self.clients.iter_mut() {
             if client.blocked.as_ref().is_some_and(|(_, r, _)| r.deadline.is_some_and(|d| d <= now)) {
                 if let Some((_, request, _)) = client.blocked.take() {
@@ -623,6 +658,7 @@ impl Server {
                 vec![Frame::Simple("RESET".into())]
             }
             "hello" => vec![self.hello(id, args)],
+            "wait" => self.wait_command(id, args, now).into_iter().collect(),
             "client|id" => vec![Frame::Integer(id as i64)],
             "client|getname" => {
                 let name = self.clients.get(&id).map(|c| c.name.clone()).unwrap_or_default();
@@ -654,6 +690,57 @@ impl Server {
                 vec![Frame::ok()]
             }
             _ => vec![self.transaction_command(id, name, args, now)],
+        }
+    }
+
+    /// WAIT numreplicas timeout: how many replicas have this client's
+    /// writes; blocks until enough do or the timeout (ms, 0 = forever).
+    fn wait_command(&mut self, id: ClientId, args: &[Vec<u8>], now: Millis) -> Option<Frame> {
+        if self.repl.master.is_some() {
+            return Some(err("WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated."));
+        }
+        let wanted = match commands::int_arg(&args[1]) {
+            Ok(n) => n,
+            Err(e) => return Some(e),
+        };
+        let timeout = match commands::int_arg_in(&args[2], i64::MIN, i64::MAX, "timeout is not an integer or out of range") {
+            Ok(t) if t < 0 => return Some(err("timeout is negative")),
+            Ok(t) => t,
+            Err(e) => return Some(e),
+        };
+        let woff = self.clients.get(&id).map_or(0, |c| c.woff);
+        let acked = self.acks_at_least(woff);
+        let in_multi = self.clients.get(&id).is_some_and(|c| c.state.deny_blocking);
+        if acked >= wanted || in_multi {
+            return Some(Frame::Integer(acked));
+        }
+        let deadline = (timeout > 0).then_some(now.saturating_add(timeout));
+        if let Some(client) = self.clients.get_mut(&id) {
+            client.waiting_acks = Some((woff, wanted, deadline));
+            let request = commands::BlockRequest { keys: Vec::new(), deadline, on_timeout: Frame::Integer(acked) };
+            client.blocked = Some((args.to_vec(), request, now));
+        }
+        self.repl.acks_wanted = true;
+        None
+    }
+
+    /// Answers the WAITs that now have enough acknowledgements (or whose
+    /// time is up: they get the count so far).
+    pub(crate) fn serve_waiting(&mut self, now: Millis) {
+        let waiting: Vec<(ClientId, i64, i64, Option<Millis>)> = self
+            .clients
+            .iter()
+            .filter_map(|(id, c)| c.waiting_acks.map(|(o, n, d)| (*id, o, n, d)))
+            .collect();
+        for (id, offset, wanted, deadline) in waiting {
+            let acked = self.acks_at_least(offset);
+            if acked >= wanted || deadline.is_some_and(|d| now >= d) {
+                if let Some(client) = self.clients.get_mut(&id) {
+                    client.waiting_acks = None;
+                    client.blocked = None;
+                }
+                self.push_output(id, Frame::Integer(acked).to_bytes());
+            }
         }
     }
 

@@ -369,6 +369,7 @@ const CONNECTION_LEVEL: &[&str] = &[
     "subscribe",
     "unsubscribe",
     "unwatch",
+    "wait",
     "watch",
 ];
 
