@@ -311,6 +311,17 @@ impl Playground {
     }
 }
 
+/// `43.4 s`, `12 min 03.4 s`: tenths are enough to follow a 100 ms cron.
+pub fn format_elapsed(ms: i64) -> String {
+    let tenths = ms.max(0) / 100;
+    let (minutes, tenths) = (tenths / 600, tenths % 600);
+    if minutes == 0 {
+        format!("{}.{} s", tenths / 10, tenths % 10)
+    } else {
+        format!("{} min {:02}.{} s", minutes, tenths / 10, tenths % 10)
+    }
+}
+
 /// Where each server goes on the topology graph: masters on top, each
 /// replica under the server it follows, trees side by side. Returns
 /// (port, column, depth); columns are centred over their children.
@@ -363,6 +374,17 @@ pub fn layout(nodes: &[NodeView]) -> Vec<(u16, f64, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn elapsed_reads_in_seconds_then_minutes() {
+        assert_eq!(format_elapsed(0), "0.0 s");
+        assert_eq!(format_elapsed(43_449), "43.4 s");
+        assert_eq!(format_elapsed(83_449), "1 min 23.4 s");
+        assert_eq!(format_elapsed(59_999), "59.9 s");
+        assert_eq!(format_elapsed(60_000), "1 min 00.0 s");
+        assert_eq!(format_elapsed(723_400), "12 min 03.4 s");
+        assert_eq!(format_elapsed(-5), "0.0 s");
+    }
 
     #[test]
     fn three_servers_add_and_remove() {

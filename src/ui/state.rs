@@ -20,14 +20,34 @@ pub enum Action {
     Restart(u16),
     /// A file chosen for a node's disk.
     UploadDump { port: u16, bytes: Vec<u8> },
-    /// Virtual time passes (milliseconds).
+    /// Real time passed (milliseconds): virtual time follows at the
+    /// chosen speed unless paused.
     Tick(i64),
+    SetPaused(bool),
+    SetSpeed(u32),
+    /// Virtual time passes (milliseconds), paused or not.
+    Step(i64),
+}
+
+/// How many times faster than real time virtual time may run.
+pub const SPEEDS: [u32; 4] = [1, 2, 10, 100];
+
+/// The virtual clock as the page shows it.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub struct Clock {
+    pub paused: bool,
+    pub speed: u32,
+    /// Virtual milliseconds since the page opened.
+    pub elapsed_ms: i64,
 }
 
 #[derive(Clone)]
 pub struct PageState {
     playground: Rc<RefCell<Playground>>,
     pub nodes: Vec<NodeView>,
+    pub clock: Clock,
+    /// The virtual time when the page opened.
+    opened_at: i64,
     /// A message for the user about the last action.
     pub notice: Option<String>,
     /// What was last written to the browser's storage.
@@ -43,7 +63,9 @@ fn storage() -> Option<web_sys::Storage> {
 
 impl PartialEq for PageState {
     fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.playground, &other.playground) && self.nodes == other.nodes && self.notice == other.notice
+        Rc::ptr_eq(&self.playground, &other.playground) && self.nodes == other.nodes
+            && self.clock == other.clock
+            && self.notice == other.notice
     }
 }
 
@@ -60,7 +82,10 @@ impl PageState {
             None => (Playground::new(seed, start_ms, &[6379, 6380, 6381]), None),
         };
         let nodes = playground.nodes();
-        let state = PageState { playground: Rc::new(RefCell::new(playground)), nodes, notice, saved: Rc::default() };
+        let opened_at = playground.sim().now();
+        let clock = Clock { paused: false, speed: 1, elapsed_ms: 0 };
+        let state =
+            PageState { playground: Rc::new(RefCell::new(playground)), nodes, clock, opened_at, notice, saved: Rc::default() };
         state.persist();
         state
     }
@@ -92,6 +117,7 @@ impl Reducible for PageState {
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
         let mut notice = None;
         let mut keep_notice = true;
+        let mut clock = self.clock;
         {
             let mut playground = self.playground.borrow_mut();
             match action {
@@ -107,7 +133,11 @@ impl Reducible for PageState {
                         notice = Some(format!("Could not remove {port}: {e}"));
                     }
                 }
-                Action::Tick(ms) => playground.advance(ms),
+                Action::Tick(_) if clock.paused => {}
+                Action::Tick(ms) => playground.advance(ms * clock.speed as i64),
+                Action::Step(ms) => playground.advance(ms),
+                Action::SetPaused(paused) => clock.paused = paused,
+                Action::SetSpeed(speed) => clock.speed = speed,
                 Action::Interrupt(port) => playground.interrupt(port),
                 Action::Crash(port) => {
                     if let Err(e) = playground.crash(port) {
@@ -130,10 +160,18 @@ impl Reducible for PageState {
             notice = Some(problem);
         }
         let nodes = self.playground.borrow().nodes();
+        clock.elapsed_ms = self.playground.borrow().sim().now() - self.opened_at;
         let notice = notice.or_else(|| if keep_notice { self.notice.clone() } else { None });
-        if nodes == self.nodes && notice == self.notice {
+        if nodes == self.nodes && notice == self.notice && clock == self.clock {
             return self;
         }
-        Rc::new(PageState { playground: Rc::clone(&self.playground), nodes, notice, saved: Rc::clone(&self.saved) })
+        Rc::new(PageState {
+            playground: Rc::clone(&self.playground),
+            nodes,
+            clock,
+            opened_at: self.opened_at,
+            notice,
+            saved: Rc::clone(&self.saved),
+        })
     }
 }

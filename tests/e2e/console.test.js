@@ -213,6 +213,40 @@ test('a replica attaches: the graph shows the link, the data arrives, writes are
   await page.screenshot({ path: path.join(SCREENSHOTS, 'replication.png') });
 });
 
+test('time controls: pause stops the clock, steps move it, a faster speed runs it faster', async () => {
+  const elapsed = async () => Number(await page.locator('[data-clock]').getAttribute('data-clock'));
+  const waitForElapsed = (ms) =>
+    page.waitForFunction((v) => Number(document.querySelector('[data-clock]').dataset.clock) === v, ms, { timeout: 5000 });
+  await page.click('[data-time="toggle"]');
+  await page.locator('[data-clock][data-paused="true"]').waitFor();
+  const stopped = await elapsed();
+  // Paused, a key with a time to live does not age.
+  await run(6379, 'SET fleeting x PX 1500');
+  await page.waitForTimeout(2000);
+  assert.equal(await elapsed(), stopped);
+  assert.deepEqual(await run(6379, 'GET fleeting'), ['127.0.0.1:6379> GET fleeting', '"x"']);
+  await page.click('[data-time="step-1s"]');
+  await waitForElapsed(stopped + 1000);
+  assert.deepEqual(await run(6379, 'PTTL fleeting'), ['127.0.0.1:6379> PTTL fleeting', '(integer) 500']);
+  await page.click('[data-time="step-1s"]');
+  await waitForElapsed(stopped + 2000);
+  assert.deepEqual(await run(6379, 'GET fleeting'), ['127.0.0.1:6379> GET fleeting', '(nil)']);
+  await page.click('[data-time="step-10s"]');
+  await waitForElapsed(stopped + 12000);
+  assert.match(await page.locator('[data-clock]').textContent(), /\d+(\.\d)? s$/);
+  await page.screenshot({ path: path.join(SCREENSHOTS, 'time-paused.png') });
+  // 100 times as fast: a minute of virtual time in well under two real seconds.
+  await page.click('[data-speed="100"]');
+  assert.equal(await page.locator('[data-speed="100"]').getAttribute('aria-pressed'), 'true');
+  await page.click('[data-time="toggle"]');
+  await page.locator('[data-clock][data-paused="false"]').waitFor();
+  const before = await elapsed();
+  await page.waitForFunction((v) => Number(document.querySelector('[data-clock]').dataset.clock) >= v, before + 60000, {
+    timeout: 10000,
+  });
+  await page.click('[data-speed="1"]');
+});
+
 test('screenshots, and no error in the page', async () => {
   await page.screenshot({ path: path.join(SCREENSHOTS, 'console.png'), fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });

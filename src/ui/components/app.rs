@@ -1,9 +1,11 @@
 //! The app shell: header, the row of server cards, the add-server button,
-//! and the clock that moves virtual time along with real time.
+//! the time controls, and the clock that moves virtual time along with
+//! real time.
 
 use yew::prelude::*;
 
 use super::node_card::NodeCard;
+use super::time_controls::TimeControls;
 use super::topology::Topology;
 use crate::ui::hooks::use_interval;
 use crate::ui::state::{Action, PageState};
@@ -63,6 +65,8 @@ pub fn app() -> Html {
             <header class="topbar">
                 <h1>{ "Redis replication playground" }</h1>
                 <p class="tagline">{ "Virtual Redis 7.0 servers in your browser. Type commands as you would in redis-cli." }</p>
+                <TimeControls paused={state.clock.paused} speed={state.clock.speed}
+                              elapsed_ms={state.clock.elapsed_ms} on_action={on_node_action.clone()} />
                 <button class="add-server" onclick={on_add}>{ "+ Add server" }</button>
             </header>
             if let Some(notice) = &state.notice {
