@@ -7,8 +7,12 @@ Each scenario runs on real `redis-server` processes (Debian's 7.0.15) on
 driven through a pseudo-terminal so that redis-cli prints exactly what a
 user sees. The transcript it writes is the golden the engine must match.
 
+For the scenarios in LOGGED it also writes NAME.log: each server's
+replication log lines (what `redis-server` wrote to its logfile), with the
+pid and the date cut off and run-dependent values masked, port by port.
+
 usage: record-goldens.py [--out DIR] [SCENARIO.scn ...]
-  --out DIR   write the .out files to DIR instead of next to each scenario
+  --out DIR   write the .out (and .log) files to DIR instead of next to each scenario
 """
 
 import argparse
@@ -30,6 +34,47 @@ ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "tests" / "scenarios"
 PROMPT = re.compile(rb"(127\.0\.0\.1:\d+(\[\d+\])?(\(TX\))?|not connected)> $")
 STEP_TIMEOUT = 10.0
+# Scenarios whose replication log lines are compared too: ones where real
+# Redis logs the same lines on every run (no timing-dependent retry loops).
+LOGGED = {"replication_basic", "chaining", "partial_resync"}
+# The log messages the engine writes (the beginning of each).
+LOG_MESSAGES = re.compile(
+    r"(Connecting to MASTER|Reconnecting to MASTER|MASTER <-> REPLICA sync|Non blocking connect for SYNC"
+    r"|Master replied to PING|Error reply to PING|Trying a partial resynchronization|Partial resynchronization"
+    r"|Full resync|Discarding previously cached|Loading RDB produced|RDB age|RDB memory usage|Done loading RDB"
+    r"|Successful partial resynchronization|Master replication ID changed|Connection with master lost"
+    r"|Caching the disconnected master|Error condition on socket for SYNC|Master is currently unable to PSYNC"
+    r"|Unexpected reply to PSYNC|Before turning into a replica|REPLICAOF|MASTER MODE enabled"
+    r"|Setting secondary replication ID|Replica \S+ asks for synchronization|Replication backlog created"
+    r"|Delay next BGSAVE|Starting BGSAVE for SYNC|Background RDB transfer|Fork CoW for RDB|Diskless rdb transfer"
+    r"|Streamed RDB transfer|Synchronization with replica|Unable to partial resync|Warning: replica)"
+)
+LOG_LINE = re.compile(r"\d+:([MSC]) \d+ \w+ \d+ [\d:.]+ ([*#.-]) (.*)")
+
+
+def normalize_log_text(text):
+    """Masks what differs from run to run (the same rules as tests/scenarios.rs)."""
+    text = re.sub(r"\b[0-9a-f]{40}\b", "<id>", text)
+    text = re.sub(r"user request from '.*'", "user request from '<client>'", text)
+    text = re.sub(r"started by pid \d+", "started by pid <pid>", text)
+    text = re.sub(r"RDB memory usage when created [\d.]+ Mb", "RDB memory usage when created <mb> Mb", text)
+    text = re.sub(r"RDB age \d+ seconds", "RDB age <n> seconds", text)
+    text = re.sub(r"Fork CoW for RDB: .*", "Fork CoW for RDB: <cow>", text)
+    return text
+
+
+def replication_log(workdir):
+    """Every server's replication log lines, as `PORT ROLE LEVEL text`."""
+    out = []
+    for node_dir in sorted(workdir.iterdir(), key=lambda p: p.name):
+        log = node_dir / "redis.log"
+        if not node_dir.name.isdigit() or not log.exists():
+            continue
+        for raw in log.read_text(errors="replace").splitlines():
+            m = LOG_LINE.fullmatch(raw)
+            if m and LOG_MESSAGES.match(m.group(3)):
+                out.append(f"{node_dir.name} {m.group(1)} {m.group(2)} {normalize_log_text(m.group(3))}")
+    return out
 
 
 def fail(message):
@@ -146,8 +191,11 @@ def wait_listening(port, proc, timeout=10.0):
     return False
 
 
-def record(scenario, workdir):
+def record(scenario, workdir, with_log=False):
+    """The transcript, and (with_log) the servers' replication log lines as
+    they stood after the last step, before the servers are stopped."""
     servers = {}
+    log = None
     clis = {}
     out = []
     try:
@@ -239,13 +287,15 @@ def record(scenario, workdir):
                 out.append(f"# {text}")
             else:
                 fail(f"{scenario.name}:{number}: the recorder does not know the step '{word}' yet")
+        if with_log:
+            log = replication_log(workdir)
     finally:
         for cli in clis.values():
             cli.close()
         for proc in servers.values():
             proc.kill()
             proc.wait()
-    return out
+    return out, log
 
 
 def redis_version():
@@ -270,10 +320,14 @@ def main():
         args.out.mkdir(parents=True, exist_ok=True)
     for scenario in files:
         with tempfile.TemporaryDirectory(prefix="record-goldens-") as tmp:
-            lines = record(scenario, Path(tmp))
+            lines, log = record(scenario, Path(tmp), with_log=scenario.stem in LOGGED)
         target = (args.out or scenario.parent) / (scenario.stem + ".out")
         target.write_text("\n".join(lines) + "\n")
         print(f"recorded {target} ({len(lines)} lines)")
+        if log is not None:
+            log_target = target.with_suffix(".log")
+            log_target.write_text("\n".join(log) + "\n")
+            print(f"recorded {log_target} ({len(log)} lines)")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use redis_playground::scenario::{self, RunOptions};
+use redis_playground::sim::TraceEvent;
 
 /// Commands whose array reply comes in hash-table order (or at random).
 /// An entry with two words names a subcommand (`command list`).
@@ -203,4 +204,101 @@ fn same_seed_same_trace() {
     assert!(first.contains("Reply"));
     assert_eq!(first, trace(42));
     assert_ne!(first, trace(43), "the seed must reach the trace (run ids)");
+}
+
+/// Masks what differs from run to run in a log line (the same rules as
+/// `normalize_log_text` in scripts/record-goldens.py).
+fn normalize_log_text(text: &str) -> String {
+    let masked_prefixes: &[(&str, &str)] = &[
+        ("RDB memory usage when created ", "RDB memory usage when created <mb> Mb"),
+        ("RDB age ", "RDB age <n> seconds"),
+        ("Fork CoW for RDB: ", "Fork CoW for RDB: <cow>"),
+        ("Background RDB transfer started by pid ", "Background RDB transfer started by pid <pid>"),
+    ];
+    if let Some((_, masked)) = masked_prefixes.iter().find(|(prefix, _)| text.starts_with(prefix)) {
+        return masked.to_string();
+    }
+    let text = match text.find("user request from '") {
+        Some(at) => format!("{}user request from '<client>')", &text[..at]),
+        None => text.to_string(),
+    };
+    // Replication ids: runs of exactly 40 lowercase hex digits.
+    let mut out = String::new();
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        if word.len() == 40 && word.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)) {
+            out.push_str("<id>");
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
+/// The log lines a scenario made the engine write, port by port.
+fn engine_log(steps: &[scenario::Step]) -> Vec<String> {
+    let (_, sim) = scenario::run_on_sim(steps, RunOptions::default()).expect("the scenario runs");
+    let mut lines: Vec<(u16, String)> = sim
+        .trace()
+        .iter()
+        .filter_map(|e| match e {
+            TraceEvent::Log { port, line } => {
+                Some((*port, format!("{port} {} {} {}", line.role, line.level, normalize_log_text(&line.text))))
+            }
+            _ => None,
+        })
+        .collect();
+    lines.sort_by_key(|(port, _)| *port);
+    lines.into_iter().map(|(_, l)| l).collect()
+}
+
+/// For the scenarios recorded with their servers' logs (NAME.log), every
+/// server logs the replication lines real Redis logged, in the same order.
+#[test]
+fn replication_logs_match_real_redis() {
+    let golden_dir = std::env::var_os("GOLDEN_DIR").map(PathBuf::from);
+    let mut compared = 0;
+    let mut failures = Vec::new();
+    for file in scenario_files() {
+        let golden = match &golden_dir {
+            Some(dir) => dir.join(file.with_extension("log").file_name().unwrap()),
+            None => file.with_extension("log"),
+        };
+        let Ok(expected) = std::fs::read_to_string(&golden) else { continue };
+        compared += 1;
+        let steps = scenario::parse(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let actual = engine_log(&steps);
+        let expected: Vec<&str> = expected.lines().collect();
+        if actual != expected {
+            let first = actual.iter().zip(&expected).position(|(a, e)| a != e).unwrap_or(actual.len().min(expected.len()));
+            failures.push(format!(
+                "{}: log line {} differs\n--- real Redis\n{}\n--- engine\n{}",
+                file.display(),
+                first + 1,
+                expected[first.saturating_sub(2)..expected.len().min(first + 4)].join("\n"),
+                actual[first.saturating_sub(2)..actual.len().min(first + 4)].join("\n"),
+            ));
+        }
+    }
+    assert!(compared >= 3, "only {compared} scenarios have a recorded log");
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn log_masks_hide_only_run_dependent_values() {
+    let id = "7152ccd25d1a2a934711f9fcbc5b6012f96947cd";
+    assert_eq!(normalize_log_text(&format!("Full resync from master: {id}:0")), "Full resync from master: <id>:0");
+    assert_eq!(normalize_log_text("RDB age 1 seconds"), "RDB age <n> seconds");
+    assert_eq!(normalize_log_text("Done loading RDB, keys loaded: 2, keys expired: 0."), "Done loading RDB, keys loaded: 2, keys expired: 0.");
+    assert_eq!(normalize_log_text("MASTER MODE enabled (user request from 'id=3 addr=x')"), "MASTER MODE enabled (user request from '<client>')");
 }

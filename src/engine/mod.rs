@@ -10,6 +10,7 @@ pub mod disk;
 pub mod glob;
 pub mod info;
 pub mod keyspace;
+pub mod log;
 pub mod longdouble;
 pub mod numfmt;
 pub mod params;

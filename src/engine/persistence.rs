@@ -82,13 +82,32 @@ impl Server {
             snapshot.aux("repl-offset").and_then(|o| std::str::from_utf8(o).ok()?.parse::<i64>().ok()),
         );
         self.persistence.saved_history = history;
+        // The config's `replicaof` makes it a replica before it loads.
+        let role = if self.config.get("replicaof").or_else(|| self.config.get("slaveof")).is_some() { 'S' } else { 'M' };
+        self.log_rdb_header(now, role, &snapshot);
         let databases = self.keyspace.dbs.len();
         let (keyspace, loaded, expired) = Keyspace::from_snapshot(snapshot, databases, now)
             .map_err(|index| format!("{path}: the dump uses database {index}, the server has {databases}"))?;
+        self.log_as(now, role, '*', format!("Done loading RDB, keys loaded: {loaded}, keys expired: {expired}."));
         self.keyspace = keyspace;
         self.persistence.keys_loaded = loaded;
         self.persistence.keys_expired_on_load = expired;
         Ok(())
+    }
+
+    /// What Redis logs about a dump it starts loading (its AUX fields).
+    pub(crate) fn log_rdb_header(&mut self, now: Millis, role: char, snapshot: &rdb::Snapshot) {
+        let aux = |name: &str| snapshot.aux(name).and_then(|v| std::str::from_utf8(v).ok()?.parse::<i64>().ok());
+        if let Some(version) = snapshot.aux("redis-ver") {
+            self.log_as(now, role, '*', format!("Loading RDB produced by version {}", String::from_utf8_lossy(version)));
+        }
+        if let Some(ctime) = aux("ctime") {
+            self.log_as(now, role, '*', format!("RDB age {} seconds", (now / 1000 - ctime).max(0)));
+        }
+        if let Some(used) = aux("used-mem") {
+            let text = format!("RDB memory usage when created {:.2} Mb", used as f64 / (1024.0 * 1024.0));
+            self.log_as(now, role, '*', text);
+        }
     }
 
     pub(crate) fn save_command(&mut self, now: Millis) -> Frame {

@@ -14,6 +14,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+use super::log::LogLine;
 use super::commands::{self, err};
 use super::keyspace::{Keyspace, Millis};
 use super::rdb::{self, SaveOptions};
@@ -128,6 +129,10 @@ impl Replication {
     }
 }
 
+/// Logged when a master becomes a replica (or a replica starts with the
+/// history its dump recorded): it offers its own history to the master.
+pub(crate) const SYNTHESIZED_CACHED_MASTER: &str = "Before turning into a replica, using my own master parameters to synthesize a cached master: I may be able to synchronize with the new master with just a partial transfer.";
+
 fn command_bytes<A: AsRef<[u8]>>(args: &[A]) -> Vec<u8> {
     let mut bytes = Vec::new();
     encode_command(args, &mut bytes);
@@ -149,6 +154,8 @@ impl Server {
         if args[1].eq_ignore_ascii_case(b"no") && args[2].eq_ignore_ascii_case(b"one") {
             if self.repl.master.is_some() {
                 self.become_master(now);
+                let who = self.client_line(id, id, args, now);
+                self.notice(now, format!("MASTER MODE enabled (user request from '{who}')"));
             }
             return Frame::ok();
         }
@@ -161,16 +168,28 @@ impl Server {
         };
         let host = String::from_utf8_lossy(&args[1]).into_owned();
         if self.repl.master.as_ref().is_some_and(|m| m.host.eq_ignore_ascii_case(&host) && m.port == port) {
+            self.notice(now, "REPLICAOF would result into synchronization with the master we are already connected with. No operation performed.".into());
             return Frame::Simple("OK Already connected to specified master".into());
         }
-        self.set_master(host, port, now);
+        if self.repl.master.is_none() {
+            self.log_as(now, 'S', '*', SYNTHESIZED_CACHED_MASTER.into());
+        }
+        self.set_master(host.clone(), port, now);
+        let who = self.client_line(id, id, args, now);
+        self.notice(now, format!("REPLICAOF {host}:{port} enabled (user request from '{who}')"));
         Frame::ok()
     }
 
     /// Starts following a master: the old link (if any) is dropped and
     /// the first connection attempt is made at once.
     pub fn set_master(&mut self, host: String, port: u16, now: Millis) {
-        if self.repl.master.is_some() {
+        if let Some(m) = &self.repl.master {
+            // Redis forgets the old master's address before closing its
+            // link, so these lines carry the master's role letter.
+            if m.state == LinkState::Connected {
+                self.log_as(now, 'M', '#', "Connection with master lost.".into());
+                self.log_as(now, 'M', '*', "Caching the disconnected master state.".into());
+            }
             self.repl.net.push(NetEffect::Close);
         }
         // A master turning replica offers its own history (PSYNC2), as a
@@ -191,21 +210,42 @@ impl Server {
             sync_replid: String::new(),
             cached,
         });
+        self.connect_to_master(host, port, now, "Connecting");
+    }
+
+    /// Starts a connection attempt (`Connecting` or, after a lost link, `Reconnecting`).
+    fn connect_to_master(&mut self, host: String, port: u16, now: Millis, verb: &str) {
+        self.notice(now, format!("{verb} to MASTER {host}:{port}"));
+        self.notice(now, "MASTER <-> REPLICA sync started".into());
         self.repl.net.push(NetEffect::Connect { host, port });
     }
 
     /// REPLICAOF NO ONE: keep the data, start a new history whose past is
     /// the old one (PSYNC2: replid2 and second_repl_offset).
-    fn become_master(&mut self, _now: Millis) {
+    fn become_master(&mut self, now: Millis) {
         // Its replicas reconnect and continue with the old id (PSYNC2).
         self.disconnect_replicas();
         self.repl.net.push(NetEffect::Close);
-        self.repl.master = None;
+        let link = self.repl.master.take();
+        if let Some(m) = link {
+            if m.state == LinkState::Connected {
+                self.warning(now, "Connection with master lost.".into());
+                self.notice(now, "Caching the disconnected master state.".into());
+            }
+            if m.state == LinkState::Connected || m.cached.is_some() {
+                self.notice(now, "Discarding previously cached master state.".into());
+            }
+        }
         self.drop_master_client();
         self.repl.replid2 = std::mem::take(&mut self.repl.replid);
         self.repl.second_offset = self.repl.offset + 1;
         self.repl.replid = self.new_replid();
         self.repl.stream_db = None;
+        let text = format!(
+            "Setting secondary replication ID to {}, valid up to offset: {}. New replication ID is {}",
+            self.repl.replid2, self.repl.second_offset, self.repl.replid
+        );
+        self.warning(now, text);
     }
 
     fn new_replid(&mut self) -> String {
@@ -219,6 +259,9 @@ impl Server {
 
     /// The connection to the master is open: the handshake starts.
     pub fn net_connected(&mut self, now: Millis) {
+        if self.repl.master.is_some() {
+            self.notice(now, "Non blocking connect for SYNC fired the event.".into());
+        }
         if let Some(m) = self.repl.master.as_mut() {
             m.state = LinkState::ReceivePong;
             m.buffer.clear();
@@ -228,15 +271,21 @@ impl Server {
     }
 
     /// Nothing listens there (or the host does not resolve): try again in a second.
-    pub fn net_refused(&mut self, _now: Millis) {
+    pub fn net_refused(&mut self, now: Millis) {
         if let Some(m) = self.repl.master.as_mut() {
             m.state = LinkState::Connect;
+            self.warning(now, "Error condition on socket for SYNC: Connection refused".into());
         }
     }
 
     /// The master closed the link (or died).
     pub fn net_closed(&mut self, now: Millis) {
         let history = (self.repl.replid.clone(), self.repl.offset);
+        let was_connected = self.repl.master.as_ref().is_some_and(|m| m.state == LinkState::Connected);
+        if was_connected {
+            self.warning(now, "Connection with master lost.".into());
+            self.notice(now, "Caching the disconnected master state.".into());
+        }
         if let Some(m) = self.repl.master.as_mut() {
             if m.state == LinkState::Connected {
                 m.down_since = Some(now);
@@ -246,6 +295,15 @@ impl Server {
             m.buffer.clear();
         }
         self.drop_master_client();
+        // Redis 7 tries again at once rather than at the next cron, so
+        // the backlog has less time to move on.
+        if was_connected {
+            if let Some(m) = self.repl.master.as_mut() {
+                m.state = LinkState::Connecting;
+                let (host, port) = (m.host.clone(), m.port);
+                self.connect_to_master(host, port, now, "Reconnecting");
+            }
+        }
     }
 
     /// Bytes from the master.
@@ -271,11 +329,13 @@ impl Server {
                     }
                     if let Some(mark) = line.strip_prefix(b"$EOF:") {
                         m.state = LinkState::Transfer { mark: Some(mark.to_vec()), length: None };
-                    } else if let Some(len) = line.strip_prefix(b"$").and_then(|l| std::str::from_utf8(l).ok()?.parse().ok()) {
+                        self.notice(now, "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk".into());
+                    } else if let Some(len) = line.strip_prefix(b"$").and_then(|l| std::str::from_utf8(l).ok()?.parse::<usize>().ok()) {
                         m.state = LinkState::Transfer { mark: None, length: Some(len) };
+                        self.notice(now, format!("MASTER <-> REPLICA sync: receiving {len} bytes from master to disk"));
                     } else {
-                        self.net_closed(now);
                         self.repl.net.push(NetEffect::Close);
+                        self.net_closed(now);
                         return;
                     }
                 }
@@ -310,10 +370,12 @@ impl Server {
             LinkState::ReceivePong => {
                 if line.starts_with('-') && !line.starts_with("-NOAUTH") && !line.starts_with("-NOPERM") && !line.starts_with("-ERR operation not permitted") {
                     // e.g. -NOMASTERLINK from a replica that is itself syncing.
-                    self.net_closed(now);
+                    self.warning(now, format!("Error reply to PING from master: '{line}'"));
                     self.repl.net.push(NetEffect::Close);
+                    self.net_closed(now);
                     return;
                 }
+                self.notice(now, "Master replied to PING, replication can continue...".into());
                 self.repl.net.push(NetEffect::Send(command_bytes(&["REPLCONF", "listening-port", &listening_port])));
                 LinkState::ReceivePort
             }
@@ -323,8 +385,14 @@ impl Server {
             }
             LinkState::ReceiveCapa => {
                 let request = match self.repl.master.as_ref().and_then(|m| m.cached.clone()) {
-                    Some((replid, offset)) => command_bytes(&["PSYNC", &replid, &(offset + 1).to_string()]),
-                    None => command_bytes(&["PSYNC", "?", "-1"]),
+                    Some((replid, offset)) => {
+                        self.notice(now, format!("Trying a partial resynchronization (request {replid}:{}).", offset + 1));
+                        command_bytes(&["PSYNC", &replid, &(offset + 1).to_string()])
+                    }
+                    None => {
+                        self.notice(now, "Partial resynchronization not possible (no cached master)".into());
+                        command_bytes(&["PSYNC", "?", "-1"])
+                    }
                 };
                 self.repl.net.push(NetEffect::Send(request));
                 LinkState::ReceivePsync
@@ -336,6 +404,7 @@ impl Server {
                     return;
                 }
                 if words.first() == Some(&"+FULLRESYNC") && words.len() == 3 {
+                    self.notice(now, format!("Full resync from master: {}:{}", words[1], words[2]));
                     if let Some(m) = self.repl.master.as_mut() {
                         m.sync_replid = words[1].to_string();
                         m.sync_offset = words[2].parse().unwrap_or(0);
@@ -343,8 +412,13 @@ impl Server {
                     LinkState::Transfer { mark: None, length: None }
                 } else {
                     // -NOMASTERLINK, -LOADING...: the master cannot sync now.
-                    self.net_closed(now);
+                    if line.starts_with("-NOMASTERLINK") || line.starts_with("-LOADING") {
+                        self.notice(now, format!("Master is currently unable to PSYNC but should be in the future: {line}"));
+                    } else {
+                        self.warning(now, format!("Unexpected reply to PSYNC from master: {line}"));
+                    }
                     self.repl.net.push(NetEffect::Close);
+                    self.net_closed(now);
                     return;
                 }
             }
@@ -358,12 +432,15 @@ impl Server {
     /// `+CONTINUE [replid]`: the master streams from where we were; a new
     /// id means its history moved on (it was promoted or restarted).
     fn continue_partial(&mut self, new_replid: Option<&str>, now: Millis) {
+        self.notice(now, "Successful partial resynchronization with master.".into());
         if let Some(id) = new_replid {
             if id != self.repl.replid {
                 self.repl.replid2 = std::mem::replace(&mut self.repl.replid, id.to_string());
                 self.repl.second_offset = self.repl.offset + 1;
+                self.warning(now, format!("Master replication ID changed to {id}"));
             }
         }
+        self.notice(now, "MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.".into());
         if self.repl.backlog.is_none() {
             self.repl.backlog = Some(Backlog { bytes: VecDeque::new(), first_byte_offset: self.repl.offset + 1 });
         }
@@ -379,15 +456,26 @@ impl Server {
 
     /// The RDB has arrived: the old data goes, the master's takes its place.
     fn finish_full_sync(&mut self, rdb_bytes: &[u8], now: Millis) {
+        if self.repl.master.as_ref().is_some_and(|m| m.cached.is_some()) {
+            self.notice(now, "Discarding previously cached master state.".into());
+        }
+        self.notice(now, "MASTER <-> REPLICA sync: Flushing old data".into());
+        self.notice(now, "MASTER <-> REPLICA sync: Loading DB in memory".into());
         let databases = self.keyspace.dbs.len();
-        let loaded = rdb::decode(rdb_bytes, &self.settings.limits)
-            .ok()
-            .and_then(|snapshot| Keyspace::from_snapshot(snapshot, databases, i64::MIN).ok());
+        let decoded = rdb::decode(rdb_bytes, &self.settings.limits).ok();
+        if let Some(snapshot) = &decoded {
+            self.log_rdb_header(now, 'S', snapshot);
+        }
+        let keys = decoded.as_ref().map_or(0, |s| s.key_count());
+        let loaded = decoded.and_then(|snapshot| Keyspace::from_snapshot(snapshot, databases, i64::MIN).ok());
         let Some((keyspace, _, _)) = loaded else {
-            self.net_closed(now);
+            self.warning(now, "Failed trying to load the MASTER synchronization DB from socket".into());
             self.repl.net.push(NetEffect::Close);
+            self.net_closed(now);
             return;
         };
+        self.notice(now, format!("Done loading RDB, keys loaded: {keys}, keys expired: 0."));
+        self.notice(now, "MASTER <-> REPLICA sync: Finished with success".into());
         self.keyspace = keyspace;
         // A new dataset and history: chained replicas must sync again.
         self.disconnect_replicas();
@@ -413,8 +501,8 @@ impl Server {
                 Ok(Some(args)) => args,
                 Ok(None) => return,
                 Err(_) => {
-                    self.net_closed(now);
                     self.repl.net.push(NetEffect::Close);
+                    self.net_closed(now);
                     return;
                 }
             };
@@ -473,7 +561,7 @@ impl Server {
                 LinkState::Connect => {
                     m.state = LinkState::Connecting;
                     let (host, port) = (m.host.clone(), m.port);
-                    self.repl.net.push(NetEffect::Connect { host, port });
+                    self.connect_to_master(host, port, now, "Connecting");
                 }
                 LinkState::Connected => self.send_ack(),
                 _ => {}
@@ -529,9 +617,19 @@ impl Server {
         }
         let asked_id = args.get(1).map(|a| String::from_utf8_lossy(a).into_owned()).unwrap_or_default();
         let asked_offset = args.get(2).and_then(|a| commands::parse_i64(a)).unwrap_or(-1);
-        if asked_id != "?" {
+        let listening_port = self.pending_ports.get(&id).copied().unwrap_or(0);
+        let replica = format!("127.0.0.1:{listening_port}");
+        self.notice(now, format!("Replica {replica} asks for synchronization"));
+        if asked_id == "?" {
+            self.notice(now, format!("Full resync requested by replica {replica}"));
+        } else {
+            self.explain_refused_psync(&replica, &asked_id, asked_offset, now);
             if let Some(backlog_bytes) = self.backlog_from(&asked_id, asked_offset) {
-                let listening_port = self.pending_ports.get(&id).copied().unwrap_or(0);
+                let text = format!(
+                    "Partial resynchronization request from {replica} accepted. Sending {} bytes of backlog starting from offset {asked_offset}.",
+                    backlog_bytes.len()
+                );
+                self.notice(now, text);
                 self.repl.replicas.insert(
                     id,
                     ReplicaEntry { listening_port, state: ReplicaState::Online, ack_offset: 0, ack_time: now },
@@ -548,15 +646,22 @@ impl Server {
             self.repl.replid2 = "0".repeat(40);
             self.repl.second_offset = -1;
             self.repl.backlog = Some(Backlog { bytes: VecDeque::new(), first_byte_offset: self.repl.offset + 1 });
+            let text = format!(
+                "Replication backlog created, my new replication IDs are '{}' and '{}'",
+                self.repl.replid, self.repl.replid2
+            );
+            self.notice(now, text);
         }
-        let listening_port = self.pending_ports.get(&id).copied().unwrap_or(0);
         self.repl.replicas.insert(
             id,
             ReplicaEntry { listening_port, state: ReplicaState::WaitBgsave, ack_offset: 0, ack_time: now },
         );
         self.stats.sync_full += 1;
+        let delay = if self.settings.repl_diskless_sync { self.settings.repl_diskless_sync_delay * 1000 } else { 0 };
+        if delay > 0 {
+            self.notice(now, "Delay next BGSAVE for diskless SYNC".into());
+        }
         if self.repl.sync_at.is_none() {
-            let delay = if self.settings.repl_diskless_sync { self.settings.repl_diskless_sync_delay * 1000 } else { 0 };
             self.repl.sync_at = Some(now + delay);
             if delay == 0 {
                 self.repl.sync_at = None;
@@ -564,6 +669,37 @@ impl Server {
             }
         }
         None
+    }
+
+    /// Why a PSYNC cannot continue, in the log (as the master sees it).
+    fn explain_refused_psync(&mut self, replica: &str, asked_id: &str, asked_offset: i64, now: Millis) {
+        let r = &self.repl;
+        let text = if asked_id != r.replid && (asked_id != r.replid2 || asked_offset > r.second_offset) {
+            if asked_id == r.replid2 {
+                format!(
+                    "Partial resynchronization not accepted: Requested offset for second ID was {asked_offset}, but I can reply up to {}",
+                    r.second_offset
+                )
+            } else {
+                format!(
+                    "Partial resynchronization not accepted: Replication ID mismatch (Replica asked for '{asked_id}', my replication IDs are '{}' and '{}')",
+                    r.replid, r.replid2
+                )
+            }
+        } else {
+            let in_backlog = r.backlog.as_ref().is_some_and(|b| {
+                asked_offset >= b.first_byte_offset && asked_offset <= b.first_byte_offset + b.bytes.len() as i64
+            });
+            if in_backlog {
+                return;
+            }
+            if asked_offset > r.offset {
+                let warning = format!("Warning: replica {replica} tried to PSYNC with an offset that is greater than the master replication offset.");
+                self.warning(now, warning);
+            }
+            format!("Unable to partial resync with replica {replica} for lack of backlog (Replica request was: {asked_offset}).")
+        };
+        self.notice(now, text);
     }
 
     /// The stream after `offset` (PSYNC's next byte) if it is our history
@@ -600,8 +736,8 @@ impl Server {
     pub(crate) fn kill_master_link(&mut self, now: Millis) -> bool {
         let connected = self.repl.master.as_ref().is_some_and(|m| m.state == LinkState::Connected);
         if connected {
-            self.net_closed(now);
             self.repl.net.push(NetEffect::Close);
+            self.net_closed(now);
         }
         connected
     }
@@ -624,6 +760,13 @@ impl Server {
         };
         let dump = rdb::encode(&self.keyspace, &options);
         self.stats.forks += 1;
+        let target = if self.settings.repl_diskless_sync { "replicas sockets" } else { "disk" };
+        self.notice(now, format!("Starting BGSAVE for SYNC with target: {target}"));
+        let child_pid = self.child_pid();
+        self.notice(now, format!("Background RDB transfer started by pid {child_pid}"));
+        self.log.push(LogLine { at: now, role: 'C', level: '*', text: "Fork CoW for RDB: current 0 MB, peak 0 MB, average 0 MB".into() });
+        self.warning(now, format!("Diskless rdb transfer, done reading from pipe, {} replicas still up.", waiting.len()));
+        self.notice(now, "Background RDB transfer terminated with success".into());
         let mark = self.rng_hex40().into_bytes();
         // A new sync means the next write selects its db again.
         self.repl.stream_db = None;
@@ -634,10 +777,16 @@ impl Server {
             bytes.extend_from_slice(b"\r\n");
             bytes.extend_from_slice(&dump);
             bytes.extend_from_slice(&mark);
+            let mut replica = None;
             if let Some(entry) = self.repl.replicas.get_mut(&id) {
                 entry.state = ReplicaState::Online;
+                replica = Some(format!("127.0.0.1:{}", entry.listening_port));
             }
             self.push_output(id, bytes);
+            if let Some(replica) = replica {
+                self.notice(now, format!("Streamed RDB transfer with replica {replica} succeeded (socket). Waiting for REPLCONF ACK from slave to enable streaming"));
+                self.notice(now, format!("Synchronization with replica {replica} succeeded"));
+            }
         }
     }
 

@@ -7,12 +7,13 @@ use std::collections::BTreeMap;
 use super::commands::{self, err, ClientState, Ctx, Resolved};
 use super::config::Config;
 use super::keyspace::{Keyspace, Millis};
+use super::log::{Log, LogLine};
 use super::resp::{Frame, RequestParser};
 use super::rng::Rng;
 use super::disk::Disk;
 use super::info::{self, Stats};
 pub use super::persistence::Persistence;
-use super::replication::{LinkState, Replication, MASTER_CLIENT};
+use super::replication::{LinkState, Replication, MASTER_CLIENT, SYNTHESIZED_CACHED_MASTER};
 use super::params::Settings;
 
 pub type ClientId = u64;
@@ -110,6 +111,7 @@ pub struct Server {
     pub persistence: Persistence,
     /// Set by SHUTDOWN: the process is gone once the command returns.
     pub stopped: bool,
+    pub log: Log,
 }
 
 impl Server {
@@ -141,6 +143,7 @@ impl Server {
             dirty: 0,
             rng,
             outbox: Vec::new(),
+            log: Log::default(),
             disk: Disk::default(),
             persistence: Persistence::default(),
             stopped: false,
@@ -160,6 +163,9 @@ impl Server {
         let master = server.config.get("replicaof").or_else(|| server.config.get("slaveof")).map(|a| a.to_vec());
         if let Some(args) = master {
             if let Ok(port) = args[1].parse::<u16>() {
+                if server.persistence.saved_history.is_some() {
+                    server.log_as(now, 'S', '*', SYNTHESIZED_CACHED_MASTER.into());
+                }
                 server.set_master(args[0].clone(), port, now);
                 if let Some(m) = server.repl.master.as_mut() {
                     m.cached = None;
@@ -816,7 +822,7 @@ impl Server {
     }
 
     /// A client's CLIENT LIST line, as seen by `viewer` running `args`.
-    fn client_line(&self, id: ClientId, viewer: ClientId, args: &[Vec<u8>], now: Millis) -> String {
+    pub(crate) fn client_line(&self, id: ClientId, viewer: ClientId, args: &[Vec<u8>], now: Millis) -> String {
         let Some(c) = self.clients.get(&id) else { return String::new() };
         // The viewer's own command still sits in its query buffer.
         let (qbuf, argv_mem) = if id == viewer {
@@ -978,6 +984,33 @@ impl Server {
     }
 
     /// Connections the server closed on its own (CLIENT KILL), since the last call.
+    /// A forked child's pid: the parent's plus the forks so far, as a
+    /// freshly started Redis usually sees.
+    pub(crate) fn child_pid(&self) -> u64 {
+        self.process_id as u64 + self.stats.forks
+    }
+
+    /// A notice in the log, with the role the server has now.
+    pub(crate) fn notice(&mut self, now: Millis, text: String) {
+        self.log_line(now, '*', text);
+    }
+
+    /// A warning in the log.
+    pub(crate) fn warning(&mut self, now: Millis, text: String) {
+        self.log_line(now, '#', text);
+    }
+
+    fn log_line(&mut self, now: Millis, level: char, text: String) {
+        let role = if self.repl.master.is_some() { 'S' } else { 'M' };
+        self.log.push(LogLine { at: now, role, level, text });
+    }
+
+    /// A line written while Redis's notion of the role is not the one the
+    /// server has now (mid-switch).
+    pub(crate) fn log_as(&mut self, now: Millis, role: char, level: char, text: String) {
+        self.log.push(LogLine { at: now, role, level, text });
+    }
+
     pub fn take_killed(&mut self) -> Vec<ClientId> {
         std::mem::take(&mut self.killed)
     }

@@ -7,11 +7,12 @@ pub mod console;
 pub mod playground;
 
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use crate::engine::config::{Config, ConfigError};
 use crate::engine::disk::Disk;
 use crate::engine::keyspace::Millis;
+use crate::engine::log::LogLine;
 use crate::engine::replication::NetEffect;
 use crate::engine::server::{ClientId, Server};
 use crate::engine::rng::Rng;
@@ -35,7 +36,12 @@ pub enum TraceEvent {
     LinkClosed { at: Millis, replica: u16, master: u16 },
     Request { at: Millis, port: u16, client: ClientId, bytes: Vec<u8> },
     Reply { at: Millis, port: u16, client: ClientId, bytes: Vec<u8> },
+    /// A line a node wrote to its log.
+    Log { port: u16, line: LogLine },
 }
+
+/// How many log lines the simulator keeps for the page's event log.
+const RECENT_LOG_LINES: usize = 300;
 
 /// A client's end of a connection to a node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -105,6 +111,8 @@ pub struct Sim {
     /// Bytes sent to each client and not read yet.
     inboxes: BTreeMap<ClientHandle, Vec<u8>>,
     trace: Vec<TraceEvent>,
+    /// The newest log lines of every node, oldest first.
+    recent_log: VecDeque<(u16, LogLine)>,
 }
 
 impl Sim {
@@ -118,6 +126,29 @@ impl Sim {
             links: BTreeMap::new(),
             inboxes: BTreeMap::new(),
             trace: Vec::new(),
+            recent_log: VecDeque::new(),
+        }
+    }
+
+    /// The newest log lines of all nodes, oldest first.
+    pub fn recent_log(&self) -> impl Iterator<Item = &(u16, LogLine)> + '_ {
+        self.recent_log.iter()
+    }
+
+    /// Moves what a node logged into the trace and the recent lines.
+    fn collect_log(&mut self, port: u16) {
+        let Some(node) = self.nodes.get_mut(&port) else { return };
+        let lines = node.server.log.take();
+        self.record_log(port, lines);
+    }
+
+    fn record_log(&mut self, port: u16, lines: Vec<LogLine>) {
+        for line in lines {
+            self.trace.push(TraceEvent::Log { port, line: line.clone() });
+            if self.recent_log.len() == RECENT_LOG_LINES {
+                self.recent_log.pop_front();
+            }
+            self.recent_log.push_back((port, line));
         }
     }
 
@@ -215,7 +246,9 @@ impl Sim {
 
     /// The process is gone: its disk stays with the machine, its clients
     /// lose their connections.
-    fn power_off(&mut self, port: u16, node: Node) {
+    fn power_off(&mut self, port: u16, mut node: Node) {
+        let lines = node.server.log.take();
+        self.record_log(port, lines);
         if let Some(machine) = self.machines.get_mut(&port) {
             machine.disk = node.server.disk;
         }
@@ -246,6 +279,9 @@ impl Sim {
         for _ in 0..10_000 {
             let mut moved = false;
             let ports: Vec<u16> = self.nodes.keys().copied().collect();
+            for &port in &ports {
+                self.collect_log(port);
+            }
             for port in ports {
                 let (effects, killed, rewritten) = match self.nodes.get_mut(&port) {
                     Some(node) => (node.server.take_net(), node.server.take_killed(), node.server.take_rewritten_config()),
