@@ -43,7 +43,7 @@ impl Server {
         join(&self.settings.dir, &self.settings.dbfilename)
     }
 
-    fn save_options(&self, now: Millis) -> SaveOptions {
+    pub(crate) fn save_options(&self, now: Millis) -> SaveOptions {
         SaveOptions {
             compression: self.settings.rdbcompression,
             checksum: self.settings.rdbchecksum,

@@ -751,12 +751,8 @@ impl Server {
             return;
         }
         let options = SaveOptions {
-            compression: self.settings.rdbcompression,
-            checksum: self.settings.rdbchecksum,
-            ctime: now / 1000,
-            used_mem: 0,
             replication: Some((self.repl.stream_db.unwrap_or(0) as i64, self.repl.replid.clone(), self.repl.offset)),
-            list_max_listpack_size: self.settings.list_max_listpack_size,
+            ..self.save_options(now)
         };
         let dump = rdb::encode(&self.keyspace, &options);
         self.stats.forks += 1;

@@ -65,6 +65,20 @@ pub struct NodeView {
     pub console: ConsoleView,
 }
 
+/// A line of a node's log, for the page's event log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventView {
+    pub port: u16,
+    /// `25 Nov 2026 04:47:50.561`, in virtual time, as Redis stamps it.
+    pub stamp: String,
+    pub role: char,
+    pub level: char,
+    pub text: String,
+}
+
+/// How many lines the event log shows.
+const EVENTS_SHOWN: usize = 200;
+
 /// The first line of a saved playground; the format may grow, the version says how.
 const STATE_HEADER: &str = "redis-playground-state 1";
 
@@ -282,6 +296,22 @@ impl Playground {
         }
     }
 
+    /// The newest log lines of every node, oldest first.
+    pub fn events(&self) -> Vec<EventView> {
+        let lines: Vec<_> = self.sim.recent_log().collect();
+        let skip = lines.len().saturating_sub(EVENTS_SHOWN);
+        lines[skip..]
+            .iter()
+            .map(|(port, line)| EventView {
+                port: *port,
+                stamp: log_stamp(line.at),
+                role: line.role,
+                level: line.level,
+                text: line.text.clone(),
+            })
+            .collect()
+    }
+
     pub fn nodes(&self) -> Vec<NodeView> {
         let snapshot = self.sim.snapshot();
         self.consoles
@@ -309,6 +339,24 @@ impl Playground {
             })
             .collect()
     }
+}
+
+/// Unix milliseconds as Redis stamps log lines: `25 Nov 2026 04:47:50.561` (UTC).
+pub fn log_stamp(ms: Millis) -> String {
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let (days, ms_of_day) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let (h, m, s, milli) = (ms_of_day / 3_600_000, ms_of_day / 60_000 % 60, ms_of_day / 1000 % 60, ms_of_day % 1000);
+    format!("{day} {} {year} {h:02}:{m:02}:{s:02}.{milli:03}", MONTHS[(month - 1) as usize])
 }
 
 /// `43.4 s`, `12 min 03.4 s`: tenths are enough to follow a 100 ms cron.
@@ -374,6 +422,28 @@ pub fn layout(nodes: &[NodeView]) -> Vec<(u16, f64, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log_stamps_read_like_redis() {
+        assert_eq!(log_stamp(0), "1 Jan 1970 00:00:00.000");
+        // 2026-11-25T04:47:50.561Z
+        assert_eq!(log_stamp(1_795_582_070_561), "25 Nov 2026 04:47:50.561");
+        // 2024-02-29T23:59:59.999Z, a leap day
+        assert_eq!(log_stamp(1_709_251_199_999), "29 Feb 2024 23:59:59.999");
+    }
+
+    #[test]
+    fn events_show_what_the_nodes_logged() {
+        let mut p = Playground::new(1, 0, &[6379, 6380]);
+        p.run(6380, "REPLICAOF 127.0.0.1 6379");
+        p.advance(6000);
+        let events = p.events();
+        let has = |port: u16, text: &str| events.iter().any(|e| e.port == port && e.text == text);
+        assert!(has(6380, "Connecting to MASTER 127.0.0.1:6379"), "{events:?}");
+        assert!(has(6379, "Synchronization with replica 127.0.0.1:6380 succeeded"), "{events:?}");
+        assert!(has(6380, "MASTER <-> REPLICA sync: Finished with success"), "{events:?}");
+        assert!(events.iter().all(|e| e.stamp.starts_with("1 Jan 1970 00:00:0")));
+    }
 
     #[test]
     fn elapsed_reads_in_seconds_then_minutes() {

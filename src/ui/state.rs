@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use yew::Reducible;
 
-use crate::sim::playground::{NodeView, Playground};
+use crate::sim::playground::{EventView, NodeView, Playground};
 
 pub enum Action {
     Run { port: u16, line: String },
@@ -45,6 +45,7 @@ pub struct Clock {
 pub struct PageState {
     playground: Rc<RefCell<Playground>>,
     pub nodes: Vec<NodeView>,
+    pub events: Vec<EventView>,
     pub clock: Clock,
     /// The virtual time when the page opened.
     opened_at: i64,
@@ -65,6 +66,7 @@ impl PartialEq for PageState {
     fn eq(&self, other: &Self) -> bool {
         Rc::ptr_eq(&self.playground, &other.playground) && self.nodes == other.nodes
             && self.clock == other.clock
+            && self.events == other.events
             && self.notice == other.notice
     }
 }
@@ -82,10 +84,19 @@ impl PageState {
             None => (Playground::new(seed, start_ms, &[6379, 6380, 6381]), None),
         };
         let nodes = playground.nodes();
+        let events = playground.events();
         let opened_at = playground.sim().now();
         let clock = Clock { paused: false, speed: 1, elapsed_ms: 0 };
         let state =
-            PageState { playground: Rc::new(RefCell::new(playground)), nodes, clock, opened_at, notice, saved: Rc::default() };
+            PageState {
+            playground: Rc::new(RefCell::new(playground)),
+            nodes,
+            events,
+            clock,
+            opened_at,
+            notice,
+            saved: Rc::default(),
+        };
         state.persist();
         state
     }
@@ -160,14 +171,16 @@ impl Reducible for PageState {
             notice = Some(problem);
         }
         let nodes = self.playground.borrow().nodes();
+        let events = self.playground.borrow().events();
         clock.elapsed_ms = self.playground.borrow().sim().now() - self.opened_at;
         let notice = notice.or_else(|| if keep_notice { self.notice.clone() } else { None });
-        if nodes == self.nodes && notice == self.notice && clock == self.clock {
+        if nodes == self.nodes && notice == self.notice && clock == self.clock && events == self.events {
             return self;
         }
         Rc::new(PageState {
             playground: Rc::clone(&self.playground),
             nodes,
+            events,
             clock,
             opened_at: self.opened_at,
             notice,

@@ -210,7 +210,14 @@ test('a replica attaches: the graph shows the link, the data arrives, writes are
     "(error) READONLY You can't write against a read only replica.",
   ]);
   await page.locator('[data-node="6380"] .role', { hasText: 'replica' }).waitFor();
-  await page.screenshot({ path: path.join(SCREENSHOTS, 'replication.png') });
+  // The event log tells the handshake as the servers' logs would.
+  const events = await page.locator('[data-event-log] .event').allTextContents();
+  const logged = (port, text) => events.some((e) => e.startsWith(String(port)) && e.endsWith(text));
+  assert.ok(logged(6380, 'Connecting to MASTER 127.0.0.1:6379'), events.join('\n'));
+  assert.ok(logged(6379, 'Full resync requested by replica 127.0.0.1:6380') || logged(6379, 'Replica 127.0.0.1:6380 asks for synchronization'), events.join('\n'));
+  assert.ok(logged(6379, 'Synchronization with replica 127.0.0.1:6380 succeeded'), events.join('\n'));
+  assert.ok(logged(6380, 'MASTER <-> REPLICA sync: Finished with success'), events.join('\n'));
+  await page.screenshot({ path: path.join(SCREENSHOTS, 'replication.png'), fullPage: true });
 });
 
 test('time controls: pause stops the clock, steps move it, a faster speed runs it faster', async () => {

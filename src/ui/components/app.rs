@@ -4,6 +4,7 @@
 
 use yew::prelude::*;
 
+use super::event_log::EventLog;
 use super::node_card::NodeCard;
 use super::time_controls::TimeControls;
 use super::topology::Topology;
@@ -88,6 +89,7 @@ pub fn app() -> Html {
                     <p class="empty">{ "No servers. Add one to start." }</p>
                 }
             </main>
+            <EventLog events={state.events.clone()} />
         </div>
     }
 }
