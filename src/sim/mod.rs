@@ -111,6 +111,9 @@ pub struct Sim {
     /// Bytes sent to each client and not read yet.
     inboxes: BTreeMap<ClientHandle, Vec<u8>>,
     trace: Vec<TraceEvent>,
+    /// Keep at least this many of the newest trace events, and at most
+    /// twice as many (`None`: keep everything, as tests want).
+    trace_limit: Option<usize>,
     /// The newest log lines of every node, oldest first.
     recent_log: VecDeque<(u16, LogLine)>,
 }
@@ -126,7 +129,24 @@ impl Sim {
             links: BTreeMap::new(),
             inboxes: BTreeMap::new(),
             trace: Vec::new(),
+            trace_limit: None,
             recent_log: VecDeque::new(),
+        }
+    }
+
+    /// A long-lived page keeps only the newest events, so a tab left open
+    /// for a day does not grow without end.
+    pub fn limit_trace(&mut self, keep: usize) {
+        self.trace_limit = Some(keep.max(1));
+    }
+
+    fn record(&mut self, event: TraceEvent) {
+        self.trace.push(event);
+        if let Some(keep) = self.trace_limit {
+            // Dropping in halves keeps the cost per event constant.
+            if self.trace.len() >= 2 * keep {
+                self.trace.drain(..self.trace.len() - keep);
+            }
         }
     }
 
@@ -144,7 +164,7 @@ impl Sim {
 
     fn record_log(&mut self, port: u16, lines: Vec<LogLine>) {
         for line in lines {
-            self.trace.push(TraceEvent::Log { port, line: line.clone() });
+            self.record(TraceEvent::Log { port, line: line.clone() });
             if self.recent_log.len() == RECENT_LOG_LINES {
                 self.recent_log.pop_front();
             }
@@ -211,7 +231,7 @@ impl Sim {
         match Server::start(port, config, run_id.clone(), seed, self.now, disk) {
             Ok(mut server) => {
                 server.config_lines = lines;
-                self.trace.push(TraceEvent::ServerStarted { at: self.now, port, run_id });
+                self.record(TraceEvent::ServerStarted { at: self.now, port, run_id });
                 self.nodes.insert(port, Node { server, next_cron: self.now + CRON_PERIOD_MS });
                 self.pump();
                 Ok(())
@@ -239,7 +259,7 @@ impl Sim {
             return Err(SimError::NoSuchServer(port));
         }
         let node = self.nodes.remove(&port).ok_or(SimError::NotRunning(port))?;
-        self.trace.push(TraceEvent::ServerCrashed { at: self.now, port });
+        self.record(TraceEvent::ServerCrashed { at: self.now, port });
         self.power_off(port, node);
         Ok(())
     }
@@ -259,12 +279,12 @@ impl Sim {
             if let Some(m) = self.nodes.get_mut(&master) {
                 m.server.disconnect(id);
             }
-            self.trace.push(TraceEvent::LinkClosed { at: self.now, replica: port, master });
+            self.record(TraceEvent::LinkClosed { at: self.now, replica: port, master });
         }
         let orphans: Vec<u16> = self.links.iter().filter(|(_, (m, _))| *m == port).map(|(r, _)| *r).collect();
         for replica in orphans {
             self.links.remove(&replica);
-            self.trace.push(TraceEvent::LinkClosed { at: self.now, replica, master: port });
+            self.record(TraceEvent::LinkClosed { at: self.now, replica, master: port });
             if let Some(r) = self.nodes.get_mut(&replica) {
                 r.server.net_closed(self.now);
             }
@@ -297,7 +317,7 @@ impl Sim {
                     if let Some(replica) = replica {
                         moved = true;
                         self.links.remove(&replica);
-                        self.trace.push(TraceEvent::LinkClosed { at: self.now, replica, master: port });
+                        self.record(TraceEvent::LinkClosed { at: self.now, replica, master: port });
                         if let Some(r) = self.nodes.get_mut(&replica) {
                             r.server.net_closed(self.now);
                         }
@@ -331,7 +351,7 @@ impl Sim {
                 let id = match self.nodes.get_mut(&port).filter(|_| local) {
                     Some(master) => master.server.connect_at(now),
                     None => {
-                        self.trace.push(TraceEvent::LinkRefused { at: now, from, host, port });
+                        self.record(TraceEvent::LinkRefused { at: now, from, host, port });
                         if let Some(r) = self.nodes.get_mut(&from) {
                             r.server.net_refused(now);
                         }
@@ -345,11 +365,11 @@ impl Sim {
             }
             NetEffect::Send(bytes) => {
                 let Some(&(master, id)) = self.links.get(&from) else { return };
-                self.trace.push(TraceEvent::Link { at: now, from, to: master, bytes: bytes.clone() });
+                self.record(TraceEvent::Link { at: now, from, to: master, bytes: bytes.clone() });
                 let Some(m) = self.nodes.get_mut(&master) else { return };
                 let out = m.server.receive(id, &bytes, now);
                 if !out.reply.is_empty() {
-                    self.trace.push(TraceEvent::Link { at: now, from: master, to: from, bytes: out.reply.clone() });
+                    self.record(TraceEvent::Link { at: now, from: master, to: from, bytes: out.reply.clone() });
                     if let Some(r) = self.nodes.get_mut(&from) {
                         r.server.net_receive(&out.reply, now);
                     }
@@ -357,7 +377,7 @@ impl Sim {
             }
             NetEffect::Close => {
                 if let Some((master, id)) = self.links.remove(&from) {
-                    self.trace.push(TraceEvent::LinkClosed { at: now, replica: from, master });
+                    self.record(TraceEvent::LinkClosed { at: now, replica: from, master });
                     if let Some(m) = self.nodes.get_mut(&master) {
                         m.server.disconnect(id);
                     }
@@ -382,13 +402,13 @@ impl Sim {
             match replica_of.get(&client) {
                 Some(&replica) => {
                     moved = true;
-                    self.trace.push(TraceEvent::Link { at: now, from: master, to: replica, bytes: bytes.clone() });
+                    self.record(TraceEvent::Link { at: now, from: master, to: replica, bytes: bytes.clone() });
                     if let Some(r) = self.nodes.get_mut(&replica) {
                         r.server.net_receive(&bytes, now);
                     }
                 }
                 None => {
-                    self.trace.push(TraceEvent::Reply { at: now, port: master, client, bytes: bytes.clone() });
+                    self.record(TraceEvent::Reply { at: now, port: master, client, bytes: bytes.clone() });
                     self.inboxes.entry(ClientHandle { port: master, id: client }).or_default().extend_from_slice(&bytes);
                 }
             }
@@ -451,20 +471,20 @@ impl Sim {
             return Err(SimError::NoSuchServer(port));
         }
         self.inboxes.retain(|h, _| h.port != port);
-        self.trace.push(TraceEvent::ServerRemoved { at: self.now, port });
+        self.record(TraceEvent::ServerRemoved { at: self.now, port });
         Ok(())
     }
 
     /// Opens a client connection, or `None` when nothing listens (ECONNREFUSED).
     pub fn connect(&mut self, port: u16) -> Option<ClientHandle> {
         let Some(node) = self.nodes.get_mut(&port) else {
-            self.trace.push(TraceEvent::ConnectionRefused { at: self.now, port });
+            self.record(TraceEvent::ConnectionRefused { at: self.now, port });
             return None;
         };
         let id = node.server.connect_at(self.now);
         let handle = ClientHandle { port, id };
         self.inboxes.insert(handle, Vec::new());
-        self.trace.push(TraceEvent::ClientConnected { at: self.now, port, client: id });
+        self.record(TraceEvent::ClientConnected { at: self.now, port, client: id });
         Some(handle)
     }
 
@@ -478,22 +498,25 @@ impl Sim {
             node.server.disconnect(handle.id);
         }
         self.inboxes.remove(&handle);
-        self.trace.push(TraceEvent::ClientClosed { at: self.now, port: handle.port, client: handle.id });
+        self.record(TraceEvent::ClientClosed { at: self.now, port: handle.port, client: handle.id });
     }
 
     /// Delivers bytes from a client to its server; replies land in the
     /// client's inbox. A loopback connection has no latency worth modelling.
     pub fn send(&mut self, handle: ClientHandle, bytes: &[u8]) {
         let now = self.now;
+        if !self.nodes.contains_key(&handle.port) {
+            return;
+        }
+        self.record(TraceEvent::Request { at: now, port: handle.port, client: handle.id, bytes: bytes.to_vec() });
         let Some(node) = self.nodes.get_mut(&handle.port) else { return };
-        self.trace.push(TraceEvent::Request { at: now, port: handle.port, client: handle.id, bytes: bytes.to_vec() });
         let out = node.server.receive(handle.id, bytes, now);
         if !out.reply.is_empty() {
-            self.trace.push(TraceEvent::Reply { at: now, port: handle.port, client: handle.id, bytes: out.reply.clone() });
+            self.record(TraceEvent::Reply { at: now, port: handle.port, client: handle.id, bytes: out.reply.clone() });
             self.inboxes.entry(handle).or_default().extend_from_slice(&out.reply);
         }
         if out.close {
-            self.trace.push(TraceEvent::ClientClosed { at: now, port: handle.port, client: handle.id });
+            self.record(TraceEvent::ClientClosed { at: now, port: handle.port, client: handle.id });
         }
         self.deliver_output(handle.port);
         self.pump();
@@ -501,7 +524,7 @@ impl Sim {
         if self.nodes.get(&handle.port).is_some_and(|n| n.server.stopped) {
             if let Some(node) = self.nodes.remove(&handle.port) {
                 let saved = node.server.persistence.saves > 0;
-                self.trace.push(TraceEvent::ServerStopped { at: now, port: handle.port, saved });
+                self.record(TraceEvent::ServerStopped { at: now, port: handle.port, saved });
                 self.power_off(handle.port, node);
             }
         }
@@ -515,7 +538,7 @@ impl Sim {
         self.route_to_replicas(port);
         let Some(node) = self.nodes.get_mut(&port) else { return };
         for (client, bytes) in node.server.take_output() {
-            self.trace.push(TraceEvent::Reply { at: now, port, client, bytes: bytes.clone() });
+            self.record(TraceEvent::Reply { at: now, port, client, bytes: bytes.clone() });
             self.inboxes.entry(ClientHandle { port, id: client }).or_default().extend_from_slice(&bytes);
         }
     }
@@ -587,6 +610,20 @@ impl Sim {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_limited_trace_keeps_the_newest_events() {
+        let mut sim = Sim::new(1, 0);
+        sim.limit_trace(10);
+        sim.start_server(6379, &[] as &[&str]).unwrap();
+        for _ in 0..50 {
+            let handle = sim.connect(6379).unwrap();
+            sim.send(handle, b"*1\r\n$4\r\nPING\r\n");
+            sim.close(handle);
+        }
+        assert!((10..20).contains(&sim.trace().len()), "{} events kept", sim.trace().len());
+        assert!(matches!(sim.trace().last(), Some(TraceEvent::ClientClosed { .. })));
+    }
     use crate::engine::resp::{encode_command, parse_frame, Frame};
 
     fn run(sim: &mut Sim, h: ClientHandle, args: &[&str]) -> Frame {

@@ -76,6 +76,10 @@ pub struct EventView {
     pub text: String,
 }
 
+/// Trace events a playground keeps (the newest): enough to inspect a run,
+/// bounded so a page left open does not keep growing.
+const TRACE_KEPT: usize = 20_000;
+
 /// How many lines the event log shows.
 const EVENTS_SHOWN: usize = 200;
 
@@ -91,6 +95,7 @@ impl Playground {
     /// A playground with servers on `ports`, each started with an empty config.
     pub fn new(seed: u64, start: Millis, ports: &[u16]) -> Playground {
         let mut playground = Playground { sim: Sim::new(seed, start), consoles: BTreeMap::new() };
+        playground.sim.limit_trace(TRACE_KEPT);
         for &port in ports {
             // Distinct fresh ports cannot clash; a duplicate is simply skipped.
             let _ = playground.add_server_on(port);
@@ -216,6 +221,7 @@ impl Playground {
             }
         }
         let mut playground = Playground { sim: Sim::new(seed, start), consoles: BTreeMap::new() };
+        playground.sim.limit_trace(TRACE_KEPT);
         for saved in servers {
             let started = if saved.up {
                 playground.sim.start_server_with_disk(saved.port, &saved.config, saved.disk.clone())
