@@ -2,7 +2,7 @@
 //! optional expiry times in virtual milliseconds. Expired keys vanish lazily
 //! when touched and actively through `active_expire`, as in Redis.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// Virtual Unix time in milliseconds.
@@ -47,6 +47,10 @@ pub struct Db {
     expired: Vec<Vec<u8>>,
     /// Redis's running estimate of the remaining TTL (INFO keyspace).
     pub avg_ttl: Millis,
+    /// Every (time, key) an expiry was set for, soonest first, so the cron
+    /// looks only at keys with a TTL. Entries whose key has since changed
+    /// its expiry or gone are stale and skipped when their time comes.
+    schedule: BTreeSet<(Millis, Vec<u8>)>,
 }
 
 impl Db {
@@ -114,12 +118,27 @@ impl Db {
 
     /// Puts a whole entry (value, expiry) under `key`, replacing any.
     pub fn insert_entry(&mut self, key: &[u8], entry: Entry) {
+        self.schedule_expiry(key, entry.expires_at);
         self.entries.insert(key.to_vec(), entry);
     }
 
     /// Like `insert_entry`, taking the key as it is (loading a dump).
     pub fn insert_owned(&mut self, key: Vec<u8>, entry: Entry) {
+        self.schedule_expiry(&key, entry.expires_at);
         self.entries.insert(key, entry);
+    }
+
+    fn schedule_expiry(&mut self, key: &[u8], at: Option<Millis>) {
+        if let Some(at) = at {
+            self.schedule.insert((at, key.to_vec()));
+            // Keys whose TTL changes often leave stale entries: rebuild
+            // the schedule from the keys when those dominate.
+            if self.schedule.len() > 2 * self.entries.len() + 1024 {
+                self.schedule =
+                    self.entries.iter().filter_map(|(k, e)| e.expires_at.map(|at| (at, k.clone()))).collect();
+                self.schedule.insert((at, key.to_vec()));
+            }
+        }
     }
 
     pub fn reserve(&mut self, additional: usize) {
@@ -129,6 +148,7 @@ impl Db {
     pub fn set_expire(&mut self, key: &[u8], at: Option<Millis>) {
         if let Some(entry) = self.entries.get_mut(key) {
             entry.expires_at = at;
+            self.schedule_expiry(key, at);
         }
     }
 
@@ -138,6 +158,7 @@ impl Db {
 
     pub fn clear(&mut self) {
         self.entries.clear();
+        self.schedule.clear();
     }
 
     /// The stored entry, expired or not (DEBUG DIGEST-VALUE).
@@ -164,16 +185,26 @@ impl Db {
     /// expire cycle it also updates the average-TTL estimate: the first
     /// sample sets it, later ones move it by a fiftieth.
     pub fn active_expire(&mut self, now: Millis) -> usize {
-        let ttls: Vec<Millis> =
-            self.entries.values().filter_map(|e| e.expires_at).filter(|&at| at > now).map(|at| at - now).collect();
+        let current = |entries: &FixedHashMap<Vec<u8>, Entry>, at: Millis, key: &Vec<u8>| {
+            entries.get(key).is_some_and(|e| e.expires_at == Some(at))
+        };
+        let ttls: Vec<Millis> = self
+            .schedule
+            .iter()
+            .filter(|(at, key)| *at > now && current(&self.entries, *at, key))
+            .map(|(at, _)| at - now)
+            .collect();
         if !ttls.is_empty() {
             let sample = ttls.iter().sum::<Millis>() / ttls.len() as Millis;
             self.avg_ttl = if self.avg_ttl == 0 { sample } else { (self.avg_ttl / 50) * 49 + sample / 50 };
         }
-        let doomed: Vec<Vec<u8>> =
-            self.entries.iter().filter(|(_, e)| Self::is_expired(e, now)).map(|(k, _)| k.clone()).collect();
-        for key in &doomed {
-            self.entries.remove(key);
+        let mut doomed: Vec<Vec<u8>> = Vec::new();
+        while self.schedule.first().is_some_and(|(at, _)| *at <= now) {
+            let Some((at, key)) = self.schedule.pop_first() else { break };
+            if current(&self.entries, at, &key) {
+                self.entries.remove(&key);
+                doomed.push(key);
+            }
         }
         let count = doomed.len();
         self.expired.extend(doomed);
@@ -256,5 +287,37 @@ mod tests {
         assert_eq!(db.get(b"a", 0).unwrap().expires_at, Some(500));
         db.set(b"a", Value::string("3"), false, 0);
         assert_eq!(db.get(b"a", 0).unwrap().expires_at, None);
+    }
+
+    #[test]
+    fn the_cron_expires_by_the_current_ttl_only() {
+        let mut db = Db::default();
+        for key in [&b"moved"[..], b"persisted", b"rewritten", b"due"] {
+            db.set(key, Value::string("v"), false, 0);
+            db.set_expire(key, Some(100));
+        }
+        db.set_expire(b"moved", Some(300));
+        db.set_expire(b"persisted", None);
+        db.set(b"rewritten", Value::string("w"), false, 0);
+        db.remove(b"due");
+        db.set(b"due", Value::string("again"), false, 0);
+        db.set_expire(b"due", Some(100));
+        assert_eq!(db.active_expire(150), 1);
+        assert_eq!(db.take_expired(), vec![b"due".to_vec()]);
+        assert_eq!(db.len(), 3);
+        assert_eq!(db.active_expire(300), 1);
+        assert_eq!(db.take_expired(), vec![b"moved".to_vec()]);
+        assert!(db.is_live(b"persisted", 10_000) && db.is_live(b"rewritten", 10_000));
+    }
+
+    #[test]
+    fn many_ttl_changes_do_not_grow_the_schedule_without_end() {
+        let mut db = Db::default();
+        db.set(b"k", Value::string("v"), false, 0);
+        for at in 1..10_000 {
+            db.set_expire(b"k", Some(1_000_000 + at));
+        }
+        assert!(db.schedule.len() <= 2 * db.len() + 1025);
+        assert_eq!(db.active_expire(2_000_000), 1);
     }
 }
