@@ -1,6 +1,6 @@
 //! Replication converges whatever happens on the way: random schedules of
-//! writes, replica crashes and restarts, master crashes, shutdowns and
-//! re-parentings over many seeds. Once every node is back and enough virtual
+//! writes, replica crashes and restarts, master crashes, shutdowns,
+//! network cuts and heals, and re-parentings over many seeds. Once every node is back and enough virtual
 //! time has passed, each replica's `DEBUG DIGEST` equals its root master's,
 //! and when the master never lost its data every write it acknowledged is
 //! on every replica.
@@ -48,17 +48,21 @@ struct Run {
     /// Values the master acknowledged, while it kept its data.
     acknowledged: BTreeMap<String, String>,
     master_lost_data: bool,
+    cuts: std::collections::BTreeSet<(u16, u16)>,
     log: Vec<String>,
 }
 
 impl Run {
     fn new(seed: u64) -> Run {
         let mut sim = Sim::new(seed, 1_700_000_000_000);
-        sim.start_server(MASTER, &["save \"\"", "enable-debug-command yes"]).expect("master starts");
+        // Short timeouts (and pings often enough for them) so that cuts
+        // outlast them and links are given up and re-established.
+        const FAST: [&str; 2] = ["repl-timeout 3", "repl-ping-replica-period 1"];
+        sim.start_server(MASTER, &["save \"\"", "enable-debug-command yes", FAST[0], FAST[1]]).expect("master starts");
         let mut parent = BTreeMap::new();
         for port in REPLICAS {
             let line = format!("replicaof 127.0.0.1 {MASTER}");
-            sim.start_server(port, &[line.as_str(), "enable-debug-command yes"]).expect("replica starts");
+            sim.start_server(port, &[line.as_str(), "enable-debug-command yes", FAST[0], FAST[1]]).expect("replica starts");
             parent.insert(port, MASTER);
         }
         Run {
@@ -67,6 +71,7 @@ impl Run {
             parent,
             acknowledged: BTreeMap::new(),
             master_lost_data: false,
+            cuts: Default::default(),
             log: Vec::new(),
         }
     }
@@ -100,7 +105,7 @@ impl Run {
     }
 
     fn step(&mut self) {
-        match self.rng.below(20) {
+        match self.rng.below(23) {
             0..=9 => self.write(),
             10 | 11 => {
                 let ms = self.rng.below(3000) as i64;
@@ -140,6 +145,23 @@ impl Run {
                     self.sim.restart(MASTER).expect("restart the master");
                 }
             }
+            20..=22 => {
+                let ports: Vec<u16> = std::iter::once(MASTER).chain(REPLICAS).collect();
+                let a = *self.pick(&ports);
+                let b = *self.pick(&ports);
+                if a == b {
+                    return;
+                }
+                let pair = (a.min(b), a.max(b));
+                if self.cuts.remove(&pair) {
+                    self.log.push(format!("heal {a} {b}"));
+                    self.sim.heal(a, b);
+                } else {
+                    self.log.push(format!("cut {a} {b}"));
+                    self.cuts.insert(pair);
+                    self.sim.cut(a, b);
+                }
+            }
             _ => {
                 let ms = self.rng.below(200) as i64;
                 self.sim.advance(ms);
@@ -168,6 +190,9 @@ impl Run {
     /// Every node up, then time for reconnects, the diskless sync delay and
     /// the transfers down a chain up to three deep.
     fn settle(&mut self) {
+        for (a, b) in std::mem::take(&mut self.cuts) {
+            self.sim.heal(a, b);
+        }
         for port in std::iter::once(MASTER).chain(REPLICAS) {
             if !self.sim.is_up(port) {
                 self.sim.restart(port).expect("restart for the end");

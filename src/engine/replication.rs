@@ -133,6 +133,18 @@ impl Replication {
 /// history its dump recorded): it offers its own history to the master.
 pub(crate) const SYNTHESIZED_CACHED_MASTER: &str = "Before turning into a replica, using my own master parameters to synthesize a cached master: I may be able to synchronize with the new master with just a partial transfer.";
 
+/// The next line from the master, without its end. Lines end in \n (a
+/// master keeps a waiting replica's link alive with bare newlines); a \r
+/// before it goes too.
+fn take_line(buffer: &mut Vec<u8>) -> Option<Vec<u8>> {
+    let eol = buffer.iter().position(|&b| b == b'\n')?;
+    let mut line: Vec<u8> = buffer.drain(..eol + 1).take(eol).collect();
+    if line.last() == Some(&b'\r') {
+        line.pop();
+    }
+    Some(line)
+}
+
 fn command_bytes<A: AsRef<[u8]>>(args: &[A]) -> Vec<u8> {
     let mut bytes = Vec::new();
     encode_command(args, &mut bytes);
@@ -216,8 +228,61 @@ impl Server {
     /// Starts a connection attempt (`Connecting` or, after a lost link, `Reconnecting`).
     fn connect_to_master(&mut self, host: String, port: u16, now: Millis, verb: &str) {
         self.notice(now, format!("{verb} to MASTER {host}:{port}"));
+        self.start_connect(host, port, now);
+    }
+
+    fn start_connect(&mut self, host: String, port: u16, now: Millis) {
         self.notice(now, "MASTER <-> REPLICA sync started".into());
+        if let Some(m) = self.repl.master.as_mut() {
+            m.last_io = now;
+        }
         self.repl.net.push(NetEffect::Connect { host, port });
+    }
+
+    /// `repl-timeout` checks, once a second: a handshake or transfer that
+    /// stalled is abandoned and tried again; a master silent for too long
+    /// is dropped; a master drops replicas that stopped acknowledging.
+    fn check_timeouts(&mut self, now: Millis) {
+        let timeout = self.settings.repl_timeout;
+        let silent = |since: Millis| now.div_euclid(1000) - since.div_euclid(1000) > timeout;
+        if let Some(m) = self.repl.master.as_ref() {
+            let stalled = match m.state {
+                LinkState::Connecting
+                | LinkState::ReceivePong
+                | LinkState::ReceivePort
+                | LinkState::ReceiveCapa
+                | LinkState::ReceivePsync => Some("Timeout connecting to the MASTER..."),
+                LinkState::Transfer { .. } => Some("Timeout receiving bulk data from MASTER... If the problem persists try to set the 'repl-timeout' parameter in redis.conf to a larger value."),
+                LinkState::Connected | LinkState::Connect => None,
+            };
+            let (host, port, last_io, connected) = (m.host.clone(), m.port, m.last_io, m.state == LinkState::Connected);
+            if let Some(warning) = stalled.filter(|_| silent(last_io)) {
+                self.warning(now, warning.into());
+                self.repl.net.push(NetEffect::Close);
+                self.notice(now, format!("Reconnecting to MASTER {host}:{port} after failure"));
+                if let Some(m) = self.repl.master.as_mut() {
+                    m.state = LinkState::Connecting;
+                    m.buffer.clear();
+                }
+                self.start_connect(host, port, now);
+            } else if connected && silent(last_io) {
+                self.warning(now, "MASTER timeout: no data nor PING received...".into());
+                self.repl.net.push(NetEffect::Close);
+                self.net_closed(now);
+            }
+        }
+        let timed_out: Vec<(ClientId, u16)> = self
+            .repl
+            .replicas
+            .iter()
+            .filter(|(_, r)| r.state == ReplicaState::Online && silent(r.ack_time))
+            .map(|(id, r)| (*id, r.listening_port))
+            .collect();
+        for (id, port) in timed_out {
+            self.warning(now, format!("Disconnecting timedout replica (streaming sync): 127.0.0.1:{port}"));
+            self.notice(now, format!("Connection with replica 127.0.0.1:{port} lost."));
+            self.kill_connection(id);
+        }
     }
 
     /// REPLICAOF NO ONE: keep the data, start a new history whose past is
@@ -316,14 +381,12 @@ impl Server {
             let state = m.state.clone();
             match state {
                 LinkState::ReceivePong | LinkState::ReceivePort | LinkState::ReceiveCapa | LinkState::ReceivePsync => {
-                    let Some(eol) = m.buffer.windows(2).position(|w| w == b"\r\n") else { return };
-                    let line: Vec<u8> = m.buffer.drain(..eol + 2).take(eol).collect();
+                    let Some(line) = take_line(&mut m.buffer) else { return };
                     let text = String::from_utf8_lossy(&line).into_owned();
                     self.handshake_step(&state, &text, now);
                 }
                 LinkState::Transfer { mark: None, length: None } => {
-                    let Some(eol) = m.buffer.windows(2).position(|w| w == b"\r\n") else { return };
-                    let line: Vec<u8> = m.buffer.drain(..eol + 2).take(eol).collect();
+                    let Some(line) = take_line(&mut m.buffer) else { return };
                     if line.is_empty() {
                         continue; // a newline keeping the link alive
                     }
@@ -397,6 +460,7 @@ impl Server {
                 self.repl.net.push(NetEffect::Send(request));
                 LinkState::ReceivePsync
             }
+            LinkState::ReceivePsync if line.is_empty() => return, // keep-alive while the master delays
             LinkState::ReceivePsync => {
                 let words: Vec<&str> = line.split(' ').collect();
                 if words.first() == Some(&"+CONTINUE") {
@@ -556,6 +620,7 @@ impl Server {
         }
         self.repl.next_cron = now + 1000;
         self.repl.cron_loops += 1;
+        self.check_timeouts(now);
         if let Some(m) = self.repl.master.as_mut() {
             match m.state {
                 LinkState::Connect => {
@@ -566,6 +631,13 @@ impl Server {
                 LinkState::Connected => self.send_ack(),
                 _ => {}
             }
+        }
+        // Replicas waiting for the transfer to start get a newline each
+        // second, so their handshake does not time out.
+        let waiting: Vec<ClientId> =
+            self.repl.replicas.iter().filter(|(_, r)| r.state == ReplicaState::WaitBgsave).map(|(id, _)| *id).collect();
+        for id in waiting {
+            self.push_output(id, b"\n".to_vec());
         }
         let period = self.settings.repl_ping_replica_period.max(1) as u64;
         if self.repl.master.is_none() && !self.repl.replicas.is_empty() && self.repl.cron_loops % period == 0 {

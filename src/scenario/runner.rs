@@ -52,6 +52,8 @@ fn supported(kind: &StepKind) -> bool {
             | StepKind::Crash { .. }
             | StepKind::Restart { .. }
             | StepKind::WaitSync { .. }
+            | StepKind::Cut { .. }
+            | StepKind::Heal { .. }
     )
 }
 
@@ -142,6 +144,14 @@ pub fn run_on_sim(steps: &[Step], options: RunOptions) -> Result<(Vec<String>, S
                 transcript.push(format!("# {}", step.text));
                 sim.restart(*port).map_err(|e| ScenarioError { line: step.line, message: e.to_string() })?;
             }
+            StepKind::Cut { a, b } => {
+                transcript.push(format!("# {}", step.text));
+                sim.cut(*a, *b);
+            }
+            StepKind::Heal { a, b } => {
+                transcript.push(format!("# {}", step.text));
+                sim.heal(*a, *b);
+            }
             _ => return Err(unsupported(step)),
         }
         // Messages that reached consoles reading pub/sub print right after
@@ -165,10 +175,10 @@ mod tests {
 
     #[test]
     fn unsupported_steps_are_refused_with_their_line() {
-        let steps = parse("server 6379\n6379> PING\ncut 6379 6380\n").unwrap();
+        let steps = parse("server 6379\n6379> PING\nsentinel 26379 sentinel monitor m 127.0.0.1 6379 1\n").unwrap();
         let e = run(&steps, RunOptions::default()).unwrap_err();
         assert_eq!(e.line, 3);
-        assert!(e.message.contains("'cut'"));
+        assert!(e.message.contains("'sentinel'"));
     }
 
     #[test]

@@ -7,7 +7,7 @@ pub mod console;
 pub mod playground;
 
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::engine::config::{Config, ConfigError};
 use crate::engine::disk::Disk;
@@ -38,6 +38,8 @@ pub enum TraceEvent {
     Reply { at: Millis, port: u16, client: ClientId, bytes: Vec<u8> },
     /// A line a node wrote to its log.
     Log { port: u16, line: LogLine },
+    Cut { at: Millis, a: u16, b: u16 },
+    Heal { at: Millis, a: u16, b: u16 },
 }
 
 /// How many log lines the simulator keeps for the page's event log.
@@ -116,6 +118,17 @@ pub struct Sim {
     trace_limit: Option<usize>,
     /// The newest log lines of every node, oldest first.
     recent_log: VecDeque<(u16, LogLine)>,
+    /// Pairs of nodes the network between is cut (smaller port first).
+    cuts: BTreeSet<(u16, u16)>,
+    /// Bytes sent on a link across a cut: TCP keeps retrying, so they
+    /// arrive once the cut heals (replica port -> to master, to replica).
+    held: BTreeMap<u16, (Vec<u8>, Vec<u8>)>,
+    /// Connection attempts across a cut, still unanswered (replica ->
+    /// master port): they complete when the cut heals.
+    pending_connects: BTreeMap<u16, u16>,
+    /// Replicas whose master closed their link across a cut: they still
+    /// believe it open until their timeout or the heal.
+    half_open: BTreeSet<u16>,
 }
 
 impl Sim {
@@ -131,7 +144,72 @@ impl Sim {
             trace: Vec::new(),
             trace_limit: None,
             recent_log: VecDeque::new(),
+            cuts: BTreeSet::new(),
+            held: BTreeMap::new(),
+            pending_connects: BTreeMap::new(),
+            half_open: BTreeSet::new(),
         }
+    }
+
+    fn pair(a: u16, b: u16) -> (u16, u16) {
+        (a.min(b), a.max(b))
+    }
+
+    fn is_cut(&self, a: u16, b: u16) -> bool {
+        self.cuts.contains(&Self::pair(a, b))
+    }
+
+    /// The network between two nodes drops, both ways: nothing passes,
+    /// nothing is refused; the nodes notice only by their timeouts.
+    pub fn cut(&mut self, a: u16, b: u16) {
+        self.cuts.insert(Self::pair(a, b));
+        self.record(TraceEvent::Cut { at: self.now, a, b });
+    }
+
+    /// The network between two nodes comes back: connection attempts
+    /// complete and held bytes arrive, in order.
+    pub fn heal(&mut self, a: u16, b: u16) {
+        if !self.cuts.remove(&Self::pair(a, b)) {
+            return;
+        }
+        self.record(TraceEvent::Heal { at: self.now, a, b });
+        let waiting: Vec<(u16, u16)> = self
+            .pending_connects
+            .iter()
+            .filter(|(r, m)| Self::pair(**r, **m) == Self::pair(a, b))
+            .map(|(r, m)| (*r, *m))
+            .collect();
+        for (replica, master) in waiting {
+            self.pending_connects.remove(&replica);
+            self.connect_link(replica, master);
+        }
+        // Their next bytes meet a connection reset.
+        let reset: Vec<u16> = self.half_open.iter().copied().filter(|r| *r == a || *r == b).collect();
+        for replica in reset {
+            self.half_open.remove(&replica);
+            if let Some(r) = self.nodes.get_mut(&replica) {
+                r.server.net_closed(self.now);
+            }
+        }
+        let links: Vec<u16> = self
+            .links
+            .iter()
+            .filter(|(r, (m, _))| Self::pair(**r, *m) == Self::pair(a, b))
+            .map(|(r, _)| *r)
+            .collect();
+        for replica in links {
+            if let Some((to_master, to_replica)) = self.held.remove(&replica) {
+                if !to_master.is_empty() {
+                    self.send_to_master(replica, to_master);
+                }
+                if !to_replica.is_empty() {
+                    if let Some(&(master, _)) = self.links.get(&replica) {
+                        self.deliver_to_replica(master, replica, to_replica);
+                    }
+                }
+            }
+        }
+        self.pump();
     }
 
     /// A long-lived page keeps only the newest events, so a tab left open
@@ -273,6 +351,9 @@ impl Sim {
             machine.disk = node.server.disk;
         }
         self.inboxes.retain(|h, _| h.port != port);
+        self.held.remove(&port);
+        self.pending_connects.remove(&port);
+        self.half_open.remove(&port);
         // Its replication links break: as a replica, the master forgets
         // it; as a master, its replicas see the link close.
         if let Some((master, id)) = self.links.remove(&port) {
@@ -284,6 +365,7 @@ impl Sim {
         let orphans: Vec<u16> = self.links.iter().filter(|(_, (m, _))| *m == port).map(|(r, _)| *r).collect();
         for replica in orphans {
             self.links.remove(&replica);
+            self.held.remove(&replica);
             self.record(TraceEvent::LinkClosed { at: self.now, replica, master: port });
             if let Some(r) = self.nodes.get_mut(&replica) {
                 r.server.net_closed(self.now);
@@ -317,8 +399,13 @@ impl Sim {
                     if let Some(replica) = replica {
                         moved = true;
                         self.links.remove(&replica);
+                        self.held.remove(&replica);
                         self.record(TraceEvent::LinkClosed { at: self.now, replica, master: port });
-                        if let Some(r) = self.nodes.get_mut(&replica) {
+                        if self.is_cut(port, replica) {
+                            // The close cannot reach the replica: it learns
+                            // by its own timeout, or when the cut heals.
+                            self.half_open.insert(replica);
+                        } else if let Some(r) = self.nodes.get_mut(&replica) {
                             r.server.net_closed(self.now);
                         }
                     }
@@ -343,39 +430,39 @@ impl Sim {
         match effect {
             NetEffect::Connect { host, port } => {
                 if let Some((old_master, id)) = self.links.remove(&from) {
+                    self.held.remove(&from);
                     if let Some(m) = self.nodes.get_mut(&old_master) {
                         m.server.disconnect(id);
                     }
                 }
+                self.pending_connects.remove(&from);
                 let local = host == "127.0.0.1" || host.eq_ignore_ascii_case("localhost");
-                let id = match self.nodes.get_mut(&port).filter(|_| local) {
-                    Some(master) => master.server.connect_at(now),
-                    None => {
-                        self.record(TraceEvent::LinkRefused { at: now, from, host, port });
-                        if let Some(r) = self.nodes.get_mut(&from) {
-                            r.server.net_refused(now);
-                        }
-                        return;
-                    }
-                };
-                self.links.insert(from, (port, id));
-                if let Some(r) = self.nodes.get_mut(&from) {
-                    r.server.net_connected(now);
+                if local && self.is_cut(from, port) {
+                    // No answer at all: the replica waits (and times out).
+                    self.pending_connects.insert(from, port);
+                    return;
                 }
+                if !local {
+                    self.record(TraceEvent::LinkRefused { at: now, from, host, port });
+                    if let Some(r) = self.nodes.get_mut(&from) {
+                        r.server.net_refused(now);
+                    }
+                    return;
+                }
+                self.connect_link(from, port);
             }
             NetEffect::Send(bytes) => {
-                let Some(&(master, id)) = self.links.get(&from) else { return };
-                self.record(TraceEvent::Link { at: now, from, to: master, bytes: bytes.clone() });
-                let Some(m) = self.nodes.get_mut(&master) else { return };
-                let out = m.server.receive(id, &bytes, now);
-                if !out.reply.is_empty() {
-                    self.record(TraceEvent::Link { at: now, from: master, to: from, bytes: out.reply.clone() });
-                    if let Some(r) = self.nodes.get_mut(&from) {
-                        r.server.net_receive(&out.reply, now);
-                    }
+                let Some(&(master, _)) = self.links.get(&from) else { return };
+                if self.is_cut(from, master) {
+                    self.held.entry(from).or_default().0.extend_from_slice(&bytes);
+                    return;
                 }
+                self.send_to_master(from, bytes);
             }
             NetEffect::Close => {
+                self.pending_connects.remove(&from);
+                self.half_open.remove(&from);
+                self.held.remove(&from);
                 if let Some((master, id)) = self.links.remove(&from) {
                     self.record(TraceEvent::LinkClosed { at: now, replica: from, master });
                     if let Some(m) = self.nodes.get_mut(&master) {
@@ -383,6 +470,48 @@ impl Sim {
                     }
                 }
             }
+        }
+    }
+
+    /// Opens a replica's link to its master (the master must be running).
+    fn connect_link(&mut self, replica: u16, master: u16) {
+        let now = self.now;
+        let id = match self.nodes.get_mut(&master) {
+            Some(m) => m.server.connect_at(now),
+            None => {
+                self.record(TraceEvent::LinkRefused { at: now, from: replica, host: "127.0.0.1".into(), port: master });
+                if let Some(r) = self.nodes.get_mut(&replica) {
+                    r.server.net_refused(now);
+                }
+                return;
+            }
+        };
+        self.links.insert(replica, (master, id));
+        if let Some(r) = self.nodes.get_mut(&replica) {
+            r.server.net_connected(now);
+        }
+    }
+
+    /// Bytes from a replica reach its master; the master's reply comes back.
+    fn send_to_master(&mut self, replica: u16, bytes: Vec<u8>) {
+        let now = self.now;
+        let Some(&(master, id)) = self.links.get(&replica) else { return };
+        self.record(TraceEvent::Link { at: now, from: replica, to: master, bytes: bytes.clone() });
+        let Some(m) = self.nodes.get_mut(&master) else { return };
+        let out = m.server.receive(id, &bytes, now);
+        if !out.reply.is_empty() {
+            self.deliver_to_replica(master, replica, out.reply);
+        }
+    }
+
+    fn deliver_to_replica(&mut self, master: u16, replica: u16, bytes: Vec<u8>) {
+        if self.is_cut(master, replica) {
+            self.held.entry(replica).or_default().1.extend_from_slice(&bytes);
+            return;
+        }
+        self.record(TraceEvent::Link { at: self.now, from: master, to: replica, bytes: bytes.clone() });
+        if let Some(r) = self.nodes.get_mut(&replica) {
+            r.server.net_receive(&bytes, self.now);
         }
     }
 
@@ -402,10 +531,7 @@ impl Sim {
             match replica_of.get(&client) {
                 Some(&replica) => {
                     moved = true;
-                    self.record(TraceEvent::Link { at: now, from: master, to: replica, bytes: bytes.clone() });
-                    if let Some(r) = self.nodes.get_mut(&replica) {
-                        r.server.net_receive(&bytes, now);
-                    }
+                    self.deliver_to_replica(master, replica, bytes);
                 }
                 None => {
                     self.record(TraceEvent::Reply { at: now, port: master, client, bytes: bytes.clone() });
