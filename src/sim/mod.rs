@@ -155,7 +155,8 @@ impl Sim {
         (a.min(b), a.max(b))
     }
 
-    fn is_cut(&self, a: u16, b: u16) -> bool {
+    /// Whether the network between the two nodes is cut.
+    pub fn is_cut(&self, a: u16, b: u16) -> bool {
         self.cuts.contains(&Self::pair(a, b))
     }
 

@@ -61,6 +61,8 @@ pub struct NodeView {
     pub master: Option<u16>,
     /// The state of that link (connect, handshake, sync, online, down).
     pub link: &'static str,
+    /// Whether the network to that master is cut.
+    pub cut: bool,
     pub offset: i64,
     pub console: ConsoleView,
 }
@@ -286,6 +288,16 @@ impl Playground {
         Self::print(log, vec!["^C".to_string()]);
     }
 
+    /// Cuts the network between two nodes, or heals it if it was cut.
+    pub fn toggle_cut(&mut self, a: u16, b: u16) {
+        if self.sim.is_cut(a, b) {
+            self.sim.heal(a, b);
+        } else {
+            self.sim.cut(a, b);
+        }
+        self.poll_consoles();
+    }
+
     /// Lets virtual time pass; blocked consoles print their answers.
     pub fn advance(&mut self, ms: Millis) {
         self.sim.advance(ms);
@@ -334,6 +346,9 @@ impl Playground {
                         (host == "127.0.0.1" || host.eq_ignore_ascii_case("localhost")).then_some(*p)
                     }),
                     link: node.map_or("none", |n| n.link),
+                    cut: node
+                        .and_then(|n| n.master.as_ref())
+                        .is_some_and(|(_, master)| self.sim.is_cut(port, *master)),
                     offset: node.map_or(0, |n| n.offset),
                     console: ConsoleView {
                         prompt: log.console.prompt(&self.sim),

@@ -27,6 +27,8 @@ pub enum Action {
     SetSpeed(u32),
     /// Virtual time passes (milliseconds), paused or not.
     Step(i64),
+    /// Cut the network between two nodes, or heal it.
+    ToggleCut(u16, u16),
 }
 
 /// How many times faster than real time virtual time may run.
@@ -149,6 +151,7 @@ impl Reducible for PageState {
                 Action::Step(ms) => playground.advance(ms),
                 Action::SetPaused(paused) => clock.paused = paused,
                 Action::SetSpeed(speed) => clock.speed = speed,
+                Action::ToggleCut(a, b) => playground.toggle_cut(a, b),
                 Action::Interrupt(port) => playground.interrupt(port),
                 Action::Crash(port) => {
                     if let Err(e) = playground.crash(port) {

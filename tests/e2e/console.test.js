@@ -218,6 +218,15 @@ test('a replica attaches: the graph shows the link, the data arrives, writes are
   assert.ok(logged(6379, 'Synchronization with replica 127.0.0.1:6380 succeeded'), events.join('\n'));
   assert.ok(logged(6380, 'MASTER <-> REPLICA sync: Finished with success'), events.join('\n'));
   await page.screenshot({ path: path.join(SCREENSHOTS, 'replication.png'), fullPage: true });
+  // Cut the link: writes stop arriving, nothing is refused; heal: they arrive.
+  await page.click('[data-node="6380"] [data-cut="false"]');
+  await page.locator('[data-link="6380-6379"][data-cut="true"]').waitFor();
+  await run(6379, 'SET during cut');
+  assert.deepEqual(await run(6380, 'GET during'), ['127.0.0.1:6380> GET during', '(nil)']);
+  await page.screenshot({ path: path.join(SCREENSHOTS, 'cut.png') });
+  await page.click('[data-node="6380"] [data-cut="true"]');
+  await page.locator('[data-link="6380-6379"][data-cut="false"]').waitFor();
+  assert.deepEqual(await run(6380, 'GET during'), ['127.0.0.1:6380> GET during', '"cut"']);
 });
 
 test('time controls: pause stops the clock, steps move it, a faster speed runs it faster', async () => {

@@ -78,6 +78,16 @@ pub fn node_card(props: &NodeCardProps) -> Html {
                     <button class="primary" onclick={action(Action::Restart)}
                             title="Start again with its config file and its dump">{ "Restart" }</button>
                 }
+                if let Some(master) = node.master.filter(|_| node.up) {
+                    <button data-cut={node.cut.to_string()} onclick={
+                                let on_action = props.on_action.clone();
+                                Callback::from(move |_: MouseEvent| on_action.emit(Action::ToggleCut(port, master)))
+                            }
+                            title={if node.cut { format!("Let the network between {port} and {master} carry bytes again") }
+                                   else { format!("Cut the network between {port} and {master}: nothing passes, both ends notice only after repl-timeout") }}>
+                        { if node.cut { "Heal link" } else { "Cut link" } }
+                    </button>
+                }
                 <button onclick={on_download} disabled={!node.has_dump} aria-label="Download dump"
                         title="Download this server's dump file">{ "↓ dump" }</button>
                 <label class="upload" title="Use an RDB file (from real Redis, say) as this server's dump; it loads at the next start">

@@ -32,6 +32,8 @@ pub fn topology(props: &TopologyProps) -> Html {
         let (x2, y2) = centre(master)?;
         let state = if n.up { n.link } else { "down" };
         let label = match state {
+            // The replica may not have noticed yet; the network has.
+            _ if n.cut => format!("✂ cut ({state})"),
             "online" => "online".to_string(),
             "sync" => "full sync…".to_string(),
             "handshake" => "handshake".to_string(),
@@ -41,7 +43,8 @@ pub fn topology(props: &TopologyProps) -> Html {
         // A replica drawn beside or above its master (a loop) still gets a line.
         let (ya, yb) = if y1 > y2 { (y1 - BOX_H / 2.0, y2 + BOX_H / 2.0) } else { (y1, y2) };
         Some(html! {
-            <g class={classes!("edge", state)} data-link={format!("{}-{}", n.port, master)} data-state={state}>
+            <g class={classes!("edge", state, n.cut.then_some("cut"))} data-link={format!("{}-{}", n.port, master)}
+               data-state={state} data-cut={n.cut.to_string()}>
                 <line x1={x1.to_string()} y1={ya.to_string()} x2={x2.to_string()} y2={yb.to_string()} />
                 <text x={((x1 + x2) / 2.0 + 6.0).to_string()} y={((ya + yb) / 2.0).to_string()}>{ label }</text>
             </g>
