@@ -285,6 +285,9 @@ def record(scenario, workdir, with_log=False):
                     fail(f"{scenario.name}:{number}: bad duration {rest!r}")
                 time.sleep(seconds)
                 out.append(f"# {text}")
+            elif word in ("cut", "heal"):
+                fail(f"{scenario.name}:{number}: '{word}' cannot be recorded: real servers on one loopback "
+                     "interface cannot be partitioned here (tests/link_faults.rs covers link faults)")
             else:
                 fail(f"{scenario.name}:{number}: the recorder does not know the step '{word}' yet")
         if with_log:
