@@ -993,15 +993,14 @@ impl Server {
             lines.push(format!("min_slaves_good_slaves:{}", self.good_replicas(now)));
         }
         for (i, entry) in r.replicas.values().enumerate() {
-            let state = match entry.state {
-                ReplicaState::WaitBgsave => "wait_bgsave",
-                ReplicaState::Online => "online",
+            // Redis counts the lag only once the replica is online.
+            let (state, lag) = match entry.state {
+                ReplicaState::WaitBgsave => ("wait_bgsave", 0),
+                ReplicaState::Online => ("online", now.div_euclid(1000) - entry.ack_time.div_euclid(1000)),
             };
             lines.push(format!(
-                "slave{i}:ip=127.0.0.1,port={},state={state},offset={},lag={}",
-                entry.listening_port,
-                entry.ack_offset,
-                now.div_euclid(1000) - entry.ack_time.div_euclid(1000)
+                "slave{i}:ip=127.0.0.1,port={},state={state},offset={},lag={lag}",
+                entry.listening_port, entry.ack_offset
             ));
         }
         lines.push("master_failover_state:no-failover".into());
