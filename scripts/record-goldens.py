@@ -36,7 +36,7 @@ PROMPT = re.compile(rb"(127\.0\.0\.1:\d+(\[\d+\])?(\(TX\))?|not connected)> $")
 STEP_TIMEOUT = 10.0
 # Scenarios whose replication log lines are compared too: ones where real
 # Redis logs the same lines on every run (no timing-dependent retry loops).
-LOGGED = {"replication_basic", "chaining", "partial_resync"}
+LOGGED = {"replication_basic", "chaining", "partial_resync", "disk_sync"}
 # The log messages the engine writes (the beginning of each).
 LOG_MESSAGES = re.compile(
     r"(Connecting to MASTER|Reconnecting to MASTER|MASTER <-> REPLICA sync|Non blocking connect for SYNC"
@@ -47,7 +47,8 @@ LOG_MESSAGES = re.compile(
     r"|Unexpected reply to PSYNC|Before turning into a replica|REPLICAOF|MASTER MODE enabled"
     r"|Setting secondary replication ID|Replica \S+ asks for synchronization|Replication backlog created"
     r"|Delay next BGSAVE|Starting BGSAVE for SYNC|Background RDB transfer|Fork CoW for RDB|Diskless rdb transfer"
-    r"|Streamed RDB transfer|Synchronization with replica|Unable to partial resync|Warning: replica)"
+    r"|Streamed RDB transfer|Synchronization with replica|Unable to partial resync|Warning: replica"
+    r"|Background saving|DB saved on disk)"
 )
 LOG_LINE = re.compile(r"\d+:([MSC]) \d+ \w+ \d+ [\d:.]+ ([*#.-]) (.*)")
 
@@ -72,7 +73,8 @@ def replication_log(workdir):
             continue
         for raw in log.read_text(errors="replace").splitlines():
             m = LOG_LINE.fullmatch(raw)
-            if m and LOG_MESSAGES.match(m.group(3)):
+            # A forked child's "DB saved on disk" (a BGSAVE), not SHUTDOWN's own.
+            if m and LOG_MESSAGES.match(m.group(3)) and (m.group(3) != "DB saved on disk" or m.group(1) == "C"):
                 out.append(f"{node_dir.name} {m.group(1)} {m.group(2)} {normalize_log_text(m.group(3))}")
     return out
 

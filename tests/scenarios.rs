@@ -214,6 +214,7 @@ fn normalize_log_text(text: &str) -> String {
         ("RDB age ", "RDB age <n> seconds"),
         ("Fork CoW for RDB: ", "Fork CoW for RDB: <cow>"),
         ("Background RDB transfer started by pid ", "Background RDB transfer started by pid <pid>"),
+        ("Background saving started by pid ", "Background saving started by pid <pid>"),
     ];
     if let Some((_, masked)) = masked_prefixes.iter().find(|(prefix, _)| text.starts_with(prefix)) {
         return masked.to_string();

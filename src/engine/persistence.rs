@@ -39,7 +39,7 @@ fn bgsave_duration(bytes: usize) -> Millis {
 }
 
 impl Server {
-    fn dump_path(&self) -> String {
+    pub(crate) fn dump_path(&self) -> String {
         join(&self.settings.dir, &self.settings.dbfilename)
     }
 

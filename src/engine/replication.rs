@@ -14,7 +14,6 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use super::log::LogLine;
 use super::commands::{self, err};
 use super::keyspace::{Keyspace, Millis};
 use super::rdb::{self, SaveOptions};
@@ -135,6 +134,9 @@ pub(crate) const SYNTHESIZED_CACHED_MASTER: &str = "Before turning into a replic
 
 /// The next line from the master, without its end. Lines end in \n (a
 /// master keeps a waiting replica's link alive with bare newlines); a \r
+/// What a forked child logs about its copy-on-write memory (none here).
+const FORK_COW: &str = "Fork CoW for RDB: current 0 MB, peak 0 MB, average 0 MB";
+
 /// before it goes too.
 fn take_line(buffer: &mut Vec<u8>) -> Option<Vec<u8>> {
     let eol = buffer.iter().position(|&b| b == b'\n')?;
@@ -822,29 +824,51 @@ impl Server {
         if waiting.is_empty() {
             return;
         }
-        let options = SaveOptions {
-            replication: Some((self.repl.stream_db.unwrap_or(0) as i64, self.repl.replid.clone(), self.repl.offset)),
-            ..self.save_options(now)
-        };
-        let dump = rdb::encode(&self.keyspace, &options);
+        let diskless = self.settings.repl_diskless_sync;
         self.stats.forks += 1;
-        let target = if self.settings.repl_diskless_sync { "replicas sockets" } else { "disk" };
-        self.notice(now, format!("Starting BGSAVE for SYNC with target: {target}"));
         let child_pid = self.child_pid();
-        self.notice(now, format!("Background RDB transfer started by pid {child_pid}"));
-        self.log.push(LogLine { at: now, role: 'C', level: '*', text: "Fork CoW for RDB: current 0 MB, peak 0 MB, average 0 MB".into() });
-        self.warning(now, format!("Diskless rdb transfer, done reading from pipe, {} replicas still up.", waiting.len()));
-        self.notice(now, "Background RDB transfer terminated with success".into());
-        let mark = self.rng_hex40().into_bytes();
+        // Diskless: the RDB streams to the sockets, its end marked by a
+        // random 40-byte string. On disk: a BGSAVE writes dump.rdb, then
+        // each replica gets the file with its length.
+        let (dump, mark) = if diskless {
+            let options = SaveOptions {
+                replication: Some((self.repl.stream_db.unwrap_or(0) as i64, self.repl.replid.clone(), self.repl.offset)),
+                ..self.save_options(now)
+            };
+            let dump = rdb::encode(&self.keyspace, &options);
+            self.notice(now, "Starting BGSAVE for SYNC with target: replicas sockets".into());
+            self.notice(now, format!("Background RDB transfer started by pid {child_pid}"));
+            self.log_as(now, 'C', '*', FORK_COW.into());
+            self.warning(now, format!("Diskless rdb transfer, done reading from pipe, {} replicas still up.", waiting.len()));
+            self.notice(now, "Background RDB transfer terminated with success".into());
+            (dump, Some(self.rng_hex40().into_bytes()))
+        } else {
+            self.notice(now, "Starting BGSAVE for SYNC with target: disk".into());
+            self.notice(now, format!("Background saving started by pid {child_pid}"));
+            self.save_now(now);
+            self.log_as(now, 'C', '*', "DB saved on disk".into());
+            self.log_as(now, 'C', '*', FORK_COW.into());
+            self.notice(now, "Background saving terminated with success".into());
+            let path = self.dump_path();
+            (self.disk.read(&path).map(<[u8]>::to_vec).unwrap_or_default(), None)
+        };
         // A new sync means the next write selects its db again.
         self.repl.stream_db = None;
         for id in waiting {
             let mut bytes = format!("+FULLRESYNC {} {}\r\n", self.repl.replid, self.repl.offset).into_bytes();
-            bytes.extend_from_slice(b"$EOF:");
-            bytes.extend_from_slice(&mark);
-            bytes.extend_from_slice(b"\r\n");
-            bytes.extend_from_slice(&dump);
-            bytes.extend_from_slice(&mark);
+            match &mark {
+                Some(mark) => {
+                    bytes.extend_from_slice(b"$EOF:");
+                    bytes.extend_from_slice(mark);
+                    bytes.extend_from_slice(b"\r\n");
+                    bytes.extend_from_slice(&dump);
+                    bytes.extend_from_slice(mark);
+                }
+                None => {
+                    bytes.extend_from_slice(format!("${}\r\n", dump.len()).as_bytes());
+                    bytes.extend_from_slice(&dump);
+                }
+            }
             let mut replica = None;
             if let Some(entry) = self.repl.replicas.get_mut(&id) {
                 entry.state = ReplicaState::Online;
@@ -852,7 +876,9 @@ impl Server {
             }
             self.push_output(id, bytes);
             if let Some(replica) = replica {
-                self.notice(now, format!("Streamed RDB transfer with replica {replica} succeeded (socket). Waiting for REPLCONF ACK from slave to enable streaming"));
+                if diskless {
+                    self.notice(now, format!("Streamed RDB transfer with replica {replica} succeeded (socket). Waiting for REPLCONF ACK from slave to enable streaming"));
+                }
                 self.notice(now, format!("Synchronization with replica {replica} succeeded"));
             }
         }
