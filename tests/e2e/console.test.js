@@ -217,6 +217,11 @@ test('a replica attaches: the graph shows the link, the data arrives, writes are
   assert.ok(logged(6379, 'Full resync requested by replica 127.0.0.1:6380') || logged(6379, 'Replica 127.0.0.1:6380 asks for synchronization'), events.join('\n'));
   assert.ok(logged(6379, 'Synchronization with replica 127.0.0.1:6380 succeeded'), events.join('\n'));
   assert.ok(logged(6380, 'MASTER <-> REPLICA sync: Finished with success'), events.join('\n'));
+  // Narrowed to one server, the log shows only its lines.
+  await page.click('[data-filter="6379"]');
+  const masterOnly = await page.locator('[data-event-log] .event').evaluateAll((els) => els.map((e) => e.dataset.port));
+  assert.ok(masterOnly.length > 0 && masterOnly.every((p) => p === '6379'), masterOnly.join(','));
+  await page.click('[data-filter="all"]');
   await page.screenshot({ path: path.join(SCREENSHOTS, 'replication.png'), fullPage: true });
   // Cut the link: writes stop arriving, nothing is refused; heal: they arrive.
   await page.click('[data-node="6380"] [data-cut="false"]');

@@ -1,6 +1,7 @@
 //! The event log: what the servers wrote to their logs (handshakes,
 //! syncs, lost links, promotions), newest at the bottom, stamped with
-//! virtual time the way Redis stamps its log file.
+//! virtual time the way Redis stamps its log file. Lines can be narrowed
+//! to one server.
 
 use web_sys::HtmlElement;
 use yew::prelude::*;
@@ -15,6 +16,16 @@ pub struct EventLogProps {
 #[function_component(EventLog)]
 pub fn event_log(props: &EventLogProps) -> Html {
     let list = use_node_ref();
+    // Which server's lines to show (all when none): a view choice only.
+    let only = use_state(|| None::<u16>);
+    let mut ports: Vec<u16> = props.events.iter().map(|e| e.port).collect();
+    ports.sort_unstable();
+    ports.dedup();
+    let shown: Vec<&EventView> = props.events.iter().filter(|e| only.is_none_or(|p| p == e.port)).collect();
+    let choose = |choice: Option<u16>| {
+        let only = only.clone();
+        Callback::from(move |_: MouseEvent| only.set(choice))
+    };
     // Follow the newest line, as `tail -f` would.
     {
         let list = list.clone();
@@ -26,12 +37,23 @@ pub fn event_log(props: &EventLogProps) -> Html {
     }
     html! {
         <section class="event-log" aria-label="Event log">
-            <h2>{ "Event log" }</h2>
+            <div class="event-log-head">
+                <h2>{ "Event log" }</h2>
+                if ports.len() > 1 {
+                    <span class="event-filter" role="group" aria-label="Show the lines of">
+                        <button data-filter="all" aria-pressed={only.is_none().to_string()} onclick={choose(None)}>{ "all" }</button>
+                        { for ports.iter().map(|&port| html! {
+                            <button data-filter={port.to_string()} aria-pressed={(*only == Some(port)).to_string()}
+                                    onclick={choose(Some(port))}>{ port }</button>
+                        }) }
+                    </span>
+                }
+            </div>
             if props.events.is_empty() {
                 <p class="empty">{ "Nothing logged yet. Point a server at another with REPLICAOF to see the handshake." }</p>
             } else {
                 <ol ref={list} data-event-log="">
-                    { for props.events.iter().map(|e| html! {
+                    { for shown.iter().map(|e| html! {
                         <li class={classes!("event", (e.level == '#').then_some("warning"))} data-port={e.port.to_string()}>
                             <span class="event-port">{ e.port }</span>
                             <span class="event-stamp">{ &e.stamp }</span>
