@@ -71,3 +71,16 @@ fn connection_attempts_across_a_cut_wait_instead_of_being_refused() {
     assert!(!sim.trace().iter().any(|e| matches!(e, TraceEvent::LinkRefused { .. })));
     assert_eq!(transcript.last().map(String::as_str), Some("# waitsync 6380"));
 }
+
+#[test]
+fn a_master_dying_behind_a_cut_goes_unseen_until_the_heal() {
+    let (transcript, sim) = run(
+        "server 6379\nserver 6380 replicaof 127.0.0.1 6379\nwaitsync 6380\ncut 6379 6380\ncrash 6379\n\
+         6380> ROLE\ncut 6380 6381\nheal 6380 6381\n6380> ROLE\nheal 6379 6380\n6380> ROLE\n",
+    );
+    assert_eq!(reply_after(&transcript, "127.0.0.1:6380> ROLE", 0)[3], "4) \"connected\"");
+    // Healing another pair changes nothing for this link.
+    assert_eq!(reply_after(&transcript, "127.0.0.1:6380> ROLE", 1)[3], "4) \"connected\"");
+    assert_eq!(reply_after(&transcript, "127.0.0.1:6380> ROLE", 2)[3], "4) \"connect\"");
+    assert!(logged(&sim, 6380, "Connection with master lost."));
+}

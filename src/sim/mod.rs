@@ -126,9 +126,9 @@ pub struct Sim {
     /// Connection attempts across a cut, still unanswered (replica ->
     /// master port): they complete when the cut heals.
     pending_connects: BTreeMap<u16, u16>,
-    /// Replicas whose master closed their link across a cut: they still
-    /// believe it open until their timeout or the heal.
-    half_open: BTreeSet<u16>,
+    /// Replicas whose master closed their link across a cut (replica ->
+    /// master): they still believe it open until their timeout or the heal.
+    half_open: BTreeMap<u16, u16>,
 }
 
 impl Sim {
@@ -147,7 +147,7 @@ impl Sim {
             cuts: BTreeSet::new(),
             held: BTreeMap::new(),
             pending_connects: BTreeMap::new(),
-            half_open: BTreeSet::new(),
+            half_open: BTreeMap::new(),
         }
     }
 
@@ -185,7 +185,8 @@ impl Sim {
             self.connect_link(replica, master);
         }
         // Their next bytes meet a connection reset.
-        let reset: Vec<u16> = self.half_open.iter().copied().filter(|r| *r == a || *r == b).collect();
+        let reset: Vec<u16> =
+            self.half_open.iter().filter(|(r, m)| Self::pair(**r, **m) == Self::pair(a, b)).map(|(r, _)| *r).collect();
         for replica in reset {
             self.half_open.remove(&replica);
             if let Some(r) = self.nodes.get_mut(&replica) {
@@ -368,7 +369,10 @@ impl Sim {
             self.links.remove(&replica);
             self.held.remove(&replica);
             self.record(TraceEvent::LinkClosed { at: self.now, replica, master: port });
-            if let Some(r) = self.nodes.get_mut(&replica) {
+            if self.is_cut(port, replica) {
+                // Across a cut the replica does not see its master die.
+                self.half_open.insert(replica, port);
+            } else if let Some(r) = self.nodes.get_mut(&replica) {
                 r.server.net_closed(self.now);
             }
         }
@@ -405,7 +409,7 @@ impl Sim {
                         if self.is_cut(port, replica) {
                             // The close cannot reach the replica: it learns
                             // by its own timeout, or when the cut heals.
-                            self.half_open.insert(replica);
+                            self.half_open.insert(replica, port);
                         } else if let Some(r) = self.nodes.get_mut(&replica) {
                             r.server.net_closed(self.now);
                         }
