@@ -118,6 +118,8 @@ pub struct Sim {
     trace_limit: Option<usize>,
     /// The newest log lines of every node, oldest first.
     recent_log: VecDeque<(u16, LogLine)>,
+    /// How many log lines all nodes wrote so far.
+    log_lines_written: u64,
     /// Pairs of nodes the network between is cut (smaller port first).
     cuts: BTreeSet<(u16, u16)>,
     /// Bytes sent on a link across a cut: TCP keeps retrying, so they
@@ -144,6 +146,7 @@ impl Sim {
             trace: Vec::new(),
             trace_limit: None,
             recent_log: VecDeque::new(),
+            log_lines_written: 0,
             cuts: BTreeSet::new(),
             held: BTreeMap::new(),
             pending_connects: BTreeMap::new(),
@@ -230,6 +233,11 @@ impl Sim {
         }
     }
 
+    /// How many log lines all nodes wrote so far.
+    pub fn log_lines_written(&self) -> u64 {
+        self.log_lines_written
+    }
+
     /// The newest log lines of all nodes, oldest first.
     pub fn recent_log(&self) -> impl Iterator<Item = &(u16, LogLine)> + '_ {
         self.recent_log.iter()
@@ -244,6 +252,7 @@ impl Sim {
 
     fn record_log(&mut self, port: u16, lines: Vec<LogLine>) {
         for line in lines {
+            self.log_lines_written += 1;
             self.record(TraceEvent::Log { port, line: line.clone() });
             if self.recent_log.len() == RECENT_LOG_LINES {
                 self.recent_log.pop_front();

@@ -82,6 +82,9 @@ pub struct EventView {
 /// bounded so a page left open does not keep growing.
 const TRACE_KEPT: usize = 20_000;
 
+/// "Next event" moves time in steps of one cron tick.
+const NEXT_EVENT_STEP: Millis = 100;
+
 /// How many lines the event log shows.
 const EVENTS_SHOWN: usize = 200;
 
@@ -298,6 +301,21 @@ impl Playground {
         self.poll_consoles();
     }
 
+    /// Lets virtual time pass until some server logs a line (the next
+    /// step of a handshake, a sync, a timeout), in cron-sized steps, for at
+    /// most `limit` ms; returns the virtual ms that passed.
+    pub fn advance_to_next_event(&mut self, limit: Millis) -> Millis {
+        let before = self.sim.log_lines_written();
+        let mut passed = 0;
+        while passed < limit && self.sim.log_lines_written() == before {
+            let step = NEXT_EVENT_STEP.min(limit - passed);
+            self.sim.advance(step);
+            passed += step;
+        }
+        self.poll_consoles();
+        passed
+    }
+
     /// Lets virtual time pass; blocked consoles print their answers.
     pub fn advance(&mut self, ms: Millis) {
         self.sim.advance(ms);
@@ -464,6 +482,19 @@ mod tests {
         assert!(has(6379, "Synchronization with replica 127.0.0.1:6380 succeeded"), "{events:?}");
         assert!(has(6380, "MASTER <-> REPLICA sync: Finished with success"), "{events:?}");
         assert!(events.iter().all(|e| e.stamp.starts_with("1 Jan 1970 00:00:0")));
+    }
+
+    #[test]
+    fn next_event_stops_at_the_next_log_line() {
+        let mut p = Playground::new(1, 0, &[6379, 6380]);
+        p.run(6380, "REPLICAOF 127.0.0.1 6379");
+        // The master waits 5 s (repl-diskless-sync-delay) before the transfer.
+        let passed = p.advance_to_next_event(60_000);
+        assert!((4_900..=5_100).contains(&passed), "{passed} ms");
+        assert!(p.events().iter().any(|e| e.text == "Starting BGSAVE for SYNC with target: replicas sockets"));
+        // Nothing else is due: it gives up at the limit.
+        let mut idle = Playground::new(1, 0, &[6379]);
+        assert_eq!(idle.advance_to_next_event(3_000), 3_000);
     }
 
     #[test]

@@ -27,6 +27,8 @@ pub enum Action {
     SetSpeed(u32),
     /// Virtual time passes (milliseconds), paused or not.
     Step(i64),
+    /// Virtual time passes until a server logs something (at most a minute).
+    NextEvent,
     /// Cut the network between two nodes, or heal it.
     ToggleCut(u16, u16),
 }
@@ -152,6 +154,11 @@ impl Reducible for PageState {
                 Action::SetPaused(paused) => clock.paused = paused,
                 Action::SetSpeed(speed) => clock.speed = speed,
                 Action::ToggleCut(a, b) => playground.toggle_cut(a, b),
+                Action::NextEvent => {
+                    if playground.advance_to_next_event(60_000) >= 60_000 {
+                        notice = Some("Nothing happened in the next minute of virtual time.".into());
+                    }
+                }
                 Action::Interrupt(port) => playground.interrupt(port),
                 Action::Crash(port) => {
                     if let Err(e) = playground.crash(port) {

@@ -255,6 +255,20 @@ test('time controls: pause stops the clock, steps move it, a faster speed runs i
   await page.click('[data-time="step-10s"]');
   await waitForElapsed(stopped + 12000);
   assert.match(await page.locator('[data-clock]').textContent(), /\d+(\.\d)? s$/);
+  // Next event: a replica attaching while paused; the master's transfer
+  // starts after its 5 s delay, and the step stops right there.
+  await run(6382, 'REPLICAOF 127.0.0.1 6381');
+  const attachedAt = await elapsed();
+  for (let i = 0; i < 10; i++) {
+    const events = await page.locator('[data-event-log] .event').allTextContents();
+    if (events.some((e) => e.endsWith('Starting BGSAVE for SYNC with target: replicas sockets') && e.startsWith('6381'))) break;
+    await page.click('[data-time="next-event"]');
+  }
+  const stepped = (await elapsed()) - attachedAt;
+  assert.ok(stepped >= 4900 && stepped <= 5100, `${stepped} ms of virtual time`);
+  assert.equal(await page.locator('[data-link="6382-6381"]').getAttribute('data-state'), 'online');
+  await run(6382, 'REPLICAOF NO ONE');
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: path.join(SCREENSHOTS, 'time-paused.png') });
   // 100 times as fast: a minute of virtual time in well under two real seconds.
   await page.click('[data-speed="100"]');

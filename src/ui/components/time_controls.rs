@@ -1,6 +1,7 @@
 //! The virtual clock's controls: how much virtual time has passed, pause
-//! and play, a few speeds, and steps of a fixed duration (which work while
-//! paused, to walk through a sync or a timeout one second at a time).
+//! and play, a few speeds, steps of a fixed duration and a step to the next
+//! logged event (which work while paused, to walk through a sync or a
+//! timeout one step at a time).
 
 use yew::prelude::*;
 
@@ -37,6 +38,8 @@ pub fn time_controls(props: &TimeControlsProps) -> Html {
                 { format_elapsed(props.elapsed_ms) }
             </span>
             <button data-time="toggle" title={toggle_title} onclick={toggle}>{ toggle_label }</button>
+            <button data-time="next-event" title="Let virtual time run until a server logs its next line (at most a minute)"
+                    onclick={emit(|| Action::NextEvent)}>{ "Next event" }</button>
             <button data-time="step-1s" title="Let one second of virtual time pass" onclick={emit(|| Action::Step(1_000))}>{ "+1 s" }</button>
             <button data-time="step-10s" title="Let ten seconds of virtual time pass" onclick={emit(|| Action::Step(10_000))}>{ "+10 s" }</button>
             <span class="speeds" role="group" aria-label="Speed">
