@@ -375,17 +375,23 @@ impl Sim {
         }
         let orphans: Vec<u16> = self.links.iter().filter(|(_, (m, _))| *m == port).map(|(r, _)| *r).collect();
         for replica in orphans {
-            self.links.remove(&replica);
-            self.held.remove(&replica);
-            self.record(TraceEvent::LinkClosed { at: self.now, replica, master: port });
-            if self.is_cut(port, replica) {
-                // Across a cut the replica does not see its master die.
-                self.half_open.insert(replica, port);
-            } else if let Some(r) = self.nodes.get_mut(&replica) {
-                r.server.net_closed(self.now);
-            }
+            self.close_from_master(port, replica);
         }
         self.pump();
+    }
+
+    /// The master's end of a replica's link closed (it killed the
+    /// connection, or died). Across a cut the close cannot reach the
+    /// replica: it learns by its own timeout, or when the cut heals.
+    fn close_from_master(&mut self, master: u16, replica: u16) {
+        self.links.remove(&replica);
+        self.held.remove(&replica);
+        self.record(TraceEvent::LinkClosed { at: self.now, replica, master });
+        if self.is_cut(master, replica) {
+            self.half_open.insert(replica, master);
+        } else if let Some(r) = self.nodes.get_mut(&replica) {
+            r.server.net_closed(self.now);
+        }
     }
 
     /// Carries what servers asked of the network until nothing is left:
@@ -412,16 +418,7 @@ impl Sim {
                     let replica = self.links.iter().find(|(_, (m, c))| *m == port && *c == id).map(|(r, _)| *r);
                     if let Some(replica) = replica {
                         moved = true;
-                        self.links.remove(&replica);
-                        self.held.remove(&replica);
-                        self.record(TraceEvent::LinkClosed { at: self.now, replica, master: port });
-                        if self.is_cut(port, replica) {
-                            // The close cannot reach the replica: it learns
-                            // by its own timeout, or when the cut heals.
-                            self.half_open.insert(replica, port);
-                        } else if let Some(r) = self.nodes.get_mut(&replica) {
-                            r.server.net_closed(self.now);
-                        }
+                        self.close_from_master(port, replica);
                     }
                 }
                 for effect in effects {
