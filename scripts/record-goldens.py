@@ -193,6 +193,15 @@ def wait_listening(port, proc, timeout=10.0):
     return False
 
 
+def start_server(conf, port, where, verb):
+    """Runs redis-server on its config file and waits until it answers."""
+    proc = subprocess.Popen(["redis-server", str(conf)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    if not wait_listening(port, proc):
+        fail(f"{where}: redis-server on port {port} did not {verb}")
+    return proc
+
+
 def record(scenario, workdir, with_log=False):
     """The transcript, and (with_log) the servers' replication log lines as
     they stood after the last step, before the servers are stopped."""
@@ -257,12 +266,8 @@ def record(scenario, workdir, with_log=False):
                     servers[port].kill()
                     servers[port].wait()
                 else:
-                    conf = workdir / str(port) / "redis.conf"
-                    proc = subprocess.Popen(["redis-server", str(conf)], stdout=subprocess.DEVNULL,
-                                            stderr=subprocess.DEVNULL, start_new_session=True)
-                    if not wait_listening(port, proc):
-                        fail(f"{scenario.name}:{number}: redis-server on port {port} did not restart")
-                    servers[port] = proc
+                    servers[port] = start_server(workdir / str(port) / "redis.conf", port,
+                                                 f"{scenario.name}:{number}", "restart")
                 out.append(f"# {text}")
                 continue
             if word == "server":
@@ -275,11 +280,7 @@ def record(scenario, workdir, with_log=False):
                          f"logfile {node_dir / 'redis.log'}"]
                 lines += [d.strip() for d in directives.split(" ; ") if d.strip()]
                 conf.write_text("\n".join(lines) + "\n")
-                proc = subprocess.Popen(["redis-server", str(conf)], stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL, start_new_session=True)
-                if not wait_listening(port, proc):
-                    fail(f"{scenario.name}:{number}: redis-server on port {port} did not start")
-                servers[port] = proc
+                servers[port] = start_server(conf, port, f"{scenario.name}:{number}", "start")
                 out.append(f"# {text}")
             elif word == "sleep":
                 seconds = parse_duration(rest.strip())
