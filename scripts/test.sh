@@ -16,6 +16,8 @@ fresh="$ROOT/target/fresh-goldens"
 rm -rf "$fresh"
 python3 scripts/record-goldens.py --out "$fresh"
 GOLDEN_DIR="$fresh" cargo test --locked --test scenarios
+python3 scripts/record-config-table.py --out "$fresh/config.tsv"
+diff -u src/engine/commands/recorded/config.tsv "$fresh/config.tsv"
 
 build_page
 

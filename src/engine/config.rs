@@ -78,6 +78,7 @@ impl Config {
             let arity_ok = match known {
                 Some((_, Some(n))) => args.len() == *n,
                 Some((_, None)) => !args.is_empty(),
+                None if super::params::takes_words(&name) => !args.is_empty(),
                 None => super::params::is_param(&name) && args.len() == 1,
             };
             if !arity_ok {

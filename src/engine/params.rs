@@ -61,7 +61,117 @@ const PARAMS: &[Param] = &[
 
 /// Whether `name` (or an alias) is a runtime parameter.
 pub fn is_param(name: &str) -> bool {
-    find(name).is_some()
+    find(name).is_some() || recorded_param(name).is_some()
+}
+
+/// Whether a config-file line for `name` may carry several words (`bind`,
+/// `save`, `client-output-buffer-limit`...) rather than exactly one.
+pub fn takes_words(name: &str) -> bool {
+    recorded_param(name).is_some_and(|p| matches!(p.kind, RecordedKind::Words | RecordedKind::Immutable))
+}
+
+/// How Redis checks a parameter the engine keeps only as a value, as
+/// scripts/record-config-table.py learned it from a real server.
+#[derive(Clone, Debug, PartialEq)]
+enum RecordedKind {
+    Bool,
+    Enum(Vec<String>),
+    Int { min: i64, max: i64 },
+    /// A byte count that takes `1mb`-style units; CONFIG GET shows bytes.
+    Memory { min: i64, max: i64 },
+    Immutable,
+    Protected,
+    /// Free text, taken as written; CONFIG REWRITE quotes it.
+    Text,
+    /// A format Redis checks by hand (`bind`, `client-output-buffer-limit`,
+    /// `notify-keyspace-events`...): taken as written, several words in a
+    /// config file.
+    Words,
+}
+
+#[derive(Debug)]
+struct RecordedParam {
+    name: String,
+    canonical: String,
+    kind: RecordedKind,
+    default: String,
+}
+
+const RECORDED_TABLE: &str = include_str!("commands/recorded/config.tsv");
+
+/// Every name `CONFIG GET *` lists on Redis 7.0.15, sorted. A line that does
+/// not parse is left out rather than taking the page down.
+fn recorded_params() -> &'static [RecordedParam] {
+    static TABLE: std::sync::OnceLock<Vec<RecordedParam>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| RECORDED_TABLE.lines().filter_map(parse_recorded).collect())
+}
+
+fn parse_recorded(line: &str) -> Option<RecordedParam> {
+    let mut fields = line.splitn(4, '\t');
+    let name = fields.next()?.to_string();
+    let canonical = fields.next()?.to_string();
+    let kind_text = fields.next()?;
+    let default = fields.next()?.to_string();
+    let range = |rest: &str| -> Option<(i64, i64)> {
+        let (lo, hi) = rest.split_once(':')?;
+        Some((lo.parse().ok()?, hi.parse().ok()?))
+    };
+    let kind = match kind_text.split_once(':') {
+        Some(("enum", words)) => RecordedKind::Enum(words.split(',').map(str::to_string).collect()),
+        Some(("int", rest)) => range(rest).map(|(min, max)| RecordedKind::Int { min, max })?,
+        Some(("memory", rest)) => range(rest).map(|(min, max)| RecordedKind::Memory { min, max })?,
+        _ => match kind_text {
+            "bool" => RecordedKind::Bool,
+            "immutable" => RecordedKind::Immutable,
+            "protected" => RecordedKind::Protected,
+            "text" => RecordedKind::Text,
+            "special" => RecordedKind::Words,
+            _ => return None,
+        },
+    };
+    Some(RecordedParam { name, canonical, kind, default })
+}
+
+fn recorded_param(name: &str) -> Option<&'static RecordedParam> {
+    let lower = name.to_ascii_lowercase();
+    let table = recorded_params();
+    let at = table.binary_search_by(|p| p.name.as_str().cmp(&lower)).ok()?;
+    let entry = &table[at];
+    // Aliases resolve to the entry that holds the value.
+    if entry.canonical == entry.name {
+        Some(entry)
+    } else {
+        table.binary_search_by(|p| p.name.as_str().cmp(&entry.canonical)).ok().map(|i| &table[i])
+    }
+}
+
+/// CONFIG REWRITE quotes values that would not read back as one argument.
+fn quote_config_value(value: &str) -> String {
+    if value.is_empty() || value.bytes().any(|b| b.is_ascii_whitespace() || b == b'"' || b == b'\'') {
+        format!("\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\""))
+    } else {
+        value.to_string()
+    }
+}
+
+/// Redis's memory values: a number with an optional k/kb/m/mb/g/gb unit
+/// (k is 1000, kb 1024), case-insensitive.
+fn parse_memory(raw: &[u8]) -> Option<i64> {
+    let text = String::from_utf8_lossy(raw).to_ascii_lowercase();
+    // Redis reads an empty value as no bytes at all.
+    if text.is_empty() {
+        return Some(0);
+    }
+    let units: [(&str, i64); 6] =
+        [("kb", 1024), ("mb", 1024 * 1024), ("gb", 1024 * 1024 * 1024), ("k", 1000), ("m", 1000 * 1000), ("g", 1000 * 1000 * 1000)];
+    let (digits, multiplier) = units
+        .iter()
+        .find_map(|(unit, mul)| text.strip_suffix(unit).map(|d| (d, *mul)))
+        .unwrap_or((text.as_str(), 1));
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse::<i64>().ok()?.checked_mul(multiplier)
 }
 
 fn find(name: &str) -> Option<&'static Param> {
@@ -101,6 +211,10 @@ pub struct Settings {
     pub min_replicas_to_write: i64,
     pub min_replicas_max_lag: i64,
     pub replica_serve_stale_data: bool,
+    /// Parameters the engine only stores (CONFIG GET shows them, CONFIG SET
+    /// checks them as Redis does), by canonical name; absent ones hold the
+    /// recorded default.
+    pub other: std::collections::BTreeMap<String, String>,
 }
 
 impl Default for Settings {
@@ -127,6 +241,7 @@ impl Default for Settings {
             min_replicas_to_write: 0,
             min_replicas_max_lag: 10,
             replica_serve_stale_data: true,
+            other: Default::default(),
         }
     }
 }
@@ -176,8 +291,64 @@ impl Settings {
             "set-max-intset-entries" => l.set_max_intset_entries.to_string(),
             "zset-max-listpack-entries" => l.zset_max_listpack_entries.to_string(),
             "zset-max-listpack-value" => l.zset_max_listpack_value.to_string(),
-            _ => String::new(),
+            other => match self.other.get(other) {
+                Some(value) => value.clone(),
+                None => recorded_param(other).map_or(String::new(), |p| p.default.clone()),
+            },
         }
+    }
+
+    /// A parameter's value by any of its names.
+    pub fn value_of(&self, name: &str) -> Option<String> {
+        let canonical = find(name).map(|p| p.name).or_else(|| recorded_param(name).map(|p| p.canonical.as_str()))?;
+        Some(self.get(canonical))
+    }
+
+    /// Checks a value for a parameter the engine only stores and keeps it
+    /// the way CONFIG GET then shows it.
+    fn apply_recorded(&mut self, param: &RecordedParam, name: &str, raw_value: &[u8], from_file: bool) -> Result<(), String> {
+        let fail = |why: &str| format!("CONFIG SET failed (possibly related to argument '{name}') - {why}");
+        let in_range = |value: i64, min: i64, max: i64| {
+            if value < min || value > max {
+                Err(fail(&format!("argument must be between {min} and {max} inclusive")))
+            } else {
+                Ok(value.to_string())
+            }
+        };
+        let text = String::from_utf8_lossy(raw_value).into_owned();
+        let value = match &param.kind {
+            RecordedKind::Immutable if !from_file => return Err(fail("can't set immutable config")),
+            RecordedKind::Protected if !from_file => return Err(fail("can't set protected config")),
+            RecordedKind::Immutable | RecordedKind::Protected | RecordedKind::Text | RecordedKind::Words => text,
+            RecordedKind::Bool => match text.to_ascii_lowercase().as_str() {
+                word @ ("yes" | "no") => word.to_string(),
+                _ => return Err(fail("argument must be 'yes' or 'no'")),
+            },
+            RecordedKind::Enum(words) => {
+                let word = text.to_ascii_lowercase();
+                if !words.contains(&word) {
+                    return Err(fail(&format!("argument(s) must be one of the following: {}", words.join(", "))));
+                }
+                word
+            }
+            RecordedKind::Int { min, max } => {
+                let value = super::commands::parse_i64(raw_value)
+                    .ok_or_else(|| fail("argument couldn't be parsed into an integer"))?;
+                in_range(value, *min, *max)?;
+                // Redis takes any hz and then keeps it within what it can run.
+                if param.canonical == "hz" { value.clamp(1, 500).to_string() } else { value.to_string() }
+            }
+            RecordedKind::Memory { min, max } => {
+                let value = parse_memory(raw_value).ok_or_else(|| fail("argument must be a memory value"))?;
+                in_range(value, *min, *max)?
+            }
+        };
+        if value == param.default {
+            self.other.remove(&param.canonical);
+        } else {
+            self.other.insert(param.canonical.clone(), value);
+        }
+        Ok(())
     }
 
     fn put(&mut self, name: &str, value: i64) {
@@ -201,12 +372,12 @@ impl Settings {
     /// parameter (aliases too), each once.
     pub fn matching(&self, patterns: &[Vec<u8>]) -> Vec<(String, String)> {
         let mut out: Vec<(String, String)> = Vec::new();
-        for p in PARAMS {
-            for name in std::iter::once(p.name).chain(p.alias) {
-                let hit = patterns.iter().any(|pat| super::glob::matches(pat, name.as_bytes(), true));
-                if hit && !out.iter().any(|(n, _)| n == name) {
-                    out.push((name.to_string(), self.get(p.name)));
-                }
+        let modelled = PARAMS.iter().flat_map(|p| std::iter::once(p.name).chain(p.alias));
+        let names = recorded_params().iter().map(|p| p.name.as_str()).chain(modelled);
+        for name in names {
+            let hit = patterns.iter().any(|pat| super::glob::matches(pat, name.as_bytes(), true));
+            if hit && !out.iter().any(|(n, _)| n == name) {
+                out.push((name.to_string(), self.value_of(name).unwrap_or_default()));
             }
         }
         out
@@ -221,6 +392,15 @@ impl Settings {
             if let Some(args) = value {
                 // Config::parse already refused bad values.
                 let _ = settings.apply(p, p.name, args.join(" ").as_bytes());
+            }
+        }
+        for p in recorded_params().iter().filter(|p| p.name == p.canonical && find(&p.name).is_none()) {
+            let value = recorded_params()
+                .iter()
+                .filter(|alias| alias.canonical == p.name)
+                .find_map(|alias| config.get(&alias.name));
+            if let Some(args) = value {
+                let _ = settings.apply_recorded(p, &p.name, args.join(" ").as_bytes(), true);
             }
         }
         // Each `save` line of a file adds a point; `save ""` clears them.
@@ -239,8 +419,11 @@ impl Settings {
 
     /// Checks and applies one config-file directive (immutable ones too).
     pub fn set_from_file(&mut self, name: &str, raw_value: &[u8]) -> Result<(), String> {
-        let param = find(name).ok_or_else(|| "Bad directive or wrong number of arguments".to_string())?;
-        self.apply(param, name, raw_value)
+        if let Some(param) = find(name) {
+            return self.apply(param, name, raw_value);
+        }
+        let param = recorded_param(name).ok_or_else(|| "Bad directive or wrong number of arguments".to_string())?;
+        self.apply_recorded(param, name, raw_value, true)
     }
 
     fn apply(&mut self, param: &Param, name: &str, raw_value: &[u8]) -> Result<(), String> {
@@ -322,35 +505,99 @@ impl Settings {
                 let value = if p.name == "save" && value.is_empty() { "\"\"".to_string() } else { value };
                 (p.name.to_string(), value)
             })
+            .chain(
+                self.other
+                    .iter()
+                    .filter(|(name, _)| recorded_param(name).is_some_and(|p| !matches!(p.kind, RecordedKind::Immutable)))
+                    .map(|(name, value)| {
+                        let words = recorded_param(name).is_some_and(|p| p.kind == RecordedKind::Words);
+                        (name.clone(), if words && !value.is_empty() { value.clone() } else { quote_config_value(value) })
+                    }),
+            )
             .collect()
     }
 
-    /// `CONFIG SET name value [name value ...]`: all or nothing.
+    /// `CONFIG SET name value [name value ...]`: all or nothing. As in
+    /// Redis, every name is looked up (unknown, immutable, protected,
+    /// repeated) before any value is checked, and the first problem wins.
     pub fn set_many(&mut self, pairs: &[(Vec<u8>, Vec<u8>)]) -> Result<(), String> {
+        let refuse = |name: &str, why: &str| format!("CONFIG SET failed (possibly related to argument '{name}') - {why}");
+        let names: Vec<String> = pairs.iter().map(|(n, _)| String::from_utf8_lossy(n).into_owned()).collect();
+        if let Some(unknown) = names.iter().find(|n| !is_param(n)) {
+            return Err(format!("Unknown option or number of arguments for CONFIG SET - '{unknown}'"));
+        }
+        for (i, name) in names.iter().enumerate() {
+            let immutable = find(name).map_or_else(
+                || recorded_param(name).is_some_and(|p| p.kind == RecordedKind::Immutable),
+                |p| p.immutable,
+            );
+            if immutable {
+                return Err(refuse(name, "can't set immutable config"));
+            }
+            let protected = find(name).map_or_else(
+                || recorded_param(name).is_some_and(|p| p.kind == RecordedKind::Protected),
+                |p| PROTECTED.contains(&p.name),
+            );
+            if protected {
+                return Err(refuse(name, "can't set protected config"));
+            }
+            // An alias is a parameter of its own here: only the same name twice clashes.
+            if names[..i].iter().any(|earlier| earlier.eq_ignore_ascii_case(name)) {
+                return Err(refuse(name, "duplicate parameter"));
+            }
+        }
         let mut staged = self.clone();
-        let mut seen: Vec<&str> = Vec::new();
-        for (raw_name, raw_value) in pairs {
-            let name = String::from_utf8_lossy(raw_name).into_owned();
-            let Some(param) = find(&name) else {
-                return Err(format!("Unknown option or number of arguments for CONFIG SET - '{name}'"));
-            };
-            if seen.contains(&param.name) {
-                return Err(format!("Duplicate parameter - {name}"));
+        for (name, (_, raw_value)) in names.iter().zip(pairs) {
+            match find(name) {
+                Some(param) => staged.apply(param, name, raw_value)?,
+                None => {
+                    let Some(recorded) = recorded_param(name) else { continue };
+                    staged.apply_recorded(recorded, name, raw_value, false)?;
+                }
             }
-            seen.push(param.name);
-            if param.immutable {
-                return Err(format!(
-                    "CONFIG SET failed (possibly related to argument '{name}') - can't set immutable config"
-                ));
-            }
-            if PROTECTED.contains(&param.name) {
-                return Err(format!(
-                    "CONFIG SET failed (possibly related to argument '{name}') - can't set protected config"
-                ));
-            }
-            staged.apply(param, &name, raw_value)?;
         }
         *self = staged;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_get_star_lists_every_name_redis_lists() {
+        // 192 names on a Redis 7.0.15 started without a config file.
+        let all = Settings::default().matching(&[b"*".to_vec()]);
+        assert_eq!(all.len(), 192);
+        let value = |name: &str| all.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+        assert_eq!(value("maxmemory-policy").as_deref(), Some("noeviction"));
+        assert_eq!(value("slave-read-only").as_deref(), Some("yes"));
+        assert_eq!(value("save").as_deref(), Some("3600 1 300 100 60 10000"));
+    }
+
+    #[test]
+    fn stored_parameters_survive_a_rewrite_and_restart() {
+        let mut settings = Settings::default();
+        let pairs = [(b"maxmemory".to_vec(), b"2mb".to_vec()), (b"notify-keyspace-events".to_vec(), b"".to_vec())];
+        settings.set_many(&pairs).unwrap();
+        settings.set_many(&[(b"proc-title-template".to_vec(), b"{title} x".to_vec())]).unwrap();
+        let lines: Vec<String> = settings.changed_lines().iter().map(|(n, v)| format!("{n} {v}")).collect();
+        assert!(lines.contains(&"maxmemory 2097152".to_string()), "{lines:?}");
+        assert!(lines.contains(&"proc-title-template \"{title} x\"".to_string()), "{lines:?}");
+        let config = crate::engine::config::Config::parse(&lines).unwrap();
+        let restarted = Settings::from_config(&config);
+        assert_eq!(restarted.value_of("maxmemory").as_deref(), Some("2097152"));
+        assert_eq!(restarted.value_of("proc-title-template").as_deref(), Some("{title} x"));
+    }
+
+    #[test]
+    fn memory_values_take_redis_units() {
+        assert_eq!(parse_memory(b"1k"), Some(1000));
+        assert_eq!(parse_memory(b"1KB"), Some(1024));
+        assert_eq!(parse_memory(b"3gb"), Some(3 << 30));
+        assert_eq!(parse_memory(b"-1"), None);
+        assert_eq!(parse_memory(b"kb"), None);
+        assert_eq!(parse_memory(b"99999999999gb"), None);
     }
 }
