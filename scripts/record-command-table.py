@@ -4,7 +4,7 @@
 Writes src/engine/commands/recorded/command.resp (the reply to COMMAND:
 name, arity, flags, key positions, ACL categories, tips, key specs and
 subcommands of every command) and command_docs.resp (the reply to COMMAND
-DOCS). Entries are sorted by name so that the files are stable; the bytes
+DOCS), and debug_help.resp (the reply to DEBUG HELP). Entries are sorted by name so that the files are stable; the bytes
 are otherwise exactly the RESP that real Redis sent. The engine embeds
 them: arity checks, COMMAND INFO/DOCS/LIST/COUNT and the console's hints all
 come from here.
@@ -92,7 +92,7 @@ def ask(reader, *args):
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         proc = subprocess.Popen(["redis-server", "--port", str(PORT), "--bind", "127.0.0.1", "--save", "",
-                                 "--dir", tmp], stdout=subprocess.DEVNULL, start_new_session=True)
+                                 "--dir", tmp, "--enable-debug-command", "yes"], stdout=subprocess.DEVNULL, start_new_session=True)
         try:
             deadline = time.monotonic() + 10
             while True:
@@ -117,7 +117,9 @@ def main():
                 for j in range(0, len(doc), 2):
                     if doc[j] == (b"$", b"subcommands"):
                         doc[j + 1] = sort_map(doc[j + 1])
+            debug_help = ask(reader, b"DEBUG", b"HELP")
             OUT.mkdir(parents=True, exist_ok=True)
+            (OUT / "debug_help.resp").write_bytes(encode(debug_help))
             (OUT / "command.resp").write_bytes(encode(table))
             (OUT / "command_docs.resp").write_bytes(encode(docs))
             print(f"recorded {len(table[1])} commands into {OUT}")

@@ -36,7 +36,7 @@ PROMPT = re.compile(rb"(127\.0\.0\.1:\d+(\[\d+\])?(\(TX\))?|not connected)> $")
 STEP_TIMEOUT = 10.0
 # Scenarios whose replication log lines are compared too: ones where real
 # Redis logs the same lines on every run (no timing-dependent retry loops).
-LOGGED = {"replication_basic", "chaining", "partial_resync", "disk_sync"}
+LOGGED = {"replication_basic", "chaining", "partial_resync", "disk_sync", "sleep_timeout"}
 # The log messages the engine writes (the beginning of each).
 LOG_MESSAGES = re.compile(
     r"(Connecting to MASTER|Reconnecting to MASTER|MASTER <-> REPLICA sync|Non blocking connect for SYNC"
@@ -48,7 +48,8 @@ LOG_MESSAGES = re.compile(
     r"|Setting secondary replication ID|Replica \S+ asks for synchronization|Replication backlog created"
     r"|Delay next BGSAVE|Starting BGSAVE for SYNC|Background RDB transfer|Fork CoW for RDB|Diskless rdb transfer"
     r"|Streamed RDB transfer|Synchronization with replica|Unable to partial resync|Warning: replica"
-    r"|Background saving|DB saved on disk)"
+    r"|Background saving|DB saved on disk|MASTER timeout|Timeout connecting to the MASTER|Timeout receiving bulk data"
+    r"|Disconnecting timedout replica|Connection with replica)"
 )
 LOG_LINE = re.compile(r"\d+:([MSC]) \d+ \w+ \d+ [\d:.]+ ([*#.-]) (.*)")
 

@@ -59,7 +59,7 @@ fn random_sequences_never_panic() {
                         assert_eq!(server.take_output().len(), 1, "{:?} was not answered at its timeout", args);
                     }
                     _ => {
-                        server.disconnect(client);
+                        server.disconnect(client, 0);
                         client = server.connect();
                     }
                 }

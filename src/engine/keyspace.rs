@@ -37,6 +37,53 @@ pub struct Entry {
     pub expires_at: Option<Millis>,
     /// Last access, for OBJECT IDLETIME (Redis's LRU clock).
     pub accessed_at: Millis,
+    /// Redis's LFU data (OBJECT FREQ under an `*-lfu` maxmemory-policy): a
+    /// logarithmic access counter and the minute it last decayed at.
+    pub lfu_counter: u8,
+    pub lfu_minute: u16,
+}
+
+/// The counter a new value starts from, so that it is not the first to go.
+pub const LFU_INIT_VAL: u8 = 5;
+
+/// `lfu-log-factor` and `lfu-decay-time`, while an LFU policy is selected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LfuPolicy {
+    pub log_factor: i64,
+    pub decay_minutes: i64,
+}
+
+/// Redis keeps LFU time as minutes modulo 2^16.
+fn lfu_minutes(now: Millis) -> u16 {
+    (now.div_euclid(60_000) & 0xffff) as u16
+}
+
+impl Entry {
+    pub fn new(value: Value, expires_at: Option<Millis>, now: Millis) -> Entry {
+        Entry { value, expires_at, accessed_at: now, lfu_counter: LFU_INIT_VAL, lfu_minute: lfu_minutes(now) }
+    }
+
+    /// The counter after the decay due since it was last touched.
+    pub fn lfu_decayed(&self, policy: LfuPolicy, now: Millis) -> u8 {
+        let (then, current) = (self.lfu_minute as i64, lfu_minutes(now) as i64);
+        let elapsed = if current >= then { current - then } else { 65535 - then + current };
+        let periods = if policy.decay_minutes > 0 { elapsed / policy.decay_minutes } else { 0 };
+        (self.lfu_counter as i64 - periods).max(0) as u8
+    }
+
+    /// An access: decay, then a logarithmic increment that gets less
+    /// likely as the counter grows (`random` is uniform in [0, 1)).
+    fn lfu_touch(&mut self, policy: LfuPolicy, now: Millis, random: f64) {
+        let mut counter = self.lfu_decayed(policy, now);
+        if counter < 255 {
+            let base = (counter as i64 - LFU_INIT_VAL as i64).max(0) as f64;
+            if random < 1.0 / (base * policy.log_factor as f64 + 1.0) {
+                counter += 1;
+            }
+        }
+        self.lfu_counter = counter;
+        self.lfu_minute = lfu_minutes(now);
+    }
 }
 
 #[derive(Clone, Debug, Default)]
@@ -51,6 +98,11 @@ pub struct Db {
     /// looks only at keys with a TTL. Entries whose key has since changed
     /// its expiry or gone are stale and skipped when their time comes.
     schedule: BTreeSet<(Millis, Vec<u8>)>,
+    /// Set by the server before each command from its maxmemory-policy.
+    pub lfu: Option<LfuPolicy>,
+    /// State of the generator behind LFU increments (xorshift, fixed seed:
+    /// the engine has no real randomness).
+    lfu_random: u64,
 }
 
 impl Db {
@@ -89,9 +141,22 @@ impl Db {
 
     pub fn get_mut(&mut self, key: &[u8], now: Millis) -> Option<&mut Entry> {
         self.expire_if_needed(key, now);
+        let lfu = self.lfu.map(|policy| (policy, self.next_random()));
         let entry = self.entries.get_mut(key)?;
         entry.accessed_at = now;
+        if let Some((policy, random)) = lfu {
+            entry.lfu_touch(policy, now, random);
+        }
         Some(entry)
+    }
+
+    fn next_random(&mut self) -> f64 {
+        let mut x = if self.lfu_random == 0 { 0x9E37_79B9_7F4A_7C15 } else { self.lfu_random };
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.lfu_random = x;
+        (x >> 11) as f64 / (1u64 << 53) as f64
     }
 
     /// Like `get`, without counting as an access (Redis's LOOKUP_NOTOUCH).
@@ -112,8 +177,15 @@ impl Db {
 
     /// Stores `value`; the expiry is dropped unless `keep_ttl`.
     pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool, now: Millis) {
-        let expires_at = if keep_ttl { self.entries.get(key).and_then(|e| e.expires_at) } else { None };
-        self.entries.insert(key.to_vec(), Entry { value, expires_at, accessed_at: now });
+        let old = self.entries.get(key);
+        let expires_at = if keep_ttl { old.and_then(|e| e.expires_at) } else { None };
+        let mut entry = Entry::new(value, expires_at, now);
+        // Under LFU an overwritten key keeps how often it was used.
+        if let (Some(_), Some(old)) = (self.lfu, old) {
+            entry.lfu_counter = old.lfu_counter;
+            entry.lfu_minute = old.lfu_minute;
+        }
+        self.entries.insert(key.to_vec(), entry);
     }
 
     /// Puts a whole entry (value, expiry) under `key`, replacing any.

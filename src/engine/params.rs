@@ -298,6 +298,14 @@ impl Settings {
         }
     }
 
+    /// The LFU parameters while `maxmemory-policy` is one of the `*-lfu` ones.
+    pub fn lfu_policy(&self) -> Option<super::keyspace::LfuPolicy> {
+        self.get("maxmemory-policy").ends_with("-lfu").then(|| super::keyspace::LfuPolicy {
+            log_factor: self.get("lfu-log-factor").parse().unwrap_or(10),
+            decay_minutes: self.get("lfu-decay-time").parse().unwrap_or(1),
+        })
+    }
+
     /// A parameter's value by any of its names.
     pub fn value_of(&self, name: &str) -> Option<String> {
         let canonical = find(name).map(|p| p.name).or_else(|| recorded_param(name).map(|p| p.canonical.as_str()))?;

@@ -210,7 +210,7 @@ impl Server {
         // replica re-pointed does with its master's; its own replicas must
         // follow the new history and reconnect.
         let cached = Some((self.repl.replid.clone(), self.repl.offset));
-        self.disconnect_replicas();
+        self.disconnect_replicas(now);
         self.drop_master_client();
         self.repl.master = Some(MasterLink {
             host: host.clone(),
@@ -282,16 +282,13 @@ impl Server {
             .collect();
         for (id, port) in timed_out {
             self.warning(now, format!("Disconnecting timedout replica (streaming sync): 127.0.0.1:{port}"));
-            self.notice(now, format!("Connection with replica 127.0.0.1:{port} lost."));
-            self.kill_connection(id);
+            self.kill_connection(id, now);
         }
     }
 
     /// REPLICAOF NO ONE: keep the data, start a new history whose past is
     /// the old one (PSYNC2: replid2 and second_repl_offset).
     fn become_master(&mut self, now: Millis) {
-        // Its replicas reconnect and continue with the old id (PSYNC2).
-        self.disconnect_replicas();
         self.repl.net.push(NetEffect::Close);
         let link = self.repl.master.take();
         if let Some(m) = link {
@@ -313,6 +310,8 @@ impl Server {
             self.repl.replid2, self.repl.second_offset, self.repl.replid
         );
         self.warning(now, text);
+        // Its replicas reconnect and continue with the old id (PSYNC2).
+        self.disconnect_replicas(now);
     }
 
     fn new_replid(&mut self) -> String {
@@ -320,7 +319,7 @@ impl Server {
     }
 
     fn drop_master_client(&mut self) {
-        self.remove_client(MASTER_CLIENT);
+        self.remove_master_client();
         self.repl.stream = RequestParser::default();
     }
 
@@ -375,6 +374,13 @@ impl Server {
 
     /// Bytes from the master.
     pub fn net_receive(&mut self, bytes: &[u8], now: Millis) {
+        if self.asleep_until().is_some_and(|until| now < until) {
+            // Not read until DEBUG SLEEP ends: it waits in the socket.
+            if let Some(m) = self.repl.master.as_mut() {
+                m.buffer.extend_from_slice(bytes);
+            }
+            return;
+        }
         let Some(m) = self.repl.master.as_mut() else { return };
         m.last_io = now;
         m.buffer.extend_from_slice(bytes);
@@ -544,7 +550,7 @@ impl Server {
         self.notice(now, "MASTER <-> REPLICA sync: Finished with success".into());
         self.keyspace = keyspace;
         // A new dataset and history: chained replicas must sync again.
-        self.disconnect_replicas();
+        self.disconnect_replicas(now);
         let Some(m) = self.repl.master.as_mut() else { return };
         m.state = LinkState::Connected;
         m.ever_up = true;
@@ -872,6 +878,8 @@ impl Server {
             let mut replica = None;
             if let Some(entry) = self.repl.replicas.get_mut(&id) {
                 entry.state = ReplicaState::Online;
+                // The transfer was its sign of life: no false timeout.
+                entry.ack_time = now;
                 replica = Some(format!("127.0.0.1:{}", entry.listening_port));
             }
             self.push_output(id, bytes);
@@ -942,16 +950,20 @@ impl Server {
         }
     }
 
-    fn disconnect_replicas(&mut self) {
+    fn disconnect_replicas(&mut self, now: Millis) {
         let ids: Vec<ClientId> = self.repl.replicas.keys().copied().collect();
         for id in ids {
-            self.kill_connection(id);
+            self.kill_connection(id, now);
         }
     }
 
     /// A replica's connection closed.
-    pub(crate) fn forget_replica(&mut self, id: ClientId) {
-        self.repl.replicas.remove(&id);
+    /// A replica's connection is gone, whoever closed it; Redis logs
+    /// each one when it frees the client.
+    pub(crate) fn forget_replica(&mut self, id: ClientId, now: Millis) {
+        if let Some(replica) = self.repl.replicas.remove(&id) {
+            self.warning(now, format!("Connection with replica 127.0.0.1:{} lost.", replica.listening_port));
+        }
         self.pending_ports.remove(&id);
     }
 

@@ -87,6 +87,10 @@ pub struct Server {
     pub settings: Settings,
     clients: BTreeMap<ClientId, Client>,
     next_client_id: ClientId,
+    /// DEBUG SLEEP: until then the process reads, answers and sends nothing.
+    asleep_until: Option<Millis>,
+    /// Replies held back until the sleep ends (the sleeper's among them).
+    replies_after_sleep: Vec<(ClientId, Vec<u8>)>,
     pub(crate) dirty: u64,
     rng: Rng,
     /// Replies produced outside `receive` (served blocked clients), in order.
@@ -140,6 +144,8 @@ impl Server {
             settings,
             clients: BTreeMap::new(),
             next_client_id: 1,
+            asleep_until: None,
+            replies_after_sleep: Vec::new(),
             dirty: 0,
             rng,
             outbox: Vec::new(),
@@ -195,14 +201,20 @@ impl Server {
         self.connect_at(self.started_at)
     }
 
-    pub fn disconnect(&mut self, id: ClientId) {
-        self.remove_client(id);
+    /// The other end closed the connection.
+    pub fn disconnect(&mut self, id: ClientId, now: Millis) {
+        self.remove_client(id, now);
     }
 
     /// Forgets a connection (and the replica it may have been).
-    pub(crate) fn remove_client(&mut self, id: ClientId) {
+    pub(crate) fn remove_client(&mut self, id: ClientId, now: Millis) {
         self.clients.remove(&id);
-        self.forget_replica(id);
+        self.forget_replica(id, now);
+    }
+
+    /// The master's stream is over (never one of this node's replicas).
+    pub(crate) fn remove_master_client(&mut self) {
+        self.clients.remove(&MASTER_CLIENT);
     }
 
     /// The client the master's stream is executed as.
@@ -239,10 +251,19 @@ impl Server {
 
     /// Feeds bytes a client sent; returns the replies to every complete command.
     pub fn receive(&mut self, id: ClientId, bytes: &[u8], now: Millis) -> Output {
-        let mut out = Output::default();
-        let Some(client) = self.clients.get_mut(&id) else { return out };
+        let Some(client) = self.clients.get_mut(&id) else { return Output::default() };
         client.input.feed(bytes);
         self.stats.net_input_bytes += bytes.len() as u64;
+        if self.still_asleep(now) {
+            return Output::default();
+        }
+        self.process_input(id, now)
+    }
+
+    /// Runs the complete commands a client has sent, until it blocks, quits
+    /// or puts the server to sleep (DEBUG SLEEP, whose reply waits too).
+    fn process_input(&mut self, id: ClientId, now: Millis) -> Output {
+        let mut out = Output::default();
         loop {
             let Some(client) = self.clients.get_mut(&id) else { break };
             // A blocked client's next commands wait until it is served.
@@ -263,6 +284,12 @@ impl Server {
             }
             let replies = self.dispatch(id, &args, now);
             self.count_errors(&replies);
+            if self.asleep_until.is_some() {
+                let mut reply = std::mem::take(&mut out.reply);
+                replies.iter().for_each(|r| r.encode(&mut reply));
+                self.replies_after_sleep.push((id, reply));
+                break;
+            }
             for reply in replies {
                 reply.encode(&mut out.reply);
             }
@@ -447,6 +474,10 @@ impl Server {
             .filter(|(db, key, _)| emptied.contains(db) && emptied.iter().any(|&e| self.keyspace.dbs[e].stores(key)))
             .map(|(db, key, _)| (*db, key.clone()))
             .collect();
+        let lfu = self.settings.lfu_policy();
+        for db in &mut self.keyspace.dbs {
+            db.lfu = lfu;
+        }
         let reply = {
             let mut ctx = Ctx {
                 keyspace: &mut self.keyspace,
@@ -460,6 +491,9 @@ impl Server {
         };
         if info.name == "flushall" && !matches!(reply, Frame::Error(_)) {
             self.after_flushall(now);
+        }
+        if let Some(ms) = state.sleep.take().filter(|&ms| ms > 0) {
+            self.asleep_until = Some(now + ms);
         }
         let rewritten = state.propagate.take();
         let propagates = self.dirty != dirty_before && id != MASTER_CLIENT;
@@ -544,6 +578,47 @@ impl Server {
         true
     }
 
+    /// Whether DEBUG SLEEP still holds the process; once its time is up the
+    /// sleeper gets its reply and what arrived meanwhile is served.
+    fn still_asleep(&mut self, now: Millis) -> bool {
+        match self.asleep_until {
+            None => false,
+            Some(until) if now < until => true,
+            Some(_) => {
+                self.wake(now);
+                self.asleep_until.is_some()
+            }
+        }
+    }
+
+    fn wake(&mut self, now: Millis) {
+        self.asleep_until = None;
+        let replies = std::mem::take(&mut self.replies_after_sleep);
+        self.outbox.extend(replies);
+        let ids: Vec<ClientId> = self.clients.keys().copied().collect();
+        for id in ids {
+            // A command read now may put the server to sleep again.
+            if self.asleep_until.is_some() {
+                return;
+            }
+            let out = self.process_input(id, now);
+            if !out.reply.is_empty() {
+                self.outbox.push((id, out.reply));
+            }
+            if out.close {
+                self.killed.push(id);
+            }
+        }
+        if self.asleep_until.is_none() && self.repl.master.is_some() {
+            self.net_receive(&[], now);
+        }
+    }
+
+    /// When a DEBUG SLEEP ends, if one is running.
+    pub fn asleep_until(&self) -> Option<Millis> {
+        self.asleep_until
+    }
+
     /// Replies sent outside `receive` since the last call.
     pub fn take_output(&mut self) -> Vec<(ClientId, Vec<u8>)> {
         std::mem::take(&mut self.outbox)
@@ -556,6 +631,9 @@ impl Server {
 
     /// Answers the blocked clients whose timeout has passed.
     pub fn expire_blocked(&mut self, now: Millis) {
+        if self.still_asleep(now) {
+            return;
+        }
         self.serve_waiting(now);
         for (id, client) in self.clients.iter_mut() {
             if client.blocked.as_ref().is_some_and(|(_, r, _)| r.deadline.is_some_and(|d| d <= now)) {
@@ -903,7 +981,7 @@ impl Server {
             let Some(id) = self.clients.keys().copied().find(|&id| addr_of(id) == wanted) else {
                 return err("No such client");
             };
-            self.kill_client(id);
+            self.kill_client(id, now);
             return Frame::ok();
         }
         if args.len() % 2 != 0 {
@@ -963,18 +1041,18 @@ impl Server {
             } else if id == MASTER_CLIENT {
                 self.kill_master_link(now);
             } else {
-                self.kill_client(id);
+                self.kill_client(id, now);
             }
         }
         Frame::Integer(killed as i64)
     }
 
-    pub(crate) fn kill_connection(&mut self, id: ClientId) {
-        self.kill_client(id);
+    pub(crate) fn kill_connection(&mut self, id: ClientId, now: Millis) {
+        self.kill_client(id, now);
     }
 
-    fn kill_client(&mut self, id: ClientId) {
-        self.remove_client(id);
+    fn kill_client(&mut self, id: ClientId, now: Millis) {
+        self.remove_client(id, now);
         self.killed.push(id);
     }
 
@@ -1161,6 +1239,9 @@ impl Server {
 
     /// Periodic work (Redis's serverCron at `hz` 10): active expiry.
     pub fn cron(&mut self, now: Millis) {
+        if self.still_asleep(now) {
+            return;
+        }
         for db in &mut self.keyspace.dbs {
             db.active_expire(now);
         }
@@ -1248,7 +1329,7 @@ mod tests {
             Frame::bulk("news"), Frame::Integer(1), Frame::bulk("none"), Frame::Integer(0)
         ]));
         assert_eq!(send(&mut s, publisher, &["PUBSUB", "NUMPAT"]), Frame::Integer(1));
-        s.disconnect(sub);
+        s.disconnect(sub, 0);
         assert_eq!(send(&mut s, publisher, &["PUBLISH", "news", "again"]), Frame::Integer(1));
     }
 

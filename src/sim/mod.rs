@@ -369,7 +369,7 @@ impl Sim {
         // it; as a master, its replicas see the link close.
         if let Some((master, id)) = self.links.remove(&port) {
             if let Some(m) = self.nodes.get_mut(&master) {
-                m.server.disconnect(id);
+                m.server.disconnect(id, self.now);
             }
             self.record(TraceEvent::LinkClosed { at: self.now, replica: port, master });
         }
@@ -443,7 +443,7 @@ impl Sim {
                 if let Some((old_master, id)) = self.links.remove(&from) {
                     self.held.remove(&from);
                     if let Some(m) = self.nodes.get_mut(&old_master) {
-                        m.server.disconnect(id);
+                        m.server.disconnect(id, now);
                     }
                 }
                 self.pending_connects.remove(&from);
@@ -477,7 +477,7 @@ impl Sim {
                 if let Some((master, id)) = self.links.remove(&from) {
                     self.record(TraceEvent::LinkClosed { at: now, replica: from, master });
                     if let Some(m) = self.nodes.get_mut(&master) {
-                        m.server.disconnect(id);
+                        m.server.disconnect(id, now);
                     }
                 }
             }
@@ -632,7 +632,7 @@ impl Sim {
 
     pub fn close(&mut self, handle: ClientHandle) {
         if let Some(node) = self.nodes.get_mut(&handle.port) {
-            node.server.disconnect(handle.id);
+            node.server.disconnect(handle.id, self.now);
         }
         self.inboxes.remove(&handle);
         self.record(TraceEvent::ClientClosed { at: self.now, port: handle.port, client: handle.id });

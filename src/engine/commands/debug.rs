@@ -36,8 +36,33 @@ pub fn debug(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
             )
         }
         (b"populate", 3..=5) => populate(ctx, args),
+        (b"sleep", 3) => {
+            // Like strtod: the number at the start, 0 for none.
+            let text = String::from_utf8_lossy(&args[2]);
+            let seconds = leading_float(&text);
+            ctx.client.sleep = Some((seconds * 1000.0).clamp(0.0, 1e12) as i64);
+            Frame::ok()
+        }
+        (b"help", 2) => help(),
         (b"object", 3) => object(ctx, &args[2]),
         _ => subcommand_error(args),
+    }
+}
+
+/// The longest prefix of `text` that reads as a decimal number.
+fn leading_float(text: &str) -> f64 {
+    let text = text.trim_start();
+    // A number longer than this would not change a sleep anyway.
+    let text = &text[..(0..=text.len().min(64)).rev().find(|&n| text.is_char_boundary(n)).unwrap_or(0)];
+    (1..=text.len()).rev().filter(|&n| text.is_char_boundary(n)).find_map(|n| text[..n].parse::<f64>().ok()).filter(|v| v.is_finite()).unwrap_or(0.0)
+}
+
+/// Redis 7.0.15's own DEBUG HELP text, recorded by scripts/record-command-table.py.
+fn help() -> Frame {
+    const REPLY: &[u8] = include_bytes!("recorded/debug_help.resp");
+    match crate::engine::resp::parse_frame(REPLY) {
+        Ok(Some((frame, _))) => frame,
+        _ => err("DEBUG HELP is not available"),
     }
 }
 

@@ -143,17 +143,21 @@ pub fn object_refcount(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
 /// Seconds since the last access, on Redis's one-second LRU clock.
 pub fn object_idletime(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     let now = ctx.now;
+    let lfu = ctx.db().lfu;
     match ctx.db().peek(&args[2], now) {
         None => Frame::Null,
+        Some(_) if lfu.is_some() => err("An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."),
         Some(e) => Frame::Integer((now.div_euclid(1000) - e.accessed_at.div_euclid(1000)).max(0)),
     }
 }
 
 pub fn object_freq(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     let now = ctx.now;
-    match ctx.db().peek(&args[2], now) {
-        None => Frame::Null,
-        Some(_) => err("An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."),
+    let lfu = ctx.db().lfu;
+    match (ctx.db().peek(&args[2], now), lfu) {
+        (None, _) => Frame::Null,
+        (Some(e), Some(policy)) => Frame::Integer(e.lfu_decayed(policy, now) as i64),
+        (Some(_), None) => err("An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."),
     }
 }
 
@@ -450,10 +454,12 @@ pub fn restore(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
         rewritten.push(b"ABSTTL".to_vec());
         ctx.client.propagate_as(vec![rewritten]);
     }
-    ctx.db().insert_entry(
-        key,
-        crate::engine::keyspace::Entry { value, expires_at: (at != 0).then_some(at), accessed_at: accessed },
-    );
+    let mut entry = crate::engine::keyspace::Entry::new(value, (at != 0).then_some(at), now);
+    entry.accessed_at = accessed;
+    if let (Some(count), Some(_)) = (freq, ctx.db().lfu) {
+        entry.lfu_counter = count as u8;
+    }
+    ctx.db().insert_entry(key, entry);
     *ctx.dirty += 1;
     Frame::ok()
 }

@@ -39,6 +39,8 @@ pub struct ClientState {
     /// rewriteClientCommandVector / alsoPropagate): relative expiries become
     /// absolute, pops become removals... `None` sends the command as typed.
     pub propagate: Option<Vec<Vec<Vec<u8>>>>,
+    /// DEBUG SLEEP asks the server to stop for this many milliseconds.
+    pub sleep: Option<Millis>,
 }
 
 impl ClientState {

@@ -300,6 +300,7 @@ pub fn decode(data: &[u8], limits: &Limits) -> Result<Snapshot, RdbError> {
     let mut snapshot = Snapshot::default();
     let mut db: Option<usize> = None;
     let mut expires_at: Option<Millis> = None;
+    let mut frequency: Option<u8> = None;
     let mut record_start: Option<usize> = None;
     loop {
         let op_at = r.at;
@@ -331,9 +332,7 @@ pub fn decode(data: &[u8], limits: &Limits) -> Result<Snapshot, RdbError> {
             OP_IDLE => {
                 r.len()?;
             }
-            OP_FREQ => {
-                r.byte()?;
-            }
+            OP_FREQ => frequency = Some(r.byte()?),
             OP_FUNCTION | OP_FUNCTION2 => {
                 return Err(RdbError::Unsupported { offset: op_at, what: "a function library".into() })
             }
@@ -345,7 +344,10 @@ pub fn decode(data: &[u8], limits: &Limits) -> Result<Snapshot, RdbError> {
                     db = Some(0);
                     snapshot.dbs.push((0, Vec::new()));
                 }
-                let entry = Entry { value, expires_at: expires_at.take(), accessed_at: 0 };
+                let mut entry = Entry::new(value, expires_at.take(), 0);
+                if let Some(count) = frequency.take() {
+                    entry.lfu_counter = count;
+                }
                 snapshot.spans.push((key.clone(), record_start.take().unwrap_or(op_at)..r.at));
                 if let Some((_, keys)) = snapshot.dbs.last_mut() {
                     keys.push((key, entry));
