@@ -177,6 +177,8 @@ const HANDLERS: &[(&str, Handler)] = &[
     ("command", server::command),
     ("command|count", server::command_count),
     ("command|docs", server::command_docs),
+    ("command|getkeys", server::command_getkeys),
+    ("command|getkeysandflags", server::command_getkeysandflags),
     ("command|help", server::command_help),
     ("command|info", server::command_info),
     ("command|list", server::command_list),

@@ -96,6 +96,56 @@ pub fn command(_: &mut Ctx, _: &[Vec<u8>]) -> Frame {
     Frame::Array(implemented().map(|c| c.reply.clone()).collect())
 }
 
+/// COMMAND GETKEYS / GETKEYSANDFLAGS <command> <args...>: the keys a
+/// command line names, found through the command's key specs.
+pub fn command_getkeys(_: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    getkeys(args, false)
+}
+
+pub fn command_getkeysandflags(_: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    getkeys(args, true)
+}
+
+fn getkeys(args: &[Vec<u8>], with_flags: bool) -> Frame {
+    let line = &args[2..];
+    let info = match super::table::lookup(line) {
+        Some(Ok(info)) if super::is_implemented(&info.name) => info,
+        _ => return err("Invalid command specified"),
+    };
+    if !info.has_keys() {
+        return err("The command has no key arguments");
+    }
+    let argc = line.len() as i64;
+    if (info.arity > 0 && info.arity != argc) || argc < -info.arity {
+        return err("Invalid number of arguments specified for command");
+    }
+    let keys: Option<Vec<(usize, Vec<String>)>> = if info.name == "set" {
+        // SET's key spec has variable flags: GET makes it a read too.
+        let get = line[3..].iter().any(|a| a.eq_ignore_ascii_case(b"get"));
+        let flags: &[&str] = if get { &["RW", "access", "update"] } else { &["OW", "update"] };
+        Some(vec![(1, flags.iter().map(|f| f.to_string()).collect())])
+    } else {
+        info.key_positions(line).map(|keys| keys.into_iter().map(|(at, spec)| (at, spec.flags.clone())).collect())
+    };
+    match keys.filter(|keys| !keys.is_empty()) {
+        Some(keys) => Frame::Array(
+            keys.into_iter()
+                .map(|(at, flags)| {
+                    let key = Frame::Bulk(line[at].clone());
+                    if with_flags {
+                        Frame::Array(vec![key, Frame::Array(flags.into_iter().map(Frame::Simple).collect())])
+                    } else {
+                        key
+                    }
+                })
+                .collect(),
+        ),
+        // Redis treats "no keys found" like arguments that do not fit.
+        None if info.has_flag("no_mandatory_keys") => Frame::Array(Vec::new()),
+        None => err("Invalid arguments specified for command"),
+    }
+}
+
 pub fn command_count(_: &mut Ctx, _: &[Vec<u8>]) -> Frame {
     Frame::Integer(implemented().count() as i64)
 }

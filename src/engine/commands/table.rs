@@ -22,10 +22,146 @@ pub struct CommandInfo {
     pub key_step: i64,
     /// The entry exactly as COMMAND INFO returns it.
     pub reply: Frame,
+    /// Where the keys are among the arguments (COMMAND GETKEYS).
+    pub key_specs: Vec<KeySpec>,
     pub subcommands: BTreeMap<String, CommandInfo>,
 }
 
+/// One of Redis 7's key specifications: where a run of keys begins and how
+/// far it goes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeySpec {
+    /// RW, access, update... as COMMAND INFO and GETKEYSANDFLAGS show them.
+    pub flags: Vec<String>,
+    pub begin: BeginSearch,
+    pub find: FindKeys,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum BeginSearch {
+    Index(i64),
+    /// After the argument equal to `keyword`, searching from `startfrom`
+    /// (negative: backwards from the end).
+    Keyword { keyword: String, startfrom: i64 },
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum FindKeys {
+    /// `lastkey` relative to the first key (negative: from the end),
+    /// every `keystep`; `limit` divides what is left.
+    Range { lastkey: i64, keystep: i64, limit: i64 },
+    /// The number of keys is an argument `keynumidx` after the start.
+    Keynum { keynumidx: i64, firstkey: i64, keystep: i64 },
+    Unknown,
+}
+
+/// A RESP2 map (a flat array of names and values) as pairs.
+fn map_field<'a>(frame: &'a Frame, name: &str) -> Option<&'a Frame> {
+    let Frame::Array(items) = frame else { return None };
+    items.chunks(2).find(|pair| pair.len() == 2 && text(&pair[0]) == name).map(|pair| &pair[1])
+}
+
+fn parse_key_spec(frame: &Frame) -> Option<KeySpec> {
+    let flags = match map_field(frame, "flags")? {
+        Frame::Array(items) => items.iter().map(text).collect(),
+        _ => Vec::new(),
+    };
+    let begin = map_field(frame, "begin_search")?;
+    let begin_spec = map_field(begin, "spec")?;
+    let begin = match text(map_field(begin, "type")?).as_str() {
+        "index" => BeginSearch::Index(int(map_field(begin_spec, "index")?)),
+        "keyword" => BeginSearch::Keyword {
+            keyword: text(map_field(begin_spec, "keyword")?),
+            startfrom: int(map_field(begin_spec, "startfrom")?),
+        },
+        _ => BeginSearch::Unknown,
+    };
+    let find = map_field(frame, "find_keys")?;
+    let find_spec = map_field(find, "spec")?;
+    let find = match text(map_field(find, "type")?).as_str() {
+        "range" => FindKeys::Range {
+            lastkey: int(map_field(find_spec, "lastkey")?),
+            keystep: int(map_field(find_spec, "keystep")?),
+            limit: int(map_field(find_spec, "limit")?),
+        },
+        "keynum" => FindKeys::Keynum {
+            keynumidx: int(map_field(find_spec, "keynumidx")?),
+            firstkey: int(map_field(find_spec, "firstkey")?),
+            keystep: int(map_field(find_spec, "keystep")?),
+        },
+        _ => FindKeys::Unknown,
+    };
+    Some(KeySpec { flags, begin, find })
+}
+
 impl CommandInfo {
+    /// Whether any key spec names a real key (Redis's doesCommandHaveKeys
+    /// for commands without a key-finding function of their own).
+    pub fn has_keys(&self) -> bool {
+        self.key_specs.iter().any(|spec| !spec.flags.iter().any(|f| f == "not_key"))
+    }
+
+    /// The positions of the keys among `args` (the command name at 0) and
+    /// the spec each comes from, following the key specs as Redis does;
+    /// `None` when the arguments do not fit them.
+    pub fn key_positions(&self, args: &[Vec<u8>]) -> Option<Vec<(usize, &KeySpec)>> {
+        let argc = args.len() as i64;
+        let mut keys = Vec::new();
+        for spec in self.key_specs.iter().filter(|s| !s.flags.iter().any(|f| f == "not_key")) {
+            let first = match &spec.begin {
+                BeginSearch::Index(pos) => *pos,
+                BeginSearch::Keyword { keyword, startfrom } => {
+                    // As Redis scans: forwards up to the next-to-last
+                    // argument, or backwards down to the second one.
+                    let is_keyword = |i: &i64| args[*i as usize].eq_ignore_ascii_case(keyword.as_bytes());
+                    let found = if *startfrom > 0 {
+                        (*startfrom..argc - 1).find(is_keyword)
+                    } else {
+                        let start = argc + startfrom;
+                        if start < argc { (2..=start).rev().find(is_keyword) } else { None }
+                    };
+                    match found {
+                        Some(i) => i + 1,
+                        None => continue,
+                    }
+                }
+                BeginSearch::Unknown => return None,
+            };
+            let (first, last, step) = match &spec.find {
+                FindKeys::Range { lastkey, keystep, limit } => {
+                    let last = if *lastkey >= 0 {
+                        first + lastkey
+                    } else if *limit == 0 {
+                        argc + lastkey
+                    } else {
+                        first + ((argc - first) / limit + lastkey)
+                    };
+                    (first, last, *keystep)
+                }
+                FindKeys::Keynum { keynumidx, firstkey, keystep } => {
+                    let at = first + keynumidx;
+                    if *keynumidx >= argc || at >= argc || at < 0 {
+                        return None;
+                    }
+                    let count = crate::engine::commands::parse_i64(&args[at as usize]).filter(|n| *n >= 0)?;
+                    let first = first + firstkey;
+                    (first, first.saturating_add(count) - 1, *keystep)
+                }
+                FindKeys::Unknown => return None,
+            };
+            if last >= argc || last < first || first >= argc || step <= 0 {
+                return None;
+            }
+            let mut i = first;
+            while i <= last {
+                keys.push((i as usize, spec));
+                i += step;
+            }
+        }
+        Some(keys)
+    }
+
     pub fn has_flag(&self, flag: &str) -> bool {
         self.flags.iter().any(|f| f == flag)
     }
@@ -57,7 +193,12 @@ fn parse_entry(frame: &Frame) -> Option<CommandInfo> {
         Frame::Array(items) => items.iter().filter_map(parse_entry).map(|c| (c.name.clone(), c)).collect(),
         _ => BTreeMap::new(),
     };
+    let key_specs = match fields.get(8)? {
+        Frame::Array(items) => items.iter().filter_map(parse_key_spec).collect(),
+        _ => Vec::new(),
+    };
     Some(CommandInfo {
+        key_specs,
         name,
         arity: int(fields.get(1)?),
         flags,
