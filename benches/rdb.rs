@@ -3,36 +3,15 @@
 //! redis-server (SAVE, and loading the same file at start-up) in one run.
 //! Prints figures; asserts nothing. `cargo bench --bench rdb`.
 
+#[path = "workloads.rs"]
+mod workloads;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use redis_playground::engine::config::Config;
-use redis_playground::engine::keyspace::Keyspace;
-use redis_playground::engine::rdb::{self, SaveOptions};
 use redis_playground::engine::resp::encode_command;
-use redis_playground::engine::server::Server;
-use redis_playground::engine::value::Limits;
-
-fn dataset() -> Vec<Vec<String>> {
-    let mut commands = vec![vec!["DEBUG".into(), "POPULATE".into(), "1000000".into()]];
-    for i in 0..1000 {
-        let mut list = vec!["RPUSH".to_string(), format!("list:{i}")];
-        list.extend((0..100).map(|j| format!("element-{j}")));
-        commands.push(list);
-        let mut hash = vec!["HSET".to_string(), format!("hash:{i}")];
-        hash.extend((0..50).flat_map(|j| [format!("field{j}"), format!("value{j}")]));
-        commands.push(hash);
-        let mut set = vec!["SADD".to_string(), format!("set:{i}")];
-        set.extend((0..100).map(|j| (j * 7).to_string()));
-        commands.push(set);
-        let mut zset = vec!["ZADD".to_string(), format!("zset:{i}")];
-        zset.extend((0..100).flat_map(|j| [format!("{}", j as f64 / 4.0), format!("member{j}")]));
-        commands.push(zset);
-    }
-    commands
-}
 
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
@@ -44,21 +23,13 @@ fn ms(d: Duration) -> String {
 }
 
 fn engine(commands: &[Vec<String>]) -> (Vec<u8>, Duration, Duration) {
-    let config = Config::parse(&["enable-debug-command yes"]).unwrap();
-    let mut server = Server::new(6379, config, "b".repeat(40), 1, 0);
-    let client = server.connect();
-    for c in commands {
-        let mut bytes = Vec::new();
-        encode_command(c, &mut bytes);
-        server.receive(client, &bytes, 0);
-    }
-    let options = SaveOptions::default();
+    let server = workloads::loaded_server(commands);
     let mut dump = Vec::new();
     let save = median(
         (0..3)
             .map(|_| {
                 let t = Instant::now();
-                dump = rdb::encode(&server.keyspace, &options);
+                dump = workloads::save(&server);
                 t.elapsed()
             })
             .collect(),
@@ -69,11 +40,8 @@ fn engine(commands: &[Vec<String>]) -> (Vec<u8>, Duration, Duration) {
 
 fn time_engine_load(dump: &[u8]) -> Duration {
     let t = Instant::now();
-    let snapshot = rdb::decode(dump, &Limits::default()).expect("the dump loads");
-    let loaded = Keyspace::from_snapshot(snapshot, 16, 0).expect("16 databases are enough");
-    let elapsed = t.elapsed();
-    drop(loaded);
-    elapsed
+    workloads::load(dump);
+    t.elapsed()
 }
 
 struct Real {
@@ -131,7 +99,7 @@ fn call(stream: &mut TcpStream, args: &[String]) -> Vec<u8> {
 }
 
 fn main() {
-    let commands = dataset();
+    let commands = workloads::rdb_dataset();
     let (dump, save, load) = engine(&commands);
     println!("dataset: 1,004,000 keys, dump of {:.1} MB", dump.len() as f64 / 1e6);
     println!("engine (native)  save {:>8}   load {:>8}", ms(save), ms(load));

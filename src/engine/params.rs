@@ -300,7 +300,9 @@ impl Settings {
 
     /// The LFU parameters while `maxmemory-policy` is one of the `*-lfu` ones.
     pub fn lfu_policy(&self) -> Option<super::keyspace::LfuPolicy> {
-        self.get("maxmemory-policy").ends_with("-lfu").then(|| super::keyspace::LfuPolicy {
+        // Asked before every command: absent means the default, noeviction.
+        let policy = self.other.get("maxmemory-policy")?;
+        policy.ends_with("-lfu").then(|| super::keyspace::LfuPolicy {
             log_factor: self.get("lfu-log-factor").parse().unwrap_or(10),
             decay_minutes: self.get("lfu-decay-time").parse().unwrap_or(1),
         })

@@ -46,12 +46,12 @@ impl Frame {
             }
             Frame::Integer(n) => {
                 out.push(b':');
-                out.extend_from_slice(n.to_string().as_bytes());
+                push_decimal(out, *n);
                 out.extend_from_slice(b"\r\n");
             }
             Frame::Bulk(b) => {
                 out.push(b'$');
-                out.extend_from_slice(b.len().to_string().as_bytes());
+                push_decimal(out, b.len() as i64);
                 out.extend_from_slice(b"\r\n");
                 out.extend_from_slice(b);
                 out.extend_from_slice(b"\r\n");
@@ -60,7 +60,7 @@ impl Frame {
             Frame::NullArray => out.extend_from_slice(b"*-1\r\n"),
             Frame::Array(items) => {
                 out.push(b'*');
-                out.extend_from_slice(items.len().to_string().as_bytes());
+                push_decimal(out, items.len() as i64);
                 out.extend_from_slice(b"\r\n");
                 for item in items {
                     item.encode(out);
@@ -77,14 +77,34 @@ impl Frame {
 }
 
 /// Encodes a command the way clients and masters send it: an array of bulks.
+/// Writes `n` in decimal without going through a String: every reply and
+/// every propagated command has a few of these.
+pub fn push_decimal(out: &mut Vec<u8>, n: i64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = n.unsigned_abs();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&digits[at..]);
+}
+
 pub fn encode_command<A: AsRef<[u8]>>(args: &[A], out: &mut Vec<u8>) {
     out.push(b'*');
-    out.extend_from_slice(args.len().to_string().as_bytes());
+    push_decimal(out, args.len() as i64);
     out.extend_from_slice(b"\r\n");
     for arg in args {
         let arg = arg.as_ref();
         out.push(b'$');
-        out.extend_from_slice(arg.len().to_string().as_bytes());
+        push_decimal(out, arg.len() as i64);
         out.extend_from_slice(b"\r\n");
         out.extend_from_slice(arg);
         out.extend_from_slice(b"\r\n");

@@ -57,7 +57,7 @@ struct Client {
     connected_at: Millis,
     last_command_at: Millis,
     /// Full name of the last command (CLIENT LIST's `cmd=`).
-    last_command: String,
+    last_command: &'static str,
     /// The replication offset after this client's last write (for WAIT).
     woff: i64,
     /// WAIT: (offset, replicas wanted, deadline).
@@ -350,7 +350,7 @@ impl Server {
         let info = match &resolved {
             Resolved::Data(info, _) | Resolved::Connection(info) => *info,
         };
-        client.last_command = info.name.clone();
+        client.last_command = info.name.as_str();
         client.last_command_at = now;
         // Console clients connect from 127.0.0.1, so `local` allows them.
         if info.name == "debug" && self.settings.enable_debug_command == "no" {
@@ -427,7 +427,10 @@ impl Server {
         }
         self.request_acks();
         self.stats.commands_processed += 1;
-        let entry = self.stats.commands.entry(info.name.clone()).or_default();
+        if !self.stats.commands.contains_key(&info.name) {
+            self.stats.commands.insert(info.name.clone(), Default::default());
+        }
+        let Some(entry) = self.stats.commands.get_mut(&info.name) else { return replies };
         entry.0 += 1;
         if replies.first().is_some_and(|r| matches!(r, Frame::Error(_))) {
             entry.2 += 1;
@@ -448,7 +451,7 @@ impl Server {
         let dirty_before = self.dirty;
         if info.has_flag("readonly") {
             for key in commands::written_keys(info, args) {
-                if self.keyspace.dbs[state.db].is_live(&key, now) {
+                if self.keyspace.dbs[state.db].is_live(key, now) {
                     self.stats.keyspace_hits += 1;
                 } else {
                     self.stats.keyspace_misses += 1;
@@ -511,7 +514,7 @@ impl Server {
         if self.dirty != dirty_before {
             if emptied.is_empty() {
                 for key in commands::written_keys(info, args) {
-                    self.touch_watchers(state.db, &key);
+                    self.touch_watchers(state.db, key);
                 }
             }
             for (db, key) in &held {
@@ -937,7 +940,7 @@ impl Server {
             c.patterns.len(),
             c.multi.as_ref().map_or(-1, |q| q.len() as i64),
             16_384 + qbuf + qbuf_free + argv_mem + 790,
-            if c.last_command.is_empty() { "NULL" } else { &c.last_command },
+            if c.last_command.is_empty() { "NULL" } else { c.last_command },
         )
     }
 

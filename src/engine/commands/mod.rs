@@ -323,13 +323,20 @@ const HANDLERS: &[(&str, Handler)] = &[
     ("zunionstore", zsets::zunionstore),
 ];
 
-fn handler(name: &str) -> Option<Handler> {
-    HANDLERS.iter().find(|(n, _)| *n == name).map(|(_, h)| *h)
+/// How the engine carries out each command it implements, by table name:
+/// a handler on the data, or `None` for the server's own commands.
+fn implementations() -> &'static std::collections::HashMap<&'static str, Option<Handler>> {
+    static MAP: std::sync::OnceLock<std::collections::HashMap<&'static str, Option<Handler>>> = std::sync::OnceLock::new();
+    MAP.get_or_init(|| {
+        let data = HANDLERS.iter().map(|(n, h)| (*n, Some(*h)));
+        CONNECTION_LEVEL.iter().map(|n| (*n, None)).chain(data).collect()
+    })
 }
+
 
 /// Whether the engine implements this command (by its table name).
 pub fn is_implemented(name: &str) -> bool {
-    handler(name).is_some() || CONNECTION_LEVEL.contains(&name)
+    implementations().contains_key(name)
 }
 
 /// Commands the server itself carries out, because they act on the
@@ -399,8 +406,9 @@ pub fn resolve(args: &[Vec<u8>]) -> Result<Resolved, Frame> {
     let container_known = |c: &str| {
         HANDLERS.iter().map(|(n, _)| *n).chain(CONNECTION_LEVEL.iter().copied()).any(|n| n.split_once('|').is_some_and(|(k, _)| k == c))
     };
-    let run = handler(&info.name);
-    let connection_level = CONNECTION_LEVEL.contains(&info.name.as_str());
+    let implemented = implementations().get(info.name.as_str());
+    let run = implemented.copied().flatten();
+    let connection_level = implemented.is_some_and(Option::is_none);
     if run.is_none() && !connection_level {
         match info.name.split_once('|') {
             Some((container, _)) if container_known(container) => return Err(unknown_subcommand(args, container)),
@@ -421,15 +429,15 @@ pub fn resolve(args: &[Vec<u8>]) -> Result<Resolved, Frame> {
 
 /// The keys a write command may have changed, from Redis's key positions
 /// (and the numkeys argument of the commands whose keys move).
-pub fn written_keys(info: &table::CommandInfo, args: &[Vec<u8>]) -> Vec<Vec<u8>> {
+pub fn written_keys<'a>(info: &table::CommandInfo, args: &'a [Vec<u8>]) -> Vec<&'a [u8]> {
     match info.name.as_str() {
         "lmpop" | "zmpop" => {
             let n = args.get(1).and_then(|a| parse_i64(a)).map_or(0, to_usize);
-            return args.iter().skip(2).take(n).cloned().collect();
+            return args.iter().skip(2).take(n).map(Vec::as_slice).collect();
         }
         "blmpop" | "bzmpop" => {
             let n = args.get(2).and_then(|a| parse_i64(a)).map_or(0, to_usize);
-            return args.iter().skip(3).take(n).cloned().collect();
+            return args.iter().skip(3).take(n).map(Vec::as_slice).collect();
         }
         _ => {}
     }
@@ -440,7 +448,7 @@ pub fn written_keys(info: &table::CommandInfo, args: &[Vec<u8>]) -> Vec<Vec<u8>>
     let step = info.key_step.max(1) as usize;
     (info.first_key as usize..=last.max(0) as usize)
         .step_by(step)
-        .filter_map(|i| args.get(i).cloned())
+        .filter_map(|i| args.get(i).map(Vec::as_slice))
         .collect()
 }
 

@@ -17,6 +17,8 @@ pub struct CommandInfo {
     pub name: String,
     pub arity: i64,
     pub flags: Vec<String>,
+    write: bool,
+    readonly: bool,
     pub first_key: i64,
     pub last_key: i64,
     pub key_step: i64,
@@ -163,7 +165,12 @@ impl CommandInfo {
     }
 
     pub fn has_flag(&self, flag: &str) -> bool {
-        self.flags.iter().any(|f| f == flag)
+        // Asked of every command: answered without scanning the names.
+        match flag {
+            "write" => self.write,
+            "readonly" => self.readonly,
+            _ => self.flags.iter().any(|f| f == flag),
+        }
     }
 }
 
@@ -197,7 +204,10 @@ fn parse_entry(frame: &Frame) -> Option<CommandInfo> {
         Frame::Array(items) => items.iter().filter_map(parse_key_spec).collect(),
         _ => Vec::new(),
     };
+    let flags: Vec<String> = flags;
     Some(CommandInfo {
+        write: flags.iter().any(|f| f == "write"),
+        readonly: flags.iter().any(|f| f == "readonly"),
         key_specs,
         name,
         arity: int(fields.get(1)?),
@@ -244,8 +254,17 @@ pub fn table() -> &'static Table {
 /// the container itself when there is no argument, and `Err(container)`
 /// when the subcommand does not exist.
 pub fn lookup(args: &[Vec<u8>]) -> Option<Result<&'static CommandInfo, &'static CommandInfo>> {
-    let name = String::from_utf8_lossy(args.first()?).to_ascii_lowercase();
-    let base = table().commands.get(&name)?;
+    let raw = args.first()?;
+    // Names are short: lower-cased on the stack, as this runs for every command.
+    let mut buffer = [0u8; 32];
+    let base = if raw.len() <= buffer.len() {
+        buffer[..raw.len()].copy_from_slice(raw);
+        buffer[..raw.len()].make_ascii_lowercase();
+        table().commands.get(std::str::from_utf8(&buffer[..raw.len()]).ok()?)?
+    } else {
+        table().commands.get(&String::from_utf8_lossy(raw).to_ascii_lowercase())?
+    };
+    let name = &base.name;
     if base.subcommands.is_empty() || args.len() == 1 {
         return Some(Ok(base));
     }
