@@ -49,7 +49,7 @@ LOG_MESSAGES = re.compile(
     r"|Delay next BGSAVE|Starting BGSAVE for SYNC|Background RDB transfer|Fork CoW for RDB|Diskless rdb transfer"
     r"|Streamed RDB transfer|Synchronization with replica|Unable to partial resync|Warning: replica"
     r"|Background saving|DB saved on disk|MASTER timeout|Timeout connecting to the MASTER|Timeout receiving bulk data"
-    r"|Disconnecting timedout replica|Connection with replica)"
+    r"|Disconnecting timedout replica|Connection with replica|DB loaded from disk)"
 )
 LOG_LINE = re.compile(r"\d+:([MSC]) \d+ \w+ \d+ [\d:.]+ ([*#.-]) (.*)")
 
@@ -62,6 +62,7 @@ def normalize_log_text(text):
     text = re.sub(r"RDB memory usage when created [\d.]+ Mb", "RDB memory usage when created <mb> Mb", text)
     text = re.sub(r"RDB age \d+ seconds", "RDB age <n> seconds", text)
     text = re.sub(r"Fork CoW for RDB: .*", "Fork CoW for RDB: <cow>", text)
+    text = re.sub(r"DB loaded from disk: [\d.]+ seconds", "DB loaded from disk: <s> seconds", text)
     return text
 
 

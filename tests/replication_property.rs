@@ -182,7 +182,8 @@ impl Run {
     /// master directly: the chain never loops back on itself.
     fn reparent(&mut self) {
         let port = *self.pick(&REPLICAS);
-        if !self.sim.is_up(port) {
+        // REPLICAOF answers LOADING while a restarted node reads its dump.
+        if !self.sim.is_up(port) || self.sim.server(port).is_some_and(|s| s.is_loading()) {
             return;
         }
         let mut candidates = vec![MASTER];

@@ -215,6 +215,7 @@ fn normalize_log_text(text: &str) -> String {
         ("Fork CoW for RDB: ", "Fork CoW for RDB: <cow>"),
         ("Background RDB transfer started by pid ", "Background RDB transfer started by pid <pid>"),
         ("Background saving started by pid ", "Background saving started by pid <pid>"),
+        ("DB loaded from disk: ", "DB loaded from disk: <s> seconds"),
     ];
     if let Some((_, masked)) = masked_prefixes.iter().find(|(prefix, _)| text.starts_with(prefix)) {
         return masked.to_string();

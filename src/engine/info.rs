@@ -221,41 +221,25 @@ fn section(name: &str, s: &Snapshot) -> String {
                 "lazyfreed_objects:0".into(),
             ]
         }
-        "persistence" => vec![
-            "loading:0".into(),
-            "async_loading:0".into(),
-            "current_cow_peak:0".into(),
-            "current_cow_size:0".into(),
-            "current_cow_size_age:0".into(),
-            "current_fork_perc:0.00".into(),
-            "current_save_keys_processed:0".into(),
-            "current_save_keys_total:0".into(),
-            format!("rdb_changes_since_last_save:{}", s.changes_since_save),
-            format!("rdb_bgsave_in_progress:{}", s.persistence.bgsave.is_some() as u8),
-            format!("rdb_last_save_time:{}", s.last_save / 1000),
-            "rdb_last_bgsave_status:ok".into(),
-            format!("rdb_last_bgsave_time_sec:{}", s.persistence.last_bgsave_seconds.unwrap_or(-1)),
-            format!(
-                "rdb_current_bgsave_time_sec:{}",
-                s.persistence.bgsave.as_ref().map_or(-1, |b| (s.now - b.started_at) / 1000)
-            ),
-            format!("rdb_saves:{}", s.persistence.saves),
-            "rdb_last_cow_size:0".into(),
-            format!("rdb_last_load_keys_expired:{}", s.persistence.keys_expired_on_load),
-            format!("rdb_last_load_keys_loaded:{}", s.persistence.keys_loaded),
-            "aof_enabled:0".into(),
-            "aof_rewrite_in_progress:0".into(),
-            "aof_rewrite_scheduled:0".into(),
-            "aof_last_rewrite_time_sec:-1".into(),
-            "aof_current_rewrite_time_sec:-1".into(),
-            "aof_last_bgrewrite_status:ok".into(),
-            "aof_rewrites:0".into(),
-            "aof_rewrites_consecutive_failures:0".into(),
-            "aof_last_write_status:ok".into(),
-            "aof_last_cow_size:0".into(),
-            "module_fork_in_progress:0".into(),
-            "module_fork_last_cow_size:0".into(),
-        ],
+        "persistence" => {
+            let mut lines = persistence_lines(s);
+            if let Some(loading) = &s.persistence.loading {
+                let loaded = loading.loaded_bytes(s.now);
+                let perc = loaded as f64 * 100.0 / loading.total_bytes.max(1) as f64;
+                let elapsed = s.now.div_euclid(1000) - loading.started_at.div_euclid(1000);
+                let remaining = loading.total_bytes.saturating_sub(loaded) as i64;
+                let eta = if elapsed == 0 { 1 } else { elapsed * remaining / (loaded as i64 + 1) };
+                lines.extend([
+                    format!("loading_start_time:{}", loading.started_at.div_euclid(1000)),
+                    format!("loading_total_bytes:{}", loading.total_bytes),
+                    format!("loading_rdb_used_mem:{}", loading.rdb_used_mem),
+                    format!("loading_loaded_bytes:{loaded}"),
+                    format!("loading_loaded_perc:{perc:.2}"),
+                    format!("loading_eta_seconds:{eta}"),
+                ]);
+            }
+            lines
+        }
         "stats" => {
             let st = s.stats;
             vec![
@@ -366,4 +350,43 @@ fn section(name: &str, s: &Snapshot) -> String {
         out.push_str("\r\n");
     }
     out
+}
+
+/// The fixed part of `# Persistence`, in Redis 7.0's order.
+fn persistence_lines(s: &Snapshot) -> Vec<String> {
+    vec![
+        format!("loading:{}", s.persistence.loading.is_some() as u8),
+        "async_loading:0".into(),
+        "current_cow_peak:0".into(),
+        "current_cow_size:0".into(),
+        "current_cow_size_age:0".into(),
+        "current_fork_perc:0.00".into(),
+        "current_save_keys_processed:0".into(),
+        "current_save_keys_total:0".into(),
+        format!("rdb_changes_since_last_save:{}", s.changes_since_save),
+        format!("rdb_bgsave_in_progress:{}", s.persistence.bgsave.is_some() as u8),
+        format!("rdb_last_save_time:{}", s.last_save / 1000),
+        "rdb_last_bgsave_status:ok".into(),
+        format!("rdb_last_bgsave_time_sec:{}", s.persistence.last_bgsave_seconds.unwrap_or(-1)),
+        format!(
+            "rdb_current_bgsave_time_sec:{}",
+            s.persistence.bgsave.as_ref().map_or(-1, |b| (s.now - b.started_at) / 1000)
+        ),
+        format!("rdb_saves:{}", s.persistence.saves),
+        "rdb_last_cow_size:0".into(),
+        format!("rdb_last_load_keys_expired:{}", s.persistence.keys_expired_on_load),
+        format!("rdb_last_load_keys_loaded:{}", s.persistence.keys_loaded),
+        "aof_enabled:0".into(),
+        "aof_rewrite_in_progress:0".into(),
+        "aof_rewrite_scheduled:0".into(),
+        "aof_last_rewrite_time_sec:-1".into(),
+        "aof_current_rewrite_time_sec:-1".into(),
+        "aof_last_bgrewrite_status:ok".into(),
+        "aof_rewrites:0".into(),
+        "aof_rewrites_consecutive_failures:0".into(),
+        "aof_last_write_status:ok".into(),
+        "aof_last_cow_size:0".into(),
+        "module_fork_in_progress:0".into(),
+        "module_fork_last_cow_size:0".into(),
+    ]
 }

@@ -165,23 +165,35 @@ impl Server {
         if let Err(message) = server.load_dump(now) {
             return Err((message, std::mem::take(&mut server.disk)));
         }
-        // `replicaof` in the config file: a replica from the start.
-        let master = server.config.get("replicaof").or_else(|| server.config.get("slaveof")).map(|a| a.to_vec());
+        if server.persistence.loading.is_none() {
+            server.after_startup_load(now);
+        }
+        Ok(server)
+    }
+
+    /// What start-up does once the dump (if any) is loaded: `replicaof`
+    /// in the config file makes it a replica, the dump's history is its own.
+    pub(crate) fn after_startup_load(&mut self, now: Millis) {
+        let master = self.config.get("replicaof").or_else(|| self.config.get("slaveof")).map(|a| a.to_vec());
         if let Some(args) = master {
             if let Ok(port) = args[1].parse::<u16>() {
-                if server.persistence.saved_history.is_some() {
-                    server.log_as(now, 'S', '*', SYNTHESIZED_CACHED_MASTER.into());
+                if self.persistence.saved_history.is_some() {
+                    self.log_as(now, 'S', '*', SYNTHESIZED_CACHED_MASTER.into());
                 }
-                server.set_master(args[0].clone(), port, now);
-                if let Some(m) = server.repl.master.as_mut() {
+                self.set_master(args[0].clone(), port, now);
+                if let Some(m) = self.repl.master.as_mut() {
                     m.cached = None;
                 }
             }
         }
-        if let Some((replid, offset)) = server.persistence.saved_history.take() {
-            server.adopt_saved_history(replid, offset);
+        if let Some((replid, offset)) = self.persistence.saved_history.take() {
+            self.adopt_saved_history(replid, offset);
         }
-        Ok(server)
+    }
+
+    /// Whether a start-up load is still under way.
+    pub fn is_loading(&self) -> bool {
+        self.persistence.loading.is_some()
     }
 
     /// Whether the client is running EXEC (which denies blocking).
@@ -257,6 +269,8 @@ impl Server {
         if self.still_asleep(now) {
             return Output::default();
         }
+        // A load whose time is up ends before the command sees the data.
+        self.still_loading(now);
         self.process_input(id, now)
     }
 
@@ -399,6 +413,12 @@ impl Server {
                 client.multi_error = true;
             }
             return vec![Frame::error("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.")];
+        }
+        if self.persistence.loading.as_ref().is_some_and(|l| now < l.ends_at) && !info.has_flag("loading") {
+            if client.multi.is_some() {
+                client.multi_error = true;
+            }
+            return vec![Frame::error("LOADING Redis is loading the dataset in memory")];
         }
         if subscribed && info.name == "ping" {
             let message = args.get(1).cloned().unwrap_or_default();
@@ -588,13 +608,13 @@ impl Server {
             None => false,
             Some(until) if now < until => true,
             Some(_) => {
-                self.wake(now);
+                self.end_sleep(now);
                 self.asleep_until.is_some()
             }
         }
     }
 
-    fn wake(&mut self, now: Millis) {
+    fn end_sleep(&mut self, now: Millis) {
         self.asleep_until = None;
         let replies = std::mem::take(&mut self.replies_after_sleep);
         self.outbox.extend(replies);
@@ -622,6 +642,23 @@ impl Server {
         self.asleep_until
     }
 
+    /// When the node next comes back from a DEBUG SLEEP or a load on its
+    /// own, if it is in either.
+    pub fn wakes_at(&self) -> Option<Millis> {
+        let loaded_at = self.persistence.loading.as_ref().map(|l| l.ends_at);
+        match (self.asleep_until, loaded_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Ends a DEBUG SLEEP or a load whose time has come.
+    pub fn wake_up(&mut self, now: Millis) {
+        if !self.still_asleep(now) {
+            self.still_loading(now);
+        }
+    }
+
     /// Replies sent outside `receive` since the last call.
     pub fn take_output(&mut self) -> Vec<(ClientId, Vec<u8>)> {
         std::mem::take(&mut self.outbox)
@@ -634,7 +671,7 @@ impl Server {
 
     /// Answers the blocked clients whose timeout has passed.
     pub fn expire_blocked(&mut self, now: Millis) {
-        if self.still_asleep(now) {
+        if self.still_asleep(now) || self.still_loading(now) {
             return;
         }
         self.serve_waiting(now);
@@ -1242,7 +1279,7 @@ impl Server {
 
     /// Periodic work (Redis's serverCron at `hz` 10): active expiry.
     pub fn cron(&mut self, now: Millis) {
-        if self.still_asleep(now) {
+        if self.still_asleep(now) || self.still_loading(now) {
             return;
         }
         for db in &mut self.keyspace.dbs {

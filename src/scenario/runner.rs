@@ -80,6 +80,14 @@ pub fn run_on_sim(steps: &[Step], options: RunOptions) -> Result<(Vec<String>, S
     }
     let mut sim = Sim::new(options.seed, options.start);
     let options = &options;
+    // The recorder waits for a started redis-server to answer PING, which
+    // it does with LOADING until its dump is in: so does the runner.
+    fn wait_until_loaded(sim: &mut Sim, port: u16) {
+        let give_up = sim.now() + 600_000;
+        while sim.server(port).is_some_and(|s| s.is_loading()) && sim.now() < give_up {
+            sim.advance(10);
+        }
+    }
     let mut consoles: BTreeMap<u16, Console> = BTreeMap::new();
     let mut transcript = Vec::new();
     for step in steps {
@@ -89,6 +97,7 @@ pub fn run_on_sim(steps: &[Step], options: RunOptions) -> Result<(Vec<String>, S
                 let disk = initial_disk(&options, *port, directives);
                 sim.start_server_with_disk(*port, directives, disk)
                     .map_err(|e| ScenarioError { line: step.line, message: e.to_string() })?;
+                wait_until_loaded(&mut sim, *port);
             }
             StepKind::Command { port, line } => {
                 let console = consoles.entry(*port).or_insert_with(|| Console::open(&mut sim, *port));
@@ -143,6 +152,7 @@ pub fn run_on_sim(steps: &[Step], options: RunOptions) -> Result<(Vec<String>, S
             StepKind::Restart { port } => {
                 transcript.push(format!("# {}", step.text));
                 sim.restart(*port).map_err(|e| ScenarioError { line: step.line, message: e.to_string() })?;
+                wait_until_loaded(&mut sim, *port);
             }
             StepKind::Cut { a, b } => {
                 transcript.push(format!("# {}", step.text));

@@ -100,6 +100,8 @@ pub struct NodeSnapshot {
     /// Its link to that master: connect, handshake, sync, online or down.
     pub link: &'static str,
     pub offset: i64,
+    /// Reading its dump at start-up (answering LOADING).
+    pub loading: bool,
 }
 
 pub struct Sim {
@@ -687,8 +689,9 @@ impl Sim {
 
     /// Redis checks blocked clients' timeouts when its event loop wakes,
     /// which an idle server does at its cron ticks: timeouts fire there.
+    /// A load or DEBUG SLEEP ends at its own time, between ticks.
     fn node_next_event(node: &Node) -> Millis {
-        node.next_cron
+        node.server.wakes_at().map_or(node.next_cron, |at| at.min(node.next_cron))
     }
 
     /// The time of the next scheduled event, if any.
@@ -705,9 +708,13 @@ impl Sim {
             let due: Vec<u16> = self.nodes.iter().filter(|(_, n)| Self::node_next_event(n) == at).map(|(p, _)| *p).collect();
             for port in due {
                 if let Some(node) = self.nodes.get_mut(&port) {
-                    node.server.expire_blocked(at);
-                    node.server.cron(at);
-                    node.next_cron = at + CRON_PERIOD_MS;
+                    if node.next_cron == at {
+                        node.server.expire_blocked(at);
+                        node.server.cron(at);
+                        node.next_cron = at + CRON_PERIOD_MS;
+                    } else {
+                        node.server.wake_up(at);
+                    }
                 }
                 self.deliver_output(port);
                 self.pump();
@@ -738,6 +745,7 @@ impl Sim {
                     master: master.map(|m| (m.host.clone(), m.port)),
                     link,
                     offset: n.server.repl.offset,
+                    loading: n.server.is_loading(),
                 }
             })
             .collect()

@@ -64,6 +64,8 @@ pub struct NodeView {
     /// Whether the network to that master is cut.
     pub cut: bool,
     pub offset: i64,
+    /// Reading its dump at start-up.
+    pub loading: bool,
     pub console: ConsoleView,
 }
 
@@ -239,6 +241,16 @@ impl Playground {
             let console = Console::open(&mut playground.sim, saved.port);
             playground.consoles.insert(saved.port, ConsoleLog { console, lines: Rc::default(), history: Rc::default() });
         }
+        // A reloaded page shows the cluster as it was: the servers read
+        // their dumps before the learner gets the page back (at most 10
+        // minutes of virtual time, for a dump of about 28 GB).
+        let give_up = playground.sim.now() + 600_000;
+        while playground.sim.ports().any(|p| playground.sim.server(p).is_some_and(|s| s.is_loading())) && playground.sim.now() < give_up {
+            match playground.sim.next_event_at() {
+                Some(at) => playground.sim.advance((at - playground.sim.now()).max(1)),
+                None => break,
+            }
+        }
         Ok(playground)
     }
 
@@ -359,6 +371,7 @@ impl Playground {
                     up: node.is_some(),
                     role: node.map_or("down", |n| n.role),
                     keys: node.map_or(0, |n| n.keys),
+                    loading: node.is_some_and(|n| n.loading),
                     has_dump: self.dump_file(port).is_some(),
                     master: node.and_then(|n| n.master.as_ref()).and_then(|(host, p)| {
                         (host == "127.0.0.1" || host.eq_ignore_ascii_case("localhost")).then_some(*p)
@@ -529,6 +542,7 @@ mod tests {
         let mut q = Playground::import_state(2, 10_000, &text).unwrap();
         let nodes = q.nodes();
         assert!(nodes[0].up && !nodes[1].up);
+        // The page comes back once the dumps are in.
         q.run(6379, "GET saved");
         q.run(6379, "GET unsaved");
         let lines: Vec<String> = q.nodes()[0].console.lines.iter().map(|l| l.text.clone()).collect();
@@ -549,6 +563,7 @@ mod tests {
         assert!(message.contains("1 keys"));
         p.crash(6380).unwrap();
         p.restart(6380).unwrap();
+        p.advance(1);
         p.run(6380, "PING");
         p.run(6380, "LLEN l");
         assert_eq!(p.nodes()[1].console.lines.last().unwrap().text, "(integer) 2");

@@ -282,6 +282,35 @@ test('time controls: pause stops the clock, steps move it, a faster speed runs i
   await page.click('[data-speed="1"]');
 });
 
+test('a restarted server reads its dump: LOADING until virtual time lets it finish', async () => {
+  const node = page.locator('[data-node="6381"]');
+  await run(6381, 'SET loaded yes');
+  assert.deepEqual(await run(6381, 'SAVE'), ['127.0.0.1:6381> SAVE', 'OK']);
+  await page.click('[data-time="toggle"]');
+  await page.locator('[data-clock][data-paused="true"]').waitFor();
+  await node.getByRole('button', { name: 'Crash' }).click();
+  await page.locator('[data-node="6381"][data-state="down"]').waitFor();
+  await node.getByRole('button', { name: 'Restart' }).click();
+  // Paused, the load cannot finish: the card says so in words.
+  await page.locator('[data-node="6381"][data-state="loading"]').waitFor();
+  assert.equal(await node.locator('.badge.loading').textContent(), 'loading…');
+  // The console's old connection died with the crash (redis-cli reports
+  // that once, then reconnects).
+  await run(6381, 'PING');
+  const refused = await run(6381, 'GET loaded');
+  assert.equal(refused[1], '(error) LOADING Redis is loading the dataset in memory');
+  const info = (await run(6381, 'INFO persistence')).join('\n');
+  assert.match(info, /loading:1/);
+  assert.match(info, /loading_total_bytes:\d+/);
+  await node.screenshot({ path: path.join(SCREENSHOTS, 'loading.png') });
+  await page.click('[data-time="step-1s"]');
+  await page.locator('[data-node="6381"][data-state="up"]').waitFor();
+  assert.equal(await node.locator('.badge.loading').count(), 0);
+  assert.deepEqual(await run(6381, 'GET loaded'), ['127.0.0.1:6381> GET loaded', '"yes"']);
+  await page.click('[data-time="toggle"]');
+  await page.locator('[data-clock][data-paused="false"]').waitFor();
+});
+
 test('screenshots, and no error in the page', async () => {
   await page.screenshot({ path: path.join(SCREENSHOTS, 'console.png'), fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });

@@ -62,11 +62,15 @@ pub fn node_card(props: &NodeCardProps) -> Html {
     };
     html! {
         <section class={classes!("node", (!node.up).then_some("is-down"))} data-node={port.to_string()}
-                 data-state={if node.up { "up" } else { "down" }} aria-label={format!("Redis server {port}")}>
+                 data-state={if !node.up { "down" } else if node.loading { "loading" } else { "up" }}
+                 aria-label={format!("Redis server {port}")}>
             <header class="node-head">
                 <h2 class="port">{ port }</h2>
                 <span class={classes!("role", node.role)}>{ node.role }</span>
                 <span class="keys">{ keys }</span>
+                if node.loading {
+                    <span class="badge loading" title="Reading its dump: commands get LOADING until it is in">{ "loading…" }</span>
+                }
                 <button class="remove" title={format!("Remove server {port}")}
                         aria-label={format!("Remove server {port}")} onclick={on_remove}>{ "×" }</button>
             </header>
