@@ -60,12 +60,28 @@ pub struct MasterLink {
     sync_replid: String,
     /// The history this replica can continue from (PSYNC replid offset+1).
     pub cached: Option<(String, i64)>,
+    /// How much of `buffer` was searched for a transfer's EOF mark.
+    mark_scanned: usize,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ReplicaState {
     WaitBgsave,
+    /// The snapshot is on its way, at the network's pace, until `until`
+    /// (Redis's wait_bgsave for a diskless transfer, send_bulk for a file).
+    Transfer { until: Millis, diskless: bool },
     Online,
+}
+
+/// The virtual network's speed: 10 MB/s, slow enough that the full sync of
+/// a big dataset visibly takes time (27 MB, a million keys, in 2.7 s). The
+/// simulator carries bytes at this pace; a master knows from it when the
+/// snapshot it sent has been read.
+pub const LINK_BYTES_PER_MS: usize = 10_000;
+
+/// How long `bytes` take on a link.
+pub fn transfer_ms(bytes: usize) -> Millis {
+    (bytes / LINK_BYTES_PER_MS) as Millis
 }
 
 #[derive(Clone, Debug)]
@@ -222,6 +238,7 @@ impl Server {
             ever_up: false,
             sync_offset: 0,
             sync_replid: String::new(),
+            mark_scanned: 0,
             cached,
         });
         self.connect_to_master(host, port, now, "Connecting");
@@ -400,6 +417,7 @@ impl Server {
                     }
                     if let Some(mark) = line.strip_prefix(b"$EOF:") {
                         m.state = LinkState::Transfer { mark: Some(mark.to_vec()), length: None };
+                        m.mark_scanned = 0;
                         self.notice(now, "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk".into());
                     } else if let Some(len) = line.strip_prefix(b"$").and_then(|l| std::str::from_utf8(l).ok()?.parse::<usize>().ok()) {
                         m.state = LinkState::Transfer { mark: None, length: Some(len) };
@@ -413,8 +431,12 @@ impl Server {
                 LinkState::Transfer { mark, length } => {
                     let rdb_len = match (&mark, length) {
                         (Some(mark), _) => {
-                            let Some(at) = m.buffer.windows(mark.len()).position(|w| w == mark.as_slice()) else { return };
-                            at
+                            // Only what arrived since the last look can hold it.
+                            let from = m.mark_scanned.saturating_sub(mark.len());
+                            let found = m.buffer[from..].windows(mark.len()).position(|w| w == mark.as_slice());
+                            m.mark_scanned = m.buffer.len();
+                            let Some(at) = found else { return };
+                            from + at
                         }
                         (None, Some(len)) if m.buffer.len() >= len => len,
                         _ => return,
@@ -617,6 +639,7 @@ impl Server {
     /// Once a second: reconnect a replica whose link is down, acknowledge
     /// the stream; as a master, PING the replicas.
     pub(crate) fn replication_cron(&mut self, now: Millis) {
+        self.transfers_cron(now);
         if let Some(at) = self.repl.sync_at {
             if now >= at {
                 self.repl.sync_at = None;
@@ -845,8 +868,6 @@ impl Server {
             self.notice(now, "Starting BGSAVE for SYNC with target: replicas sockets".into());
             self.notice(now, format!("Background RDB transfer started by pid {child_pid}"));
             self.log_as(now, 'C', '*', FORK_COW.into());
-            self.warning(now, format!("Diskless rdb transfer, done reading from pipe, {} replicas still up.", waiting.len()));
-            self.notice(now, "Background RDB transfer terminated with success".into());
             (dump, Some(self.rng_hex40().into_bytes()))
         } else {
             self.notice(now, "Starting BGSAVE for SYNC with target: disk".into());
@@ -860,6 +881,7 @@ impl Server {
         };
         // A new sync means the next write selects its db again.
         self.repl.stream_db = None;
+        let mut done_now = Vec::new();
         for id in waiting {
             let mut bytes = format!("+FULLRESYNC {} {}\r\n", self.repl.replid, self.repl.offset).into_bytes();
             match &mark {
@@ -875,20 +897,63 @@ impl Server {
                     bytes.extend_from_slice(&dump);
                 }
             }
-            let mut replica = None;
+            let until = now + transfer_ms(bytes.len());
             if let Some(entry) = self.repl.replicas.get_mut(&id) {
-                entry.state = ReplicaState::Online;
-                // The transfer was its sign of life: no false timeout.
-                entry.ack_time = now;
-                replica = Some(format!("127.0.0.1:{}", entry.listening_port));
+                entry.state = ReplicaState::Transfer { until, diskless };
             }
+            // The bytes go now; the network delivers them over time.
             self.push_output(id, bytes);
-            if let Some(replica) = replica {
-                if diskless {
-                    self.notice(now, format!("Streamed RDB transfer with replica {replica} succeeded (socket). Waiting for REPLCONF ACK from slave to enable streaming"));
-                }
-                self.notice(now, format!("Synchronization with replica {replica} succeeded"));
-            }
+            done_now.push(id);
+        }
+        if diskless && transfer_ms(dump.len()) > 0 {
+            // The child is still writing: its end is logged when it is done.
+            return;
+        }
+        if diskless {
+            self.log_diskless_end(now, done_now.len());
+        }
+        for id in done_now {
+            self.transfer_done(id, now);
+        }
+    }
+
+    fn log_diskless_end(&mut self, now: Millis, replicas: usize) {
+        self.warning(now, format!("Diskless rdb transfer, done reading from pipe, {replicas} replicas still up."));
+        self.notice(now, "Background RDB transfer terminated with success".into());
+    }
+
+    /// A replica has read its whole snapshot: it is online.
+    fn transfer_done(&mut self, id: ClientId, now: Millis) {
+        let Some(entry) = self.repl.replicas.get_mut(&id) else { return };
+        let ReplicaState::Transfer { diskless, .. } = entry.state else { return };
+        entry.state = ReplicaState::Online;
+        // The transfer was its sign of life: no false timeout.
+        entry.ack_time = now;
+        let replica = format!("127.0.0.1:{}", entry.listening_port);
+        if diskless {
+            self.notice(now, format!("Streamed RDB transfer with replica {replica} succeeded (socket). Waiting for REPLCONF ACK from slave to enable streaming"));
+        }
+        self.notice(now, format!("Synchronization with replica {replica} succeeded"));
+    }
+
+    /// Ends the transfers whose time has come (Redis notices its child's
+    /// end at a cron tick).
+    fn transfers_cron(&mut self, now: Millis) {
+        let due: Vec<(ClientId, bool)> = self
+            .repl
+            .replicas
+            .iter()
+            .filter_map(|(id, r)| match r.state {
+                ReplicaState::Transfer { until, diskless } if until <= now => Some((*id, diskless)),
+                _ => None,
+            })
+            .collect();
+        let diskless = due.iter().filter(|(_, d)| *d).count();
+        if diskless > 0 {
+            self.log_diskless_end(now, diskless);
+        }
+        for (id, _) in due {
+            self.transfer_done(id, now);
         }
     }
 
@@ -943,8 +1008,15 @@ impl Server {
         }
         // Replicas still waiting for their sync get these writes in the
         // snapshot, which is taken when the transfer starts.
-        let online: Vec<ClientId> =
-            self.repl.replicas.iter().filter(|(_, r)| r.state == ReplicaState::Online).map(|(id, _)| *id).collect();
+        // Those receiving theirs get them after it, in order (Redis keeps
+        // them in the replica's output buffer meanwhile).
+        let online: Vec<ClientId> = self
+            .repl
+            .replicas
+            .iter()
+            .filter(|(_, r)| matches!(r.state, ReplicaState::Online | ReplicaState::Transfer { .. }))
+            .map(|(id, _)| *id)
+            .collect();
         for id in online {
             self.push_output(id, bytes.clone());
         }
@@ -1010,11 +1082,19 @@ impl Server {
                 lines.push(format!("master_sync_in_progress:{}", syncing as u8));
                 lines.push(format!("slave_read_repl_offset:{}", r.offset));
                 lines.push(format!("slave_repl_offset:{}", r.offset));
-                if syncing {
-                    lines.push("master_sync_total_bytes:-1".into());
-                    lines.push("master_sync_read_bytes:0".into());
-                    lines.push("master_sync_left_bytes:-1".into());
-                    lines.push("master_sync_perc:-0.00".into());
+                if let LinkState::Transfer { mark, length } = &m.state {
+                    // Before the `$` line the size is -1; a streamed RDB
+                    // (EOF mark) has size 0, a file its length.
+                    let (size, read) = match (mark, length) {
+                        (Some(_), _) => (0, m.buffer.len() as i64),
+                        (None, Some(len)) => (*len as i64, m.buffer.len().min(*len) as i64),
+                        (None, None) => (-1, 0),
+                    };
+                    let perc = if size != 0 { read as f64 / size as f64 * 100.0 } else { 0.0 };
+                    lines.push(format!("master_sync_total_bytes:{size}"));
+                    lines.push(format!("master_sync_read_bytes:{read}"));
+                    lines.push(format!("master_sync_left_bytes:{}", size - read));
+                    lines.push(format!("master_sync_perc:{perc:.2}"));
                     lines.push(format!("master_sync_last_io_seconds_ago:{}", (now - m.last_io) / 1000));
                 }
                 if !up {
@@ -1033,7 +1113,8 @@ impl Server {
         for (i, entry) in r.replicas.values().enumerate() {
             // Redis counts the lag only once the replica is online.
             let (state, lag) = match entry.state {
-                ReplicaState::WaitBgsave => ("wait_bgsave", 0),
+                ReplicaState::WaitBgsave | ReplicaState::Transfer { diskless: true, .. } => ("wait_bgsave", 0),
+                ReplicaState::Transfer { diskless: false, .. } => ("send_bulk", 0),
                 ReplicaState::Online => ("online", now.div_euclid(1000) - entry.ack_time.div_euclid(1000)),
             };
             lines.push(format!(

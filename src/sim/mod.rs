@@ -7,6 +7,7 @@ pub mod console;
 pub mod playground;
 
 
+use crate::engine::replication::{transfer_ms, LINK_BYTES_PER_MS};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::engine::config::{Config, ConfigError};
@@ -104,6 +105,23 @@ pub struct NodeSnapshot {
     pub loading: bool,
 }
 
+/// What a master sent down one replica link and the replica has not read
+/// yet: pieces with the time each arrives, in order.
+#[derive(Debug, Default)]
+struct Transit {
+    /// The replica's connection on the master these bytes belong to.
+    client: ClientId,
+    pieces: std::collections::VecDeque<(Millis, Vec<u8>)>,
+    /// When the link has carried everything queued so far.
+    free_at: Millis,
+    /// Of the big message in flight (a snapshot): bytes arrived, and all.
+    progress: Option<(u64, u64)>,
+}
+
+/// A big message travels in pieces of this much time, so the replica sees
+/// its transfer advance.
+const TRANSIT_PIECE_MS: Millis = 50;
+
 pub struct Sim {
     now: Millis,
     rng: Rng,
@@ -133,6 +151,9 @@ pub struct Sim {
     /// Replicas whose master closed their link across a cut (replica ->
     /// master): they still believe it open until their timeout or the heal.
     half_open: BTreeMap<u16, u16>,
+    /// Bytes on their way from a master to a replica, at the network's
+    /// pace (LINK_BYTES_PER_MS), by replica port.
+    in_transit: BTreeMap<u16, Transit>,
 }
 
 impl Sim {
@@ -153,6 +174,7 @@ impl Sim {
             held: BTreeMap::new(),
             pending_connects: BTreeMap::new(),
             half_open: BTreeMap::new(),
+            in_transit: BTreeMap::new(),
         }
     }
 
@@ -517,7 +539,76 @@ impl Sim {
         }
     }
 
+    /// Bytes from a master start down a replica's link: at once when the
+    /// link is idle and they take no time, otherwise queued behind what is
+    /// in flight and cut into pieces that arrive at the network's pace.
     fn deliver_to_replica(&mut self, master: u16, replica: u16, bytes: Vec<u8>) {
+        let Some(&(_, client)) = self.links.get(&replica) else { return };
+        let now = self.now;
+        let transit = self.in_transit.entry(replica).or_default();
+        if transit.client != client {
+            *transit = Transit { client, ..Transit::default() };
+        }
+        if transit.pieces.is_empty() && transfer_ms(bytes.len()) == 0 {
+            self.arrive(master, replica, bytes);
+            return;
+        }
+        let start = transit.free_at.max(now);
+        let piece = LINK_BYTES_PER_MS * TRANSIT_PIECE_MS as usize;
+        let total = bytes.len();
+        if total >= piece {
+            transit.progress = Some((0, total as u64));
+        }
+        let mut sent = 0;
+        for chunk in bytes.chunks(piece) {
+            sent += chunk.len();
+            transit.pieces.push_back((start + transfer_ms(sent), chunk.to_vec()));
+        }
+        transit.free_at = start + transfer_ms(total);
+    }
+
+    /// When the next queued piece arrives, on any link.
+    fn next_arrival(&self) -> Option<Millis> {
+        self.in_transit.values().filter_map(|t| t.pieces.front().map(|(at, _)| *at)).min()
+    }
+
+    /// Hands over every piece due by `now`, link by link in port order.
+    fn deliver_due(&mut self) {
+        let now = self.now;
+        let replicas: Vec<u16> = self.in_transit.keys().copied().collect();
+        for replica in replicas {
+            let due = |t: &&mut Transit| t.pieces.front().is_some_and(|(at, _)| *at <= now);
+            while let Some(transit) = self.in_transit.get_mut(&replica).filter(due) {
+                let Some((_, bytes)) = transit.pieces.pop_front() else { break };
+                if let Some((arrived, total)) = transit.progress.as_mut() {
+                    *arrived = (*arrived + bytes.len() as u64).min(*total);
+                    if *arrived >= *total {
+                        transit.progress = None;
+                    }
+                }
+                let client = transit.client;
+                // A link closed meanwhile takes its bytes with it.
+                match self.links.get(&replica) {
+                    Some(&(master, id)) if id == client => self.arrive(master, replica, bytes),
+                    _ => {
+                        self.in_transit.remove(&replica);
+                        break;
+                    }
+                }
+            }
+        }
+        self.pump();
+    }
+
+    /// A snapshot on its way to a replica: (bytes arrived, bytes in all).
+    pub fn transfer_progress(&self, replica: u16) -> Option<(u64, u64)> {
+        let transit = self.in_transit.get(&replica)?;
+        let live = self.links.get(&replica).is_some_and(|&(_, id)| id == transit.client);
+        transit.progress.filter(|_| live)
+    }
+
+    /// Bytes reach the replica, unless the network between them is cut.
+    fn arrive(&mut self, master: u16, replica: u16, bytes: Vec<u8>) {
         if self.is_cut(master, replica) {
             self.held.entry(replica).or_default().1.extend_from_slice(&bytes);
             return;
@@ -694,9 +785,14 @@ impl Sim {
         node.server.wakes_at().map_or(node.next_cron, |at| at.min(node.next_cron))
     }
 
-    /// The time of the next scheduled event, if any.
+    /// The time of the next scheduled event, if any: a node's timer or
+    /// bytes arriving.
     pub fn next_event_at(&self) -> Option<Millis> {
-        self.nodes.values().map(Self::node_next_event).min()
+        let nodes = self.nodes.values().map(Self::node_next_event).min();
+        match (nodes, self.next_arrival()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Lets `ms` of virtual time pass, running every event due meanwhile in
@@ -705,6 +801,10 @@ impl Sim {
         let until = self.now + ms.max(0);
         while let Some(at) = self.next_event_at().filter(|&at| at <= until) {
             self.now = at;
+            // Bytes arrive before the timers of the same moment run.
+            if self.next_arrival().is_some_and(|a| a <= at) {
+                self.deliver_due();
+            }
             let due: Vec<u16> = self.nodes.iter().filter(|(_, n)| Self::node_next_event(n) == at).map(|(p, _)| *p).collect();
             for port in due {
                 if let Some(node) = self.nodes.get_mut(&port) {

@@ -66,6 +66,8 @@ pub struct NodeView {
     pub offset: i64,
     /// Reading its dump at start-up.
     pub loading: bool,
+    /// A snapshot on its way from its master: (bytes arrived, bytes in all).
+    pub sync_progress: Option<(u64, u64)>,
     pub console: ConsoleView,
 }
 
@@ -372,6 +374,7 @@ impl Playground {
                     role: node.map_or("down", |n| n.role),
                     keys: node.map_or(0, |n| n.keys),
                     loading: node.is_some_and(|n| n.loading),
+                    sync_progress: self.sim.transfer_progress(port),
                     has_dump: self.dump_file(port).is_some(),
                     master: node.and_then(|n| n.master.as_ref()).and_then(|(host, p)| {
                         (host == "127.0.0.1" || host.eq_ignore_ascii_case("localhost")).then_some(*p)

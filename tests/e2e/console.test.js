@@ -311,6 +311,41 @@ test('a restarted server reads its dump: LOADING until virtual time lets it fini
   await page.locator('[data-clock][data-paused="false"]').waitFor();
 });
 
+test('a full sync shows its progress on the edge while the snapshot crosses the network', async () => {
+  // Five megabytes that rdbcompression no keeps at full size: half a second at 10 MB/s.
+  await run(6381, 'CONFIG SET rdbcompression no');
+  await run(6381, 'SETRANGE big 4999999 x');
+  await page.click('[data-time="toggle"]');
+  await page.locator('[data-clock][data-paused="true"]').waitFor();
+  await run(6382, 'REPLICAOF 127.0.0.1 6381');
+  for (let i = 0; i < 4; i++) await page.click('[data-time="step-1s"]');
+  const edge = page.locator('[data-link="6382-6381"]');
+  for (let i = 0; i < 60; i++) {
+    if ((await edge.locator('[data-progress]').count()) > 0) {
+      const percent = Number(await edge.locator('[data-progress]').getAttribute('data-progress'));
+      if (percent > 0) break;
+    }
+    await page.click('[data-time="next-event"]');
+  }
+  const percent = Number(await edge.locator('[data-progress]').getAttribute('data-progress'));
+  assert.ok(percent > 0 && percent < 100, `${percent}%`);
+  assert.match(await edge.locator('.figures').textContent(), /^\d+\.\d \/ 5\.0 MB$/);
+  assert.match(await edge.locator('text').first().textContent(), new RegExp(`^full sync ${percent}%$`));
+  const info = (await run(6382, 'INFO replication')).join('\n');
+  assert.match(info, /master_sync_in_progress:1/);
+  const read = Number(/master_sync_read_bytes:(\d+)/.exec(info)[1]);
+  assert.ok(read > 500_000 && read < 5_000_000, `${read} bytes read`);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.locator('.topology').screenshot({ path: path.join(SCREENSHOTS, 'sync-progress.png') });
+  await page.click('[data-time="step-1s"]');
+  await page.locator('[data-link="6382-6381"][data-state="online"]').waitFor();
+  assert.equal(await edge.locator('[data-progress]').count(), 0);
+  assert.deepEqual(await run(6382, 'STRLEN big'), ['127.0.0.1:6382> STRLEN big', '(integer) 5000000']);
+  await run(6382, 'REPLICAOF NO ONE');
+  await page.click('[data-time="toggle"]');
+  await page.locator('[data-clock][data-paused="false"]').waitFor();
+});
+
 test('screenshots, and no error in the page', async () => {
   await page.screenshot({ path: path.join(SCREENSHOTS, 'console.png'), fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });

@@ -15,13 +15,16 @@ const SLOT_W: f64 = 150.0;
 const ROW_H: f64 = 110.0;
 const BOX_W: f64 = 124.0;
 const BOX_H: f64 = 62.0;
+const PROGRESS_W: f64 = 56.0;
+const LABEL_ROOM: f64 = 40.0;
 
 #[function_component(Topology)]
 pub fn topology(props: &TopologyProps) -> Html {
     let places = layout(&props.nodes);
     let columns = places.iter().map(|(_, x, _)| *x).fold(0.0f64, f64::max) + 1.0;
     let rows = places.iter().map(|(_, _, d)| *d).max().unwrap_or(0) + 1;
-    let width = (columns * SLOT_W).max(SLOT_W);
+    // Room on the right for the last column's edge labels.
+    let width = (columns * SLOT_W).max(SLOT_W) + LABEL_ROOM;
     let height = rows as f64 * ROW_H;
     let centre = |port: u16| -> Option<(f64, f64)> {
         places.iter().find(|(p, _, _)| *p == port).map(|(_, x, d)| (x * SLOT_W + SLOT_W / 2.0, *d as f64 * ROW_H + 14.0 + BOX_H / 2.0))
@@ -42,18 +45,44 @@ pub fn topology(props: &TopologyProps) -> Html {
         };
         // A replica drawn beside or above its master (a loop) still gets a line.
         let (ya, yb) = if y1 > y2 { (y1 - BOX_H / 2.0, y2 + BOX_H / 2.0) } else { (y1, y2) };
+        let (mx, my) = ((x1 + x2) / 2.0 + 6.0, (ya + yb) / 2.0);
+        // The snapshot's bytes as they arrive: a bar, and the figures in
+        // words (fitted between the two boxes).
+        let progress = n.sync_progress.filter(|_| n.up && !n.cut).map(|(arrived, total)| {
+            let fraction = arrived as f64 / total.max(1) as f64;
+            ((fraction * 100.0).floor() as u64, fraction, arrived, total)
+        });
+        let label = match progress {
+            Some((percent, ..)) => format!("full sync {percent}%"),
+            None => label,
+        };
+        let label_y = if progress.is_some() { my - 8.0 } else { my };
+        let progress = progress.map(|(percent, fraction, arrived, total)| {
+            let mb = |b: u64| format!("{:.1}", b as f64 / 1_000_000.0);
+            html! {
+                <g class="progress" data-progress={percent.to_string()}>
+                    <title>{ format!("RDB transfer: {arrived} of {total} bytes") }</title>
+                    <rect class="track" x={mx.to_string()} y={(my - 3.0).to_string()} width={PROGRESS_W.to_string()} height="5" rx="2.5" />
+                    <rect class="done" x={mx.to_string()} y={(my - 3.0).to_string()} width={(PROGRESS_W * fraction).to_string()} height="5" rx="2.5" />
+                    <text class="figures" x={mx.to_string()} y={(my + 12.0).to_string()}>
+                        { format!("{} / {} MB", mb(arrived), mb(total)) }
+                    </text>
+                </g>
+            }
+        });
         Some(html! {
             <g class={classes!("edge", state, n.cut.then_some("cut"))} data-link={format!("{}-{}", n.port, master)}
                data-state={state} data-cut={n.cut.to_string()}>
                 <line x1={x1.to_string()} y1={ya.to_string()} x2={x2.to_string()} y2={yb.to_string()} />
-                <text x={((x1 + x2) / 2.0 + 6.0).to_string()} y={((ya + yb) / 2.0).to_string()}>{ label }</text>
+                <text x={mx.to_string()} y={label_y.to_string()}>{ label }</text>
+                { for progress }
             </g>
         })
     });
     let boxes = props.nodes.iter().filter_map(|n| {
         let (cx, cy) = centre(n.port)?;
         let (x, y) = (cx - BOX_W / 2.0, cy - BOX_H / 2.0);
-        let state = if n.up { n.role } else { "down" };
+        let state = if !n.up { "down" } else if n.loading { "loading" } else { n.role };
         let keys = if n.keys == 1 { "1 key".to_string() } else { format!("{} keys", n.keys) };
         let detail = if n.up { format!("{keys} · offset {}", n.offset) } else { "not running".to_string() };
         Some(html! {
