@@ -90,3 +90,29 @@ fn a_crash_mid_transfer_drops_the_bytes_in_flight() {
     assert!(!sim.link_up(6380));
     assert_eq!(call(&mut sim, 6380, &["DBSIZE"]), Frame::Integer(0));
 }
+
+#[test]
+fn latency_delays_every_byte_both_ways_and_keeps_their_order() {
+    let mut sim = Sim::new(5, 1_700_000_000_000);
+    sim.start_server(6379, &["repl-diskless-sync-delay 0"]).unwrap();
+    sim.start_server(6380, &[] as &[&str]).unwrap();
+    sim.set_latency(6380, 6379, 20);
+    assert_eq!(sim.latency(6379, 6380), 20);
+    call(&mut sim, 6380, &["REPLICAOF", "127.0.0.1", "6379"]);
+    // PING, two REPLCONFs and PSYNC: four round trips of 40 ms before the
+    // snapshot can even start.
+    sim.advance(150);
+    assert!(!sim.link_up(6380));
+    sim.advance(1000);
+    assert!(sim.link_up(6380));
+    for i in 0..5 {
+        call(&mut sim, 6379, &["RPUSH", "l", &i.to_string()]);
+    }
+    sim.advance(10);
+    assert_eq!(call(&mut sim, 6380, &["LLEN", "l"]), Frame::Integer(0));
+    sim.advance(10);
+    assert_eq!(call(&mut sim, 6380, &["LRANGE", "l", "0", "-1"]), Frame::Array((0..5).map(|i| Frame::Bulk(i.to_string().into_bytes())).collect()));
+    sim.set_latency(6379, 6380, 0);
+    call(&mut sim, 6379, &["RPUSH", "l", "5"]);
+    assert_eq!(call(&mut sim, 6380, &["LLEN", "l"]), Frame::Integer(6));
+}

@@ -154,6 +154,11 @@ pub struct Sim {
     /// Bytes on their way from a master to a replica, at the network's
     /// pace (LINK_BYTES_PER_MS), by replica port.
     in_transit: BTreeMap<u16, Transit>,
+    /// Bytes on their way from a replica to its master, when the link
+    /// has latency.
+    upstream: BTreeMap<u16, Transit>,
+    /// One-way delay of the link between two nodes (none: loopback).
+    latencies: BTreeMap<(u16, u16), Millis>,
 }
 
 impl Sim {
@@ -175,6 +180,8 @@ impl Sim {
             pending_connects: BTreeMap::new(),
             half_open: BTreeMap::new(),
             in_transit: BTreeMap::new(),
+            upstream: BTreeMap::new(),
+            latencies: BTreeMap::new(),
         }
     }
 
@@ -527,10 +534,47 @@ impl Sim {
         }
     }
 
-    /// Bytes from a replica reach its master; the master's reply comes back.
+    /// Gives the link between two nodes a one-way delay, both ways (0:
+    /// loopback, the default).
+    pub fn set_latency(&mut self, a: u16, b: u16, ms: Millis) {
+        if ms > 0 {
+            self.latencies.insert(Self::pair(a, b), ms);
+        } else {
+            self.latencies.remove(&Self::pair(a, b));
+        }
+    }
+
+    pub fn latency(&self, a: u16, b: u16) -> Millis {
+        self.latencies.get(&Self::pair(a, b)).copied().unwrap_or(0)
+    }
+
+    /// Bytes from a replica start towards its master: there at once on a
+    /// link without latency, otherwise after it (in order).
     fn send_to_master(&mut self, replica: u16, bytes: Vec<u8>) {
+        let Some(&(master, client)) = self.links.get(&replica) else { return };
+        let latency = self.latency(replica, master);
+        let now = self.now;
+        let transit = self.upstream.entry(replica).or_default();
+        if transit.client != client {
+            *transit = Transit { client, ..Transit::default() };
+        }
+        if latency == 0 && transit.pieces.is_empty() {
+            self.reach_master(replica, bytes);
+            return;
+        }
+        let at = transit.free_at.max(now + latency);
+        transit.pieces.push_back((at, bytes));
+        transit.free_at = at;
+    }
+
+    /// Bytes from a replica reach its master; the master's reply comes back.
+    fn reach_master(&mut self, replica: u16, bytes: Vec<u8>) {
         let now = self.now;
         let Some(&(master, id)) = self.links.get(&replica) else { return };
+        if self.is_cut(replica, master) {
+            self.held.entry(replica).or_default().0.extend_from_slice(&bytes);
+            return;
+        }
         self.record(TraceEvent::Link { at: now, from: replica, to: master, bytes: bytes.clone() });
         let Some(m) = self.nodes.get_mut(&master) else { return };
         let out = m.server.receive(id, &bytes, now);
@@ -549,7 +593,8 @@ impl Sim {
         if transit.client != client {
             *transit = Transit { client, ..Transit::default() };
         }
-        if transit.pieces.is_empty() && transfer_ms(bytes.len()) == 0 {
+        let latency = self.latencies.get(&Self::pair(master, replica)).copied().unwrap_or(0);
+        if transit.pieces.is_empty() && transfer_ms(bytes.len()) == 0 && latency == 0 {
             self.arrive(master, replica, bytes);
             return;
         }
@@ -562,19 +607,36 @@ impl Sim {
         let mut sent = 0;
         for chunk in bytes.chunks(piece) {
             sent += chunk.len();
-            transit.pieces.push_back((start + transfer_ms(sent), chunk.to_vec()));
+            transit.pieces.push_back((start + transfer_ms(sent) + latency, chunk.to_vec()));
         }
         transit.free_at = start + transfer_ms(total);
     }
 
     /// When the next queued piece arrives, on any link.
     fn next_arrival(&self) -> Option<Millis> {
-        self.in_transit.values().filter_map(|t| t.pieces.front().map(|(at, _)| *at)).min()
+        let down = self.in_transit.values();
+        down.chain(self.upstream.values()).filter_map(|t| t.pieces.front().map(|(at, _)| *at)).min()
     }
 
-    /// Hands over every piece due by `now`, link by link in port order.
+    /// Hands over every piece due by `now`, link by link in port order,
+    /// replicas' bytes to their masters first.
     fn deliver_due(&mut self) {
         let now = self.now;
+        let replicas: Vec<u16> = self.upstream.keys().copied().collect();
+        for replica in replicas {
+            let due = |t: &&mut Transit| t.pieces.front().is_some_and(|(at, _)| *at <= now);
+            while let Some(transit) = self.upstream.get_mut(&replica).filter(due) {
+                let Some((_, bytes)) = transit.pieces.pop_front() else { break };
+                let client = transit.client;
+                match self.links.get(&replica) {
+                    Some(&(_, id)) if id == client => self.reach_master(replica, bytes),
+                    _ => {
+                        self.upstream.remove(&replica);
+                        break;
+                    }
+                }
+            }
+        }
         let replicas: Vec<u16> = self.in_transit.keys().copied().collect();
         for replica in replicas {
             let due = |t: &&mut Transit| t.pieces.front().is_some_and(|(at, _)| *at <= now);
