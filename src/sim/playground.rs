@@ -305,6 +305,58 @@ impl Playground {
         Self::print(log, vec!["^C".to_string()]);
     }
 
+    /// Drag and drop on the graph, or the card's "replica of" choice: types
+    /// `REPLICAOF 127.0.0.1 <target>` (or `REPLICAOF NO ONE` for `None`)
+    /// into the node's console, where it shows with its reply. Returns a
+    /// message for the user when there is something to know; refuses what
+    /// would do nothing.
+    pub fn reparent(&mut self, port: u16, target: Option<u16>) -> Result<Option<String>, String> {
+        if target == Some(port) {
+            return Err(format!("{port} was dropped onto itself: nothing to do."));
+        }
+        if !self.sim.is_up(port) {
+            return Err(format!("{port} is not running: restart it before pointing it at a master."));
+        }
+        let follows = |sim: &Sim, node: u16| sim.server(node).and_then(|s| s.repl.master.as_ref()).map(|m| m.port);
+        let current = follows(&self.sim, port);
+        if current == target && (target.is_some() || current.is_none()) {
+            return Err(match target {
+                Some(t) => format!("{port} already replicates from {t}."),
+                None => format!("{port} is already a master."),
+            });
+        }
+        // Would the target end up following `port`, directly or down a chain?
+        let mut loop_through = Vec::new();
+        if let Some(target) = target {
+            let mut node = target;
+            while let Some(master) = follows(&self.sim, node) {
+                if loop_through.contains(&master) || loop_through.len() > 64 {
+                    break;
+                }
+                loop_through.push(master);
+                if master == port {
+                    break;
+                }
+                node = master;
+            }
+        }
+        let line = match target {
+            Some(t) => format!("REPLICAOF 127.0.0.1 {t}"),
+            None => "REPLICAOF NO ONE".to_string(),
+        };
+        self.run(port, &line);
+        Ok(match target {
+            Some(t) if loop_through.last() == Some(&port) => Some(format!(
+                "{t} already replicates from {port}: now they follow each other in a loop, and no write can reach them. \
+                 Redis allows it; drag one of them onto empty space to break the loop."
+            )),
+            Some(t) if !self.sim.is_up(t) => {
+                Some(format!("{t} is not running: {port} keeps trying to connect until it is back."))
+            }
+            _ => None,
+        })
+    }
+
     /// Cuts the network between two nodes, or heals it if it was cut.
     pub fn toggle_cut(&mut self, a: u16, b: u16) {
         if self.sim.is_cut(a, b) {
@@ -570,6 +622,27 @@ mod tests {
         p.run(6380, "PING");
         p.run(6380, "LLEN l");
         assert_eq!(p.nodes()[1].console.lines.last().unwrap().text, "(integer) 2");
+    }
+
+    #[test]
+    fn reparenting_types_replicaof_and_says_what_a_careful_user_needs_to_know() {
+        let mut p = Playground::new(1, 0, &[6379, 6380, 6381]);
+        assert_eq!(p.reparent(6380, Some(6379)), Ok(None));
+        let lines: Vec<String> = p.nodes()[1].console.lines.iter().map(|l| l.text.clone()).collect();
+        assert_eq!(lines, ["127.0.0.1:6380> REPLICAOF 127.0.0.1 6379", "OK"]);
+        assert!(p.reparent(6380, Some(6380)).unwrap_err().contains("onto itself"));
+        assert!(p.reparent(6380, Some(6379)).unwrap_err().contains("already replicates from 6379"));
+        assert!(p.reparent(6379, None).unwrap_err().contains("already a master"));
+        // 6381 under 6380, then 6379 under 6381: a loop through the chain.
+        assert_eq!(p.reparent(6381, Some(6380)), Ok(None));
+        let warning = p.reparent(6379, Some(6381)).unwrap().unwrap();
+        assert!(warning.contains("loop"), "{warning}");
+        assert_eq!(p.reparent(6379, None), Ok(None));
+        assert_eq!(p.nodes()[0].console.lines.last().unwrap().text, "OK");
+        p.crash(6381).unwrap();
+        assert!(p.reparent(6381, None).unwrap_err().contains("not running"));
+        let note = p.reparent(6380, Some(6381)).unwrap().unwrap();
+        assert!(note.contains("keeps trying"), "{note}");
     }
 
     #[test]

@@ -31,6 +31,9 @@ pub enum Action {
     NextEvent,
     /// Cut the network between two nodes, or heal it.
     ToggleCut(u16, u16),
+    /// Make a server the replica of another (`None`: a master), as a drag
+    /// on the graph or the card's "replica of" choice asks.
+    Reparent(u16, Option<u16>),
 }
 
 /// How many times faster than real time virtual time may run.
@@ -154,6 +157,10 @@ impl Reducible for PageState {
                 Action::SetPaused(paused) => clock.paused = paused,
                 Action::SetSpeed(speed) => clock.speed = speed,
                 Action::ToggleCut(a, b) => playground.toggle_cut(a, b),
+                Action::Reparent(port, target) => match playground.reparent(port, target) {
+                    Ok(message) => notice = message,
+                    Err(message) => notice = Some(message),
+                },
                 Action::NextEvent => {
                     if playground.advance_to_next_event(60_000) >= 60_000 {
                         notice = Some("Nothing happened in the next minute of virtual time.".into());

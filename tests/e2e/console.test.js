@@ -346,6 +346,65 @@ test('a full sync shows its progress on the edge while the snapshot crosses the 
   await page.locator('[data-clock][data-paused="false"]').waitFor();
 });
 
+/** Drags a graph box with the mouse to a point of the page (in steps, as a hand would). */
+async function dragBox(port, to, { screenshot } = {}) {
+  const box = await page.locator(`[data-graph-node="${port}"]`).boundingBox();
+  const from = [box.x + box.width / 2, box.y + box.height / 2];
+  await page.mouse.move(...from);
+  await page.mouse.down();
+  for (let i = 1; i <= 8; i++) {
+    await page.mouse.move(from[0] + ((to[0] - from[0]) * i) / 8, from[1] + ((to[1] - from[1]) * i) / 8);
+  }
+  if (screenshot) {
+    await page.locator('.topology').screenshot({ path: path.join(SCREENSHOTS, screenshot) });
+  }
+  await page.mouse.up();
+}
+
+async function centreOf(port) {
+  const box = await page.locator(`[data-graph-node="${port}"]`).boundingBox();
+  return [box.x + box.width / 2, box.y + box.height / 2];
+}
+
+const lastLines = async (port, n) => (await output(port).locator('.line').allTextContents()).slice(-n);
+
+test('drag a server onto another to re-parent it, onto empty space to promote it; the card offers the same', async () => {
+  // Start from three masters, chosen on the cards.
+  for (const port of [6380, 6381, 6382]) {
+    const select = page.locator(`select[data-replica-of="${port}"]`);
+    if ((await select.inputValue()) !== '') {
+      await select.selectOption('');
+      await page.waitForFunction((p) => document.querySelector(`select[data-replica-of="${p}"]`).value === '', port);
+      assert.deepEqual(await lastLines(port, 2), [`127.0.0.1:${port}> REPLICAOF NO ONE`, 'OK']);
+    }
+  }
+  await dragBox(6380, await centreOf(6379), { screenshot: 'drag.png' });
+  await page.locator('[data-link="6380-6379"]').waitFor();
+  assert.deepEqual(await lastLines(6380, 2), ['127.0.0.1:6380> REPLICAOF 127.0.0.1 6379', 'OK']);
+  assert.equal(await page.locator('select[data-replica-of="6380"]').inputValue(), '6379');
+  // Onto itself: nothing happens, and the page says so.
+  await dragBox(6380, (await centreOf(6380)).map((v) => v + 20));
+  await page.locator('.notice', { hasText: 'onto itself' }).waitFor();
+  // A chain, then a loop: Redis allows it, the page warns.
+  await dragBox(6381, await centreOf(6380));
+  await page.locator('[data-link="6381-6380"]').waitFor();
+  await dragBox(6380, await centreOf(6381));
+  await page.locator('.notice', { hasText: 'loop' }).waitFor();
+  assert.deepEqual(await lastLines(6380, 2), ['127.0.0.1:6380> REPLICAOF 127.0.0.1 6381', 'OK']);
+  // Onto empty space: a master again.
+  const figure = await page.locator('figure.topology').boundingBox();
+  await dragBox(6380, [figure.x + 8, figure.y + 8]);
+  assert.deepEqual(await lastLines(6380, 2), ['127.0.0.1:6380> REPLICAOF NO ONE', 'OK']);
+  await page.locator('[data-link="6380-6381"]').waitFor({ state: 'detached' });
+  // The same by keyboard, on the card.
+  const select = page.locator('select[data-replica-of="6381"]');
+  await select.focus();
+  await select.selectOption('');
+  await page.locator('[data-link="6381-6380"]').waitFor({ state: 'detached' });
+  assert.deepEqual(await lastLines(6381, 2), ['127.0.0.1:6381> REPLICAOF NO ONE', 'OK']);
+  await page.click('.notice .dismiss');
+});
+
 test('screenshots, and no error in the page', async () => {
   await page.screenshot({ path: path.join(SCREENSHOTS, 'console.png'), fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });

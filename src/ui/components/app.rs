@@ -56,6 +56,10 @@ pub fn app() -> Html {
         let state = state.clone();
         Callback::from(move |_| state.dispatch(Action::DismissNotice))
     };
+    let on_reparent = {
+        let state = state.clone();
+        Callback::from(move |(port, target): (u16, Option<u16>)| state.dispatch(Action::Reparent(port, target)))
+    };
     let on_remove = {
         let state = state.clone();
         Callback::from(move |port: u16| state.dispatch(Action::RemoveServer(port)))
@@ -77,13 +81,14 @@ pub fn app() -> Html {
                 </p>
             }
             if !state.nodes.is_empty() {
-                <Topology nodes={state.nodes.clone()} />
+                <Topology nodes={state.nodes.clone()} on_reparent={on_reparent} />
             }
             <main class="nodes">
                 { for state.nodes.iter().map(|node| html! {
                     <NodeCard key={node.port} node={node.clone()} on_run={on_run.clone()}
                               on_interrupt={on_interrupt.clone()} on_remove={on_remove.clone()}
-                              on_action={on_node_action.clone()} on_download={on_download.clone()} />
+                              on_action={on_node_action.clone()} on_download={on_download.clone()}
+                              others={state.nodes.iter().map(|n| n.port).filter(|&p| p != node.port).collect::<Vec<_>>()} />
                 }) }
                 if state.nodes.is_empty() {
                     <p class="empty">{ "No servers. Add one to start." }</p>

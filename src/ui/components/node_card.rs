@@ -15,6 +15,8 @@ pub struct NodeCardProps {
     /// Lifecycle and disk actions (crash, restart, upload).
     pub on_action: Callback<Action>,
     pub on_download: Callback<u16>,
+    /// The other servers, which this one could replicate from.
+    pub others: Vec<u16>,
 }
 
 #[function_component(NodeCard)]
@@ -60,6 +62,15 @@ pub fn node_card(props: &NodeCardProps) -> Html {
             });
         })
     };
+    // The keyboard (and any pointer) path for what a drag on the graph does.
+    let on_replica_of = {
+        let on_action = props.on_action.clone();
+        Callback::from(move |e: Event| {
+            let Some(select) = e.target_dyn_into::<web_sys::HtmlSelectElement>() else { return };
+            on_action.emit(Action::Reparent(port, select.value().parse().ok()));
+        })
+    };
+    let master = node.master;
     html! {
         <section class={classes!("node", (!node.up).then_some("is-down"))} data-node={port.to_string()}
                  data-state={if !node.up { "down" } else if node.loading { "loading" } else { "up" }}
@@ -91,6 +102,17 @@ pub fn node_card(props: &NodeCardProps) -> Html {
                                    else { format!("Cut the network between {port} and {master}: nothing passes, both ends notice only after repl-timeout") }}>
                         { if node.cut { "Heal link" } else { "Cut link" } }
                     </button>
+                }
+                if node.up {
+                    <label class="replica-of" title="REPLICAOF: which server this one copies (or none: a master)">
+                        { "Replica of" }
+                        <select onchange={on_replica_of} aria-label={format!("Make {port} a replica of")} data-replica-of={port.to_string()}>
+                            <option value="" selected={master.is_none()}>{ "none (master)" }</option>
+                            { for props.others.iter().map(|&other| html! {
+                                <option value={other.to_string()} selected={master == Some(other)}>{ other }</option>
+                            }) }
+                        </select>
+                    </label>
                 }
                 <button onclick={on_download} disabled={!node.has_dump} aria-label="Download dump"
                         title="Download this server's dump file">{ "↓ dump" }</button>

@@ -1,6 +1,8 @@
 //! The topology graph: every server as a box (port, role, keys, offset,
 //! state), every replica joined to its master by a line that shows the
-//! link's state. Drawn as SVG from the playground's snapshot.
+//! link's state. Drawn as SVG from the playground's snapshot. A box can be
+//! dragged (mouse, pen or touch) onto another to make it that server's
+//! replica, or onto empty space to make it a master.
 
 use yew::prelude::*;
 
@@ -9,6 +11,46 @@ use crate::sim::playground::{layout, NodeView};
 #[derive(Properties, PartialEq)]
 pub struct TopologyProps {
     pub nodes: Vec<NodeView>,
+    /// A drop: the dragged server, and the one it was dropped on (`None`:
+    /// empty space).
+    pub on_reparent: Callback<(u16, Option<u16>)>,
+}
+
+/// Where a drag would drop at the moment.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum DropTarget {
+    Server(u16),
+    Canvas,
+    Outside,
+}
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+struct Drag {
+    port: u16,
+    pointer: i32,
+    /// Where the pointer went down and where it is, in the SVG's units.
+    from: (f64, f64),
+    at: (f64, f64),
+    over: DropTarget,
+}
+
+/// A press that moves less than this is a click, not a drag.
+const DRAG_THRESHOLD: f64 = 6.0;
+
+/// What is under a point of the page: a server box, the graph's empty
+/// space, or something else.
+fn target_at(client_x: i32, client_y: i32) -> DropTarget {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return DropTarget::Outside };
+    let Some(element) = document.element_from_point(client_x as f32, client_y as f32) else { return DropTarget::Outside };
+    if let Ok(Some(node)) = element.closest("[data-graph-node]") {
+        if let Some(port) = node.get_attribute("data-graph-node").and_then(|p| p.parse().ok()) {
+            return DropTarget::Server(port);
+        }
+    }
+    match element.closest("figure.topology") {
+        Ok(Some(_)) => DropTarget::Canvas,
+        _ => DropTarget::Outside,
+    }
 }
 
 const SLOT_W: f64 = 150.0;
@@ -17,9 +59,12 @@ const BOX_W: f64 = 124.0;
 const BOX_H: f64 = 62.0;
 const PROGRESS_W: f64 = 56.0;
 const LABEL_ROOM: f64 = 40.0;
+const GHOST_OFFSET: f64 = 22.0;
 
 #[function_component(Topology)]
 pub fn topology(props: &TopologyProps) -> Html {
+    let drag = use_state(|| None::<Drag>);
+    let svg_ref = use_node_ref();
     let places = layout(&props.nodes);
     let columns = places.iter().map(|(_, x, _)| *x).fold(0.0f64, f64::max) + 1.0;
     let rows = places.iter().map(|(_, _, d)| *d).max().unwrap_or(0) + 1;
@@ -79,14 +124,82 @@ pub fn topology(props: &TopologyProps) -> Html {
             </g>
         })
     });
+    // Client pixels to the SVG's own units (it is scaled to fit).
+    let to_svg = {
+        let svg_ref = svg_ref.clone();
+        move |client_x: i32, client_y: i32| -> (f64, f64) {
+            let Some(svg) = svg_ref.cast::<web_sys::Element>() else { return (0.0, 0.0) };
+            let rect = svg.get_bounding_client_rect();
+            let scale = if rect.width() > 0.0 { width / rect.width() } else { 1.0 };
+            ((client_x as f64 - rect.left()) * scale, (client_y as f64 - rect.top()) * scale)
+        }
+    };
+    let on_pointer_move = {
+        let drag = drag.clone();
+        let to_svg = to_svg.clone();
+        Callback::from(move |e: PointerEvent| {
+            let Some(current) = *drag else { return };
+            if current.pointer != e.pointer_id() {
+                return;
+            }
+            let at = to_svg(e.client_x(), e.client_y());
+            drag.set(Some(Drag { at, over: target_at(e.client_x(), e.client_y()), ..current }));
+        })
+    };
+    let on_pointer_up = {
+        let drag = drag.clone();
+        let on_reparent = props.on_reparent.clone();
+        let to_svg = to_svg.clone();
+        Callback::from(move |e: PointerEvent| {
+            let Some(current) = *drag else { return };
+            drag.set(None);
+            let (x, y) = to_svg(e.client_x(), e.client_y());
+            let moved = ((x - current.from.0).powi(2) + (y - current.from.1).powi(2)).sqrt();
+            if moved < DRAG_THRESHOLD {
+                return;
+            }
+            match target_at(e.client_x(), e.client_y()) {
+                DropTarget::Server(port) => on_reparent.emit((current.port, Some(port))),
+                DropTarget::Canvas => on_reparent.emit((current.port, None)),
+                DropTarget::Outside => {}
+            }
+        })
+    };
+    let on_pointer_cancel = {
+        let drag = drag.clone();
+        Callback::from(move |_: PointerEvent| drag.set(None))
+    };
+    let dragging = drag.filter(|d| ((d.at.0 - d.from.0).powi(2) + (d.at.1 - d.from.1).powi(2)).sqrt() >= DRAG_THRESHOLD);
     let boxes = props.nodes.iter().filter_map(|n| {
         let (cx, cy) = centre(n.port)?;
         let (x, y) = (cx - BOX_W / 2.0, cy - BOX_H / 2.0);
         let state = if !n.up { "down" } else if n.loading { "loading" } else { n.role };
         let keys = if n.keys == 1 { "1 key".to_string() } else { format!("{} keys", n.keys) };
         let detail = if n.up { format!("{keys} · offset {}", n.offset) } else { "not running".to_string() };
+        let on_pointer_down = {
+            let drag = drag.clone();
+            let to_svg = to_svg.clone();
+            let svg_ref = svg_ref.clone();
+            let port = n.port;
+            Callback::from(move |e: PointerEvent| {
+                if e.button() != 0 {
+                    return;
+                }
+                e.prevent_default();
+                // The SVG follows the pointer until it is released, even
+                // outside the graph.
+                if let Some(svg) = svg_ref.cast::<web_sys::Element>() {
+                    let _ = svg.set_pointer_capture(e.pointer_id());
+                }
+                let at = to_svg(e.client_x(), e.client_y());
+                drag.set(Some(Drag { port, pointer: e.pointer_id(), from: at, at, over: DropTarget::Server(port) }));
+            })
+        };
+        let dragged = dragging.is_some_and(|d| d.port == n.port);
+        let drop_here = dragging.is_some_and(|d| d.port != n.port && d.over == DropTarget::Server(n.port));
         Some(html! {
-            <g class={classes!("server", state)} data-graph-node={n.port.to_string()}>
+            <g class={classes!("server", state, dragged.then_some("dragged"), drop_here.then_some("drop-target"))}
+               data-graph-node={n.port.to_string()} onpointerdown={on_pointer_down}>
                 <title>{ format!("Server {} ({state})", n.port) }</title>
                 <rect x={x.to_string()} y={y.to_string()} width={BOX_W.to_string()} height={BOX_H.to_string()} rx="8" />
                 <text class="port" x={cx.to_string()} y={(y + 22.0).to_string()}>{ n.port }</text>
@@ -95,12 +208,38 @@ pub fn topology(props: &TopologyProps) -> Html {
             </g>
         })
     });
+    // The dragged server follows the pointer, with a line back to its place
+    // and a caption saying what a drop here would do.
+    let ghost = dragging.and_then(|d| {
+        let (cx, cy) = centre(d.port)?;
+        // Beside the pointer, so the box under it stays visible.
+        let (gx, gy) = (d.at.0 + GHOST_OFFSET, d.at.1 + GHOST_OFFSET);
+        let caption = match d.over {
+            DropTarget::Server(p) if p == d.port => format!("{} stays as it is", d.port),
+            DropTarget::Server(p) => format!("REPLICAOF 127.0.0.1 {p}"),
+            DropTarget::Canvas => "REPLICAOF NO ONE".to_string(),
+            DropTarget::Outside => "drop on the graph".to_string(),
+        };
+        Some(html! {
+            <g class="ghost" aria-hidden="true">
+                <line x1={cx.to_string()} y1={cy.to_string()} x2={gx.to_string()} y2={gy.to_string()} />
+                <rect x={(gx - BOX_W / 2.0).to_string()} y={(gy - BOX_H / 2.0).to_string()}
+                      width={BOX_W.to_string()} height={BOX_H.to_string()} rx="8" />
+                <text class="port" x={gx.to_string()} y={(gy - 4.0).to_string()}>{ d.port }</text>
+                <text class="caption" x={gx.to_string()} y={(gy + 14.0).to_string()}>{ caption }</text>
+            </g>
+        })
+    });
+    let canvas_drop = dragging.is_some_and(|d| d.over == DropTarget::Canvas);
     html! {
-        <figure class="topology" aria-label="Replication topology">
-            <svg viewBox={format!("0 0 {width} {height}")} role="img"
-                 style={format!("max-width: {}px", width)}>
+        <figure class={classes!("topology", canvas_drop.then_some("drop-canvas"))}
+                aria-label="Replication topology: drag a server onto another to make it that server's replica, onto empty space to make it a master">
+            <svg ref={svg_ref.clone()} viewBox={format!("0 0 {width} {height}")} role="img"
+                 style={format!("max-width: {}px", width)}
+                 onpointermove={on_pointer_move} onpointerup={on_pointer_up} onpointercancel={on_pointer_cancel}>
                 { for edges }
                 { for boxes }
+                { for ghost }
             </svg>
         </figure>
     }
