@@ -3,6 +3,7 @@
 //! caller; everything random takes values the caller drew from a seeded RNG.
 
 pub mod cli;
+pub mod cli_help;
 pub mod commands;
 pub mod config;
 pub mod digest;

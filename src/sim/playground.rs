@@ -259,9 +259,18 @@ impl Playground {
     /// Types a line into a node's console.
     pub fn run(&mut self, port: u16, line: &str) {
         let Some(log) = self.consoles.get_mut(&port) else { return };
-        let exchange = log.console.run(&mut self.sim, line);
-        Rc::make_mut(&mut log.lines).push(Line { kind: LineKind::Input, text: exchange.prompt_line });
-        Self::print(log, exchange.output);
+        // `help ...` is redis-cli's own: answered here, never sent.
+        let words = crate::engine::cli::split_args(line.as_bytes()).unwrap_or_default();
+        if words.first().is_some_and(|w| w.eq_ignore_ascii_case(b"help")) && !log.console.is_waiting() {
+            let prompt = log.console.prompt(&self.sim);
+            Rc::make_mut(&mut log.lines).push(Line { kind: LineKind::Input, text: format!("{prompt}{line}") });
+            let args: Vec<String> = words[1..].iter().map(|w| String::from_utf8_lossy(w).into_owned()).collect();
+            Self::print(log, crate::engine::cli_help::help(&args));
+        } else {
+            let exchange = log.console.run(&mut self.sim, line);
+            Rc::make_mut(&mut log.lines).push(Line { kind: LineKind::Input, text: exchange.prompt_line });
+            Self::print(log, exchange.output);
+        }
         if !line.trim().is_empty() {
             let history = Rc::make_mut(&mut log.history);
             if history.last().map(String::as_str) != Some(line) {
@@ -643,6 +652,17 @@ mod tests {
         assert!(p.reparent(6381, None).unwrap_err().contains("not running"));
         let note = p.reparent(6380, Some(6381)).unwrap().unwrap();
         assert!(note.contains("keeps trying"), "{note}");
+    }
+
+    #[test]
+    fn help_is_answered_by_the_console_itself() {
+        let mut p = Playground::new(1, 0, &[6379]);
+        p.run(6379, "HELP get");
+        let lines: Vec<String> = p.nodes()[0].console.lines.iter().map(|l| l.text.clone()).collect();
+        assert_eq!(lines[..3], ["127.0.0.1:6379> HELP get", "", "  GET key"]);
+        assert_eq!(p.sim.server(6379).map(|s| s.changes_since_save()), Some(0));
+        p.run(6379, "help nosuch");
+        assert_eq!(p.nodes()[0].console.lines.last().unwrap().text, "");
     }
 
     #[test]

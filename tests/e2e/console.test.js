@@ -405,6 +405,43 @@ test('drag a server onto another to re-parent it, onto empty space to promote it
   await page.click('.notice .dismiss');
 });
 
+test('hints grey out the arguments still to type, Tab completes, help answers locally', async () => {
+  const hint = page.locator('[data-hint="6379"]');
+  await input(6379).fill('');
+  await input(6379).pressSequentially('SET k');
+  assert.equal(
+    await hint.textContent(),
+    ' value [NX|XX] [GET] [EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT unix-time-milliseconds|KEEPTTL]',
+  );
+  await input(6379).pressSequentially(' v ');
+  assert.match(await hint.textContent(), /^\[NX\|XX\] \[GET\]/);
+  await page.locator('[data-console="6379"]').screenshot({ path: path.join(SCREENSHOTS, 'hints.png') });
+  await input(6379).fill('');
+  await input(6379).pressSequentially('replica');
+  await input(6379).press('Tab');
+  assert.equal(await input(6379).inputValue(), 'REPLICAOF');
+  assert.equal(await hint.textContent(), ' host port|NO ONE');
+  // Tab again: the next match, then back to what was typed.
+  await input(6379).fill('');
+  await input(6379).pressSequentially('repl');
+  await input(6379).press('Tab');
+  assert.equal(await input(6379).inputValue(), 'REPLCONF');
+  await input(6379).press('Tab');
+  assert.equal(await input(6379).inputValue(), 'REPLICAOF');
+  await input(6379).press('Tab');
+  assert.equal(await input(6379).inputValue(), 'repl');
+  await input(6379).fill('');
+  assert.deepEqual(await run(6379, 'help config get'), [
+    '127.0.0.1:6379> help config get',
+    '',
+    '  CONFIG GET parameter [parameter ...]',
+    '  summary: Get the values of configuration parameters',
+    '  since: 2.0.0',
+    '  group: server',
+    '',
+  ]);
+});
+
 test('screenshots, and no error in the page', async () => {
   await page.screenshot({ path: path.join(SCREENSHOTS, 'console.png'), fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });

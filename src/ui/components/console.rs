@@ -1,9 +1,12 @@
 //! A console that behaves like redis-cli: the prompt, Enter runs the line,
-//! Up/Down walk the history, output scrolls to the newest line.
+//! Up/Down walk the history, the arguments still to type show greyed
+//! after the cursor, Tab completes command names (again: the next one),
+//! output scrolls to the newest line.
 
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use crate::engine::cli_help;
 use crate::sim::playground::{ConsoleView, LineKind};
 
 #[derive(Properties, PartialEq)]
@@ -22,6 +25,10 @@ pub fn console(props: &ConsoleProps) -> Html {
     let history_pos = use_mut_ref(|| None::<usize>);
     // What was typed before walking up, restored when walking back down.
     let draft = use_mut_ref(String::new);
+    // The line as typed, for the hint.
+    let typed = use_state(String::new);
+    // Tab cycling: the line before the first Tab, and the completion shown.
+    let completing = use_mut_ref(|| None::<(String, usize)>);
 
     {
         let output_ref = output_ref.clone();
@@ -39,6 +46,8 @@ pub fn console(props: &ConsoleProps) -> Html {
         let on_interrupt = props.on_interrupt.clone();
         let waiting = props.view.waiting;
         let port = props.port;
+        let typed = typed.clone();
+        let completing = completing.clone();
         Callback::from(move |e: KeyboardEvent| {
             let Some(input) = input_ref.cast::<HtmlInputElement>() else { return };
             if e.ctrl_key() && e.key().eq_ignore_ascii_case("c") && waiting {
@@ -46,11 +55,38 @@ pub fn console(props: &ConsoleProps) -> Html {
                 on_interrupt.emit(port);
                 return;
             }
+            if e.key() != "Tab" {
+                *completing.borrow_mut() = None;
+            }
+            let set_line = |line: &str| {
+                input.set_value(line);
+                typed.set(line.to_string());
+            };
             match e.key().as_str() {
+                "Tab" if !e.shift_key() => {
+                    // Tab completes in place; with nothing to complete it
+                    // stays in the console rather than moving focus.
+                    e.prevent_default();
+                    let mut state = completing.borrow_mut();
+                    let original = state.as_ref().map_or_else(|| input.value(), |(o, _)| o.clone());
+                    let choices = cli_help::completions(&original);
+                    if choices.is_empty() {
+                        return;
+                    }
+                    // After the last one, the line as it was typed (as linenoise does).
+                    let next = state.as_ref().map_or(0, |(_, i)| i + 1);
+                    if next >= choices.len() {
+                        set_line(&original);
+                        *state = None;
+                    } else {
+                        set_line(&choices[next]);
+                        *state = Some((original, next));
+                    }
+                }
                 "Enter" => {
                     e.prevent_default();
                     let line = input.value();
-                    input.set_value("");
+                    set_line("");
                     *history_pos.borrow_mut() = None;
                     on_run.emit((port, line));
                 }
@@ -68,7 +104,7 @@ pub fn console(props: &ConsoleProps) -> Html {
                         Some(p) => p.saturating_sub(1),
                     };
                     *pos = Some(next);
-                    input.set_value(&history[next]);
+                    set_line(&history[next]);
                 }
                 "ArrowDown" => {
                     e.prevent_default();
@@ -76,11 +112,11 @@ pub fn console(props: &ConsoleProps) -> Html {
                     match *pos {
                         Some(p) if p + 1 < history.len() => {
                             *pos = Some(p + 1);
-                            input.set_value(&history[p + 1]);
+                            set_line(&history[p + 1]);
                         }
                         Some(_) => {
                             *pos = None;
-                            input.set_value(&draft.borrow());
+                            set_line(&draft.borrow());
                         }
                         None => {}
                     }
@@ -105,6 +141,16 @@ pub fn console(props: &ConsoleProps) -> Html {
         })
     };
 
+    let oninput = {
+        let typed = typed.clone();
+        Callback::from(move |e: InputEvent| {
+            if let Some(input) = e.target_dyn_into::<HtmlInputElement>() {
+                typed.set(input.value());
+            }
+        })
+    };
+    let hint = if props.view.waiting { None } else { cli_help::hint(&typed) };
+
     let port = props.port;
     html! {
         <div class="console" data-console={port.to_string()} onclick={focus_input}>
@@ -125,9 +171,17 @@ pub fn console(props: &ConsoleProps) -> Html {
                 } else {
                     <span class="prompt" aria-hidden="true">{ &props.view.prompt }</span>
                 }
-                <input ref={input_ref} type="text" class="command" spellcheck="false" autocomplete="off"
-                       autocapitalize="off" aria-label={format!("Command for server {port}")}
-                       {onkeydown} />
+                <span class="command-wrap">
+                    <input ref={input_ref} type="text" class="command" spellcheck="false" autocomplete="off"
+                           autocapitalize="off" aria-label={format!("Command for server {port}")}
+                           aria-describedby={format!("hint-{port}")} {onkeydown} {oninput} />
+                    // The typed text, invisible, pushes the hint to just after it.
+                    <span class="hint" aria-hidden="true">
+                        <span class="typed">{ (*typed).clone() }</span>
+                        <span class="rest" data-hint={port.to_string()}>{ hint.clone().unwrap_or_default() }</span>
+                    </span>
+                    <span class="visually-hidden" id={format!("hint-{port}")}>{ hint.map(|h| format!("Arguments: {}", h.trim())).unwrap_or_default() }</span>
+                </span>
             </div>
         </div>
     }
