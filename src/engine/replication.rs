@@ -1063,6 +1063,18 @@ impl Server {
         self.feed(db, &[b"REPLCONF".to_vec(), b"GETACK".to_vec(), b"*".to_vec()]);
     }
 
+    /// Whether replication is in the middle of something that will end on
+    /// its own: a sync waiting to start or under way on either end, or a
+    /// handshake. Retrying a master that does not answer is not counted:
+    /// it can go on forever.
+    pub fn replication_in_progress(&self) -> bool {
+        let own_link = self.repl.master.as_ref().is_some_and(|m| {
+            !matches!(m.state, LinkState::Connect | LinkState::Connecting | LinkState::Connected)
+        });
+        let serving = self.repl.replicas.values().any(|r| r.state != ReplicaState::Online);
+        own_link || serving || self.repl.sync_at.is_some()
+    }
+
     /// INFO's `# Replication` lines.
     pub fn replication_info(&self, now: Millis) -> Vec<String> {
         let r = &self.repl;

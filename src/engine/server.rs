@@ -191,6 +191,16 @@ impl Server {
         }
     }
 
+    /// Whether the node is busy with something that ends on its own: a
+    /// load, a DEBUG SLEEP, a background save, a sync (what "run until
+    /// idle" waits for).
+    pub fn has_work_in_progress(&self) -> bool {
+        self.persistence.loading.is_some()
+            || self.asleep_until.is_some()
+            || self.persistence.bgsave.is_some()
+            || self.replication_in_progress()
+    }
+
     /// Whether a start-up load is still under way.
     pub fn is_loading(&self) -> bool {
         self.persistence.loading.is_some()

@@ -391,6 +391,27 @@ impl Playground {
         passed
     }
 
+    /// "Run until idle": lets virtual time pass until no server has work
+    /// under way (a sync, a load, a save, a sleep; see
+    /// `Server::has_work_in_progress`) and none has had for `quiet` ms,
+    /// for at most `limit` ms; returns the virtual ms that passed. Pings,
+    /// acks and retries of an absent master go on forever and do not count.
+    pub fn advance_until_idle(&mut self, quiet: Millis, limit: Millis) -> Millis {
+        let mut passed = 0;
+        let mut quiet_for = 0;
+        while passed < limit && quiet_for < quiet {
+            let step = NEXT_EVENT_STEP.min(limit - passed);
+            self.sim.advance(step);
+            passed += step;
+            let busy = self.sim.ports().any(|p| {
+                self.sim.server(p).is_some_and(|s| s.has_work_in_progress()) || self.sim.transfer_progress(p).is_some()
+            });
+            quiet_for = if busy { 0 } else { quiet_for + step };
+        }
+        self.poll_consoles();
+        passed
+    }
+
     /// Lets virtual time pass; blocked consoles print their answers.
     pub fn advance(&mut self, ms: Millis) {
         self.sim.advance(ms);
@@ -663,6 +684,18 @@ mod tests {
         assert_eq!(p.sim.server(6379).map(|s| s.changes_since_save()), Some(0));
         p.run(6379, "help nosuch");
         assert_eq!(p.nodes()[0].console.lines.last().unwrap().text, "");
+    }
+
+    #[test]
+    fn run_until_idle_stops_once_a_sync_has_settled() {
+        let mut p = Playground::new(1, 0, &[6379, 6380]);
+        p.run(6380, "REPLICAOF 127.0.0.1 6379");
+        let passed = p.advance_until_idle(2_000, 120_000);
+        // The 5 s diskless delay and the transfer, then two quiet seconds.
+        assert!((6_500..12_000).contains(&passed), "{passed}");
+        assert_eq!(p.nodes()[1].link, "online");
+        // Already idle: it stops after the quiet time alone.
+        assert_eq!(p.advance_until_idle(2_000, 120_000), 2_000);
     }
 
     #[test]

@@ -29,12 +29,22 @@ pub enum Action {
     Step(i64),
     /// Virtual time passes until a server logs something (at most a minute).
     NextEvent,
+    /// Virtual time passes until no server has work under way (at most ten minutes).
+    RunUntilIdle,
+    /// Pick out a server on the graph and its card (an event log line was
+    /// chosen); the same server again, or none, clears it.
+    Highlight(Option<u16>),
     /// Cut the network between two nodes, or heal it.
     ToggleCut(u16, u16),
     /// Make a server the replica of another (`None`: a master), as a drag
     /// on the graph or the card's "replica of" choice asks.
     Reparent(u16, Option<u16>),
 }
+
+/// "Run until idle" stops after this long without work under way...
+const IDLE_QUIET_MS: i64 = 2_000;
+/// ...or after this long at most.
+const IDLE_LIMIT_MS: i64 = 600_000;
 
 /// How many times faster than real time virtual time may run.
 pub const SPEEDS: [u32; 4] = [1, 2, 10, 100];
@@ -58,6 +68,8 @@ pub struct PageState {
     opened_at: i64,
     /// A message for the user about the last action.
     pub notice: Option<String>,
+    /// The server picked out from the event log.
+    pub highlighted: Option<u16>,
     /// What was last written to the browser's storage.
     saved: Rc<RefCell<Option<(Vec<(u16, bool, u64)>, usize)>>>,
 }
@@ -75,6 +87,7 @@ impl PartialEq for PageState {
             && self.clock == other.clock
             && self.events == other.events
             && self.notice == other.notice
+            && self.highlighted == other.highlighted
     }
 }
 
@@ -102,6 +115,7 @@ impl PageState {
             clock,
             opened_at,
             notice,
+            highlighted: None,
             saved: Rc::default(),
         };
         state.persist();
@@ -136,6 +150,7 @@ impl Reducible for PageState {
         let mut notice = None;
         let mut keep_notice = true;
         let mut clock = self.clock;
+        let mut highlighted = self.highlighted;
         {
             let mut playground = self.playground.borrow_mut();
             match action {
@@ -161,6 +176,12 @@ impl Reducible for PageState {
                     Ok(message) => notice = message,
                     Err(message) => notice = Some(message),
                 },
+                Action::RunUntilIdle => {
+                    if playground.advance_until_idle(IDLE_QUIET_MS, IDLE_LIMIT_MS) >= IDLE_LIMIT_MS {
+                        notice = Some("Still busy after ten minutes of virtual time.".into());
+                    }
+                }
+                Action::Highlight(port) => highlighted = if port == highlighted { None } else { port },
                 Action::NextEvent => {
                     if playground.advance_to_next_event(60_000) >= 60_000 {
                         notice = Some("Nothing happened in the next minute of virtual time.".into());
@@ -191,7 +212,11 @@ impl Reducible for PageState {
         let events = self.playground.borrow().events();
         clock.elapsed_ms = self.playground.borrow().sim().now() - self.opened_at;
         let notice = notice.or_else(|| if keep_notice { self.notice.clone() } else { None });
-        if nodes == self.nodes && notice == self.notice && clock == self.clock && events == self.events {
+        // A server that is gone cannot stay picked out.
+        let highlighted = highlighted.filter(|p| nodes.iter().any(|n| n.port == *p));
+        if nodes == self.nodes && notice == self.notice && clock == self.clock && events == self.events
+            && highlighted == self.highlighted
+        {
             return self;
         }
         Rc::new(PageState {
@@ -201,6 +226,7 @@ impl Reducible for PageState {
             clock,
             opened_at: self.opened_at,
             notice,
+            highlighted,
             saved: Rc::clone(&self.saved),
         })
     }

@@ -442,6 +442,28 @@ test('hints grey out the arguments still to type, Tab completes, help answers lo
   ]);
 });
 
+test('run until idle lets a sync finish; an event log line picks out its server', async () => {
+  await page.click('[data-time="toggle"]');
+  await page.locator('[data-clock][data-paused="true"]').waitFor();
+  await run(6382, 'REPLICAOF 127.0.0.1 6379');
+  const before = Number(await page.locator('[data-clock]').getAttribute('data-clock'));
+  await page.click('[data-time="until-idle"]');
+  await page.locator('[data-link="6382-6379"][data-state="online"]').waitFor();
+  const after = Number(await page.locator('[data-clock]').getAttribute('data-clock'));
+  assert.ok(after - before >= 5000 && after - before < 20000, `${after - before} ms of virtual time`);
+  const line = page.locator('[data-event-log] .event[data-port="6382"] .event-line').last();
+  await line.click();
+  await page.locator('[data-node="6382"][data-picked="true"]').waitFor();
+  assert.match(await page.locator('[data-graph-node="6382"]').getAttribute('class'), /picked/);
+  // By keyboard: the line is a button; choosing it again clears the pick.
+  await line.focus();
+  await page.keyboard.press('Enter');
+  await page.locator('[data-node="6382"][data-picked="false"]').waitFor();
+  await run(6382, 'REPLICAOF NO ONE');
+  await page.click('[data-time="toggle"]');
+  await page.locator('[data-clock][data-paused="false"]').waitFor();
+});
+
 test('screenshots, and no error in the page', async () => {
   await page.screenshot({ path: path.join(SCREENSHOTS, 'console.png'), fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });

@@ -60,6 +60,19 @@ pub fn app() -> Html {
         let state = state.clone();
         Callback::from(move |(port, target): (u16, Option<u16>)| state.dispatch(Action::Reparent(port, target)))
     };
+    let on_pick = {
+        let state = state.clone();
+        Callback::from(move |port: u16| {
+            state.dispatch(Action::Highlight(Some(port)));
+            // Bring the server's card into view too.
+            let card = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.query_selector(&format!("[data-node=\"{port}\"]")).ok().flatten());
+            if let Some(card) = card {
+                card.scroll_into_view();
+            }
+        })
+    };
     let on_remove = {
         let state = state.clone();
         Callback::from(move |port: u16| state.dispatch(Action::RemoveServer(port)))
@@ -81,20 +94,21 @@ pub fn app() -> Html {
                 </p>
             }
             if !state.nodes.is_empty() {
-                <Topology nodes={state.nodes.clone()} on_reparent={on_reparent} />
+                <Topology nodes={state.nodes.clone()} on_reparent={on_reparent} highlighted={state.highlighted} />
             }
             <main class="nodes">
                 { for state.nodes.iter().map(|node| html! {
                     <NodeCard key={node.port} node={node.clone()} on_run={on_run.clone()}
                               on_interrupt={on_interrupt.clone()} on_remove={on_remove.clone()}
                               on_action={on_node_action.clone()} on_download={on_download.clone()}
-                              others={state.nodes.iter().map(|n| n.port).filter(|&p| p != node.port).collect::<Vec<_>>()} />
+                              others={state.nodes.iter().map(|n| n.port).filter(|&p| p != node.port).collect::<Vec<_>>()}
+                              highlighted={state.highlighted == Some(node.port)} />
                 }) }
                 if state.nodes.is_empty() {
                     <p class="empty">{ "No servers. Add one to start." }</p>
                 }
             </main>
-            <EventLog events={state.events.clone()} />
+            <EventLog events={state.events.clone()} highlighted={state.highlighted} on_pick={on_pick} />
         </div>
     }
 }

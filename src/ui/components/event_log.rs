@@ -11,6 +11,10 @@ use crate::sim::playground::EventView;
 #[derive(Properties, PartialEq)]
 pub struct EventLogProps {
     pub events: Vec<EventView>,
+    /// The server picked out, if any.
+    pub highlighted: Option<u16>,
+    /// A line was chosen: pick out its server.
+    pub on_pick: Callback<u16>,
 }
 
 #[function_component(EventLog)]
@@ -53,13 +57,25 @@ pub fn event_log(props: &EventLogProps) -> Html {
                 <p class="empty">{ "Nothing logged yet. Point a server at another with REPLICAOF to see the handshake." }</p>
             } else {
                 <ol ref={list} data-event-log="">
-                    { for shown.iter().map(|e| html! {
-                        <li class={classes!("event", (e.level == '#').then_some("warning"))} data-port={e.port.to_string()}>
-                            <span class="event-port">{ e.port }</span>
-                            <span class="event-stamp">{ &e.stamp }</span>
-                            <span class="event-role">{ format!("{} {}", e.role, e.level) }</span>
-                            <span class="event-text">{ &e.text }</span>
-                        </li>
+                    { for shown.iter().map(|e| {
+                        let pick = {
+                            let on_pick = props.on_pick.clone();
+                            let port = e.port;
+                            Callback::from(move |_: MouseEvent| on_pick.emit(port))
+                        };
+                        let picked = props.highlighted == Some(e.port);
+                        html! {
+                            <li class={classes!("event", (e.level == '#').then_some("warning"), picked.then_some("picked"))}
+                                data-port={e.port.to_string()}>
+                                <button class="event-line" onclick={pick} aria-pressed={picked.to_string()}
+                                        title={format!("Pick out server {} on the graph and its card", e.port)}>
+                                    <span class="event-port">{ e.port }</span>
+                                    <span class="event-stamp">{ &e.stamp }</span>
+                                    <span class="event-role">{ format!("{} {}", e.role, e.level) }</span>
+                                    <span class="event-text">{ &e.text }</span>
+                                </button>
+                            </li>
+                        }
                     }) }
                 </ol>
             }

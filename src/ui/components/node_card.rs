@@ -17,6 +17,9 @@ pub struct NodeCardProps {
     pub on_download: Callback<u16>,
     /// The other servers, which this one could replicate from.
     pub others: Vec<u16>,
+    /// Picked out from the event log.
+    #[prop_or_default]
+    pub highlighted: bool,
 }
 
 #[function_component(NodeCard)]
@@ -72,7 +75,8 @@ pub fn node_card(props: &NodeCardProps) -> Html {
     };
     let master = node.master;
     html! {
-        <section class={classes!("node", (!node.up).then_some("is-down"))} data-node={port.to_string()}
+        <section class={classes!("node", (!node.up).then_some("is-down"), props.highlighted.then_some("picked"))}
+                 data-node={port.to_string()} data-picked={props.highlighted.to_string()}
                  data-state={if !node.up { "down" } else if node.loading { "loading" } else { "up" }}
                  aria-label={format!("Redis server {port}")}>
             <header class="node-head">

@@ -40,6 +40,8 @@ pub fn time_controls(props: &TimeControlsProps) -> Html {
             <button data-time="toggle" title={toggle_title} onclick={toggle}>{ toggle_label }</button>
             <button data-time="next-event" title="Let virtual time run until a server logs its next line (at most a minute)"
                     onclick={emit(|| Action::NextEvent)}>{ "Next event" }</button>
+            <button data-time="until-idle" title="Let virtual time run until no sync, load or save is under way (pings go on)"
+                    onclick={emit(|| Action::RunUntilIdle)}>{ "Run until idle" }</button>
             <button data-time="step-1s" title="Let one second of virtual time pass" onclick={emit(|| Action::Step(1_000))}>{ "+1 s" }</button>
             <button data-time="step-10s" title="Let ten seconds of virtual time pass" onclick={emit(|| Action::Step(10_000))}>{ "+10 s" }</button>
             <span class="speeds" role="group" aria-label="Speed">

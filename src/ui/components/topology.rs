@@ -14,6 +14,9 @@ pub struct TopologyProps {
     /// A drop: the dragged server, and the one it was dropped on (`None`:
     /// empty space).
     pub on_reparent: Callback<(u16, Option<u16>)>,
+    /// The server picked out from the event log.
+    #[prop_or_default]
+    pub highlighted: Option<u16>,
 }
 
 /// Where a drag would drop at the moment.
@@ -198,7 +201,8 @@ pub fn topology(props: &TopologyProps) -> Html {
         let dragged = dragging.is_some_and(|d| d.port == n.port);
         let drop_here = dragging.is_some_and(|d| d.port != n.port && d.over == DropTarget::Server(n.port));
         Some(html! {
-            <g class={classes!("server", state, dragged.then_some("dragged"), drop_here.then_some("drop-target"))}
+            <g class={classes!("server", state, dragged.then_some("dragged"), drop_here.then_some("drop-target"),
+                               (props.highlighted == Some(n.port)).then_some("picked"))}
                data-graph-node={n.port.to_string()} onpointerdown={on_pointer_down}>
                 <title>{ format!("Server {} ({state})", n.port) }</title>
                 <rect x={x.to_string()} y={y.to_string()} width={BOX_W.to_string()} height={BOX_H.to_string()} rx="8" />
