@@ -90,7 +90,11 @@ impl Config {
             if super::params::is_param(&name) {
                 // The same checks CONFIG SET makes; the file is refused at start-up.
                 let mut probe = super::params::Settings::default();
-                probe.set_from_file(&name, args.join(" ").as_bytes()).map_err(|why| fail(&why))?;
+                // A config file gets the reason alone, without CONFIG SET's preamble.
+                probe.set_from_file(&name, args.join(" ").as_bytes()).map_err(|why| {
+                    let reason = why.split_once(") - ").filter(|_| why.starts_with("CONFIG SET failed")).map_or(why.as_str(), |(_, r)| r);
+                    fail(reason)
+                })?;
             }
             config.directives.push((name, args));
         }
@@ -158,6 +162,12 @@ mod tests {
         let e = Config::parse(&["port 6380", "nosuch thing"]).unwrap_err();
         assert_eq!(e.line, 2);
         assert!(e.to_string().contains("Bad directive or wrong number of arguments"));
+        // As redis-server prints it for a bad value.
+        let e = Config::parse(&["port 7790", "maxmemory lots"]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nReading the configuration file, at line 2\n>>> 'maxmemory lots'\nargument must be a memory value"
+        );
         assert!(Config::parse(&["replicaof 127.0.0.1"]).is_err());
         assert!(Config::parse(&["port 99999"]).is_err());
     }

@@ -717,6 +717,15 @@ impl Sim {
     }
 
     /// The config file a server was started with.
+    /// Replaces a server's config file (checked as redis-server would at
+    /// start); it takes effect at the next start, as on a real machine.
+    pub fn set_config_lines<S: AsRef<str>>(&mut self, port: u16, config_lines: &[S]) -> Result<(), SimError> {
+        Config::parse(config_lines).map_err(SimError::BadConfig)?;
+        let machine = self.machines.get_mut(&port).ok_or(SimError::NoSuchServer(port))?;
+        machine.config_lines = config_lines.iter().map(|l| l.as_ref().to_string()).collect();
+        Ok(())
+    }
+
     pub fn config_lines(&self, port: u16) -> Option<&[String]> {
         self.machines.get(&port).map(|m| m.config_lines.as_slice())
     }

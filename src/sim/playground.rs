@@ -134,6 +134,54 @@ impl Playground {
         Ok(())
     }
 
+    /// The config file the lesson gives each server: the stock file, then
+    /// what differs for this one.
+    pub fn lesson_config(port: u16) -> Vec<String> {
+        vec![
+            "# Redis's stock config file: its defaults.".into(),
+            "include /etc/redis/redis.conf".into(),
+            format!("port {port}"),
+            "daemonize yes".into(),
+            format!("pidfile /var/run/redis_{port}.pid"),
+            format!("dbfilename dump{port}.rdb"),
+            "appendonly no".into(),
+        ]
+    }
+
+    /// Starts a new server from a config file written by the user: on the
+    /// config's `port` (6379 if it has none), which must be free. The
+    /// error is what redis-server would print, or why the port is taken.
+    pub fn add_server_with_config(&mut self, lines: &[String]) -> Result<u16, String> {
+        let config = crate::engine::config::Config::parse(lines).map_err(|e| e.to_string())?;
+        let port = config.get("port").and_then(|a| a[0].parse::<u16>().ok()).unwrap_or(6379);
+        if self.consoles.contains_key(&port) || self.sim.has_machine(port) {
+            return Err(format!("Port {port} is taken by another server here: choose another `port`."));
+        }
+        self.sim.start_server(port, lines).map_err(|e| e.to_string())?;
+        let console = Console::open(&mut self.sim, port);
+        self.consoles.insert(port, ConsoleLog { console, lines: Rc::default(), history: Rc::default() });
+        Ok(port)
+    }
+
+    /// A server's config file, as its next start will read it (CONFIG
+    /// REWRITE included).
+    pub fn config_of(&self, port: u16) -> Option<Vec<String>> {
+        self.sim.config_lines(port).map(<[String]>::to_vec)
+    }
+
+    /// Replaces a server's config file; it applies from the next start. The
+    /// `port` cannot change: that would be another server.
+    pub fn edit_config(&mut self, port: u16, lines: &[String]) -> Result<(), String> {
+        let config = crate::engine::config::Config::parse(lines).map_err(|e| e.to_string())?;
+        let wanted = config.get("port").and_then(|a| a[0].parse::<u16>().ok()).unwrap_or(6379);
+        if wanted != port {
+            return Err(format!(
+                "This is the server on port {port}: its config must keep `port {port}` (add a server for another port)."
+            ));
+        }
+        self.sim.set_config_lines(port, lines).map_err(|e| e.to_string())
+    }
+
     pub fn remove_server(&mut self, port: u16) -> Result<(), SimError> {
         self.consoles.remove(&port);
         self.sim.remove_server(port)
@@ -696,6 +744,29 @@ mod tests {
         assert_eq!(p.nodes()[1].link, "online");
         // Already idle: it stops after the quiet time alone.
         assert_eq!(p.advance_until_idle(2_000, 120_000), 2_000);
+    }
+
+    #[test]
+    fn servers_start_from_a_config_file_and_keep_edits_for_their_next_start() {
+        let mut p = Playground::new(1, 0, &[6379]);
+        let lines = Playground::lesson_config(6390);
+        assert_eq!(p.add_server_with_config(&lines), Ok(6390));
+        assert!(p.add_server_with_config(&lines).unwrap_err().contains("taken"));
+        let bad = vec!["port 6391".to_string(), "maxmemory lots".to_string()];
+        let error = p.add_server_with_config(&bad).unwrap_err();
+        assert!(error.starts_with("*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***"), "{error}");
+        assert!(error.contains("maxmemory lots"), "{error}");
+        p.run(6390, "CONFIG GET dbfilename");
+        assert_eq!(p.nodes()[1].console.lines.last().unwrap().text, "2) \"dump6390.rdb\"");
+        // An edit waits for the next start.
+        let mut edited = p.config_of(6390).unwrap();
+        edited.push("replicaof 127.0.0.1 6379".into());
+        assert!(p.edit_config(6390, &["port 6391".to_string()]).unwrap_err().contains("keep `port 6390`"));
+        p.edit_config(6390, &edited).unwrap();
+        assert_eq!(p.nodes()[1].role, "master");
+        p.crash(6390).unwrap();
+        p.restart(6390).unwrap();
+        assert_eq!(p.nodes()[1].role, "replica");
     }
 
     #[test]

@@ -11,7 +11,6 @@ use crate::sim::playground::{EventView, NodeView, Playground};
 
 pub enum Action {
     Run { port: u16, line: String },
-    AddServer,
     RemoveServer(u16),
     /// Ctrl-C in a console.
     Interrupt(u16),
@@ -39,6 +38,27 @@ pub enum Action {
     /// Make a server the replica of another (`None`: a master), as a drag
     /// on the graph or the card's "replica of" choice asks.
     Reparent(u16, Option<u16>),
+    /// Open the config editor: a new server's, or a server's own.
+    OpenEditor(EditorTarget),
+    CloseEditor,
+    /// The editor's text: start the new server, or save (and restart).
+    SubmitConfig { text: String, restart: bool },
+}
+
+/// Whose config file the editor shows.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum EditorTarget {
+    New,
+    Existing(u16),
+}
+
+/// The config editor while it is open.
+#[derive(Clone, PartialEq, Debug)]
+pub struct Editor {
+    pub target: EditorTarget,
+    pub text: String,
+    /// Why the last attempt was refused (redis-server's words).
+    pub error: Option<String>,
 }
 
 /// "Run until idle" stops after this long without work under way...
@@ -70,6 +90,7 @@ pub struct PageState {
     pub notice: Option<String>,
     /// The server picked out from the event log.
     pub highlighted: Option<u16>,
+    pub editor: Option<Editor>,
     /// What was last written to the browser's storage.
     saved: Rc<RefCell<Option<(Vec<(u16, bool, u64)>, usize)>>>,
 }
@@ -88,6 +109,7 @@ impl PartialEq for PageState {
             && self.events == other.events
             && self.notice == other.notice
             && self.highlighted == other.highlighted
+            && self.editor == other.editor
     }
 }
 
@@ -116,6 +138,7 @@ impl PageState {
             opened_at,
             notice,
             highlighted: None,
+            editor: None,
             saved: Rc::default(),
         };
         state.persist();
@@ -151,16 +174,12 @@ impl Reducible for PageState {
         let mut keep_notice = true;
         let mut clock = self.clock;
         let mut highlighted = self.highlighted;
+        let mut editor = self.editor.clone();
         {
             let mut playground = self.playground.borrow_mut();
             match action {
                 Action::Run { port, line } => playground.run(port, &line),
                 Action::DismissNotice => keep_notice = false,
-                Action::AddServer => {
-                    if let Err(e) = playground.add_server() {
-                        notice = Some(format!("Could not add a server: {e}"));
-                    }
-                }
                 Action::RemoveServer(port) => {
                     if let Err(e) = playground.remove_server(port) {
                         notice = Some(format!("Could not remove {port}: {e}"));
@@ -179,6 +198,46 @@ impl Reducible for PageState {
                 Action::RunUntilIdle => {
                     if playground.advance_until_idle(IDLE_QUIET_MS, IDLE_LIMIT_MS) >= IDLE_LIMIT_MS {
                         notice = Some("Still busy after ten minutes of virtual time.".into());
+                    }
+                }
+                Action::OpenEditor(target) => {
+                    let text = match target {
+                        EditorTarget::New => {
+                            let port = playground.next_free_port().unwrap_or(6379);
+                            Playground::lesson_config(port).join("\n")
+                        }
+                        EditorTarget::Existing(port) => playground.config_of(port).unwrap_or_default().join("\n"),
+                    };
+                    editor = Some(Editor { target, text, error: None });
+                }
+                Action::CloseEditor => editor = None,
+                Action::SubmitConfig { text, restart } => {
+                    let lines: Vec<String> = text.lines().map(str::to_string).collect();
+                    let outcome = match editor.as_ref().map(|e| e.target) {
+                        Some(EditorTarget::New) => playground.add_server_with_config(&lines).map(|port| {
+                            Some(format!("Server {port} started from its config file."))
+                        }),
+                        Some(EditorTarget::Existing(port)) => playground.edit_config(port, &lines).map(|()| {
+                            if !restart {
+                                return Some(format!("Saved: {port} reads it at its next start."));
+                            }
+                            if playground.nodes().iter().any(|n| n.port == port && n.up) {
+                                // Stopped as an admin would, through its console.
+                                playground.run(port, "SHUTDOWN");
+                            }
+                            match playground.restart(port) {
+                                Ok(()) => Some(format!("{port} restarted with its new config file.")),
+                                Err(e) => Some(format!("Saved, but {port} did not start: {e}")),
+                            }
+                        }),
+                        None => Ok(None),
+                    };
+                    match outcome {
+                        Ok(message) => {
+                            editor = None;
+                            notice = message;
+                        }
+                        Err(error) => editor = Some(Editor { target: editor.map_or(EditorTarget::New, |e| e.target), text, error: Some(error) }),
                     }
                 }
                 Action::Highlight(port) => highlighted = if port == highlighted { None } else { port },
@@ -216,6 +275,7 @@ impl Reducible for PageState {
         let highlighted = highlighted.filter(|p| nodes.iter().any(|n| n.port == *p));
         if nodes == self.nodes && notice == self.notice && clock == self.clock && events == self.events
             && highlighted == self.highlighted
+            && editor == self.editor
         {
             return self;
         }
@@ -227,6 +287,7 @@ impl Reducible for PageState {
             opened_at: self.opened_at,
             notice,
             highlighted,
+            editor,
             saved: Rc::clone(&self.saved),
         })
     }

@@ -126,15 +126,46 @@ test('a blocked command waits on the virtual clock; Ctrl-C stops reading message
   assert.equal(await page.locator('[data-console="6381"] .prompt').textContent(), '127.0.0.1:6381> ');
 });
 
-test('add a server on the next free port, and remove one', async () => {
+test('add a server from its config file (the lesson\'s, prefilled), and remove one', async () => {
   await page.getByRole('button', { name: '+ Add server' }).click();
+  const editor = page.locator('[data-editor="new"]');
+  await editor.waitFor();
+  const text = await editor.locator('textarea').inputValue();
+  assert.deepEqual(text.split('\n').slice(1), [
+    'include /etc/redis/redis.conf',
+    'port 6382',
+    'daemonize yes',
+    'pidfile /var/run/redis_6382.pid',
+    'dbfilename dump6382.rdb',
+    'appendonly no',
+  ]);
+  // A bad line is refused as redis-server refuses it; nothing starts.
+  await editor.locator('textarea').fill(`${text}\nmaxmemory lots`);
+  await editor.locator('[data-editor-action="start"]').click();
+  await editor.locator('.editor-error', { hasText: 'argument must be a memory value' }).waitFor();
+  assert.match(await editor.locator('.editor-error').textContent(), /^\*\*\* FATAL CONFIG FILE ERROR \(Redis 7\.0\.15\) \*\*\*/);
+  await page.screenshot({ path: path.join(SCREENSHOTS, 'config-editor.png') });
+  await editor.locator('textarea').fill(text);
+  await editor.locator('[data-editor-action="start"]').click();
   await page.locator('[data-node="6382"]').waitFor();
-  assert.deepEqual(await run(6382, 'PING'), ['127.0.0.1:6382> PING', 'PONG']);
+  assert.deepEqual(await run(6382, 'CONFIG GET dbfilename'), ['127.0.0.1:6382> CONFIG GET dbfilename', '1) "dbfilename"', '2) "dump6382.rdb"']);
   await page.getByRole('button', { name: 'Remove server 6380' }).click();
   await page.locator('[data-node="6380"]').waitFor({ state: 'detached' });
   await page.getByRole('button', { name: '+ Add server' }).click();
+  await page.locator('[data-editor="new"] [data-editor-action="start"]').click();
   await page.locator('[data-node="6380"]').waitFor();
   assert.deepEqual(await run(6380, 'DBSIZE'), ['127.0.0.1:6380> DBSIZE', '(integer) 0']);
+  // A server's own file: edited, saved, read at the restart.
+  await page.locator('[data-config="6382"]').click();
+  const own = page.locator('[data-editor="6382"]');
+  const current = await own.locator('textarea').inputValue();
+  await own.locator('textarea').fill(`${current}\nhz 50`);
+  await own.locator('[data-editor-action="restart"]').click();
+  await own.waitFor({ state: 'detached' });
+  await page.locator('[data-node="6382"][data-state="up"]').waitFor();
+  await run(6382, 'PING');
+  assert.deepEqual(await run(6382, 'CONFIG GET hz'), ['127.0.0.1:6382> CONFIG GET hz', '1) "hz"', '2) "50"']);
+  await page.click('.notice .dismiss');
 });
 
 test('keys expire on the virtual clock', async () => {
@@ -166,7 +197,8 @@ test('download a dump, and upload it to another server', async () => {
     page.waitForEvent('download'),
     page.locator('[data-node="6382"]').getByRole('button', { name: 'Download dump' }).click(),
   ]);
-  assert.equal(download.suggestedFilename(), 'dump.rdb');
+  // The file its config names (the lesson's dbfilename dump<port>.rdb).
+  assert.equal(download.suggestedFilename(), 'dump6382.rdb');
   const file = path.join(SCREENSHOTS, 'downloaded-dump.rdb');
   await download.saveAs(file);
   assert.equal(fs.readFileSync(file).subarray(0, 9).toString(), 'REDIS0010');

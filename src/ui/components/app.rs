@@ -4,12 +4,13 @@
 
 use yew::prelude::*;
 
+use super::config_editor::ConfigEditor;
 use super::event_log::EventLog;
 use super::node_card::NodeCard;
 use super::time_controls::TimeControls;
 use super::topology::Topology;
 use crate::ui::hooks::use_interval;
-use crate::ui::state::{Action, PageState};
+use crate::ui::state::{Action, EditorTarget, PageState};
 
 /// Virtual time advances in steps of this many milliseconds.
 const TICK_MS: u32 = 100;
@@ -30,7 +31,7 @@ pub fn app() -> Html {
 
     let on_add = {
         let state = state.clone();
-        Callback::from(move |_| state.dispatch(Action::AddServer))
+        Callback::from(move |_| state.dispatch(Action::OpenEditor(EditorTarget::New)))
     };
     let on_run = {
         let state = state.clone();
@@ -108,6 +109,14 @@ pub fn app() -> Html {
                     <p class="empty">{ "No servers. Add one to start." }</p>
                 }
             </main>
+            if let Some(editor) = &state.editor {
+                <ConfigEditor target={editor.target} text={editor.text.clone()} error={editor.error.clone()}
+                              running={match editor.target {
+                                  EditorTarget::Existing(port) => state.nodes.iter().any(|n| n.port == port && n.up),
+                                  EditorTarget::New => false,
+                              }}
+                              on_action={on_node_action.clone()} />
+            }
             <EventLog events={state.events.clone()} highlighted={state.highlighted} on_pick={on_pick} />
         </div>
     }

@@ -1,7 +1,9 @@
 //! The page's components: the app shell, a card per server, its console,
-//! the topology graph, the time controls and the event log.
+//! the topology graph, the time controls, the event log and the config
+//! file editor.
 
 pub mod app;
+mod config_editor;
 mod console;
 mod event_log;
 mod node_card;

@@ -4,7 +4,7 @@ use yew::prelude::*;
 
 use super::console::Console;
 use crate::sim::playground::NodeView;
-use crate::ui::state::Action;
+use crate::ui::state::{Action, EditorTarget};
 
 #[derive(Properties, PartialEq)]
 pub struct NodeCardProps {
@@ -118,6 +118,11 @@ pub fn node_card(props: &NodeCardProps) -> Html {
                         </select>
                     </label>
                 }
+                <button data-config={port.to_string()} title="Edit this server's redis.conf (read at its next start)"
+                        onclick={{
+                            let on_action = props.on_action.clone();
+                            Callback::from(move |_: MouseEvent| on_action.emit(Action::OpenEditor(EditorTarget::Existing(port))))
+                        }}>{ "Config" }</button>
                 <button onclick={on_download} disabled={!node.has_dump} aria-label="Download dump"
                         title="Download this server's dump file">{ "↓ dump" }</button>
                 <label class="upload" title="Use an RDB file (from real Redis, say) as this server's dump; it loads at the next start">
