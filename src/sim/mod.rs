@@ -4,6 +4,7 @@
 //! seed and the same calls give the same trace, byte for byte.
 
 pub mod console;
+pub mod data_view;
 pub mod playground;
 
 

@@ -414,6 +414,15 @@ impl Playground {
         })
     }
 
+    /// The data view of a running server: its keys, compared with its
+    /// master's when that master runs on this playground.
+    pub fn data_view(&self, port: u16) -> Option<super::data_view::DataView> {
+        let server = self.sim.server(port)?;
+        let master = server.repl.master.as_ref().map(|m| m.port).filter(|&m| m != port);
+        let master = master.and_then(|m| self.sim.server(m).map(|s| (m, s)));
+        Some(super::data_view::data_view(port, server, master, self.sim.now()))
+    }
+
     /// Cuts the network between two nodes, or heals it if it was cut.
     pub fn toggle_cut(&mut self, a: u16, b: u16) {
         if self.sim.is_cut(a, b) {
@@ -767,6 +776,32 @@ mod tests {
         p.crash(6390).unwrap();
         p.restart(6390).unwrap();
         assert_eq!(p.nodes()[1].role, "replica");
+    }
+
+    #[test]
+    fn the_data_view_shows_where_a_replica_still_differs() {
+        use crate::sim::data_view::KeyState;
+        let mut p = Playground::new(1, 0, &[6379, 6380]);
+        p.run(6379, "SET a 1");
+        p.run(6379, "RPUSH l x y");
+        p.run(6380, "SET stale yes");
+        p.run(6380, "REPLICAOF 127.0.0.1 6379");
+        // Before the sync: a is missing, stale is extra.
+        let view = p.data_view(6380).unwrap();
+        assert_eq!(view.master, Some(6379));
+        let state = |view: &crate::sim::data_view::DataView, key: &str| view.rows.iter().find(|r| r.key == key).map(|r| r.state);
+        assert_eq!(state(&view, "a"), Some(KeyState::Missing));
+        assert_eq!(state(&view, "stale"), Some(KeyState::Extra));
+        assert_eq!(view.differing, 3);
+        p.advance(7_000);
+        let view = p.data_view(6380).unwrap();
+        assert_eq!(view.differing, 0);
+        assert_eq!(state(&view, "l"), Some(KeyState::Same));
+        assert_eq!(view.rows.iter().find(|r| r.key == "l").unwrap().summary, "2 items");
+        let master = p.data_view(6379).unwrap();
+        assert_eq!(master.master, None);
+        assert_eq!(master.rows.iter().find(|r| r.key == "a").unwrap().summary, "\"1\"");
+        assert!(p.data_view(7000).is_none());
     }
 
     #[test]

@@ -7,6 +7,7 @@ use std::rc::Rc;
 
 use yew::Reducible;
 
+use crate::sim::data_view::DataView;
 use crate::sim::playground::{EventView, NodeView, Playground};
 
 pub enum Action {
@@ -43,6 +44,8 @@ pub enum Action {
     CloseEditor,
     /// The editor's text: start the new server, or save (and restart).
     SubmitConfig { text: String, restart: bool },
+    /// Show the keys of a server in the data view (or none).
+    ShowData(Option<u16>),
 }
 
 /// Whose config file the editor shows.
@@ -91,6 +94,9 @@ pub struct PageState {
     /// The server picked out from the event log.
     pub highlighted: Option<u16>,
     pub editor: Option<Editor>,
+    /// The server whose keys the data view shows, and what it shows.
+    pub data_port: Option<u16>,
+    pub data: Option<DataView>,
     /// What was last written to the browser's storage.
     saved: Rc<RefCell<Option<(Vec<(u16, bool, u64)>, usize)>>>,
 }
@@ -110,6 +116,8 @@ impl PartialEq for PageState {
             && self.notice == other.notice
             && self.highlighted == other.highlighted
             && self.editor == other.editor
+            && self.data_port == other.data_port
+            && self.data == other.data
     }
 }
 
@@ -139,6 +147,8 @@ impl PageState {
             notice,
             highlighted: None,
             editor: None,
+            data_port: None,
+            data: None,
             saved: Rc::default(),
         };
         state.persist();
@@ -175,6 +185,7 @@ impl Reducible for PageState {
         let mut clock = self.clock;
         let mut highlighted = self.highlighted;
         let mut editor = self.editor.clone();
+        let mut data_port = self.data_port;
         {
             let mut playground = self.playground.borrow_mut();
             match action {
@@ -240,6 +251,7 @@ impl Reducible for PageState {
                         Err(error) => editor = Some(Editor { target: editor.map_or(EditorTarget::New, |e| e.target), text, error: Some(error) }),
                     }
                 }
+                Action::ShowData(port) => data_port = port,
                 Action::Highlight(port) => highlighted = if port == highlighted { None } else { port },
                 Action::NextEvent => {
                     if playground.advance_to_next_event(60_000) >= 60_000 {
@@ -271,11 +283,15 @@ impl Reducible for PageState {
         let events = self.playground.borrow().events();
         clock.elapsed_ms = self.playground.borrow().sim().now() - self.opened_at;
         let notice = notice.or_else(|| if keep_notice { self.notice.clone() } else { None });
+        let data_port = data_port.filter(|p| nodes.iter().any(|n| n.port == *p));
+        let data = data_port.and_then(|p| self.playground.borrow().data_view(p));
         // A server that is gone cannot stay picked out.
         let highlighted = highlighted.filter(|p| nodes.iter().any(|n| n.port == *p));
         if nodes == self.nodes && notice == self.notice && clock == self.clock && events == self.events
             && highlighted == self.highlighted
             && editor == self.editor
+            && data_port == self.data_port
+            && data == self.data
         {
             return self;
         }
@@ -288,6 +304,8 @@ impl Reducible for PageState {
             notice,
             highlighted,
             editor,
+            data_port,
+            data,
             saved: Rc::clone(&self.saved),
         })
     }

@@ -496,6 +496,28 @@ test('run until idle lets a sync finish; an event log line picks out its server'
   await page.locator('[data-clock][data-paused="false"]').waitFor();
 });
 
+test('the data view lists a server\'s keys and marks those a replica does not have yet', async () => {
+  await run(6379, 'SET data-view 1');
+  await page.click('[data-time="toggle"]');
+  await page.locator('[data-clock][data-paused="true"]').waitFor();
+  await run(6380, 'SET only-here x');
+  await run(6380, 'REPLICAOF 127.0.0.1 6379');
+  await page.click('[data-show-data="6380"]');
+  const panel = page.locator('.data-panel');
+  await panel.locator('[data-key="data-view"][data-state="missing"]').waitFor();
+  await panel.locator('[data-key="only-here"][data-state="extra"]').waitFor();
+  assert.match(await panel.locator('.data-summary').textContent(), /still differ from its master 6379/);
+  await panel.screenshot({ path: path.join(SCREENSHOTS, 'data-view.png') });
+  await page.click('[data-time="until-idle"]');
+  await panel.locator('[data-key="data-view"][data-state="same"]').waitFor();
+  assert.equal(await panel.locator('[data-key="only-here"]').count(), 0);
+  assert.equal(await panel.locator('.data-summary').getAttribute('data-differing'), '0');
+  await run(6380, 'REPLICAOF NO ONE');
+  await page.click('[data-show-data="6380"]');
+  await page.click('[data-time="toggle"]');
+  await page.locator('[data-clock][data-paused="false"]').waitFor();
+});
+
 test('screenshots, and no error in the page', async () => {
   await page.screenshot({ path: path.join(SCREENSHOTS, 'console.png'), fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });

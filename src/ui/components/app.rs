@@ -5,6 +5,7 @@
 use yew::prelude::*;
 
 use super::config_editor::ConfigEditor;
+use super::data_panel::DataPanel;
 use super::event_log::EventLog;
 use super::node_card::NodeCard;
 use super::time_controls::TimeControls;
@@ -117,6 +118,8 @@ pub fn app() -> Html {
                               }}
                               on_action={on_node_action.clone()} />
             }
+            <DataPanel ports={state.nodes.iter().map(|n| n.port).collect::<Vec<_>>()} chosen={state.data_port}
+                       view={state.data.clone()} on_action={on_node_action.clone()} />
             <EventLog events={state.events.clone()} highlighted={state.highlighted} on_pick={on_pick} />
         </div>
     }

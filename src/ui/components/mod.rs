@@ -1,9 +1,10 @@
 //! The page's components: the app shell, a card per server, its console,
-//! the topology graph, the time controls, the event log and the config
-//! file editor.
+//! the topology graph, the time controls, the event log, the data view and
+//! the config file editor.
 
 pub mod app;
 mod config_editor;
+mod data_panel;
 mod console;
 mod event_log;
 mod node_card;
