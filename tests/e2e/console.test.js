@@ -380,6 +380,7 @@ test('a full sync shows its progress on the edge while the snapshot crosses the 
 
 /** Drags a graph box with the mouse to a point of the page (in steps, as a hand would). */
 async function dragBox(port, to, { screenshot } = {}) {
+  await settled();
   const box = await page.locator(`[data-graph-node="${port}"]`).boundingBox();
   const from = [box.x + box.width / 2, box.y + box.height / 2];
   await page.mouse.move(...from);
@@ -393,7 +394,12 @@ async function dragBox(port, to, { screenshot } = {}) {
   await page.mouse.up();
 }
 
+/** Waits for the graph's boxes to finish gliding into place. */
+const settled = () =>
+  page.waitForFunction(() => document.getAnimations().every((a) => a.playState !== 'running'), null, { timeout: 5000 });
+
 async function centreOf(port) {
+  await settled();
   const box = await page.locator(`[data-graph-node="${port}"]`).boundingBox();
   return [box.x + box.width / 2, box.y + box.height / 2];
 }
@@ -516,6 +522,21 @@ test('the data view lists a server\'s keys and marks those a replica does not ha
   await page.click('[data-show-data="6380"]');
   await page.click('[data-time="toggle"]');
   await page.locator('[data-clock][data-paused="false"]').waitFor();
+});
+
+test('a re-parenting glides on the graph so the eye can follow it', async () => {
+  const box = page.locator('[data-graph-node="6381"] .box');
+  const at = () => box.evaluate((el) => getComputedStyle(el).transform);
+  const before = await at();
+  await page.locator('select[data-replica-of="6381"]').selectOption('6379');
+  await page.waitForTimeout(150);
+  const during = await at();
+  await page.waitForTimeout(1200);
+  const after = await at();
+  assert.notEqual(after, before, 'the box moved under its master');
+  assert.ok(during !== before && during !== after, `mid-way: ${before} -> ${during} -> ${after}`);
+  await page.locator('select[data-replica-of="6381"]').selectOption('');
+  await page.locator('[data-link="6381-6379"]').waitFor({ state: 'detached' });
 });
 
 test('screenshots, and no error in the page', async () => {

@@ -119,9 +119,11 @@ pub fn topology(props: &TopologyProps) -> Html {
             }
         });
         Some(html! {
-            <g class={classes!("edge", state, n.cut.then_some("cut"))} data-link={format!("{}-{}", n.port, master)}
+            <g key={format!("{}-{}", n.port, master)}
+               class={classes!("edge", state, n.cut.then_some("cut"))} data-link={format!("{}-{}", n.port, master)}
                data-state={state} data-cut={n.cut.to_string()}>
-                <line x1={x1.to_string()} y1={ya.to_string()} x2={x2.to_string()} y2={yb.to_string()} />
+                // A path whose `d` is a style, so that it glides with the boxes.
+                <path class="link" style={format!("d: path('M {x1} {ya} L {x2} {yb}')")} />
                 <text x={mx.to_string()} y={label_y.to_string()}>{ label }</text>
                 { for progress }
             </g>
@@ -201,14 +203,20 @@ pub fn topology(props: &TopologyProps) -> Html {
         let dragged = dragging.is_some_and(|d| d.port == n.port);
         let drop_here = dragging.is_some_and(|d| d.port != n.port && d.over == DropTarget::Server(n.port));
         Some(html! {
-            <g class={classes!("server", state, dragged.then_some("dragged"), drop_here.then_some("drop-target"),
+            // Keyed: the same element stays with the same server, so a move glides.
+            <g key={n.port.to_string()}
+               class={classes!("server", state, dragged.then_some("dragged"), drop_here.then_some("drop-target"),
                                (props.highlighted == Some(n.port)).then_some("picked"))}
                data-graph-node={n.port.to_string()} onpointerdown={on_pointer_down}>
                 <title>{ format!("Server {} ({state})", n.port) }</title>
-                <rect x={x.to_string()} y={y.to_string()} width={BOX_W.to_string()} height={BOX_H.to_string()} rx="8" />
-                <text class="port" x={cx.to_string()} y={(y + 22.0).to_string()}>{ n.port }</text>
-                <text class="role" x={cx.to_string()} y={(y + 38.0).to_string()}>{ state.to_uppercase() }</text>
-                <text class="detail" x={cx.to_string()} y={(y + 53.0).to_string()}>{ detail }</text>
+                // Drawn at the origin and moved into place, so that a move
+                // (a promotion, a re-parenting) glides (see the stylesheet).
+                <g class="box" style={format!("transform: translate({x}px, {y}px)")}>
+                    <rect x="0" y="0" width={BOX_W.to_string()} height={BOX_H.to_string()} rx="8" />
+                    <text class="port" x={(BOX_W / 2.0).to_string()} y="22">{ n.port }</text>
+                    <text class="role" x={(BOX_W / 2.0).to_string()} y="38">{ state.to_uppercase() }</text>
+                    <text class="detail" x={(BOX_W / 2.0).to_string()} y="53">{ detail }</text>
+                </g>
             </g>
         })
     });
