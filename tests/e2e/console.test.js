@@ -488,7 +488,8 @@ test('run until idle lets a sync finish; an event log line picks out its server'
   await page.click('[data-time="until-idle"]');
   await page.locator('[data-link="6382-6379"][data-state="online"]').waitFor();
   const after = Number(await page.locator('[data-clock]').getAttribute('data-clock'));
-  assert.ok(after - before >= 5000 && after - before < 20000, `${after - before} ms of virtual time`);
+  // A full sync waits 5 s first; a partial one does not. Either way it stops once quiet.
+  assert.ok(after - before >= 2000 && after - before < 20000, `${after - before} ms of virtual time`);
   const line = page.locator('[data-event-log] .event[data-port="6382"] .event-line').last();
   await line.click();
   await page.locator('[data-node="6382"][data-picked="true"]').waitFor();
