@@ -49,7 +49,10 @@ LOG_MESSAGES = re.compile(
     r"|Delay next BGSAVE|Starting BGSAVE for SYNC|Background RDB transfer|Fork CoW for RDB|Diskless rdb transfer"
     r"|Streamed RDB transfer|Synchronization with replica|Unable to partial resync|Warning: replica"
     r"|Background saving|DB saved on disk|MASTER timeout|Timeout connecting to the MASTER|Timeout receiving bulk data"
-    r"|Disconnecting timedout replica|Connection with replica|DB loaded from disk)"
+    r"|Disconnecting timedout replica|Connection with replica|DB loaded from disk"
+    r"|oO0OoO0OoO0Oo Redis is starting|Redis version=|Configuration loaded|monotonic clock|Running mode="
+    r"|Server initialized|Ready to accept connections|User requested shutdown|Saving the final RDB snapshot"
+    r"|Removing the pid file|Redis is now ready to exit)"
 )
 LOG_LINE = re.compile(r"\d+:([MSC]) \d+ \w+ \d+ [\d:.]+ ([*#.-]) (.*)")
 
@@ -63,6 +66,7 @@ def normalize_log_text(text):
     text = re.sub(r"RDB age \d+ seconds", "RDB age <n> seconds", text)
     text = re.sub(r"Fork CoW for RDB: .*", "Fork CoW for RDB: <cow>", text)
     text = re.sub(r"DB loaded from disk: [\d.]+ seconds", "DB loaded from disk: <s> seconds", text)
+    text = re.sub(r"pid=\d+, just started", "pid=<pid>, just started", text)
     return text
 
 
@@ -75,8 +79,7 @@ def replication_log(workdir):
             continue
         for raw in log.read_text(errors="replace").splitlines():
             m = LOG_LINE.fullmatch(raw)
-            # A forked child's "DB saved on disk" (a BGSAVE), not SHUTDOWN's own.
-            if m and LOG_MESSAGES.match(m.group(3)) and (m.group(3) != "DB saved on disk" or m.group(1) == "C"):
+            if m and LOG_MESSAGES.match(m.group(3)):
                 out.append(f"{node_dir.name} {m.group(1)} {m.group(2)} {normalize_log_text(m.group(3))}")
     return out
 

@@ -216,6 +216,7 @@ fn normalize_log_text(text: &str) -> String {
         ("Background RDB transfer started by pid ", "Background RDB transfer started by pid <pid>"),
         ("Background saving started by pid ", "Background saving started by pid <pid>"),
         ("DB loaded from disk: ", "DB loaded from disk: <s> seconds"),
+        ("Redis version=7.0.15, ", "Redis version=7.0.15, bits=64, commit=00000000, modified=0, pid=<pid>, just started"),
     ];
     if let Some((_, masked)) = masked_prefixes.iter().find(|(prefix, _)| text.starts_with(prefix)) {
         return masked.to_string();

@@ -95,8 +95,15 @@ impl Server {
         rdb::encode(&self.keyspace, &self.save_options(now))
     }
 
-    /// rdbSave: the dump written at once; the change counter restarts.
+    /// rdbSave in the server's own process (SAVE, SHUTDOWN, FLUSHALL,
+    /// DEBUG RELOAD), which logs it.
     pub fn save_now(&mut self, now: Millis) {
+        self.write_dump(now);
+        self.notice(now, "DB saved on disk".into());
+    }
+
+    /// The dump written at once; the change counter restarts.
+    pub(crate) fn write_dump(&mut self, now: Millis) {
         let bytes = self.snapshot(now);
         let path = self.dump_path();
         self.disk.write(&path, bytes);
@@ -240,11 +247,17 @@ impl Server {
         }
         // A running background save is killed; the dump is written again.
         self.persistence.bgsave = None;
+        self.warning(now, "User requested shutdown...".into());
         // Half-loaded data is never saved over the dump it comes from.
         let loading = self.persistence.loading.is_some();
         if !loading && (save || (!nosave && !self.settings.save.is_empty())) {
+            self.notice(now, "Saving the final RDB snapshot before exiting.".into());
             self.save_now(now);
         }
+        if self.config.get("pidfile").is_some() || self.config.get("daemonize").is_some_and(|a| a[0].eq_ignore_ascii_case("yes")) {
+            self.notice(now, "Removing the pid file.".into());
+        }
+        self.warning(now, "Redis is now ready to exit, bye bye...".into());
         self.stopped = true;
         None
     }

@@ -872,7 +872,8 @@ impl Server {
         } else {
             self.notice(now, "Starting BGSAVE for SYNC with target: disk".into());
             self.notice(now, format!("Background saving started by pid {child_pid}"));
-            self.save_now(now);
+            // The forked child saves, and logs it as the child.
+            self.write_dump(now);
             self.log_as(now, 'C', '*', "DB saved on disk".into());
             self.log_as(now, 'C', '*', FORK_COW.into());
             self.notice(now, "Background saving terminated with success".into());

@@ -162,6 +162,7 @@ impl Server {
     pub fn start(port: u16, config: Config, run_id: String, seed: u64, now: Millis, disk: Disk) -> Result<Server, (String, Disk)> {
         let mut server = Server::new(port, config, run_id, seed, now);
         server.disk = disk;
+        server.log_startup(now);
         if let Err(message) = server.load_dump(now) {
             return Err((message, std::mem::take(&mut server.disk)));
         }
@@ -169,6 +170,21 @@ impl Server {
             server.after_startup_load(now);
         }
         Ok(server)
+    }
+
+    /// The lines redis-server 7.0 logs as it starts (machine-specific
+    /// warnings aside). The first come before the process knows its role
+    /// (`C`); a `replicaof` in the config file makes the rest `S`.
+    fn log_startup(&mut self, now: Millis) {
+        let pid = self.process_id;
+        self.log_as(now, 'C', '#', "oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo".into());
+        let version = format!("Redis version=7.0.15, bits=64, commit=00000000, modified=0, pid={pid}, just started");
+        self.log_as(now, 'C', '#', version);
+        self.log_as(now, 'C', '#', "Configuration loaded".into());
+        let role = if self.config.get("replicaof").or_else(|| self.config.get("slaveof")).is_some() { 'S' } else { 'M' };
+        self.log_as(now, role, '*', "monotonic clock: POSIX clock_gettime".into());
+        self.log_as(now, role, '*', format!("Running mode=standalone, port={}.", self.port));
+        self.log_as(now, role, '#', "Server initialized".into());
     }
 
     /// What start-up does once the dump (if any) is loaded: `replicaof`
@@ -180,6 +196,8 @@ impl Server {
                 if self.persistence.saved_history.is_some() {
                     self.log_as(now, 'S', '*', SYNTHESIZED_CACHED_MASTER.into());
                 }
+                // Redis connects from its cron, once it accepts connections.
+                self.log_as(now, 'S', '*', "Ready to accept connections".into());
                 self.set_master(args[0].clone(), port, now);
                 if let Some(m) = self.repl.master.as_mut() {
                     m.cached = None;
@@ -188,6 +206,9 @@ impl Server {
         }
         if let Some((replid, offset)) = self.persistence.saved_history.take() {
             self.adopt_saved_history(replid, offset);
+        }
+        if self.repl.master.is_none() {
+            self.notice(now, "Ready to accept connections".into());
         }
     }
 
