@@ -6,18 +6,12 @@
 //! for PING to answer) cannot catch it; these expectations come from
 //! Redis 7.0's processCommand and INFO persistence.
 
-use redis_playground::engine::resp::{encode_command, parse_frame, Frame};
+mod common;
+
+use common::call;
+use redis_playground::engine::resp::{encode_command, Frame};
 use redis_playground::sim::Sim;
 
-fn call(sim: &mut Sim, port: u16, args: &[&str]) -> Frame {
-    let handle = sim.connect(port).expect("the node listens");
-    let mut bytes = Vec::new();
-    encode_command(args, &mut bytes);
-    sim.send(handle, &bytes);
-    let inbox = sim.take_inbox(handle);
-    sim.close(handle);
-    parse_frame(&inbox).ok().flatten().map(|(f, _)| f).expect("a reply")
-}
 
 fn info_field(info: &Frame, name: &str) -> Option<String> {
     let Frame::Bulk(text) = info else { return None };

@@ -7,18 +7,12 @@
 //! than goldens.
 
 use redis_playground::engine::replication::LINK_BYTES_PER_MS;
-use redis_playground::engine::resp::{encode_command, parse_frame, Frame};
+mod common;
+
+use common::call;
+use redis_playground::engine::resp::Frame;
 use redis_playground::sim::Sim;
 
-fn call(sim: &mut Sim, port: u16, args: &[&str]) -> Frame {
-    let handle = sim.connect(port).expect("the node listens");
-    let mut bytes = Vec::new();
-    encode_command(args, &mut bytes);
-    sim.send(handle, &bytes);
-    let inbox = sim.take_inbox(handle);
-    sim.close(handle);
-    parse_frame(&inbox).ok().flatten().map(|(f, _)| f).expect("a reply")
-}
 
 fn info(sim: &mut Sim, port: u16, section: &str) -> String {
     match call(sim, port, &["INFO", section]) {

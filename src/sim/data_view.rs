@@ -62,20 +62,12 @@ fn digest(entry: &Entry) -> Digest {
     d
 }
 
-/// The key as redis-cli would quote it when it is not plain text.
+/// Bytes escaped as redis-cli escapes them, without its quotes, cut at
+/// `limit` bytes.
 fn printable(bytes: &[u8], limit: usize) -> String {
-    let mut out = String::new();
-    for &b in bytes.iter().take(limit) {
-        match b {
-            b'\\' => out.push_str("\\\\"),
-            b'"' => out.push_str("\\\""),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
-            0x20..=0x7e => out.push(b as char),
-            _ => out.push_str(&format!("\\x{b:02x}")),
-        }
-    }
+    let mut quoted = String::new();
+    crate::engine::cli::repr(&bytes[..bytes.len().min(limit)], &mut quoted);
+    let mut out = quoted[1..quoted.len() - 1].to_string();
     if bytes.len() > limit {
         out.push('…');
     }

@@ -7,7 +7,7 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { serveDist, launchBrowser, SCREENSHOTS } = require('./harness');
+const { serveDist, launchBrowser, openPage, pageHelpers, SCREENSHOTS } = require('./harness');
 
 let site;
 let browser;
@@ -18,16 +18,7 @@ before(async () => {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   site = await serveDist();
   browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') pageErrors.push(`console: ${msg.text()}`);
-  });
-  page.on('pageerror', (err) => pageErrors.push(`pageerror: ${err.message}`));
-  page.on('response', (res) => {
-    if (res.status() >= 400) pageErrors.push(`HTTP ${res.status()}: ${res.url()}`);
-  });
-  await page.goto(site.url);
-  await page.locator('[data-console="6379"] input').waitFor({ timeout: 15000 });
+  page = await openPage(browser, site, pageErrors);
 });
 
 after(async () => {
@@ -35,22 +26,7 @@ after(async () => {
   if (site) await site.close();
 });
 
-const input = (port) => page.locator(`[data-console="${port}"] input`);
-const output = (port) => page.locator(`[data-console="${port}"] [data-output]`);
-
-/** Types a line into a console and returns the lines it printed for it. */
-async function run(port, line) {
-  const before = await output(port).locator('.line').count();
-  await input(port).fill(line);
-  await input(port).press('Enter');
-  await page.waitForFunction(
-    ([p, n]) => document.querySelectorAll(`[data-console="${p}"] [data-output] .line`).length > n,
-    [port, before],
-    { timeout: 5000 },
-  );
-  const lines = await output(port).locator('.line').allTextContents();
-  return lines.slice(before);
-}
+const { input, output, run, settled, centreOf, dragBox, lastLines } = pageHelpers(() => page);
 
 test('three servers, each with a console', async () => {
   for (const port of [6379, 6380, 6381]) {
@@ -378,33 +354,7 @@ test('a full sync shows its progress on the edge while the snapshot crosses the 
   await page.locator('[data-clock][data-paused="false"]').waitFor();
 });
 
-/** Drags a graph box with the mouse to a point of the page (in steps, as a hand would). */
-async function dragBox(port, to, { screenshot } = {}) {
-  await settled();
-  const box = await page.locator(`[data-graph-node="${port}"]`).boundingBox();
-  const from = [box.x + box.width / 2, box.y + box.height / 2];
-  await page.mouse.move(...from);
-  await page.mouse.down();
-  for (let i = 1; i <= 8; i++) {
-    await page.mouse.move(from[0] + ((to[0] - from[0]) * i) / 8, from[1] + ((to[1] - from[1]) * i) / 8);
-  }
-  if (screenshot) {
-    await page.locator('.topology').screenshot({ path: path.join(SCREENSHOTS, screenshot) });
-  }
-  await page.mouse.up();
-}
 
-/** Waits for the graph's boxes to finish gliding into place. */
-const settled = () =>
-  page.waitForFunction(() => document.getAnimations().every((a) => a.playState !== 'running'), null, { timeout: 5000 });
-
-async function centreOf(port) {
-  await settled();
-  const box = await page.locator(`[data-graph-node="${port}"]`).boundingBox();
-  return [box.x + box.width / 2, box.y + box.height / 2];
-}
-
-const lastLines = async (port, n) => (await output(port).locator('.line').allTextContents()).slice(-n);
 
 test('drag a server onto another to re-parent it, onto empty space to promote it; the card offers the same', async () => {
   // Start from three masters, chosen on the cards.
@@ -430,6 +380,7 @@ test('drag a server onto another to re-parent it, onto empty space to promote it
   await page.locator('.notice', { hasText: 'loop' }).waitFor();
   assert.deepEqual(await lastLines(6380, 2), ['127.0.0.1:6380> REPLICAOF 127.0.0.1 6381', 'OK']);
   // Onto empty space: a master again.
+  await page.evaluate(() => window.scrollTo(0, 0));
   const figure = await page.locator('figure.topology').boundingBox();
   await dragBox(6380, [figure.x + 8, figure.y + 8]);
   assert.deepEqual(await lastLines(6380, 2), ['127.0.0.1:6380> REPLICAOF NO ONE', 'OK']);

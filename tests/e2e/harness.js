@@ -69,4 +69,75 @@ function launchBrowser() {
 
 const SCREENSHOTS = path.join(ROOT, 'target', 'e2e');
 
-module.exports = { serveDist, launchBrowser, SCREENSHOTS, DIST };
+/** A new page at the site, collecting console errors, page errors and
+ * failed requests into `errors`. */
+async function openPage(browser, site, errors, viewport = { width: 1280, height: 800 }) {
+  const page = await browser.newPage({ viewport });
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(`console: ${msg.text()}`);
+  });
+  page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
+  page.on('response', (res) => {
+    if (res.status() >= 400) errors.push(`HTTP ${res.status()}: ${res.url()}`);
+  });
+  await page.goto(site.url);
+  await page.locator('[data-console="6379"] input').waitFor({ timeout: 15000 });
+  return page;
+}
+
+/** What a test does on the page as a user would, for the page `getPage()`
+ * returns when called. */
+function pageHelpers(getPage) {
+  const input = (port) => getPage().locator(`[data-console="${port}"] input`);
+  const output = (port) => getPage().locator(`[data-console="${port}"] [data-output]`);
+
+  /** Types a line into a console and returns the lines it printed for it. */
+  async function run(port, line) {
+    const before = await output(port).locator('.line').count();
+    await input(port).fill(line);
+    await input(port).press('Enter');
+    await getPage().waitForFunction(
+      ([p, n]) => document.querySelectorAll(`[data-console="${p}"] [data-output] .line`).length > n,
+      [port, before],
+      { timeout: 5000 },
+    );
+    const lines = await output(port).locator('.line').allTextContents();
+    return lines.slice(before);
+  }
+
+  /** Waits for the graph's boxes to finish gliding into place. */
+  const settled = () =>
+    getPage().waitForFunction(() => document.getAnimations().every((a) => a.playState !== 'running'), null, {
+      timeout: 5000,
+    });
+
+  /** The centre of a server's box on the graph, scrolled into view. */
+  async function centreOf(port) {
+    await getPage().evaluate(() => window.scrollTo(0, 0));
+    await settled();
+    const box = await getPage().locator(`[data-graph-node="${port}"]`).boundingBox();
+    return [box.x + box.width / 2, box.y + box.height / 2];
+  }
+
+  /** Drags a graph box with the mouse to a point of the page, in steps as a hand would. */
+  async function dragBox(port, to, { screenshot } = {}) {
+    const page = getPage();
+    const from = await centreOf(port);
+    await page.mouse.move(...from);
+    await page.mouse.down();
+    for (let i = 1; i <= 8; i++) {
+      await page.mouse.move(from[0] + ((to[0] - from[0]) * i) / 8, from[1] + ((to[1] - from[1]) * i) / 8);
+    }
+    if (screenshot) {
+      await page.locator('.topology').screenshot({ path: path.join(SCREENSHOTS, screenshot) });
+    }
+    await page.mouse.up();
+  }
+
+  /** The last `n` lines of a console. */
+  const lastLines = async (port, n) => (await output(port).locator('.line').allTextContents()).slice(-n);
+
+  return { input, output, run, settled, centreOf, dragBox, lastLines };
+}
+
+module.exports = { serveDist, launchBrowser, openPage, pageHelpers, SCREENSHOTS, DIST };

@@ -10,7 +10,7 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { serveDist, launchBrowser, SCREENSHOTS } = require('./harness');
+const { serveDist, launchBrowser, openPage, pageHelpers, SCREENSHOTS } = require('./harness');
 
 let site;
 let browser;
@@ -21,14 +21,7 @@ before(async () => {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   site = await serveDist();
   browser = await launchBrowser();
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  page = await context.newPage();
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') pageErrors.push(`console: ${msg.text()}`);
-  });
-  page.on('pageerror', (err) => pageErrors.push(`pageerror: ${err.message}`));
-  await page.goto(site.url);
-  await page.locator('[data-console="6379"] input').waitFor({ timeout: 15000 });
+  page = await openPage(browser, site, pageErrors);
 });
 
 after(async () => {
@@ -36,41 +29,7 @@ after(async () => {
   if (site) await site.close();
 });
 
-const input = (port) => page.locator(`[data-console="${port}"] input`);
-const output = (port) => page.locator(`[data-console="${port}"] [data-output]`);
-
-async function run(port, line) {
-  const before = await output(port).locator('.line').count();
-  await input(port).fill(line);
-  await input(port).press('Enter');
-  await page.waitForFunction(
-    ([p, n]) => document.querySelectorAll(`[data-console="${p}"] [data-output] .line`).length > n,
-    [port, before],
-    { timeout: 5000 },
-  );
-  return (await output(port).locator('.line').allTextContents()).slice(before);
-}
-
-const settled = () =>
-  page.waitForFunction(() => document.getAnimations().every((a) => a.playState !== 'running'), null, { timeout: 5000 });
-
-async function centreOf(port) {
-  // The graph must be on screen for a hand to drag on it.
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await settled();
-  const box = await page.locator(`[data-graph-node="${port}"]`).boundingBox();
-  return [box.x + box.width / 2, box.y + box.height / 2];
-}
-
-async function dragBox(port, to) {
-  const from = await centreOf(port);
-  await page.mouse.move(...from);
-  await page.mouse.down();
-  for (let i = 1; i <= 8; i++) {
-    await page.mouse.move(from[0] + ((to[0] - from[0]) * i) / 8, from[1] + ((to[1] - from[1]) * i) / 8);
-  }
-  await page.mouse.up();
-}
+const { output, run, settled, centreOf, dragBox } = pageHelpers(() => page);
 
 const info = async (port, section) => (await run(port, `INFO ${section}`)).join('\n');
 
