@@ -63,6 +63,8 @@ const BOX_H: f64 = 62.0;
 const PROGRESS_W: f64 = 56.0;
 const LABEL_ROOM: f64 = 40.0;
 const GHOST_OFFSET: f64 = 22.0;
+/// Below this many CSS pixels wide the boxes' text gets too small to read.
+const MIN_READABLE_W: f64 = 560.0;
 
 #[function_component(Topology)]
 pub fn topology(props: &TopologyProps) -> Html {
@@ -247,7 +249,8 @@ pub fn topology(props: &TopologyProps) -> Html {
         <figure class={classes!("topology", canvas_drop.then_some("drop-canvas"))}
                 aria-label="Replication topology: drag a server onto another to make it that server's replica, onto empty space to make it a master">
             <svg ref={svg_ref.clone()} viewBox={format!("0 0 {width} {height}")} role="img"
-                 style={format!("max-width: {}px", width)}
+                 // Never shrunk below a readable size: a phone scrolls it sideways.
+                 style={format!("max-width: {width}px; min-width: {}px", width.min(MIN_READABLE_W))}
                  onpointermove={on_pointer_move} onpointerup={on_pointer_up} onpointercancel={on_pointer_cancel}>
                 { for edges }
                 { for boxes }
