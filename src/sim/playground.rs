@@ -63,6 +63,8 @@ pub struct NodeView {
     pub link: &'static str,
     /// Whether the network to that master is cut.
     pub cut: bool,
+    /// The one-way delay on the link to that master, in ms.
+    pub latency: Millis,
     pub offset: i64,
     /// Reading its dump at start-up.
     pub loading: bool,
@@ -423,6 +425,11 @@ impl Playground {
         Some(super::data_view::data_view(port, server, master, self.sim.now()))
     }
 
+    /// Sets the one-way delay of the link between two nodes.
+    pub fn set_latency(&mut self, a: u16, b: u16, ms: Millis) {
+        self.sim.set_latency(a, b, ms);
+    }
+
     /// Cuts the network between two nodes, or heals it if it was cut.
     pub fn toggle_cut(&mut self, a: u16, b: u16) {
         if self.sim.is_cut(a, b) {
@@ -522,6 +529,7 @@ impl Playground {
                     cut: node
                         .and_then(|n| n.master.as_ref())
                         .is_some_and(|(_, master)| self.sim.is_cut(port, *master)),
+                    latency: node.and_then(|n| n.master.as_ref()).map_or(0, |(_, master)| self.sim.latency(port, *master)),
                     offset: node.map_or(0, |n| n.offset),
                     console: ConsoleView {
                         prompt: log.console.prompt(&self.sim),

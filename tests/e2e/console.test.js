@@ -491,6 +491,23 @@ test('a re-parenting glides on the graph so the eye can follow it', async () => 
   await page.locator('[data-link="6381-6379"]').waitFor({ state: 'detached' });
 });
 
+test('a link can be given latency: writes reach the replica that much later', async () => {
+  await page.locator('select[data-replica-of="6380"]').selectOption('6379');
+  await page.locator('[data-link="6380-6379"][data-state="online"]').waitFor({ timeout: 15000 });
+  await page.locator('select[data-latency="6380"]').selectOption('1000');
+  await page.locator('[data-link="6380-6379"] text', { hasText: 'online · 1000 ms' }).waitFor();
+  await page.click('[data-time="toggle"]');
+  await page.locator('[data-clock][data-paused="true"]').waitFor();
+  await run(6379, 'SET slow-link 1');
+  assert.deepEqual(await run(6380, 'GET slow-link'), ['127.0.0.1:6380> GET slow-link', '(nil)']);
+  await page.click('[data-time="step-1s"]');
+  assert.deepEqual(await run(6380, 'GET slow-link'), ['127.0.0.1:6380> GET slow-link', '"1"']);
+  await page.locator('select[data-latency="6380"]').selectOption('0');
+  await page.locator('select[data-replica-of="6380"]').selectOption('');
+  await page.click('[data-time="toggle"]');
+  await page.locator('[data-clock][data-paused="false"]').waitFor();
+});
+
 test('screenshots, and no error in the page', async () => {
   await page.screenshot({ path: path.join(SCREENSHOTS, 'console.png'), fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });

@@ -22,6 +22,9 @@ pub struct NodeCardProps {
     pub highlighted: bool,
 }
 
+/// The link delays a card offers (one way, in ms).
+const LATENCIES: [i64; 5] = [0, 10, 50, 200, 1000];
+
 #[function_component(NodeCard)]
 pub fn node_card(props: &NodeCardProps) -> Html {
     let node = &props.node;
@@ -106,6 +109,23 @@ pub fn node_card(props: &NodeCardProps) -> Html {
                                    else { format!("Cut the network between {port} and {master}: nothing passes, both ends notice only after repl-timeout") }}>
                         { if node.cut { "Heal link" } else { "Cut link" } }
                     </button>
+                    <label class="latency" title="One-way delay of the link to its master (loopback: none)">
+                        { "Latency" }
+                        <select data-latency={port.to_string()} aria-label={format!("Latency of the link from {port} to {master}")}
+                                onchange={{
+                                    let on_action = props.on_action.clone();
+                                    Callback::from(move |e: Event| {
+                                        let Some(select) = e.target_dyn_into::<web_sys::HtmlSelectElement>() else { return };
+                                        on_action.emit(Action::SetLatency(port, master, select.value().parse().unwrap_or(0)));
+                                    })
+                                }}>
+                            { for LATENCIES.iter().map(|&ms| html! {
+                                <option value={ms.to_string()} selected={node.latency == ms}>
+                                    { if ms == 0 { "none".to_string() } else { format!("{ms} ms") } }
+                                </option>
+                            }) }
+                        </select>
+                    </label>
                 }
                 if node.up {
                     <label class="replica-of" title="REPLICAOF: which server this one copies (or none: a master)">

@@ -104,6 +104,7 @@ pub fn topology(props: &TopologyProps) -> Html {
         });
         let label = match progress {
             Some((percent, ..)) => format!("full sync {percent}%"),
+            None if n.latency > 0 => format!("{label} · {} ms", n.latency),
             None => label,
         };
         let label_y = if progress.is_some() { my - 8.0 } else { my };
