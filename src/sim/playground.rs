@@ -65,6 +65,9 @@ pub struct NodeView {
     pub cut: bool,
     /// The one-way delay on the link to that master, in ms.
     pub latency: Millis,
+    /// Seconds since its master last heard its ACK (INFO's `lag`), while
+    /// the master counts it online.
+    pub lag: Option<i64>,
     pub offset: i64,
     /// Reading its dump at start-up.
     pub loading: bool,
@@ -425,6 +428,15 @@ impl Playground {
         Some(super::data_view::data_view(port, server, master, self.sim.now()))
     }
 
+    /// A replica's lag as its master reports it in INFO (`slaveN:...,lag=`).
+    fn lag_of(&self, replica: u16, master: u16) -> Option<i64> {
+        use crate::engine::replication::ReplicaState;
+        let server = self.sim.server(master)?;
+        let entry = server.repl.replicas.values().find(|r| r.listening_port == replica && r.state == ReplicaState::Online)?;
+        let now = self.sim.now();
+        Some(now.div_euclid(1000) - entry.ack_time.div_euclid(1000))
+    }
+
     /// Sets the one-way delay of the link between two nodes.
     pub fn set_latency(&mut self, a: u16, b: u16, ms: Millis) {
         self.sim.set_latency(a, b, ms);
@@ -530,6 +542,7 @@ impl Playground {
                         .and_then(|n| n.master.as_ref())
                         .is_some_and(|(_, master)| self.sim.is_cut(port, *master)),
                     latency: node.and_then(|n| n.master.as_ref()).map_or(0, |(_, master)| self.sim.latency(port, *master)),
+                    lag: node.and_then(|n| n.master.as_ref()).and_then(|(_, master)| self.lag_of(port, *master)),
                     offset: node.map_or(0, |n| n.offset),
                     console: ConsoleView {
                         prompt: log.console.prompt(&self.sim),
@@ -810,6 +823,19 @@ mod tests {
         assert_eq!(master.master, None);
         assert_eq!(master.rows.iter().find(|r| r.key == "a").unwrap().summary, "\"1\"");
         assert!(p.data_view(7000).is_none());
+    }
+
+    #[test]
+    fn a_replica_shows_the_lag_its_master_reports() {
+        let mut p = Playground::new(1, 0, &[6379, 6380]);
+        p.run(6380, "REPLICAOF 127.0.0.1 6379");
+        p.advance(7_000);
+        assert_eq!(p.nodes()[1].lag, Some(0));
+        // Behind a cut no ACK gets through: the lag grows as INFO shows it.
+        p.toggle_cut(6380, 6379);
+        p.advance(3_000);
+        assert!(p.nodes()[1].lag.is_some_and(|lag| lag >= 2), "{:?}", p.nodes()[1].lag);
+        assert_eq!(p.nodes()[0].lag, None);
     }
 
     #[test]

@@ -104,8 +104,17 @@ pub fn topology(props: &TopologyProps) -> Html {
         });
         let label = match progress {
             Some((percent, ..)) => format!("full sync {percent}%"),
-            None if n.latency > 0 => format!("{label} · {} ms", n.latency),
-            None => label,
+            None => {
+                let mut label = label;
+                if n.latency > 0 {
+                    label.push_str(&format!(" · {} ms", n.latency));
+                }
+                // INFO's lag, once it says something: a second or more.
+                if let Some(lag) = n.lag.filter(|&l| l >= 1 && !n.cut) {
+                    label.push_str(&format!(" · lag {lag} s"));
+                }
+                label
+            }
         };
         let label_y = if progress.is_some() { my - 8.0 } else { my };
         let progress = progress.map(|(percent, fraction, arrived, total)| {
