@@ -77,11 +77,26 @@ def replication_log(workdir):
         log = node_dir / "redis.log"
         if not node_dir.name.isdigit() or not log.exists():
             continue
+        lines = []
         for raw in log.read_text(errors="replace").splitlines():
             m = LOG_LINE.fullmatch(raw)
             if m and LOG_MESSAGES.match(m.group(3)):
-                out.append(f"{node_dir.name} {m.group(1)} {m.group(2)} {normalize_log_text(m.group(3))}")
+                lines.append((m.group(1), f"{node_dir.name} {m.group(1)} {m.group(2)} {normalize_log_text(m.group(3))}"))
+        out.extend(line for _, line in parent_first(lines))
     return out
+
+
+def parent_first(lines):
+    """A forked child writes to the same log file as its parent, so its
+    first lines may land before the parent's "... started by pid N" line:
+    the one order that varies between runs. Put the parent's line first."""
+    lines = list(lines)
+    for i in range(1, len(lines)):
+        j = i
+        while j > 0 and lines[j - 1][0] == "C" and "started by pid" in lines[j][1] and lines[j][0] != "C":
+            lines[j - 1], lines[j] = lines[j], lines[j - 1]
+            j -= 1
+    return lines
 
 
 def fail(message):
