@@ -545,6 +545,16 @@ impl Sim {
         }
     }
 
+    /// The pairs of nodes whose network is cut.
+    pub fn cuts(&self) -> impl Iterator<Item = (u16, u16)> + '_ {
+        self.cuts.iter().copied()
+    }
+
+    /// The links given a latency: (a, b, ms).
+    pub fn latencies(&self) -> impl Iterator<Item = (u16, u16, Millis)> + '_ {
+        self.latencies.iter().map(|(&(a, b), &ms)| (a, b, ms))
+    }
+
     pub fn latency(&self, a: u16, b: u16) -> Millis {
         self.latencies.get(&Self::pair(a, b)).copied().unwrap_or(0)
     }

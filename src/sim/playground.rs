@@ -178,7 +178,8 @@ impl Playground {
     /// `port` cannot change: that would be another server.
     pub fn edit_config(&mut self, port: u16, lines: &[String]) -> Result<(), String> {
         let config = crate::engine::config::Config::parse(lines).map_err(|e| e.to_string())?;
-        let wanted = config.get("port").and_then(|a| a[0].parse::<u16>().ok()).unwrap_or(6379);
+        // A file without `port` (the page's first servers have none) keeps the server's own.
+        let wanted = config.get("port").and_then(|a| a[0].parse::<u16>().ok()).unwrap_or(port);
         if wanted != port {
             return Err(format!(
                 "This is the server on port {port}: its config must keep `port {port}` (add a server for another port)."
@@ -236,17 +237,35 @@ impl Playground {
                 out.push(format!("file {} {}", base64_encode(path.as_bytes()), base64_encode(bytes)));
             }
         }
+        // The network's state: cut links and latencies.
+        out.extend(self.sim.cuts().map(|(a, b)| format!("cut {a} {b}")));
+        out.extend(self.sim.latencies().map(|(a, b, ms)| format!("latency {a} {b} {ms}")));
         out.join("\n")
     }
 
-    /// What changes what `export_state` would write.
-    pub fn state_fingerprint(&self) -> (Vec<(u16, bool, u64)>, usize) {
-        let nodes = self
-            .consoles
-            .keys()
-            .map(|&p| (p, self.sim.is_up(p), self.sim.disk(p).map_or(0, |d| d.revision)))
-            .collect();
-        (nodes, self.consoles.len())
+    /// Changes whenever what `export_state` would write changes (disks by
+    /// their revision, so that no dump is hashed on every frame).
+    pub fn state_fingerprint(&self) -> u64 {
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut mix = |bytes: &[u8]| {
+            for &b in bytes.iter().chain(b"\n") {
+                hash = (hash ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+            }
+        };
+        for &port in self.consoles.keys() {
+            let disk = self.sim.disk(port).map_or(0, |d| d.revision);
+            mix(format!("{port} {} {disk}", self.sim.is_up(port)).as_bytes());
+            for line in self.sim.config_lines(port).unwrap_or_default() {
+                mix(line.as_bytes());
+            }
+        }
+        for (a, b) in self.sim.cuts() {
+            mix(format!("cut {a} {b}").as_bytes());
+        }
+        for (a, b, ms) in self.sim.latencies() {
+            mix(format!("latency {a} {b} {ms}").as_bytes());
+        }
+        hash
     }
 
     /// Rebuilds a playground saved by `export_state`. Running servers load
@@ -263,6 +282,7 @@ impl Playground {
             disk: Disk,
         }
         let mut servers: Vec<Saved> = Vec::new();
+        let mut network: Vec<(u16, u16, Option<Millis>)> = Vec::new();
         for line in lines {
             let (word, rest) = line.split_once(' ').unwrap_or((line, ""));
             match word {
@@ -272,6 +292,14 @@ impl Playground {
                     servers.push(Saved { port, up: state == "up", config: Vec::new(), disk: Disk::default() });
                 }
                 "config" => servers.last_mut().ok_or("config before any server")?.config.push(rest.to_string()),
+                "cut" | "latency" => {
+                    let numbers: Vec<i64> = rest.split(' ').filter_map(|w| w.parse().ok()).collect();
+                    match (word, numbers.as_slice()) {
+                        ("cut", [a, b]) => network.push((*a as u16, *b as u16, None)),
+                        ("latency", [a, b, ms]) => network.push((*a as u16, *b as u16, Some(*ms))),
+                        _ => return Err(format!("a bad '{word}' line")),
+                    }
+                }
                 "file" => {
                     let (path, data) = rest.split_once(' ').ok_or("a file line without data")?;
                     let path = base64_decode(path).ok_or("a bad file name")?;
@@ -295,6 +323,12 @@ impl Playground {
             }
             let console = Console::open(&mut playground.sim, saved.port);
             playground.consoles.insert(saved.port, ConsoleLog { console, lines: Rc::default(), history: Rc::default() });
+        }
+        for (a, b, latency) in network {
+            match latency {
+                None => playground.sim.cut(a, b),
+                Some(ms) => playground.sim.set_latency(a, b, ms),
+            }
         }
         // A reloaded page shows the cluster as it was: the servers read
         // their dumps before the learner gets the page back (at most 10
@@ -711,6 +745,24 @@ mod tests {
         let lines: Vec<String> = q.nodes()[0].console.lines.iter().map(|l| l.text.clone()).collect();
         assert_eq!(lines, ["127.0.0.1:6379> GET saved", "\"yes\"", "127.0.0.1:6379> GET unsaved", "(nil)"]);
         assert!(Playground::import_state(1, 0, "garbage").is_err());
+    }
+
+    #[test]
+    fn edited_configs_cuts_and_latencies_survive_a_reload() {
+        let mut p = Playground::new(1, 0, &[6379, 6380]);
+        let before = p.state_fingerprint();
+        let mut config = p.config_of(6380).unwrap();
+        config.push("hz 20".into());
+        p.edit_config(6380, &config).unwrap();
+        assert_ne!(p.state_fingerprint(), before, "an edited config must be saved");
+        p.run(6380, "REPLICAOF 127.0.0.1 6379");
+        p.toggle_cut(6380, 6379);
+        p.set_latency(6379, 6380, 50);
+        let q = Playground::import_state(2, 0, &p.export_state()).unwrap();
+        assert_eq!(q.config_of(6380).unwrap().last().map(String::as_str), Some("hz 20"));
+        assert!(q.sim().is_cut(6379, 6380));
+        assert_eq!(q.sim().latency(6380, 6379), 50);
+        assert!(Playground::import_state(1, 0, &format!("{STATE_HEADER}\ncut 1")).is_err());
     }
 
     #[test]

@@ -100,7 +100,7 @@ pub struct PageState {
     pub data_port: Option<u16>,
     pub data: Option<DataView>,
     /// What was last written to the browser's storage.
-    saved: Rc<RefCell<Option<(Vec<(u16, bool, u64)>, usize)>>>,
+    saved: Rc<RefCell<Option<u64>>>,
 }
 
 /// Where the cluster is kept across page reloads.
