@@ -14,7 +14,8 @@ const WORDS: &[&str] = &[
     "\0", "NX", "XX", "GT", "LT", "CH", "INCR", "EX", "PX", "EXAT", "PXAT", "KEEPTTL", "GET", "PERSIST", "LIMIT",
     "WITHSCORES", "WITHVALUES", "BYSCORE", "BYLEX", "REV", "COUNT", "RANK", "MAXLEN", "LEFT", "RIGHT", "MIN", "MAX",
     "BEFORE", "AFTER", "WEIGHTS", "AGGREGATE", "SUM", "IDX", "LEN", "MINMATCHLEN", "WITHMATCHLEN", "REPLACE", "DB",
-    "MATCH", "TYPE", "ENCODING", "ASYNC", "SYNC",
+    "MATCH", "TYPE", "ENCODING", "ASYNC", "SYNC", "maxmemory", "maxmemory-policy", "allkeys-lfu", "lfu-log-factor",
+    "hz", "1mb", "appendonly", "SET", "ZUNIONSTORE", "OBJECT", "FREQ", "LMPOP",
 ];
 
 fn random_args(rng: &mut Rng, names: &[String]) -> Vec<Vec<u8>> {
