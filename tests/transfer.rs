@@ -110,3 +110,24 @@ fn latency_delays_every_byte_both_ways_and_keeps_their_order() {
     call(&mut sim, 6379, &["RPUSH", "l", "5"]);
     assert_eq!(call(&mut sim, 6380, &["LLEN", "l"]), Frame::Integer(6));
 }
+
+#[test]
+fn a_cut_mid_transfer_holds_the_rest_in_order_until_the_heal() {
+    let mut sim = Sim::new(5, 1_700_000_000_000);
+    sim.start_server(6379, &["enable-debug-command yes"]).unwrap();
+    sim.start_server(6380, &["repl-timeout 60"]).unwrap();
+    call(&mut sim, 6379, &["DEBUG", "POPULATE", "200000"]);
+    call(&mut sim, 6380, &["REPLICAOF", "127.0.0.1", "6379"]);
+    sim.advance(5100);
+    let (before, _) = sim.transfer_progress(6380).expect("the snapshot is on its way");
+    sim.cut(6379, 6380);
+    call(&mut sim, 6379, &["SET", "during-the-cut", "1"]);
+    sim.advance(2_000);
+    // Nothing crossed meanwhile.
+    assert_eq!(sim.transfer_progress(6380).map(|(arrived, _)| arrived), Some(before));
+    sim.heal(6379, 6380);
+    sim.advance(2_000);
+    assert!(sim.link_up(6380));
+    assert_eq!(call(&mut sim, 6380, &["DBSIZE"]), Frame::Integer(200_001));
+    assert_eq!(call(&mut sim, 6380, &["GET", "during-the-cut"]), Frame::Bulk(b"1".to_vec()));
+}

@@ -246,6 +246,8 @@ impl Sim {
                 }
             }
         }
+        // What waited in the queues across the cut moves on, in order.
+        self.deliver_due();
         self.pump();
     }
 
@@ -494,14 +496,7 @@ impl Sim {
                 }
                 self.connect_link(from, port);
             }
-            NetEffect::Send(bytes) => {
-                let Some(&(master, _)) = self.links.get(&from) else { return };
-                if self.is_cut(from, master) {
-                    self.held.entry(from).or_default().0.extend_from_slice(&bytes);
-                    return;
-                }
-                self.send_to_master(from, bytes);
-            }
+            NetEffect::Send(bytes) => self.send_to_master(from, bytes),
             NetEffect::Close => {
                 self.pending_connects.remove(&from);
                 self.half_open.remove(&from);
@@ -569,7 +564,9 @@ impl Sim {
         if transit.client != client {
             *transit = Transit { client, ..Transit::default() };
         }
-        if latency == 0 && transit.pieces.is_empty() {
+        // Across a cut bytes wait in the queue, in order, for the heal.
+        let cut = self.cuts.contains(&Self::pair(replica, master));
+        if latency == 0 && transit.pieces.is_empty() && !cut {
             self.reach_master(replica, bytes);
             return;
         }
@@ -605,7 +602,8 @@ impl Sim {
             *transit = Transit { client, ..Transit::default() };
         }
         let latency = self.latencies.get(&Self::pair(master, replica)).copied().unwrap_or(0);
-        if transit.pieces.is_empty() && transfer_ms(bytes.len()) == 0 && latency == 0 {
+        let cut = self.cuts.contains(&Self::pair(master, replica));
+        if transit.pieces.is_empty() && transfer_ms(bytes.len()) == 0 && latency == 0 && !cut {
             self.arrive(master, replica, bytes);
             return;
         }
@@ -623,17 +621,27 @@ impl Sim {
         transit.free_at = start + transfer_ms(total);
     }
 
-    /// When the next queued piece arrives, on any link.
+    /// When the next queued piece arrives, on any link that is not cut
+    /// (a cut link's bytes wait for the heal, however overdue).
     fn next_arrival(&self) -> Option<Millis> {
-        let down = self.in_transit.values();
-        down.chain(self.upstream.values()).filter_map(|t| t.pieces.front().map(|(at, _)| *at)).min()
+        let flowing = |replica: &u16| self.links.get(replica).is_some_and(|&(master, _)| !self.is_cut(*replica, master));
+        let down = self.in_transit.iter();
+        down.chain(self.upstream.iter())
+            .filter(|(replica, _)| flowing(replica))
+            .filter_map(|(_, t)| t.pieces.front().map(|(at, _)| *at))
+            .min()
+    }
+
+    /// Whether bytes can move between a replica and its master now.
+    fn stalled(&self, replica: u16) -> bool {
+        self.links.get(&replica).is_some_and(|&(master, _)| self.is_cut(replica, master))
     }
 
     /// Hands over every piece due by `now`, link by link in port order,
     /// replicas' bytes to their masters first.
     fn deliver_due(&mut self) {
         let now = self.now;
-        let replicas: Vec<u16> = self.upstream.keys().copied().collect();
+        let replicas: Vec<u16> = self.upstream.keys().copied().filter(|r| !self.stalled(*r)).collect();
         for replica in replicas {
             let due = |t: &&mut Transit| t.pieces.front().is_some_and(|(at, _)| *at <= now);
             while let Some(transit) = self.upstream.get_mut(&replica).filter(due) {
@@ -648,7 +656,7 @@ impl Sim {
                 }
             }
         }
-        let replicas: Vec<u16> = self.in_transit.keys().copied().collect();
+        let replicas: Vec<u16> = self.in_transit.keys().copied().filter(|r| !self.stalled(*r)).collect();
         for replica in replicas {
             let due = |t: &&mut Transit| t.pieces.front().is_some_and(|(at, _)| *at <= now);
             while let Some(transit) = self.in_transit.get_mut(&replica).filter(due) {
