@@ -143,9 +143,6 @@ pub struct Sim {
     log_lines_written: u64,
     /// Pairs of nodes the network between is cut (smaller port first).
     cuts: BTreeSet<(u16, u16)>,
-    /// Bytes sent on a link across a cut: TCP keeps retrying, so they
-    /// arrive once the cut heals (replica port -> to master, to replica).
-    held: BTreeMap<u16, (Vec<u8>, Vec<u8>)>,
     /// Connection attempts across a cut, still unanswered (replica ->
     /// master port): they complete when the cut heals.
     pending_connects: BTreeMap<u16, u16>,
@@ -177,7 +174,6 @@ impl Sim {
             recent_log: VecDeque::new(),
             log_lines_written: 0,
             cuts: BTreeSet::new(),
-            held: BTreeMap::new(),
             pending_connects: BTreeMap::new(),
             half_open: BTreeMap::new(),
             in_transit: BTreeMap::new(),
@@ -203,7 +199,7 @@ impl Sim {
     }
 
     /// The network between two nodes comes back: connection attempts
-    /// complete and held bytes arrive, in order.
+    /// complete and the bytes that waited arrive, in order.
     pub fn heal(&mut self, a: u16, b: u16) {
         if !self.cuts.remove(&Self::pair(a, b)) {
             return;
@@ -228,25 +224,8 @@ impl Sim {
                 r.server.net_closed(self.now);
             }
         }
-        let links: Vec<u16> = self
-            .links
-            .iter()
-            .filter(|(r, (m, _))| Self::pair(**r, *m) == Self::pair(a, b))
-            .map(|(r, _)| *r)
-            .collect();
-        for replica in links {
-            if let Some((to_master, to_replica)) = self.held.remove(&replica) {
-                if !to_master.is_empty() {
-                    self.send_to_master(replica, to_master);
-                }
-                if !to_replica.is_empty() {
-                    if let Some(&(master, _)) = self.links.get(&replica) {
-                        self.deliver_to_replica(master, replica, to_replica);
-                    }
-                }
-            }
-        }
-        // What waited in the queues across the cut moves on, in order.
+        // What waited in the links' queues across the cut (TCP keeps
+        // retrying) moves on, in order.
         self.deliver_due();
         self.pump();
     }
@@ -396,7 +375,6 @@ impl Sim {
             machine.disk = node.server.disk;
         }
         self.inboxes.retain(|h, _| h.port != port);
-        self.held.remove(&port);
         self.pending_connects.remove(&port);
         self.half_open.remove(&port);
         // Its replication links break: as a replica, the master forgets
@@ -419,7 +397,6 @@ impl Sim {
     /// replica: it learns by its own timeout, or when the cut heals.
     fn close_from_master(&mut self, master: u16, replica: u16) {
         self.links.remove(&replica);
-        self.held.remove(&replica);
         self.record(TraceEvent::LinkClosed { at: self.now, replica, master });
         if self.is_cut(master, replica) {
             self.half_open.insert(replica, master);
@@ -475,7 +452,6 @@ impl Sim {
         match effect {
             NetEffect::Connect { host, port } => {
                 if let Some((old_master, id)) = self.links.remove(&from) {
-                    self.held.remove(&from);
                     if let Some(m) = self.nodes.get_mut(&old_master) {
                         m.server.disconnect(id, now);
                     }
@@ -500,7 +476,6 @@ impl Sim {
             NetEffect::Close => {
                 self.pending_connects.remove(&from);
                 self.half_open.remove(&from);
-                self.held.remove(&from);
                 if let Some((master, id)) = self.links.remove(&from) {
                     self.record(TraceEvent::LinkClosed { at: now, replica: from, master });
                     if let Some(m) = self.nodes.get_mut(&master) {
@@ -579,10 +554,6 @@ impl Sim {
     fn reach_master(&mut self, replica: u16, bytes: Vec<u8>) {
         let now = self.now;
         let Some(&(master, id)) = self.links.get(&replica) else { return };
-        if self.is_cut(replica, master) {
-            self.held.entry(replica).or_default().0.extend_from_slice(&bytes);
-            return;
-        }
         self.record(TraceEvent::Link { at: now, from: replica, to: master, bytes: bytes.clone() });
         let Some(m) = self.nodes.get_mut(&master) else { return };
         let out = m.server.receive(id, &bytes, now);
@@ -688,12 +659,8 @@ impl Sim {
         transit.progress.filter(|_| live)
     }
 
-    /// Bytes reach the replica, unless the network between them is cut.
+    /// Bytes reach the replica (the callers wait while the link is cut).
     fn arrive(&mut self, master: u16, replica: u16, bytes: Vec<u8>) {
-        if self.is_cut(master, replica) {
-            self.held.entry(replica).or_default().1.extend_from_slice(&bytes);
-            return;
-        }
         self.record(TraceEvent::Link { at: self.now, from: master, to: replica, bytes: bytes.clone() });
         if let Some(r) = self.nodes.get_mut(&replica) {
             r.server.net_receive(&bytes, self.now);
