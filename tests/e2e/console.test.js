@@ -420,6 +420,10 @@ test('hints grey out the arguments still to type, Tab completes, help answers lo
   await input(6379).press('Tab');
   assert.equal(await input(6379).inputValue(), 'repl');
   await input(6379).fill('');
+  // On an empty line Tab leaves the console: no keyboard trap.
+  await input(6379).focus();
+  await input(6379).press('Tab');
+  assert.equal(await input(6379).evaluate((el) => el === document.activeElement), false);
   assert.deepEqual(await run(6379, 'help config get'), [
     '127.0.0.1:6379> help config get',
     '',

@@ -63,7 +63,9 @@ pub fn console(props: &ConsoleProps) -> Html {
                 typed.set(line.to_string());
             };
             match e.key().as_str() {
-                "Tab" if !e.shift_key() => {
+                // On an empty line Tab moves focus on as usual, so keyboard
+                // users are never trapped in a console.
+                "Tab" if !e.shift_key() && (completing.borrow().is_some() || !input.value().is_empty()) => {
                     // Tab completes in place; with nothing to complete it
                     // stays in the console rather than moving focus.
                     e.prevent_default();
