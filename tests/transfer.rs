@@ -67,6 +67,11 @@ fn a_big_full_sync_advances_at_the_network_pace() {
     assert!(master.contains("state=online"), "{master}");
     assert_eq!(sim.transfer_progress(6380), None);
     assert_eq!(call(&mut sim, 6380, &["GET", "key:199999"]), Frame::Bulk(b"value:199999".to_vec()));
+    // What one end sent on the link is what the other read, snapshot included.
+    let sent = field(&info(&mut sim, 6379, "stats"), "total_net_repl_output_bytes").unwrap();
+    let read = field(&info(&mut sim, 6380, "stats"), "total_net_repl_input_bytes").unwrap();
+    assert!(sent > 4_000_000, "{sent}");
+    assert_eq!(sent, read);
 }
 
 #[test]

@@ -14,6 +14,10 @@ pub struct Stats {
     pub commands_processed: u64,
     pub net_input_bytes: u64,
     pub net_output_bytes: u64,
+    /// What came from this node's master (the snapshot and the stream).
+    pub net_repl_input_bytes: u64,
+    /// What went to this node's replicas.
+    pub net_repl_output_bytes: u64,
     pub expired_keys: u64,
     pub keyspace_hits: u64,
     pub keyspace_misses: u64,
@@ -246,10 +250,11 @@ fn section(name: &str, s: &Snapshot) -> String {
                 format!("total_connections_received:{}", st.connections_received),
                 format!("total_commands_processed:{}", st.commands_processed),
                 "instantaneous_ops_per_sec:0".into(),
-                format!("total_net_input_bytes:{}", st.net_input_bytes),
-                format!("total_net_output_bytes:{}", st.net_output_bytes),
-                "total_net_repl_input_bytes:0".into(),
-                "total_net_repl_output_bytes:0".into(),
+                // The totals include replication traffic, as in Redis 7.0.
+                format!("total_net_input_bytes:{}", st.net_input_bytes + st.net_repl_input_bytes),
+                format!("total_net_output_bytes:{}", st.net_output_bytes + st.net_repl_output_bytes),
+                format!("total_net_repl_input_bytes:{}", st.net_repl_input_bytes),
+                format!("total_net_repl_output_bytes:{}", st.net_repl_output_bytes),
                 "instantaneous_input_kbps:0.00".into(),
                 "instantaneous_output_kbps:0.00".into(),
                 "instantaneous_input_repl_kbps:0.00".into(),

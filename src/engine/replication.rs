@@ -395,18 +395,25 @@ impl Server {
             // Not read until DEBUG SLEEP ends: it waits in the socket.
             if let Some(m) = self.repl.master.as_mut() {
                 m.buffer.extend_from_slice(bytes);
+                self.stats.net_repl_input_bytes += bytes.len() as u64;
             }
             return;
         }
         let Some(m) = self.repl.master.as_mut() else { return };
         m.last_io = now;
         m.buffer.extend_from_slice(bytes);
+        self.stats.net_repl_input_bytes += bytes.len() as u64;
         loop {
             let Some(m) = self.repl.master.as_mut() else { return };
             let state = m.state.clone();
             match state {
                 LinkState::ReceivePong | LinkState::ReceivePort | LinkState::ReceiveCapa | LinkState::ReceivePsync => {
+                    let before = m.buffer.len();
                     let Some(line) = take_line(&mut m.buffer) else { return };
+                    // Handshake replies are read apart from the replication
+                    // traffic INFO counts (as the master counts them apart).
+                    let consumed = (before - m.buffer.len()) as u64;
+                    self.stats.net_repl_input_bytes = self.stats.net_repl_input_bytes.saturating_sub(consumed);
                     let text = String::from_utf8_lossy(&line).into_owned();
                     self.handshake_step(&state, &text, now);
                 }
@@ -668,7 +675,8 @@ impl Server {
         let waiting: Vec<ClientId> =
             self.repl.replicas.iter().filter(|(_, r)| r.state == ReplicaState::WaitBgsave).map(|(id, _)| *id).collect();
         for id in waiting {
-            self.push_output(id, b"\n".to_vec());
+            // Written straight to the socket, as Redis does: not counted.
+            self.push_output_uncounted(id, b"\n".to_vec());
         }
         let period = self.settings.repl_ping_replica_period.max(1) as u64;
         if self.repl.master.is_none() && !self.repl.replicas.is_empty() && self.repl.cron_loops % period == 0 {
@@ -884,7 +892,10 @@ impl Server {
         self.repl.stream_db = None;
         let mut done_now = Vec::new();
         for id in waiting {
-            let mut bytes = format!("+FULLRESYNC {} {}\r\n", self.repl.replid, self.repl.offset).into_bytes();
+            // Redis writes this line straight to the socket, outside the
+            // replication traffic INFO counts.
+            let header = format!("+FULLRESYNC {} {}\r\n", self.repl.replid, self.repl.offset).into_bytes();
+            let mut bytes = Vec::new();
             match &mark {
                 Some(mark) => {
                     bytes.extend_from_slice(b"$EOF:");
@@ -898,11 +909,12 @@ impl Server {
                     bytes.extend_from_slice(&dump);
                 }
             }
-            let until = now + transfer_ms(bytes.len());
+            let until = now + transfer_ms(header.len() + bytes.len());
             if let Some(entry) = self.repl.replicas.get_mut(&id) {
                 entry.state = ReplicaState::Transfer { until, diskless };
             }
             // The bytes go now; the network delivers them over time.
+            self.push_output_uncounted(id, header);
             self.push_output(id, bytes);
             done_now.push(id);
         }

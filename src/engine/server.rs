@@ -265,10 +265,19 @@ impl Server {
         self.clients.insert(MASTER_CLIENT, Client { connected_at: now, last_command_at: now, ..Client::default() });
     }
 
+    /// Bytes written to a connection that no INFO counter sees.
+    pub(crate) fn push_output_uncounted(&mut self, id: ClientId, bytes: Vec<u8>) {
+        self.outbox.push((id, bytes));
+    }
+
     /// Bytes for a connection, sent outside a reply (served clients,
     /// messages, the replication stream).
     pub(crate) fn push_output(&mut self, id: ClientId, bytes: Vec<u8>) {
-        self.stats.net_output_bytes += bytes.len() as u64;
+        if self.repl.replicas.contains_key(&id) {
+            self.stats.net_repl_output_bytes += bytes.len() as u64;
+        } else {
+            self.stats.net_output_bytes += bytes.len() as u64;
+        }
         self.outbox.push((id, bytes));
     }
 
