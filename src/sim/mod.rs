@@ -106,8 +106,8 @@ pub struct NodeSnapshot {
     pub loading: bool,
 }
 
-/// What a master sent down one replica link and the replica has not read
-/// yet: pieces with the time each arrives, in order.
+/// Bytes sent one way on a replica's link that have not arrived yet:
+/// pieces with the time each arrives, in order.
 #[derive(Debug, Default)]
 struct Transit {
     /// The replica's connection on the master these bytes belong to.
