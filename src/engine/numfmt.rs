@@ -47,6 +47,31 @@ pub fn d2string(v: f64) -> String {
     fmt_g17(v)
 }
 
+/// What `strtod` would make of a whole argument, as far as both parsers
+/// agree: at most one sign, then `inf`/`infinity` or the characters of a
+/// decimal number (the text lower-cased, and the length of its sign).
+/// `None`: not a number.
+enum Spelled {
+    Infinity(f64),
+    Number(String, usize),
+}
+
+fn strtod_form(text: &str) -> Option<Spelled> {
+    let lower = text.to_ascii_lowercase();
+    let unsigned = lower.trim_start_matches(['+', '-']);
+    if lower.len() - unsigned.len() > 1 {
+        return None;
+    }
+    if unsigned == "inf" || unsigned == "infinity" {
+        return Some(Spelled::Infinity(if lower.starts_with('-') { f64::NEG_INFINITY } else { f64::INFINITY }));
+    }
+    if !unsigned.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'+' | b'-')) {
+        return None;
+    }
+    let sign = lower.len() - unsigned.len();
+    Some(Spelled::Number(lower, sign))
+}
+
 /// `strtod` with the checks of Redis's `getDoubleFromObject`: the whole
 /// argument must be a number, no leading space, no overflow or underflow
 /// to zero, not NaN. `inf`, `-inf`, `+inf` are accepted.
@@ -55,17 +80,11 @@ pub fn parse_f64(bytes: &[u8]) -> Option<f64> {
     if text.is_empty() || text.starts_with(|c: char| c.is_ascii_whitespace()) {
         return None;
     }
-    let lower = text.to_ascii_lowercase();
-    let unsigned = lower.trim_start_matches(['+', '-']);
-    if lower.len() - unsigned.len() > 1 {
-        return None;
-    }
-    if unsigned == "inf" || unsigned == "infinity" {
-        return Some(if lower.starts_with('-') { f64::NEG_INFINITY } else { f64::INFINITY });
-    }
-    if !unsigned.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'+' | b'-')) {
-        return None;
-    }
+    let (lower, sign) = match strtod_form(text)? {
+        Spelled::Infinity(v) => return Some(v),
+        Spelled::Number(lower, sign) => (lower, sign),
+    };
+    let unsigned = &lower[sign..];
     let v: f64 = text.parse().ok()?;
     if v.is_infinite() {
         return None; // overflow: strtod's ERANGE with HUGE_VAL
@@ -89,16 +108,8 @@ pub fn parse_f64_loose(bytes: &[u8]) -> Option<f64> {
     if trimmed.is_empty() {
         return if text.is_empty() { Some(0.0) } else { None };
     }
-    let lower = trimmed.to_ascii_lowercase();
-    let unsigned = lower.trim_start_matches(['+', '-']);
-    if lower.len() - unsigned.len() > 1 {
-        return None;
-    }
-    if unsigned == "inf" || unsigned == "infinity" {
-        return Some(if lower.starts_with('-') { f64::NEG_INFINITY } else { f64::INFINITY });
-    }
-    if !unsigned.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'+' | b'-')) {
-        return None;
+    if let Spelled::Infinity(v) = strtod_form(trimmed)? {
+        return Some(v);
     }
     trimmed.parse().ok().filter(|v: &f64| !v.is_nan())
 }

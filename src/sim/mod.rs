@@ -305,10 +305,17 @@ impl Sim {
         if self.nodes.contains_key(&port) {
             return Err(SimError::PortInUse(port));
         }
+        self.install(port, config_lines, disk)?;
+        self.boot(port)
+    }
+
+    /// Puts a machine on `port` with its config file (checked as
+    /// redis-server checks it) and its disk.
+    fn install<S: AsRef<str>>(&mut self, port: u16, config_lines: &[S], disk: Disk) -> Result<(), SimError> {
         Config::parse(config_lines).map_err(SimError::BadConfig)?;
         let config_lines = config_lines.iter().map(|l| l.as_ref().to_string()).collect();
         self.machines.insert(port, Machine { config_lines, disk });
-        self.boot(port)
+        Ok(())
     }
 
     /// A server that exists but is not running (restored from storage).
@@ -316,10 +323,7 @@ impl Sim {
         if self.machines.contains_key(&port) {
             return Err(SimError::PortInUse(port));
         }
-        Config::parse(config_lines).map_err(SimError::BadConfig)?;
-        let config_lines = config_lines.iter().map(|l| l.as_ref().to_string()).collect();
-        self.machines.insert(port, Machine { config_lines, disk });
-        Ok(())
+        self.install(port, config_lines, disk)
     }
 
     /// Runs redis-server on a machine: its config file, its disk.

@@ -113,23 +113,6 @@ pub fn llen(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     }
 }
 
-/// Redis's start/end normalisation for LRANGE and LTRIM: `None` when empty.
-fn normalise(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
-    let len = len as i64;
-    let mut start = if start < 0 { len + start } else { start };
-    let mut end = if end < 0 { len + end } else { end };
-    if start < 0 {
-        start = 0;
-    }
-    if start > end || start >= len {
-        return None;
-    }
-    if end >= len {
-        end = len - 1;
-    }
-    Some((start as usize, end as usize))
-}
-
 pub fn lrange(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     let (start, end) = match (int_arg(&args[2]), int_arg(&args[3])) {
         (Ok(s), Ok(e)) => (s, e),
@@ -138,7 +121,7 @@ pub fn lrange(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     match ctx.typed(&args[1], list) {
         Err(e) => e,
         Ok(None) => Frame::Array(Vec::new()),
-        Ok(Some(l)) => match normalise(start, end, l.len()) {
+        Ok(Some(l)) => match super::index_window(start, end, l.len()) {
             None => Frame::Array(Vec::new()),
             Some((s, e)) => super::bulks(l.range(s..=e).cloned()),
         },
@@ -157,7 +140,7 @@ pub fn ltrim(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
         Ok(Some(l)) => l,
     };
     let before = l.len();
-    match normalise(start, end, l.len()) {
+    match super::index_window(start, end, l.len()) {
         None => l.clear(),
         Some((s, e)) => {
             l.truncate(e + 1);

@@ -427,6 +427,18 @@ pub fn resolve(args: &[Vec<u8>]) -> Result<Resolved, Frame> {
     }
 }
 
+/// Redis's start/end normalisation for index ranges (LRANGE, LTRIM,
+/// ZRANGE by rank): negative counts from the end, clamped; `None` when empty.
+pub(crate) fn index_window(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
+    let len = len as i64;
+    let start = if start < 0 { len + start } else { start }.max(0);
+    let end = if end < 0 { len + end } else { end };
+    if start > end || start >= len {
+        return None;
+    }
+    Some((start as usize, end.min(len - 1) as usize))
+}
+
 /// The keys a write command may have changed, from Redis's key positions
 /// (and the numkeys argument of the commands whose keys move).
 pub fn written_keys<'a>(info: &table::CommandInfo, args: &'a [Vec<u8>]) -> Vec<&'a [u8]> {

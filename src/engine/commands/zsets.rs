@@ -246,23 +246,6 @@ enum RangeKind {
     Lex,
 }
 
-/// Ranks `start..=end` after Redis's normalisation, or `None` when empty.
-fn rank_window(start: i64, end: i64, len: usize) -> Option<(usize, usize)> {
-    let len = len as i64;
-    let mut start = if start < 0 { len + start } else { start };
-    let mut end = if end < 0 { len + end } else { end };
-    if start < 0 {
-        start = 0;
-    }
-    if start > end || start >= len {
-        return None;
-    }
-    if end >= len {
-        end = len - 1;
-    }
-    Some((start as usize, end as usize))
-}
-
 /// The members (with scores) a range selects, in reply order.
 fn select(
     z: &ZSet,
@@ -280,7 +263,7 @@ fn select(
     let matching: Vec<(Vec<u8>, f64)> = match kind {
         RangeKind::Rank => {
             let (start, end) = (int_arg(bounds.0)?, int_arg(bounds.1)?);
-            return Ok(match rank_window(start, end, ordered.len()) {
+            return Ok(match super::index_window(start, end, ordered.len()) {
                 Some((s, e)) => ordered[s..=e].to_vec(),
                 None => Vec::new(),
             });

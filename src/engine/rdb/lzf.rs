@@ -14,6 +14,19 @@ fn idx(h: u32) -> usize {
     (((h >> (24 - HLOG)).wrapping_sub(h.wrapping_mul(5))) as usize) & (HSIZE - 1)
 }
 
+/// Adds one byte to the literal run being written; a full run gets its
+/// header (length - 1) and a new run's header slot is opened.
+fn push_literal(out: &mut Vec<u8>, lit: &mut usize, byte: u8) {
+    *lit += 1;
+    out.push(byte);
+    if *lit == MAX_LIT {
+        let header = out.len() - *lit - 1;
+        out[header] = (*lit - 1) as u8;
+        *lit = 0;
+        out.push(0);
+    }
+}
+
 /// Compresses `input`; `None` unless the result is at most `max_out` bytes.
 pub fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
     let n = input.len();
@@ -96,30 +109,16 @@ pub fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
             if out.len() >= max_out {
                 return None;
             }
-            lit += 1;
-            out.push(input[ip]);
+            push_literal(&mut out, &mut lit, input[ip]);
             ip += 1;
-            if lit == MAX_LIT {
-                let header = out.len() - lit - 1;
-                out[header] = (lit - 1) as u8;
-                lit = 0;
-                out.push(0);
-            }
         }
     }
     if out.len() + 3 > max_out {
         return None;
     }
     while ip < n {
-        lit += 1;
-        out.push(input[ip]);
+        push_literal(&mut out, &mut lit, input[ip]);
         ip += 1;
-        if lit == MAX_LIT {
-            let header = out.len() - lit - 1;
-            out[header] = (lit - 1) as u8;
-            lit = 0;
-            out.push(0);
-        }
     }
     let header = out.len() - lit - 1;
     out[header] = (lit as u8).wrapping_sub(1);
