@@ -4,7 +4,8 @@
 Writes src/engine/commands/recorded/command.resp (the reply to COMMAND:
 name, arity, flags, key positions, ACL categories, tips, key specs and
 subcommands of every command) and command_docs.resp (the reply to COMMAND
-DOCS), and debug_help.resp (the reply to DEBUG HELP). Entries are sorted by name so that the files are stable; the bytes
+DOCS), debug_help.resp (the reply to DEBUG HELP), and what redis-cli's own
+`help` prints for a few topics (tests/fixtures/cli-help.txt). Entries are sorted by name so that the files are stable; the bytes
 are otherwise exactly the RESP that real Redis sent. The engine embeds
 them: arity checks, COMMAND INFO/DOCS/LIST/COUNT and the console's hints all
 come from here.
@@ -13,6 +14,7 @@ usage: record-command-table.py
 """
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -123,9 +125,27 @@ def main():
             (OUT / "command.resp").write_bytes(encode(table))
             (OUT / "command_docs.resp").write_bytes(encode(docs))
             print(f"recorded {len(table[1])} commands into {OUT}")
+            record_cli_help()
         finally:
             proc.kill()
             proc.wait()
+
+
+# What redis-cli's own `help` prints for these topics, kept so that a test
+# can hold the console's `help` and argument hints to it.
+HELP_TOPICS = ["set", "get", "config get", "zadd", "replicaof", "lmove", "nosuch", ""]
+HELP_OUT = ROOT / "tests" / "fixtures" / "cli-help.txt"
+
+
+def record_cli_help():
+    chunks = []
+    for topic in HELP_TOPICS:
+        out = subprocess.run(["redis-cli", "-p", str(PORT), "help", *topic.split()],
+                             capture_output=True, text=True, check=True).stdout
+        text = re.sub(r"\x1b\[[0-9;]*m", "", out).replace("\r", "")
+        chunks.append(f"### help {topic}".rstrip() + "\n" + text)
+    HELP_OUT.write_text("".join(chunks))
+    print(f"recorded redis-cli help for {len(HELP_TOPICS)} topics into {HELP_OUT}")
 
 
 if __name__ == "__main__":
