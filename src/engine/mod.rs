@@ -21,5 +21,6 @@ pub mod replication;
 pub mod resp;
 pub mod rng;
 pub mod server;
+pub mod sentinel;
 pub mod sha1;
 pub mod value;

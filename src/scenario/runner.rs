@@ -42,42 +42,13 @@ fn initial_disk(options: &RunOptions, port: u16, directives: &[String]) -> Disk 
     disk
 }
 
-/// Steps this runner can carry out so far.
-fn supported(kind: &StepKind) -> bool {
-    matches!(
-        kind,
-        StepKind::Server { .. }
-            | StepKind::Command { .. }
-            | StepKind::Sleep { .. }
-            | StepKind::Crash { .. }
-            | StepKind::Restart { .. }
-            | StepKind::WaitSync { .. }
-            | StepKind::Cut { .. }
-            | StepKind::Heal { .. }
-    )
-}
-
-fn unsupported(step: &Step) -> ScenarioError {
-    let word = step.text.split_whitespace().next().unwrap_or_default();
-    ScenarioError {
-        line: step.line,
-        message: format!(
-            "the '{word}' step is not supported yet (this runner knows server, PORT> COMMAND, sleep, waitsync, crash and restart)"
-        ),
-    }
-}
-
-/// Runs the steps and returns the transcript lines. Steps the runner does
-/// not support yet are refused, with their line, before anything runs.
+/// Runs the steps and returns the transcript lines.
 pub fn run(steps: &[Step], options: RunOptions) -> Result<Vec<String>, ScenarioError> {
     run_on_sim(steps, options).map(|(transcript, _)| transcript)
 }
 
 /// `run`, also handing back the simulator as the run left it (its trace).
 pub fn run_on_sim(steps: &[Step], options: RunOptions) -> Result<(Vec<String>, Sim), ScenarioError> {
-    if let Some(step) = steps.iter().find(|s| !supported(&s.kind)) {
-        return Err(unsupported(step));
-    }
     let mut sim = Sim::new(options.seed, options.start);
     let options = &options;
     // The recorder waits for a started redis-server to answer PING, which
@@ -98,6 +69,10 @@ pub fn run_on_sim(steps: &[Step], options: RunOptions) -> Result<(Vec<String>, S
                 sim.start_server_with_disk(*port, directives, disk)
                     .map_err(|e| ScenarioError { line: step.line, message: e.to_string() })?;
                 wait_until_loaded(&mut sim, *port);
+            }
+            StepKind::Sentinel { port, directives } => {
+                transcript.push(format!("# {}", step.text));
+                sim.start_sentinel(*port, directives).map_err(|e| ScenarioError { line: step.line, message: e.to_string() })?;
             }
             StepKind::Command { port, line } => {
                 let console = consoles.entry(*port).or_insert_with(|| Console::open(&mut sim, *port));
@@ -162,7 +137,6 @@ pub fn run_on_sim(steps: &[Step], options: RunOptions) -> Result<(Vec<String>, S
                 transcript.push(format!("# {}", step.text));
                 sim.heal(*a, *b);
             }
-            _ => return Err(unsupported(step)),
         }
         // Messages that reached consoles reading pub/sub print right after
         // the step that sent them.
@@ -182,14 +156,6 @@ pub fn run_on_sim(steps: &[Step], options: RunOptions) -> Result<(Vec<String>, S
 mod tests {
     use super::*;
     use crate::scenario::parse;
-
-    #[test]
-    fn unsupported_steps_are_refused_with_their_line() {
-        let steps = parse("server 6379\n6379> PING\nsentinel 26379 sentinel monitor m 127.0.0.1 6379 1\n").unwrap();
-        let e = run(&steps, RunOptions::default()).unwrap_err();
-        assert_eq!(e.line, 3);
-        assert!(e.message.contains("'sentinel'"));
-    }
 
     #[test]
     fn transcript_shape() {

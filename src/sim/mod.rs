@@ -6,6 +6,7 @@
 pub mod console;
 pub mod data_view;
 pub mod playground;
+pub mod sentinels;
 
 
 use crate::engine::replication::{transfer_ms, LINK_BYTES_PER_MS};
@@ -157,6 +158,16 @@ pub struct Sim {
     upstream: BTreeMap<u16, Transit>,
     /// One-way delay of the link between two nodes (none: loopback).
     latencies: BTreeMap<(u16, u16), Millis>,
+    /// Running Sentinels, and every Sentinel's sentinel.conf.
+    sentinels: BTreeMap<u16, sentinels::SentinelNode>,
+    sentinel_confs: BTreeMap<u16, Vec<String>>,
+    /// A Sentinel's connection -> its client on the node it reaches
+    /// (`None`: lost in a cut).
+    sentinel_conns: BTreeMap<(u16, crate::engine::sentinel::ConnId), Option<ClientHandle>>,
+    /// The other way: which Sentinel connection a client is.
+    sentinel_clients: BTreeMap<ClientHandle, (u16, crate::engine::sentinel::ConnId)>,
+    /// Bytes for Sentinels' connections, handed over by `pump`.
+    sentinel_inbound: VecDeque<(u16, crate::engine::sentinel::ConnId, Vec<u8>)>,
 }
 
 impl Sim {
@@ -179,6 +190,11 @@ impl Sim {
             in_transit: BTreeMap::new(),
             upstream: BTreeMap::new(),
             latencies: BTreeMap::new(),
+            sentinels: BTreeMap::new(),
+            sentinel_confs: BTreeMap::new(),
+            sentinel_conns: BTreeMap::new(),
+            sentinel_clients: BTreeMap::new(),
+            sentinel_inbound: VecDeque::new(),
         }
     }
 
@@ -196,6 +212,7 @@ impl Sim {
     pub fn cut(&mut self, a: u16, b: u16) {
         self.cuts.insert(Self::pair(a, b));
         self.record(TraceEvent::Cut { at: self.now, a, b });
+        self.cut_sentinel_conns(a, b);
     }
 
     /// The network between two nodes comes back: connection attempts
@@ -353,6 +370,9 @@ impl Sim {
 
     /// Starts a stopped or crashed server again with its config and disk.
     pub fn restart(&mut self, port: u16) -> Result<(), SimError> {
+        if self.is_sentinel(port) {
+            return self.restart_sentinel(port);
+        }
         if self.nodes.contains_key(&port) {
             return Err(SimError::AlreadyRunning(port));
         }
@@ -361,6 +381,9 @@ impl Sim {
 
     /// The process dies at once (kill -9): nothing more is written.
     pub fn crash(&mut self, port: u16) -> Result<(), SimError> {
+        if self.is_sentinel(port) {
+            return self.stop_sentinel(port, true);
+        }
         if !self.machines.contains_key(&port) {
             return Err(SimError::NoSuchServer(port));
         }
@@ -379,6 +402,7 @@ impl Sim {
             machine.disk = node.server.disk;
         }
         self.inboxes.retain(|h, _| h.port != port);
+        self.close_sentinel_conns_to(port);
         self.pending_connects.remove(&port);
         self.half_open.remove(&port);
         // Its replication links break: as a replica, the master forgets
@@ -430,6 +454,10 @@ impl Sim {
                 }
                 // A master that killed a replica's connection: the replica sees it close.
                 for id in killed {
+                    if self.sentinel_conn_killed(ClientHandle { port, id }) {
+                        moved = true;
+                        continue;
+                    }
                     let replica = self.links.iter().find(|(_, (m, c))| *m == port && *c == id).map(|(r, _)| *r);
                     if let Some(replica) = replica {
                         moved = true;
@@ -444,6 +472,9 @@ impl Sim {
                 if self.route_to_replicas(port) {
                     moved = true;
                 }
+            }
+            if self.pump_sentinels() {
+                moved = true;
             }
             if !moved {
                 return;
@@ -674,7 +705,7 @@ impl Sim {
     /// Moves a master's output for replica connections along their links;
     /// true if anything moved.
     fn route_to_replicas(&mut self, master: u16) -> bool {
-        let now = self.now;
+        
         let replica_of: BTreeMap<ClientId, u16> =
             self.links.iter().filter(|(_, (m, _))| *m == master).map(|(r, (_, id))| (*id, *r)).collect();
         if replica_of.is_empty() {
@@ -689,10 +720,7 @@ impl Sim {
                     moved = true;
                     self.deliver_to_replica(master, replica, bytes);
                 }
-                None => {
-                    self.record(TraceEvent::Reply { at: now, port: master, client, bytes: bytes.clone() });
-                    self.inboxes.entry(ClientHandle { port: master, id: client }).or_default().extend_from_slice(&bytes);
-                }
+                None => self.client_output(master, client, bytes),
             }
         }
         moved
@@ -757,6 +785,14 @@ impl Sim {
 
     /// Removes a server, its config and its disk, and drops its connections.
     pub fn remove_server(&mut self, port: u16) -> Result<(), SimError> {
+        if self.is_sentinel(port) {
+            if self.sentinels.contains_key(&port) {
+                self.stop_sentinel(port, true)?;
+            }
+            self.sentinel_confs.remove(&port);
+            self.record(TraceEvent::ServerRemoved { at: self.now, port });
+            return Ok(());
+        }
         let was_running = self.nodes.remove(&port).is_some();
         if self.machines.remove(&port).is_none() && !was_running {
             return Err(SimError::NoSuchServer(port));
@@ -768,6 +804,13 @@ impl Sim {
 
     /// Opens a client connection, or `None` when nothing listens (ECONNREFUSED).
     pub fn connect(&mut self, port: u16) -> Option<ClientHandle> {
+        if let Some(s) = self.sentinels.get_mut(&port) {
+            let id = s.sentinel.connect_at(self.now);
+            let handle = ClientHandle { port, id };
+            self.inboxes.insert(handle, Vec::new());
+            self.record(TraceEvent::ClientConnected { at: self.now, port, client: id });
+            return Some(handle);
+        }
         let Some(node) = self.nodes.get_mut(&port) else {
             self.record(TraceEvent::ConnectionRefused { at: self.now, port });
             return None;
@@ -782,11 +825,15 @@ impl Sim {
     /// Whether the server still holds this connection open.
     pub fn is_open(&self, handle: ClientHandle) -> bool {
         self.nodes.get(&handle.port).is_some_and(|n| n.server.is_connected(handle.id))
+            || self.sentinels.get(&handle.port).is_some_and(|s| s.sentinel.is_connected(handle.id))
     }
 
     pub fn close(&mut self, handle: ClientHandle) {
         if let Some(node) = self.nodes.get_mut(&handle.port) {
             node.server.disconnect(handle.id, self.now);
+        }
+        if let Some(s) = self.sentinels.get_mut(&handle.port) {
+            s.sentinel.disconnect(handle.id);
         }
         self.inboxes.remove(&handle);
         self.record(TraceEvent::ClientClosed { at: self.now, port: handle.port, client: handle.id });
@@ -796,6 +843,10 @@ impl Sim {
     /// client's inbox. A loopback connection has no latency worth modelling.
     pub fn send(&mut self, handle: ClientHandle, bytes: &[u8]) {
         let now = self.now;
+        if self.sentinels.contains_key(&handle.port) {
+            self.send_to_sentinel(handle, bytes);
+            return;
+        }
         if !self.nodes.contains_key(&handle.port) {
             return;
         }
@@ -824,13 +875,12 @@ impl Sim {
     /// Moves replies a node produced on its own (served blocked clients,
     /// timeouts) into their clients' inboxes.
     fn deliver_output(&mut self, port: u16) {
-        let now = self.now;
+        
         // Output for replica connections travels on their links.
         self.route_to_replicas(port);
         let Some(node) = self.nodes.get_mut(&port) else { return };
         for (client, bytes) in node.server.take_output() {
-            self.record(TraceEvent::Reply { at: now, port, client, bytes: bytes.clone() });
-            self.inboxes.entry(ClientHandle { port, id: client }).or_default().extend_from_slice(&bytes);
+            self.client_output(port, client, bytes);
         }
     }
 
@@ -849,7 +899,11 @@ impl Sim {
     /// The time of the next scheduled event, if any: a node's timer or
     /// bytes arriving.
     pub fn next_event_at(&self) -> Option<Millis> {
-        let nodes = self.nodes.values().map(Self::node_next_event).min();
+        let servers = self.nodes.values().map(Self::node_next_event).min();
+        let nodes = match (servers, self.next_sentinel_timer()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         match (nodes, self.next_arrival()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -880,6 +934,7 @@ impl Sim {
                 self.deliver_output(port);
                 self.pump();
             }
+            self.run_sentinel_timers(at);
         }
         self.now = until;
     }

@@ -590,23 +590,7 @@ impl Playground {
     }
 }
 
-/// Unix milliseconds as Redis stamps log lines: `25 Nov 2026 04:47:50.561` (UTC).
-pub fn log_stamp(ms: Millis) -> String {
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    let (days, ms_of_day) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let (h, m, s, milli) = (ms_of_day / 3_600_000, ms_of_day / 60_000 % 60, ms_of_day / 1000 % 60, ms_of_day % 1000);
-    format!("{day} {} {year} {h:02}:{m:02}:{s:02}.{milli:03}", MONTHS[(month - 1) as usize])
-}
+pub use crate::engine::log::log_stamp;
 
 /// `43.4 s`, `12 min 03.4 s`: tenths are enough to follow a 100 ms cron.
 pub fn format_elapsed(ms: i64) -> String {

@@ -1,0 +1,679 @@
+//! The commands a client can send redis-sentinel: SENTINEL and its
+//! subcommands, INFO, ROLE, PING, pub/sub on Sentinel's event channels,
+//! CLIENT and SHUTDOWN, with redis-sentinel's replies and refusals.
+
+use super::{select_slave, status_word, Instance, Master, Sentinel};
+use crate::engine::keyspace::Millis;
+use crate::engine::resp::Frame;
+use crate::engine::server::ClientId;
+
+fn bulk(text: impl Into<String>) -> Frame {
+    Frame::bulk(text.into().into_bytes())
+}
+
+fn err(text: impl Into<String>) -> Frame {
+    Frame::Error(text.into())
+}
+
+fn text(arg: &[u8]) -> String {
+    String::from_utf8_lossy(arg).into_owned()
+}
+
+fn lower(arg: &[u8]) -> String {
+    text(arg).to_ascii_lowercase()
+}
+
+/// Redis's refusal of a command it does not know.
+fn unknown_command(args: &[Vec<u8>]) -> Frame {
+    let shown: String = args[1..].iter().map(|a| format!("'{}' ", text(&a[..a.len().min(128)]))).collect();
+    err(format!("ERR unknown command '{}', with args beginning with: {shown}", text(&args[0])))
+}
+
+fn arity(name: &str) -> Frame {
+    err(format!("ERR wrong number of arguments for '{name}' command"))
+}
+
+/// SENTINEL subcommands with their arity (negative: at least).
+const SUBCOMMANDS: &[(&str, i64)] = &[
+    ("ckquorum", 3),
+    ("config", -3),
+    ("failover", 3),
+    ("flushconfig", 2),
+    ("get-master-addr-by-name", 3),
+    ("info-cache", -3),
+    ("is-master-down-by-addr", 6),
+    ("master", 3),
+    ("masters", 2),
+    ("monitor", 6),
+    ("myid", 2),
+    ("pending-scripts", 2),
+    ("remove", 3),
+    ("replicas", 3),
+    ("reset", 3),
+    ("sentinels", 3),
+    ("set", -5),
+    ("slaves", 3),
+];
+
+impl Sentinel {
+    /// One command: its replies, and whether the connection closes after them.
+    pub(super) fn dispatch(&mut self, id: ClientId, args: &[Vec<u8>], now: Millis) -> (Vec<Frame>, bool) {
+        let name = lower(&args[0]);
+        if let Some(client) = self.clients.get_mut(&id) {
+            client.last_command = name.clone();
+        }
+        let subscribed = self.clients.get(&id).is_some_and(|c| !c.channels.is_empty() || !c.patterns.is_empty());
+        let allowed_subscribed = ["subscribe", "unsubscribe", "psubscribe", "punsubscribe", "ping", "quit", "reset"];
+        if subscribed && !allowed_subscribed.contains(&name.as_str()) {
+            return (
+                vec![err(format!(
+                    "ERR Can't execute '{name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+                ))],
+                false,
+            );
+        }
+        let reply = match name.as_str() {
+            "ping" => match args.len() {
+                1 if subscribed => Frame::Array(vec![bulk("pong"), bulk("")]),
+                1 => Frame::Simple("PONG".into()),
+                2 if subscribed => Frame::Array(vec![bulk("pong"), Frame::bulk(args[1].clone())]),
+                2 => Frame::bulk(args[1].clone()),
+                _ => arity("ping"),
+            },
+            "sentinel" => self.sentinel_command(args, now),
+            "info" => self.info_command(args, now),
+            "role" if args.len() == 1 => Frame::Array(vec![bulk("sentinel"), Frame::Array(self.masters.keys().map(|n| bulk(n.clone())).collect())]),
+            "role" => arity("role"),
+            "publish" if args.len() == 3 => {
+                if args[1] != super::HELLO_CHANNEL.as_bytes() {
+                    err("ERR Only HELLO messages are accepted by Sentinel instances.")
+                } else {
+                    self.process_hello(&text(&args[2]), now);
+                    Frame::Integer(1)
+                }
+            }
+            "publish" => arity("publish"),
+            "subscribe" | "psubscribe" if args.len() >= 2 => return (self.subscribe(id, args, name == "psubscribe"), false),
+            "subscribe" | "psubscribe" => arity(&name),
+            "unsubscribe" | "punsubscribe" => return (self.unsubscribe(id, args, name == "punsubscribe"), false),
+            "client" => self.client_command(id, args, now),
+            "shutdown" => {
+                self.log_line(now, '#', "User requested shutdown...".into());
+                self.log_line(now, '#', "Sentinel is now ready to exit, bye bye...".into());
+                self.stopped = true;
+                return (Vec::new(), true);
+            }
+            "quit" => return (vec![Frame::ok()], true),
+            "auth" => err("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"),
+            _ => unknown_command(args),
+        };
+        (vec![reply], false)
+    }
+
+    fn subscribe(&mut self, id: ClientId, args: &[Vec<u8>], pattern: bool) -> Vec<Frame> {
+        let Some(client) = self.clients.get_mut(&id) else { return Vec::new() };
+        let kind = if pattern { "psubscribe" } else { "subscribe" };
+        let mut replies = Vec::new();
+        for channel in &args[1..] {
+            let list = if pattern { &mut client.patterns } else { &mut client.channels };
+            if !list.contains(channel) {
+                list.push(channel.clone());
+            }
+            let count = (client.channels.len() + client.patterns.len()) as i64;
+            replies.push(Frame::Array(vec![bulk(kind), Frame::bulk(channel.clone()), Frame::Integer(count)]));
+        }
+        replies
+    }
+
+    fn unsubscribe(&mut self, id: ClientId, args: &[Vec<u8>], pattern: bool) -> Vec<Frame> {
+        let Some(client) = self.clients.get_mut(&id) else { return Vec::new() };
+        let kind = if pattern { "punsubscribe" } else { "unsubscribe" };
+        let names: Vec<Vec<u8>> =
+            if args.len() > 1 { args[1..].to_vec() } else if pattern { client.patterns.clone() } else { client.channels.clone() };
+        if names.is_empty() {
+            let count = (client.channels.len() + client.patterns.len()) as i64;
+            return vec![Frame::Array(vec![bulk(kind), Frame::Null, Frame::Integer(count)])];
+        }
+        let mut replies = Vec::new();
+        for channel in names {
+            let list = if pattern { &mut client.patterns } else { &mut client.channels };
+            list.retain(|c| *c != channel);
+            let count = (client.channels.len() + client.patterns.len()) as i64;
+            replies.push(Frame::Array(vec![bulk(kind), Frame::bulk(channel), Frame::Integer(count)]));
+        }
+        replies
+    }
+
+    fn client_command(&mut self, id: ClientId, args: &[Vec<u8>], now: Millis) -> Frame {
+        let sub = args.get(1).map(|a| lower(a)).unwrap_or_default();
+        match (sub.as_str(), args.len()) {
+            (_, 1) => arity("client"),
+            ("setname", 3) => {
+                if args[2].iter().any(|&b| b <= b' ' || b > b'~') {
+                    return err("ERR Client names cannot contain spaces, newlines or special characters.");
+                }
+                if let Some(c) = self.clients.get_mut(&id) {
+                    c.name = args[2].clone();
+                }
+                Frame::ok()
+            }
+            ("getname", 2) => match self.clients.get(&id) {
+                Some(c) if !c.name.is_empty() => Frame::bulk(c.name.clone()),
+                _ => Frame::Null,
+            },
+            ("id", 2) => Frame::Integer(id as i64),
+            ("list", 2) | ("info", 2) => {
+                let line = |cid: &ClientId, c: &super::Client| {
+                    format!(
+                        "id={cid} addr=127.0.0.1:{} laddr=127.0.0.1:{} fd={} name={} age={} idle={} flags={} db=0 sub={} psub={} ssub=0 multi=-1 cmd={} user=default resp=2",
+                        40000 + cid,
+                        self.port,
+                        cid + 7,
+                        text(&c.name),
+                        (now - c.connected_at) / 1000,
+                        (now - c.last_command_at) / 1000,
+                        if c.channels.is_empty() && c.patterns.is_empty() { "N" } else { "P" },
+                        c.channels.len(),
+                        c.patterns.len(),
+                        if c.last_command.is_empty() { "NULL" } else { &c.last_command },
+                    )
+                };
+                let text = if sub == "info" {
+                    self.clients.get(&id).map(|c| line(&id, c)).unwrap_or_default() + "\n"
+                } else {
+                    self.clients.iter().map(|(cid, c)| line(cid, c) + "\n").collect()
+                };
+                Frame::bulk(text)
+            }
+            ("kill", 3) => {
+                let addr = text(&args[2]);
+                let victim = self.clients.keys().copied().find(|cid| format!("127.0.0.1:{}", 40000 + cid) == addr);
+                match victim {
+                    Some(v) => {
+                        self.clients.remove(&v);
+                        self.killed.push(v);
+                        Frame::ok()
+                    }
+                    None => err("ERR No such client"),
+                }
+            }
+            ("setname", _) | ("getname", _) | ("id", _) | ("list", _) | ("info", _) => arity(&format!("client|{sub}")),
+            _ => err(format!("ERR unknown subcommand '{}'. Try CLIENT HELP.", text(&args[1]))),
+        }
+    }
+
+    fn info_command(&self, args: &[Vec<u8>], now: Millis) -> Frame {
+        const SECTIONS: &[&str] = &["server", "clients", "cpu", "stats", "sentinel"];
+        let asked: Vec<String> = args[1..].iter().map(|a| lower(a)).collect();
+        let all = asked.is_empty() || asked.iter().any(|a| a == "all" || a == "everything" || a == "default");
+        let wanted: Vec<&str> = SECTIONS.iter().copied().filter(|s| all || asked.iter().any(|a| a == s)).collect();
+        let uptime = (now - self.started_at).max(0) / 1000;
+        let mut out: Vec<String> = Vec::new();
+        for section in wanted {
+            let mut lines: Vec<String> = match section {
+                "server" => vec![
+                    "redis_version:7.0.15".into(),
+                    "redis_git_sha1:00000000".into(),
+                    "redis_git_dirty:0".into(),
+                    "redis_build_id:ae4d7c971a948f0".into(),
+                    "redis_mode:sentinel".into(),
+                    "os:Linux playground x86_64".into(),
+                    "arch_bits:64".into(),
+                    "monotonic_clock:POSIX clock_gettime".into(),
+                    "multiplexing_api:epoll".into(),
+                    "atomicvar_api:c11-builtin".into(),
+                    "gcc_version:12.2.0".into(),
+                    format!("process_id:{}", self.process_id),
+                    "process_supervised:no".into(),
+                    format!("run_id:{}", self.myid),
+                    format!("tcp_port:{}", self.port),
+                    format!("server_time_usec:{}", now * 1000),
+                    format!("uptime_in_seconds:{uptime}"),
+                    format!("uptime_in_days:{}", uptime / 86_400),
+                    format!("hz:{}", self.hz),
+                    "configured_hz:10".into(),
+                    format!("lru_clock:{}", (now / 1000) & ((1 << 24) - 1)),
+                    "executable:/usr/bin/redis-sentinel".into(),
+                    "config_file:/etc/redis/sentinel.conf".into(),
+                    "io_threads_active:0".into(),
+                ],
+                "clients" => vec![
+                    format!("connected_clients:{}", self.clients.len()),
+                    "cluster_connections:0".into(),
+                    "maxclients:10000".into(),
+                    "client_recent_max_input_buffer:20480".into(),
+                    "client_recent_max_output_buffer:0".into(),
+                    "blocked_clients:0".into(),
+                    "tracking_clients:0".into(),
+                    "clients_in_timeout_table:0".into(),
+                ],
+                "cpu" => vec![
+                    format!("used_cpu_sys:{:.6}", uptime as f64 * 0.002),
+                    format!("used_cpu_user:{:.6}", uptime as f64 * 0.003),
+                    "used_cpu_sys_children:0.000000".into(),
+                    "used_cpu_user_children:0.000000".into(),
+                    "used_cpu_sys_main_thread:0.000000".into(),
+                    "used_cpu_user_main_thread:0.000000".into(),
+                ],
+                "stats" => vec![
+                    format!("total_connections_received:{}", self.total_connections),
+                    format!("total_commands_processed:{}", self.total_commands),
+                    "instantaneous_ops_per_sec:0".into(),
+                    "rejected_connections:0".into(),
+                    "expired_keys:0".into(),
+                    "evicted_keys:0".into(),
+                    "keyspace_hits:0".into(),
+                    "keyspace_misses:0".into(),
+                    format!("pubsub_channels:{}", self.clients.values().flat_map(|c| c.channels.iter()).collect::<std::collections::BTreeSet<_>>().len()),
+                    format!("pubsub_patterns:{}", self.clients.values().map(|c| c.patterns.len()).sum::<usize>()),
+                    "total_forks:0".into(),
+                ],
+                _ => {
+                    let mut lines = vec![
+                        format!("sentinel_masters:{}", self.masters.len()),
+                        "sentinel_tilt:0".into(),
+                        "sentinel_tilt_since_seconds:-1".into(),
+                        "sentinel_running_scripts:0".into(),
+                        "sentinel_scripts_queue_length:0".into(),
+                        "sentinel_simulate_failure_flags:0".into(),
+                    ];
+                    for (i, m) in self.masters.values().enumerate() {
+                        lines.push(format!(
+                            "master{i}:name={},status={},address={}:{},slaves={},sentinels={}",
+                            m.inst.name,
+                            status_word(&m.inst),
+                            m.inst.host,
+                            m.inst.port,
+                            m.slaves.len(),
+                            m.sentinels.len() + 1
+                        ));
+                    }
+                    lines
+                }
+            };
+            let title = format!("# {}{}", section[..1].to_ascii_uppercase(), &section[1..]);
+            lines.insert(0, title);
+            out.push(lines.join("\r\n") + "\r\n");
+        }
+        Frame::bulk(out.join("\r\n"))
+    }
+
+    fn master_or_err(&self, name: &[u8]) -> Result<&Master, Frame> {
+        self.masters.get(&text(name)).ok_or_else(|| err("ERR No such master with that name"))
+    }
+
+    fn sentinel_command(&mut self, args: &[Vec<u8>], now: Millis) -> Frame {
+        if args.len() < 2 {
+            return arity("sentinel");
+        }
+        let sub = lower(&args[1]);
+        let Some(&(_, want)) = SUBCOMMANDS.iter().find(|(n, _)| *n == sub) else {
+            return err(format!("ERR unknown subcommand '{}'. Try SENTINEL HELP.", text(&args[1])));
+        };
+        let n = args.len() as i64;
+        if (want > 0 && n != want) || (want < 0 && n < -want) {
+            return arity(&format!("sentinel|{sub}"));
+        }
+        match sub.as_str() {
+            "masters" => Frame::Array(self.masters.values().map(|m| instance_reply(m, &m.inst, now)).collect()),
+            "master" => match self.master_or_err(&args[2]) {
+                Ok(m) => instance_reply(m, &m.inst, now),
+                Err(e) => e,
+            },
+            "replicas" | "slaves" => match self.master_or_err(&args[2]) {
+                Ok(m) => Frame::Array(m.slaves.values().map(|s| instance_reply(m, s, now)).collect()),
+                Err(e) => e,
+            },
+            "sentinels" => match self.master_or_err(&args[2]) {
+                Ok(m) => Frame::Array(m.sentinels.values().map(|s| instance_reply(m, s, now)).collect()),
+                Err(e) => e,
+            },
+            "myid" => bulk(self.myid.clone()),
+            "get-master-addr-by-name" => match self.masters.get(&text(&args[2])) {
+                None => Frame::NullArray,
+                Some(m) => {
+                    let (host, port) = m.current_address();
+                    Frame::Array(vec![bulk(host), bulk(port.to_string())])
+                }
+            },
+            "is-master-down-by-addr" => {
+                let (Ok(port), Ok(epoch)) = (text(&args[3]).parse::<i64>(), text(&args[4]).parse::<i64>()) else {
+                    return err("ERR value is not an integer or out of range");
+                };
+                let (host, runid) = (text(&args[2]), text(&args[5]));
+                let name = self.masters.values().find(|m| m.inst.host == host && i64::from(m.inst.port) == port).map(|m| m.inst.name.clone());
+                let mut down = false;
+                let mut leader = None;
+                let mut leader_epoch = 0;
+                if let Some(name) = name {
+                    let mut m = self.masters.remove(&name).unwrap();
+                    down = m.inst.s_down;
+                    if runid != "*" {
+                        let (l, e) = self.vote_leader(&mut m, epoch as u64, &runid, now);
+                        leader = l;
+                        leader_epoch = e;
+                    }
+                    self.masters.insert(name, m);
+                }
+                Frame::Array(vec![Frame::Integer(down as i64), bulk(leader.unwrap_or_else(|| "*".into())), Frame::Integer(leader_epoch as i64)])
+            }
+            "reset" => {
+                let pattern = args[2].clone();
+                let names: Vec<String> =
+                    self.masters.keys().filter(|n| crate::engine::glob::matches(&pattern, n.as_bytes(), false)).cloned().collect();
+                for name in &names {
+                    let mut m = self.masters.remove(name).unwrap();
+                    let sentinels = std::mem::take(&mut m.sentinels);
+                    for mut s in sentinels.into_values() {
+                        self.close_link(&mut s.link);
+                    }
+                    self.reset_master(&mut m, now);
+                    let what = m.describe();
+                    self.masters.insert(name.clone(), m);
+                    self.event(now, '#', "+reset-master", what);
+                }
+                if !names.is_empty() {
+                    self.flush_config(now);
+                }
+                Frame::Integer(names.len() as i64)
+            }
+            "failover" => {
+                let name = text(&args[2]);
+                let Some(mut m) = self.masters.remove(&name) else { return err("ERR No such master with that name") };
+                let reply = if m.failover_in_progress {
+                    err("INPROG Failover already in progress")
+                } else if select_slave(&m, now).is_none() {
+                    err("NOGOODSLAVE No suitable replica to promote")
+                } else {
+                    self.log_line(now, '#', format!("Executing user requested FAILOVER of '{name}'"));
+                    self.start_failover(&mut m, now);
+                    m.force_failover = true;
+                    Frame::ok()
+                };
+                self.masters.insert(name, m);
+                reply
+            }
+            "pending-scripts" => Frame::Array(Vec::new()),
+            "monitor" => {
+                let Ok(quorum) = text(&args[5]).parse::<i64>() else { return err("ERR Invalid quorum") };
+                let Ok(port) = text(&args[4]).parse::<i64>() else { return err("ERR Invalid port") };
+                if quorum <= 0 {
+                    return err("ERR Quorum must be 1 or greater.");
+                }
+                let host = text(&args[3]);
+                if host.parse::<std::net::Ipv4Addr>().is_err() && host.parse::<std::net::Ipv6Addr>().is_err() {
+                    return err("ERR Invalid IP address or hostname specified");
+                }
+                let name = text(&args[2]);
+                if self.masters.contains_key(&name) {
+                    return err("ERR Duplicate master name.");
+                }
+                if !(0..=65535).contains(&port) {
+                    return err("ERR Invalid port number");
+                }
+                let conf = super::conf::MasterConf {
+                    name: name.clone(),
+                    host,
+                    port: port as u16,
+                    quorum,
+                    down_after_ms: super::conf::DEFAULT_DOWN_AFTER_MS,
+                    failover_timeout_ms: super::conf::DEFAULT_FAILOVER_TIMEOUT_MS,
+                    parallel_syncs: super::conf::DEFAULT_PARALLEL_SYNCS,
+                    config_epoch: 0,
+                    leader_epoch: 0,
+                    known_replicas: Vec::new(),
+                    known_sentinels: Vec::new(),
+                };
+                let m = Master::from_conf(&conf, now);
+                let what = m.describe();
+                self.masters.insert(name, m);
+                self.flush_config(now);
+                self.event(now, '#', "+monitor", format!("{what} quorum {quorum}"));
+                Frame::ok()
+            }
+            "flushconfig" => {
+                self.flush_config(now);
+                Frame::ok()
+            }
+            "remove" => {
+                let name = text(&args[2]);
+                let Some(m) = self.masters.remove(&name) else { return err("ERR No such master with that name") };
+                let what = m.describe();
+                self.event(now, '#', "-monitor", what);
+                let mut links: Vec<Instance> = m.slaves.into_values().chain(m.sentinels.into_values()).collect();
+                links.push(m.inst.clone());
+                for mut inst in links {
+                    self.close_link(&mut inst.link);
+                }
+                self.flush_config(now);
+                Frame::ok()
+            }
+            "ckquorum" => match self.master_or_err(&args[2]) {
+                Err(e) => e,
+                Ok(m) => {
+                    let voters = m.sentinels.len() as i64 + 1;
+                    let usable = 1 + m.sentinels.values().filter(|s| !s.s_down && !s.o_down).count() as i64;
+                    let no_quorum = usable < m.quorum;
+                    let no_auth = usable < voters / 2 + 1;
+                    if !no_quorum && !no_auth {
+                        Frame::Simple(format!("OK {usable} usable Sentinels. Quorum and failover authorization can be reached"))
+                    } else {
+                        let mut e = format!("NOQUORUM {usable} usable Sentinels. ");
+                        if no_quorum {
+                            e += "Not enough available Sentinels to reach the specified quorum for this master";
+                        }
+                        if no_auth {
+                            if no_quorum {
+                                e += ". ";
+                            }
+                            e += "Not enough available Sentinels to reach the majority and authorize a failover";
+                        }
+                        err(e)
+                    }
+                }
+            },
+            "set" => self.set_command(args, now),
+            "config" => {
+                let op = lower(&args[2]);
+                if op == "get" && args.len() == 4 {
+                    let pattern = args[3].clone();
+                    let values = [
+                        ("resolve-hostnames", "no"),
+                        ("announce-hostnames", "no"),
+                        ("announce-ip", ""),
+                        ("announce-port", "0"),
+                        ("sentinel-user", ""),
+                        ("sentinel-pass", ""),
+                    ];
+                    let mut out = Vec::new();
+                    for (k, v) in values {
+                        if crate::engine::glob::matches(&pattern, k.as_bytes(), true) {
+                            out.push(bulk(k));
+                            out.push(bulk(v));
+                        }
+                    }
+                    Frame::Array(out)
+                } else if op == "set" && args.len() == 5 {
+                    err(format!("ERR Invalid value '{}' to SENTINEL CONFIG SET '{}'", text(&args[4]), text(&args[3])))
+                } else {
+                    err("ERR Only SENTINEL CONFIG GET <option> / SET <option> <value> are supported.")
+                }
+            }
+            "info-cache" => {
+                let names: Vec<String> = if args.len() > 2 {
+                    args[2..].iter().map(|a| text(a)).filter(|n| self.masters.contains_key(n)).collect()
+                } else {
+                    self.masters.keys().cloned().collect()
+                };
+                let mut out = Vec::new();
+                for name in names {
+                    let m = &self.masters[&name];
+                    let cached = |i: &Instance| {
+                        let age = if m.inst.info_refresh != 0 { now - i.info_refresh } else { 0 };
+                        Frame::Array(vec![Frame::Integer(age), i.info.clone().map(|t| Frame::bulk(t.into_bytes())).unwrap_or(Frame::Null)])
+                    };
+                    let mut entries = vec![cached(&m.inst)];
+                    entries.extend(m.slaves.values().map(cached));
+                    out.push(bulk(name.clone()));
+                    out.push(Frame::Array(entries));
+                }
+                Frame::Array(out)
+            }
+            _ => err(format!("ERR unknown subcommand '{}'. Try SENTINEL HELP.", text(&args[1]))),
+        }
+    }
+
+    fn set_command(&mut self, args: &[Vec<u8>], now: Millis) -> Frame {
+        let name = text(&args[2]);
+        let Some(mut m) = self.masters.remove(&name) else { return err("ERR No such master with that name") };
+        let mut changes = 0;
+        let mut j = 3;
+        let mut reply = None;
+        while j < args.len() {
+            let option = lower(&args[j]);
+            let value = args.get(j + 1).map(|v| text(v));
+            let number = value.as_deref().and_then(|v| v.parse::<i64>().ok());
+            let bad = |v: &str| err(format!("ERR Invalid argument '{v}' for SENTINEL SET '{}'", text(&args[j])));
+            let Some(value) = value else {
+                reply = Some(err(format!("ERR Unknown option or number of arguments for SENTINEL SET '{}'", text(&args[j]))));
+                break;
+            };
+            match option.as_str() {
+                "down-after-milliseconds" => match number.filter(|&n| n > 0) {
+                    Some(n) => {
+                        m.inst.down_after = n;
+                        m.slaves.values_mut().for_each(|s| s.down_after = n);
+                        m.sentinels.values_mut().for_each(|s| s.down_after = n);
+                    }
+                    None => {
+                        reply = Some(bad(&value));
+                        break;
+                    }
+                },
+                "failover-timeout" => match number.filter(|&n| n > 0) {
+                    Some(n) => m.failover_timeout = n,
+                    None => {
+                        reply = Some(bad(&value));
+                        break;
+                    }
+                },
+                "parallel-syncs" => match number.filter(|&n| n > 0) {
+                    Some(n) => m.parallel_syncs = n,
+                    None => {
+                        reply = Some(bad(&value));
+                        break;
+                    }
+                },
+                "quorum" => match number.filter(|&n| n > 0) {
+                    Some(n) => m.quorum = n,
+                    None => {
+                        reply = Some(bad(&value));
+                        break;
+                    }
+                },
+                "master-reboot-down-after-period" if number.is_some_and(|n| n >= 0) => {}
+                "auth-pass" | "auth-user" | "notification-script" | "client-reconfig-script" => {}
+                _ => {
+                    reply = Some(err(format!("ERR Unknown option or number of arguments for SENTINEL SET '{}'", text(&args[j]))));
+                    break;
+                }
+            }
+            changes += 1;
+            let what = m.describe();
+            let shown = if option == "auth-pass" { "******".to_string() } else { value };
+            self.event(now, '#', "+set", format!("{what} {} {shown}", text(&args[j])));
+            j += 2;
+        }
+        self.masters.insert(name, m);
+        if changes > 0 {
+            self.flush_config(now);
+        }
+        reply.unwrap_or_else(Frame::ok)
+    }
+}
+
+/// One instance as SENTINEL MASTER / REPLICAS / SENTINELS show it.
+fn instance_reply(m: &Master, i: &Instance, now: Millis) -> Frame {
+    let mut f: Vec<(&str, String)> = Vec::new();
+    f.push(("name", i.name.clone()));
+    f.push(("ip", i.host.clone()));
+    f.push(("port", i.port.to_string()));
+    f.push(("runid", i.runid.clone().unwrap_or_default()));
+    let mut flags = Vec::new();
+    let is_master = std::ptr::eq(i, &m.inst);
+    if i.s_down {
+        flags.push("s_down");
+    }
+    if i.o_down {
+        flags.push("o_down");
+    }
+    flags.push(i.kind());
+    if i.disconnected() {
+        flags.push("disconnected");
+    }
+    if i.master_down {
+        flags.push("master_down");
+    }
+    if is_master && m.failover_in_progress {
+        flags.push("failover_in_progress");
+    }
+    if i.promoted {
+        flags.push("promoted");
+    }
+    if i.reconf_sent {
+        flags.push("reconf_sent");
+    }
+    if i.reconf_inprog {
+        flags.push("reconf_inprog");
+    }
+    if i.reconf_done {
+        flags.push("reconf_done");
+    }
+    if is_master && m.force_failover {
+        flags.push("force_failover");
+    }
+    f.push(("flags", flags.join(",")));
+    f.push(("link-pending-commands", i.link.pending_commands.to_string()));
+    f.push(("link-refcount", "1".into()));
+    if is_master && m.failover_in_progress {
+        f.push(("failover-state", m.failover_state.name().into()));
+    }
+    f.push(("last-ping-sent", if i.link.act_ping_time != 0 { now - i.link.act_ping_time } else { 0 }.to_string()));
+    f.push(("last-ok-ping-reply", (now - i.link.last_avail_time).to_string()));
+    f.push(("last-ping-reply", (now - i.link.last_pong_time).to_string()));
+    if i.s_down {
+        f.push(("s-down-time", (now - i.s_down_since).to_string()));
+    }
+    if i.o_down {
+        f.push(("o-down-time", (now - i.o_down_since).to_string()));
+    }
+    f.push(("down-after-milliseconds", i.down_after.to_string()));
+    if i.role != super::Role::Sentinel {
+        f.push(("info-refresh", if i.info_refresh != 0 { now - i.info_refresh } else { 0 }.to_string()));
+        f.push(("role-reported", if i.role_reported == super::Role::Master { "master" } else { "slave" }.into()));
+        f.push(("role-reported-time", (now - i.role_reported_time).to_string()));
+    }
+    if is_master {
+        f.push(("config-epoch", m.config_epoch.to_string()));
+        f.push(("num-slaves", m.slaves.len().to_string()));
+        f.push(("num-other-sentinels", m.sentinels.len().to_string()));
+        f.push(("quorum", m.quorum.to_string()));
+        f.push(("failover-timeout", m.failover_timeout.to_string()));
+        f.push(("parallel-syncs", m.parallel_syncs.to_string()));
+    }
+    if i.role == super::Role::Slave {
+        f.push(("master-link-down-time", i.master_link_down_time.to_string()));
+        f.push(("master-link-status", if i.slave_master_link_up { "ok" } else { "err" }.into()));
+        f.push(("master-host", i.slave_master_host.clone().unwrap_or_else(|| "?".into())));
+        f.push(("master-port", i.slave_master_port.to_string()));
+        f.push(("slave-priority", i.slave_priority.to_string()));
+        f.push(("slave-repl-offset", i.slave_repl_offset.to_string()));
+        f.push(("replica-announced", (i.replica_announced as i64).to_string()));
+    }
+    if i.role == super::Role::Sentinel {
+        f.push(("last-hello-message", (now - i.last_hello_time).to_string()));
+        f.push(("voted-leader", i.leader.clone().unwrap_or_else(|| "?".into())));
+        f.push(("voted-leader-epoch", i.leader_epoch.to_string()));
+    }
+    Frame::Array(f.into_iter().flat_map(|(k, v)| [bulk(k), bulk(v)]).collect())
+}
