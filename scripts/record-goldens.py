@@ -36,7 +36,7 @@ PROMPT = re.compile(rb"(127\.0\.0\.1:\d+(\[\d+\])?(\(TX\))?|not connected)> $")
 STEP_TIMEOUT = 10.0
 # Scenarios whose replication log lines are compared too: ones where real
 # Redis logs the same lines on every run (no timing-dependent retry loops).
-LOGGED = {"replication_basic", "chaining", "partial_resync", "disk_sync", "sleep_timeout"}
+LOGGED = {"replication_basic", "chaining", "partial_resync", "disk_sync", "sleep_timeout", "sentinel_failover"}
 # The log messages the engine writes (the beginning of each).
 LOG_MESSAGES = re.compile(
     r"(Connecting to MASTER|Reconnecting to MASTER|MASTER <-> REPLICA sync|Non blocking connect for SYNC"
@@ -52,9 +52,11 @@ LOG_MESSAGES = re.compile(
     r"|Disconnecting timedout replica|Connection with replica|DB loaded from disk"
     r"|oO0OoO0OoO0Oo Redis is starting|Redis version=|Configuration loaded|monotonic clock|Running mode="
     r"|Server initialized|Ready to accept connections|User requested shutdown|Saving the final RDB snapshot"
-    r"|Removing the pid file|Redis is now ready to exit)"
+    r"|Removing the pid file|Redis is now ready to exit"
+    # Sentinel's events and the lines around them.
+    r"|[+-][a-z-]+ |Sentinel new configuration saved|Sentinel ID is|Next failover delay|[0-9a-f]{40} voted for)"
 )
-LOG_LINE = re.compile(r"\d+:([MSC]) \d+ \w+ \d+ [\d:.]+ ([*#.-]) (.*)")
+LOG_LINE = re.compile(r"\d+:([MSCX]) \d+ \w+ \d+ [\d:.]+ ([*#.-]) (.*)")
 
 
 def normalize_log_text(text):
@@ -70,7 +72,18 @@ def normalize_log_text(text):
     return text
 
 
-def replication_log(workdir):
+def mask_stream_offsets(text):
+    """With a Sentinel watching, its hello messages are PUBLISHed through
+    the master every 2 s, so stream offsets depend on where the wall-clock
+    timers fell: they are masked in scenarios that run one."""
+    text = re.sub(r"(Full resync from master: <id>):\d+", r"\1:<offset>", text)
+    text = re.sub(r"valid up to offset: \d+", "valid up to offset: <offset>", text)
+    text = re.sub(r"Sending \d+ bytes of backlog starting from offset \d+",
+                  "Sending <n> bytes of backlog starting from offset <offset>", text)
+    return text
+
+
+def replication_log(workdir, with_sentinel=False):
     """Every server's replication log lines, as `PORT ROLE LEVEL text`."""
     out = []
     for node_dir in sorted(workdir.iterdir(), key=lambda p: p.name):
@@ -81,7 +94,10 @@ def replication_log(workdir):
         for raw in log.read_text(errors="replace").splitlines():
             m = LOG_LINE.fullmatch(raw)
             if m and LOG_MESSAGES.match(m.group(3)):
-                lines.append((m.group(1), f"{node_dir.name} {m.group(1)} {m.group(2)} {normalize_log_text(m.group(3))}"))
+                text = normalize_log_text(m.group(3))
+                if with_sentinel:
+                    text = mask_stream_offsets(text)
+                lines.append((m.group(1), f"{node_dir.name} {m.group(1)} {m.group(2)} {text}"))
         out.extend(line for _, line in parent_first(lines))
     return out
 
@@ -213,12 +229,13 @@ def wait_listening(port, proc, timeout=10.0):
     return False
 
 
-def start_server(conf, port, where, verb):
-    """Runs redis-server on its config file and waits until it answers."""
-    proc = subprocess.Popen(["redis-server", str(conf)], stdout=subprocess.DEVNULL,
+def start_server(conf, port, where, verb, program="redis-server"):
+    """Runs redis-server (or redis-sentinel) on its config file and waits
+    until it answers."""
+    proc = subprocess.Popen([program, str(conf)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     if not wait_listening(port, proc):
-        fail(f"{where}: redis-server on port {port} did not {verb}")
+        fail(f"{where}: {program} on port {port} did not {verb}")
     return proc
 
 
@@ -226,6 +243,7 @@ def record(scenario, workdir, with_log=False):
     """The transcript, and (with_log) the servers' replication log lines as
     they stood after the last step, before the servers are stopped."""
     servers = {}
+    sentinels = set()
     log = None
     clis = {}
     out = []
@@ -286,11 +304,12 @@ def record(scenario, workdir, with_log=False):
                     servers[port].kill()
                     servers[port].wait()
                 else:
+                    program = "redis-sentinel" if port in sentinels else "redis-server"
                     servers[port] = start_server(workdir / str(port) / "redis.conf", port,
-                                                 f"{scenario.name}:{number}", "restart")
+                                                 f"{scenario.name}:{number}", "restart", program)
                 out.append(f"# {text}")
                 continue
-            if word == "server":
+            if word in ("server", "sentinel"):
                 port_word, _, directives = rest.strip().partition(" ")
                 port = int(port_word)
                 node_dir = workdir / str(port)
@@ -300,7 +319,10 @@ def record(scenario, workdir, with_log=False):
                          f"logfile {node_dir / 'redis.log'}"]
                 lines += [d.strip() for d in directives.split(" ; ") if d.strip()]
                 conf.write_text("\n".join(lines) + "\n")
-                servers[port] = start_server(conf, port, f"{scenario.name}:{number}", "start")
+                program = "redis-sentinel" if word == "sentinel" else "redis-server"
+                if word == "sentinel":
+                    sentinels.add(port)
+                servers[port] = start_server(conf, port, f"{scenario.name}:{number}", "start", program)
                 out.append(f"# {text}")
             elif word == "sleep":
                 seconds = parse_duration(rest.strip())
@@ -314,7 +336,7 @@ def record(scenario, workdir, with_log=False):
             else:
                 fail(f"{scenario.name}:{number}: the recorder does not know the step '{word}' yet")
         if with_log:
-            log = replication_log(workdir)
+            log = replication_log(workdir, bool(sentinels))
     finally:
         for cli in clis.values():
             cli.close()

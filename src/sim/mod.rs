@@ -823,9 +823,13 @@ impl Sim {
     }
 
     /// Whether the server still holds this connection open.
+    /// A handle from before the node restarted stays closed, even when the
+    /// new process gave its id to another client (the inbox went with
+    /// the old process).
     pub fn is_open(&self, handle: ClientHandle) -> bool {
-        self.nodes.get(&handle.port).is_some_and(|n| n.server.is_connected(handle.id))
-            || self.sentinels.get(&handle.port).is_some_and(|s| s.sentinel.is_connected(handle.id))
+        self.inboxes.contains_key(&handle)
+            && (self.nodes.get(&handle.port).is_some_and(|n| n.server.is_connected(handle.id))
+                || self.sentinels.get(&handle.port).is_some_and(|s| s.sentinel.is_connected(handle.id)))
     }
 
     pub fn close(&mut self, handle: ClientHandle) {
