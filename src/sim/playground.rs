@@ -76,6 +76,22 @@ pub struct NodeView {
     pub console: ConsoleView,
 }
 
+/// One Sentinel as the page shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SentinelView {
+    pub port: u16,
+    pub up: bool,
+    /// What it monitors: name, the master's port as it sees it, its
+    /// status (ok, sdown, odown), the replicas it knows, the Sentinels it
+    /// knows (itself included), the quorum, and the failover step while
+    /// one runs.
+    pub watching: Vec<crate::engine::sentinel::WatchView>,
+    pub console: ConsoleView,
+}
+
+/// The first port a new Sentinel takes (redis-sentinel's default).
+const FIRST_SENTINEL_PORT: u16 = 26379;
+
 /// A line of a node's log, for the page's event log.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EventView {
@@ -124,6 +140,52 @@ impl Playground {
     /// The lowest free port from 6379 up.
     pub fn next_free_port(&self) -> Option<u16> {
         (FIRST_PORT..=u16::MAX).find(|p| !self.sim.is_up(*p) && !self.consoles.contains_key(p))
+    }
+
+    /// The sentinel.conf the lesson gives a new Sentinel: watch the
+    /// cluster's master as `mymaster`, quorum 1 (default timings).
+    pub fn lesson_sentinel_config(&self, port: u16) -> Vec<String> {
+        let snapshot = self.sim.snapshot();
+        // The master with the most replicas on this playground (6379 at first).
+        let master = snapshot
+            .iter()
+            .filter(|n| n.role == "master")
+            .max_by_key(|m| (snapshot.iter().filter(|r| r.master.as_ref().is_some_and(|(_, p)| *p == m.port)).count(), std::cmp::Reverse(m.port)))
+            .map_or(FIRST_PORT, |m| m.port);
+        vec![format!("port {port}"), format!("sentinel monitor mymaster 127.0.0.1 {master} 1")]
+    }
+
+    /// Starts a Sentinel on the next free port from 26379, with the
+    /// lesson's sentinel.conf (or the lines given).
+    pub fn add_sentinel(&mut self, lines: Option<&[String]>) -> Result<u16, String> {
+        let port = (FIRST_SENTINEL_PORT..=u16::MAX)
+            .find(|p| !self.consoles.contains_key(p) && !self.sim.has_machine(*p) && !self.sim.is_sentinel(*p))
+            .ok_or("no free port for a Sentinel")?;
+        let lines = lines.map(<[String]>::to_vec).unwrap_or_else(|| self.lesson_sentinel_config(port));
+        self.sim.start_sentinel(port, &lines).map_err(|e| e.to_string())?;
+        let console = Console::open(&mut self.sim, port);
+        self.consoles.insert(port, ConsoleLog { console, lines: Rc::default(), history: Rc::default() });
+        Ok(port)
+    }
+
+    /// The Sentinels, running or not, with their consoles.
+    pub fn sentinels(&self) -> Vec<SentinelView> {
+        let snapshot = self.sim.sentinel_snapshot();
+        self.consoles
+            .iter()
+            .filter(|(port, _)| self.sim.is_sentinel(**port))
+            .map(|(&port, log)| SentinelView {
+                port,
+                up: self.sim.sentinel_running(port),
+                watching: snapshot.iter().find(|s| s.port == port).map(|s| s.watching.clone()).unwrap_or_default(),
+                console: ConsoleView {
+                    prompt: log.console.prompt(&self.sim),
+                    waiting: log.console.is_waiting(),
+                    lines: Rc::clone(&log.lines),
+                    history: Rc::clone(&log.history),
+                },
+            })
+            .collect()
     }
 
     pub fn add_server(&mut self) -> Result<u16, SimError> {
@@ -227,7 +289,7 @@ impl Playground {
     /// power cut, and the servers come back with what they saved.)
     pub fn export_state(&self) -> String {
         let mut out = vec![STATE_HEADER.to_string()];
-        for port in self.consoles.keys() {
+        for port in self.consoles.keys().filter(|p| !self.sim.is_sentinel(**p)) {
             let up = self.sim.is_up(*port);
             out.push(format!("server {port} {}", if up { "up" } else { "down" }));
             for line in self.sim.config_lines(*port).unwrap_or_default() {
@@ -235,6 +297,13 @@ impl Playground {
             }
             for (path, bytes) in self.sim.disk(*port).map(|d| d.files.iter()).into_iter().flatten() {
                 out.push(format!("file {} {}", base64_encode(path.as_bytes()), base64_encode(bytes)));
+            }
+        }
+        for port in self.sim.sentinel_ports() {
+            let up = self.sim.sentinel_running(port);
+            out.push(format!("sentinel {port} {}", if up { "up" } else { "down" }));
+            for line in self.sim.sentinel_config_lines(port).unwrap_or_default() {
+                out.push(format!("config {line}"));
             }
         }
         // The network's state: cut links and latencies.
@@ -252,10 +321,16 @@ impl Playground {
                 hash = (hash ^ b as u64).wrapping_mul(0x0100_0000_01b3);
             }
         };
-        for &port in self.consoles.keys() {
+        for &port in self.consoles.keys().filter(|p| !self.sim.is_sentinel(**p)) {
             let disk = self.sim.disk(port).map_or(0, |d| d.revision);
             mix(format!("{port} {} {disk}", self.sim.is_up(port)).as_bytes());
             for line in self.sim.config_lines(port).unwrap_or_default() {
+                mix(line.as_bytes());
+            }
+        }
+        for port in self.sim.sentinel_ports() {
+            mix(format!("sentinel {port} {}", self.sim.sentinel_running(port)).as_bytes());
+            for line in self.sim.sentinel_config_lines(port).unwrap_or_default() {
                 mix(line.as_bytes());
             }
         }
@@ -278,6 +353,7 @@ impl Playground {
         struct Saved {
             port: u16,
             up: bool,
+            sentinel: bool,
             config: Vec<String>,
             disk: Disk,
         }
@@ -286,10 +362,10 @@ impl Playground {
         for line in lines {
             let (word, rest) = line.split_once(' ').unwrap_or((line, ""));
             match word {
-                "server" => {
+                "server" | "sentinel" => {
                     let (port, state) = rest.split_once(' ').ok_or("a server line without its state")?;
                     let port = port.parse().map_err(|_| "a bad port")?;
-                    servers.push(Saved { port, up: state == "up", config: Vec::new(), disk: Disk::default() });
+                    servers.push(Saved { port, up: state == "up", sentinel: word == "sentinel", config: Vec::new(), disk: Disk::default() });
                 }
                 "config" => servers.last_mut().ok_or("config before any server")?.config.push(rest.to_string()),
                 "cut" | "latency" => {
@@ -312,7 +388,18 @@ impl Playground {
         }
         let mut playground = Playground { sim: Sim::new(seed, start), consoles: BTreeMap::new() };
         playground.sim.limit_trace(TRACE_KEPT);
+        // Servers first, so that Sentinels find them.
+        servers.sort_by_key(|s| s.sentinel);
         for saved in servers {
+            if saved.sentinel {
+                playground.sim.start_sentinel(saved.port, &saved.config).map_err(|e| e.to_string())?;
+                if !saved.up {
+                    playground.sim.crash(saved.port).map_err(|e| e.to_string())?;
+                }
+                let console = Console::open(&mut playground.sim, saved.port);
+                playground.consoles.insert(saved.port, ConsoleLog { console, lines: Rc::default(), history: Rc::default() });
+                continue;
+            }
             let started = if saved.up {
                 playground.sim.start_server_with_disk(saved.port, &saved.config, saved.disk.clone())
             } else {
@@ -558,6 +645,7 @@ impl Playground {
         let snapshot = self.sim.snapshot();
         self.consoles
             .iter()
+            .filter(|(port, _)| !self.sim.is_sentinel(**port))
             .map(|(&port, log)| {
                 let node = snapshot.iter().find(|n| n.port == port);
                 NodeView {

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use yew::Reducible;
 
 use crate::sim::data_view::DataView;
-use crate::sim::playground::{EventView, NodeView, Playground};
+use crate::sim::playground::{EventView, NodeView, Playground, SentinelView};
 
 pub enum Action {
     Run { port: u16, line: String },
@@ -48,6 +48,8 @@ pub enum Action {
     SubmitConfig { text: String, restart: bool },
     /// Show the keys of a server in the data view (or none).
     ShowData(Option<u16>),
+    /// Start a Sentinel watching the cluster's master (the lesson's sentinel.conf).
+    AddSentinel,
 }
 
 /// Whose config file the editor shows.
@@ -87,6 +89,7 @@ pub struct Clock {
 pub struct PageState {
     playground: Rc<RefCell<Playground>>,
     pub nodes: Vec<NodeView>,
+    pub sentinels: Vec<SentinelView>,
     pub events: Vec<EventView>,
     pub clock: Clock,
     /// The virtual time when the page opened.
@@ -113,6 +116,7 @@ fn storage() -> Option<web_sys::Storage> {
 impl PartialEq for PageState {
     fn eq(&self, other: &Self) -> bool {
         Rc::ptr_eq(&self.playground, &other.playground) && self.nodes == other.nodes
+            && self.sentinels == other.sentinels
             && self.clock == other.clock
             && self.events == other.events
             && self.notice == other.notice
@@ -136,6 +140,7 @@ impl PageState {
             None => (Playground::new(seed, start_ms, &[6379, 6380, 6381]), None),
         };
         let nodes = playground.nodes();
+        let sentinels = playground.sentinels();
         let events = playground.events();
         let opened_at = playground.sim().now();
         let clock = Clock { paused: false, speed: 1, elapsed_ms: 0 };
@@ -143,6 +148,7 @@ impl PageState {
             PageState {
             playground: Rc::new(RefCell::new(playground)),
             nodes,
+            sentinels,
             events,
             clock,
             opened_at,
@@ -255,6 +261,12 @@ impl Reducible for PageState {
                     }
                 }
                 Action::ShowData(port) => data_port = port,
+                Action::AddSentinel => {
+                    notice = Some(match playground.add_sentinel(None) {
+                        Ok(port) => format!("Sentinel {port} started: it watches mymaster (quorum 1, down after 30 s of silence)."),
+                        Err(e) => format!("The Sentinel did not start: {e}"),
+                    });
+                }
                 Action::Highlight(port) => highlighted = if port == highlighted { None } else { port },
                 Action::NextEvent => {
                     if playground.advance_to_next_event(60_000) >= 60_000 {
@@ -283,6 +295,7 @@ impl Reducible for PageState {
             notice = Some(problem);
         }
         let nodes = self.playground.borrow().nodes();
+        let sentinels = self.playground.borrow().sentinels();
         let events = self.playground.borrow().events();
         clock.elapsed_ms = self.playground.borrow().sim().now() - self.opened_at;
         let notice = notice.or_else(|| if keep_notice { self.notice.clone() } else { None });
@@ -290,7 +303,7 @@ impl Reducible for PageState {
         let data = data_port.and_then(|p| self.playground.borrow().data_view(p));
         // A server that is gone cannot stay picked out.
         let highlighted = highlighted.filter(|p| nodes.iter().any(|n| n.port == *p));
-        if nodes == self.nodes && notice == self.notice && clock == self.clock && events == self.events
+        if nodes == self.nodes && sentinels == self.sentinels && notice == self.notice && clock == self.clock && events == self.events
             && highlighted == self.highlighted
             && editor == self.editor
             && data_port == self.data_port
@@ -301,6 +314,7 @@ impl Reducible for PageState {
         Rc::new(PageState {
             playground: Rc::clone(&self.playground),
             nodes,
+            sentinels,
             events,
             clock,
             opened_at: self.opened_at,

@@ -8,6 +8,7 @@ use super::config_editor::ConfigEditor;
 use super::data_panel::DataPanel;
 use super::event_log::EventLog;
 use super::node_card::NodeCard;
+use super::sentinel_card::SentinelCard;
 use super::time_controls::TimeControls;
 use super::topology::Topology;
 use crate::ui::hooks::use_interval;
@@ -33,6 +34,10 @@ pub fn app() -> Html {
     let on_add = {
         let state = state.clone();
         Callback::from(move |_| state.dispatch(Action::OpenEditor(EditorTarget::New)))
+    };
+    let on_add_sentinel = {
+        let state = state.clone();
+        Callback::from(move |_| state.dispatch(Action::AddSentinel))
     };
     let on_run = {
         let state = state.clone();
@@ -88,6 +93,8 @@ pub fn app() -> Html {
                 <TimeControls paused={state.clock.paused} speed={state.clock.speed}
                               elapsed_ms={state.clock.elapsed_ms} on_action={on_node_action.clone()} />
                 <button class="add-server" onclick={on_add}>{ "+ Add server" }</button>
+                <button class="add-server add-sentinel" onclick={on_add_sentinel}
+                        title="Start redis-sentinel with: sentinel monitor mymaster 127.0.0.1 <master> 1">{ "+ Add Sentinel" }</button>
             </header>
             if let Some(notice) = &state.notice {
                 <p class="notice" role="status">
@@ -96,7 +103,7 @@ pub fn app() -> Html {
                 </p>
             }
             if !state.nodes.is_empty() {
-                <Topology nodes={state.nodes.clone()} on_reparent={on_reparent} highlighted={state.highlighted} />
+                <Topology nodes={state.nodes.clone()} sentinels={state.sentinels.clone()} on_reparent={on_reparent} highlighted={state.highlighted} />
             }
             <main class="nodes">
                 { for state.nodes.iter().map(|node| html! {
@@ -109,6 +116,11 @@ pub fn app() -> Html {
                 if state.nodes.is_empty() {
                     <p class="empty">{ "No servers. Add one to start." }</p>
                 }
+                { for state.sentinels.iter().map(|s| html! {
+                    <SentinelCard key={s.port} sentinel={s.clone()} on_run={on_run.clone()}
+                                  on_interrupt={on_interrupt.clone()} on_remove={on_remove.clone()}
+                                  on_action={on_node_action.clone()} />
+                }) }
             </main>
             if let Some(editor) = &state.editor {
                 <ConfigEditor target={editor.target} text={editor.text.clone()} error={editor.error.clone()}

@@ -1,4 +1,5 @@
-//! The page's components: the app shell, a card per server, its console,
+//! The page's components: the app shell, a card per server (and per
+//! Sentinel), its console,
 //! the topology graph, the time controls, the event log, the data view and
 //! the config file editor.
 
@@ -8,5 +9,6 @@ mod data_panel;
 mod console;
 mod event_log;
 mod node_card;
+mod sentinel_card;
 mod time_controls;
 mod topology;

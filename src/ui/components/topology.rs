@@ -6,11 +6,15 @@
 
 use yew::prelude::*;
 
-use crate::sim::playground::{layout, NodeView};
+use crate::sim::playground::{layout, NodeView, SentinelView};
 
 #[derive(Properties, PartialEq)]
 pub struct TopologyProps {
     pub nodes: Vec<NodeView>,
+    /// Sentinels, drawn in a row above the servers with a line down to
+    /// the master each watches.
+    #[prop_or_default]
+    pub sentinels: Vec<SentinelView>,
     /// A drop: the dragged server, and the one it was dropped on (`None`:
     /// empty space).
     pub on_reparent: Callback<(u16, Option<u16>)>,
@@ -65,6 +69,10 @@ const LABEL_ROOM: f64 = 40.0;
 const GHOST_OFFSET: f64 = 22.0;
 /// Below this many CSS pixels wide the boxes' text gets too small to read.
 const MIN_READABLE_W: f64 = 560.0;
+/// The Sentinels' row above the servers.
+const SENTINEL_ROW_H: f64 = 78.0;
+const SENTINEL_W: f64 = 146.0;
+const SENTINEL_H: f64 = 40.0;
 
 #[function_component(Topology)]
 pub fn topology(props: &TopologyProps) -> Html {
@@ -74,10 +82,13 @@ pub fn topology(props: &TopologyProps) -> Html {
     let columns = places.iter().map(|(_, x, _)| *x).fold(0.0f64, f64::max) + 1.0;
     let rows = places.iter().map(|(_, _, d)| *d).max().unwrap_or(0) + 1;
     // Room on the right for the last column's edge labels.
-    let width = (columns * SLOT_W).max(SLOT_W) + LABEL_ROOM;
-    let height = rows as f64 * ROW_H;
+    let sentinel_slots = props.sentinels.len() as f64;
+    let width = (columns * SLOT_W).max(SLOT_W).max(sentinel_slots * SLOT_W) + LABEL_ROOM;
+    // Sentinels watch from a row above the masters, so their lines cross no box.
+    let top = if props.sentinels.is_empty() { 0.0 } else { SENTINEL_ROW_H };
+    let height = top + rows as f64 * ROW_H;
     let centre = |port: u16| -> Option<(f64, f64)> {
-        places.iter().find(|(p, _, _)| *p == port).map(|(_, x, d)| (x * SLOT_W + SLOT_W / 2.0, *d as f64 * ROW_H + 14.0 + BOX_H / 2.0))
+        places.iter().find(|(p, _, _)| *p == port).map(|(_, x, d)| (x * SLOT_W + SLOT_W / 2.0, top + *d as f64 * ROW_H + 14.0 + BOX_H / 2.0))
     };
     let edges = props.nodes.iter().filter_map(|n| {
         let master = n.master?;
@@ -140,6 +151,47 @@ pub fn topology(props: &TopologyProps) -> Html {
                 { for progress }
             </g>
         })
+    });
+    // Each Sentinel above the servers, centred as a row, with a dotted
+    // line to the master it watches (it moves when Sentinel switches).
+    let row_start = ((width - LABEL_ROOM) - sentinel_slots * SLOT_W).max(0.0) / 2.0;
+    let sentinels = props.sentinels.iter().enumerate().map(|(i, s)| {
+        let x = row_start + i as f64 * SLOT_W + (SLOT_W - SENTINEL_W) / 2.0;
+        let y = 14.0;
+        let watch = s.watching.first();
+        let status = match (s.up, watch) {
+            (false, _) => "down".to_string(),
+            (true, None) => "watching nothing".to_string(),
+            (true, Some(w)) => match w.failover {
+                Some(step) => format!("failover: {}", step.replace('_', " ")),
+                None => format!("{} {}", w.name, w.status),
+            },
+        };
+        let state = match (s.up, watch) {
+            (false, _) => "down",
+            (true, Some(w)) if w.failover.is_some() => "failover",
+            (true, Some(w)) => w.status,
+            (true, None) => "ok",
+        };
+        let line = watch.filter(|_| s.up).and_then(|w| {
+            let (mx, my) = centre(w.port)?;
+            let (sx, sy) = (x + SENTINEL_W / 2.0, y + SENTINEL_H);
+            Some(html! {
+                <path class="watch" data-watch-line={format!("{}-{}", s.port, w.port)}
+                      style={format!("d: path('M {sx} {sy} L {mx} {}')", my - BOX_H / 2.0)} />
+            })
+        });
+        html! {
+            <g key={format!("sentinel-{}", s.port)} class={classes!("sentinel", state)}
+               data-graph-sentinel={s.port.to_string()} data-state={state}
+               data-watching={watch.map(|w| w.port.to_string()).unwrap_or_default()}>
+                <title>{ format!("Sentinel {} ({status})", s.port) }</title>
+                { for line }
+                <rect x={x.to_string()} y={y.to_string()} width={SENTINEL_W.to_string()} height={SENTINEL_H.to_string()} rx="20" />
+                <text class="port" x={(x + SENTINEL_W / 2.0).to_string()} y={(y + 17.0).to_string()}>{ format!("Sentinel {}", s.port) }</text>
+                <text class="detail" x={(x + SENTINEL_W / 2.0).to_string()} y={(y + 32.0).to_string()}>{ status }</text>
+            </g>
+        }
     });
     // Client pixels to the SVG's own units (it is scaled to fit).
     let to_svg = {
@@ -262,6 +314,7 @@ pub fn topology(props: &TopologyProps) -> Html {
                  // Never shrunk below a readable size: a phone scrolls it sideways.
                  style={format!("max-width: {width}px; min-width: {}px", width.min(MIN_READABLE_W))}
                  onpointermove={on_pointer_move} onpointerup={on_pointer_up} onpointercancel={on_pointer_cancel}>
+                { for sentinels }
                 { for edges }
                 { for boxes }
                 { for ghost }

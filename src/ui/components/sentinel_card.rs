@@ -1,0 +1,78 @@
+//! One Sentinel: its port, what it watches and how it sees it (ok, sdown,
+//! odown, the failover step), its lifecycle buttons and its console.
+
+use yew::prelude::*;
+
+use super::console::Console;
+use crate::sim::playground::SentinelView;
+use crate::ui::state::Action;
+
+#[derive(Properties, PartialEq)]
+pub struct SentinelCardProps {
+    pub sentinel: SentinelView,
+    pub on_run: Callback<(u16, String)>,
+    pub on_interrupt: Callback<u16>,
+    pub on_remove: Callback<u16>,
+    pub on_action: Callback<Action>,
+}
+
+#[function_component(SentinelCard)]
+pub fn sentinel_card(props: &SentinelCardProps) -> Html {
+    let s = &props.sentinel;
+    let port = s.port;
+    let action = |make: fn(u16) -> Action| {
+        let on_action = props.on_action.clone();
+        Callback::from(move |_: MouseEvent| on_action.emit(make(port)))
+    };
+    let on_shutdown = {
+        let on_run = props.on_run.clone();
+        Callback::from(move |_: MouseEvent| on_run.emit((port, "SHUTDOWN".to_string())))
+    };
+    let on_remove = {
+        let on_remove = props.on_remove.clone();
+        Callback::from(move |_| on_remove.emit(port))
+    };
+    let watching = s.watching.iter().map(|w| {
+        let status = match (w.status, w.failover) {
+            (_, Some(step)) => format!("failover: {}", step.replace('_', " ")),
+            ("ok", None) => "master ok".to_string(),
+            ("sdown", None) => "master subjectively down".to_string(),
+            (_, None) => "master objectively down".to_string(),
+        };
+        html! {
+            <li data-watch={w.name.clone()} data-master={w.port.to_string()} data-status={w.status}>
+                <strong>{ &w.name }</strong>{ format!(" → {}:{} · {status} · {} replica(s), {} sentinel(s), quorum {}",
+                    w.host, w.port, w.replicas.len(), w.sentinels, w.quorum) }
+            </li>
+        }
+    });
+    html! {
+        <section class={classes!("node", "sentinel-node", (!s.up).then_some("is-down"))}
+                 data-node={port.to_string()} data-sentinel={port.to_string()}
+                 data-state={if s.up { "up" } else { "down" }} aria-label={format!("Redis Sentinel {port}")}>
+            <header class="node-head">
+                <h2 class="port">{ port }</h2>
+                <span class="role sentinel">{ "sentinel" }</span>
+                if !s.up {
+                    <span class="keys">{ "not running" }</span>
+                }
+                <button class="remove" title={format!("Remove Sentinel {port}")}
+                        aria-label={format!("Remove Sentinel {port}")} onclick={on_remove}>{ "×" }</button>
+            </header>
+            if s.up {
+                <ul class="watching">{ for watching }</ul>
+            }
+            <div class="node-actions" role="toolbar" aria-label={format!("Actions for Sentinel {port}")}>
+                if s.up {
+                    <button onclick={on_shutdown} title="SHUTDOWN: the Sentinel stops">{ "Shutdown" }</button>
+                    <button onclick={action(Action::Crash)} title="kill -9: stop at once">{ "Crash" }</button>
+                } else {
+                    <button class="primary" onclick={action(Action::Restart)}
+                            title="Start again with its sentinel.conf (as Sentinel last rewrote it)">{ "Restart" }</button>
+                }
+            </div>
+            <Console port={port} view={s.console.clone()} on_run={props.on_run.clone()}
+                     on_interrupt={props.on_interrupt.clone()} />
+        </section>
+    }
+}
