@@ -73,6 +73,21 @@ impl Console {
         self.prompt.prompt(self.port, self.client.is_some())
     }
 
+    /// The page's consoles notice at once that the node closed their
+    /// connection (it died, or killed the client) and show `not
+    /// connected>`, where redis-cli, blocked reading the next line, finds
+    /// out only with the next command. True if it changed.
+    pub fn notice_closed(&mut self, sim: &Sim) -> bool {
+        match self.client {
+            Some(handle) if !self.is_waiting() && !sim.is_open(handle) => {
+                self.client = None;
+                self.buffer.clear();
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Whether it prints pub/sub messages and takes no commands.
     pub fn is_reading_messages(&self) -> bool {
         self.reading_messages

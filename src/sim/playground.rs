@@ -257,7 +257,9 @@ impl Playground {
 
     /// kill -9: the process dies, its disk stays.
     pub fn crash(&mut self, port: u16) -> Result<(), SimError> {
-        self.sim.crash(port)
+        self.sim.crash(port)?;
+        self.poll_consoles();
+        Ok(())
     }
 
     /// Starts a stopped or crashed server again from its config and disk.
@@ -617,6 +619,7 @@ impl Playground {
 
     fn poll_consoles(&mut self) {
         for log in self.consoles.values_mut() {
+            log.console.notice_closed(&self.sim);
             if log.console.is_waiting() {
                 if let Some(output) = log.console.poll(&mut self.sim) {
                     Self::print(log, output);

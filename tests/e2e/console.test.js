@@ -162,9 +162,14 @@ test('crash and restart a server; SHUTDOWN saves; the dump survives', async () =
   await node.getByRole('button', { name: 'Crash' }).click();
   await page.locator('[data-node="6382"][data-state="down"]').waitFor();
   assert.equal(await node.locator('.keys').textContent(), 'not running');
+  // The console shows at once that its server is gone, and refuses as redis-cli does.
+  await page.locator('[data-console="6382"] .prompt', { hasText: 'not connected>' }).waitFor();
+  assert.deepEqual(await run(6382, 'PING'), [
+    'not connected> PING',
+    'Could not connect to Redis at 127.0.0.1:6382: Connection refused',
+  ]);
   await node.getByRole('button', { name: 'Restart' }).click();
   await page.locator('[data-node="6382"][data-state="up"]').waitFor();
-  await run(6382, 'PING');
   assert.deepEqual(await run(6382, 'EXISTS survivor lost'), ['not connected> EXISTS survivor lost', '(integer) 1']);
 });
 
@@ -187,7 +192,6 @@ test('download a dump, and upload it to another server', async () => {
   await page.locator('[data-node="6380"]').getByRole('button', { name: 'Crash' }).click();
   await page.locator('[data-node="6380"]').getByRole('button', { name: 'Restart' }).click();
   await page.locator('[data-node="6380"][data-state="up"]').waitFor();
-  await run(6380, 'PING');
   assert.deepEqual(await run(6380, 'GET survivor'), ['not connected> GET survivor', '"1"']);
 });
 
