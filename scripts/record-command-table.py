@@ -4,7 +4,8 @@
 Writes src/engine/commands/recorded/command.resp (the reply to COMMAND:
 name, arity, flags, key positions, ACL categories, tips, key specs and
 subcommands of every command) and command_docs.resp (the reply to COMMAND
-DOCS), debug_help.resp (the reply to DEBUG HELP), and what redis-cli's own
+DOCS), debug_help.resp (the reply to DEBUG HELP), redis-sentinel's SENTINEL
+HELP and command table (src/engine/sentinel/recorded/), and what redis-cli's own
 `help` prints for a few topics (tests/fixtures/cli-help.txt). Entries are sorted by name so that the files are stable; the bytes
 are otherwise exactly the RESP that real Redis sent. The engine embeds
 them: arity checks, COMMAND INFO/DOCS/LIST/COUNT and the console's hints all
@@ -126,6 +127,43 @@ def main():
             (OUT / "command_docs.resp").write_bytes(encode(docs))
             print(f"recorded {len(table[1])} commands into {OUT}")
             record_cli_help()
+            record_sentinel()
+        finally:
+            proc.kill()
+            proc.wait()
+
+
+SENTINEL_OUT = ROOT / "src" / "engine" / "sentinel" / "recorded"
+
+
+def record_sentinel():
+    """redis-sentinel's own replies the engine embeds: SENTINEL HELP and its
+    command table (COMMAND), sorted by name."""
+    port = PORT + 1
+    with tempfile.TemporaryDirectory() as tmp:
+        conf = Path(tmp) / "sentinel.conf"
+        conf.write_text(f"port {port}\nbind 127.0.0.1\ndaemonize no\ndir {tmp}\n")
+        proc = subprocess.Popen(["redis-sentinel", str(conf)], stdout=subprocess.DEVNULL, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 10
+            while True:
+                try:
+                    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        sys.exit("record-command-table: redis-sentinel did not start")
+                    time.sleep(0.05)
+            reader = Reader(sock)
+            help_reply = ask(reader, b"SENTINEL", b"HELP")
+            table = ask(reader, b"COMMAND")
+            table[1].sort(key=lambda entry: entry[1][0][1])
+            for entry in table[1]:
+                entry[1][9][1].sort(key=lambda sub: sub[1][0][1])
+            SENTINEL_OUT.mkdir(parents=True, exist_ok=True)
+            (SENTINEL_OUT / "help.resp").write_bytes(encode(help_reply))
+            (SENTINEL_OUT / "command.resp").write_bytes(encode(table))
+            print(f"recorded SENTINEL HELP and {len(table[1])} Sentinel commands into {SENTINEL_OUT}")
         finally:
             proc.kill()
             proc.wait()

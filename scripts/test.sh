@@ -5,7 +5,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/tools.sh"
 cd "$ROOT"
 
-ensure_apt redis-server redis-tools chromium
+ensure_apt redis-server redis-sentinel redis-tools chromium
 ensure_build_tools
 
 say "native tests (cargo test)"

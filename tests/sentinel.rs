@@ -254,3 +254,25 @@ fn bad_sentinel_conf_is_refused_and_runs_replay() {
     };
     assert_eq!(run(5), run(5));
 }
+
+#[test]
+fn simulated_failure_and_debug_timings() {
+    let mut sim = three_servers(13, [100, 100]);
+    sim.start_sentinel(26379, &["sentinel monitor mymaster 127.0.0.1 6379 1", "sentinel down-after-milliseconds mymaster 2000"]).unwrap();
+    // SENTINEL DEBUG changes the periods: INFO every 2 s instead of 10.
+    assert_eq!(call(&mut sim, 26379, &["SENTINEL", "DEBUG", "info-period", "2000"]), Frame::ok());
+    assert_eq!(sim.sentinel(26379).unwrap().timings.info_period, 2000);
+    assert_eq!(call(&mut sim, 26379, &["SENTINEL", "SIMULATE-FAILURE", "crash-after-election"]), Frame::ok());
+    sim.advance(2000);
+    sim.crash(6379).unwrap();
+    sim.advance(6000);
+    assert!(!sim.sentinel_running(26379), "the Sentinel exits once elected");
+    assert!(logged_at(&sim, 26379, "Sentinel CRASH because of SENTINEL simulate-failure").is_some());
+    assert!(logged_at(&sim, 26379, "+selected-slave").is_none());
+    // Restarted, it reads the epoch it saved and finishes the job itself.
+    sim.restart(26379).unwrap();
+    sim.advance(40_000);
+    let lines = events(&sim, 26379);
+    assert!(lines.iter().any(|l| l.starts_with("# +switch-master mymaster 127.0.0.1 6379")), "{lines:?}");
+    assert!(lines.iter().any(|l| l == "# +new-epoch 2"), "a new epoch after the one it crashed in: {lines:?}");
+}

@@ -34,6 +34,9 @@ const DIRECTIVES: &[(&str, Option<usize>)] = &[
     ("replicaof", Some(2)),
     ("save", None),
     ("slaveof", Some(2)),
+    // ACL users: kept (Sentinel writes the default one into its file),
+    // not enforced, as the playground has no ACLs.
+    ("user", None),
 ];
 
 /// Why a config line was refused, with Redis's own wording.

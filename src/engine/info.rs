@@ -52,6 +52,9 @@ pub struct Snapshot<'a> {
     pub persistence: &'a super::persistence::Persistence,
     /// The `# Replication` lines (the server knows them best).
     pub replication: Vec<String>,
+    /// redis-sentinel rather than redis-server, with the timer frequency
+    /// it drew for this second (Sentinel varies it).
+    pub sentinel: Option<u64>,
 }
 
 const DEFAULT: &[&str] =
@@ -136,7 +139,7 @@ fn section(name: &str, s: &Snapshot) -> String {
             "redis_git_sha1:00000000".into(),
             "redis_git_dirty:0".into(),
             "redis_build_id:ae4d7c971a948f0".into(),
-            "redis_mode:standalone".into(),
+            format!("redis_mode:{}", if s.sentinel.is_some() { "sentinel" } else { "standalone" }),
             "os:Linux playground x86_64".into(),
             "arch_bits:64".into(),
             "monotonic_clock:POSIX clock_gettime".into(),
@@ -150,11 +153,11 @@ fn section(name: &str, s: &Snapshot) -> String {
             format!("server_time_usec:{}", s.now * 1000),
             format!("uptime_in_seconds:{uptime}"),
             format!("uptime_in_days:{}", uptime / 86_400),
-            "hz:10".into(),
+            format!("hz:{}", s.sentinel.unwrap_or(10)),
             "configured_hz:10".into(),
             format!("lru_clock:{}", (s.now / 1000) & ((1 << 24) - 1)),
-            "executable:/usr/bin/redis-server".into(),
-            "config_file:".into(),
+            format!("executable:/usr/bin/redis-{}", if s.sentinel.is_some() { "sentinel" } else { "server" }),
+            format!("config_file:{}", if s.sentinel.is_some() { "/etc/redis/sentinel.conf" } else { "" }),
             "io_threads_active:0".into(),
         ],
         "clients" => vec![

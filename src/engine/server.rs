@@ -936,6 +936,7 @@ impl Server {
             stats: &self.stats,
             persistence: &self.persistence,
             replication: self.replication_info(now),
+            sentinel: None,
         }
     }
 

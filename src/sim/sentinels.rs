@@ -219,6 +219,12 @@ impl Sim {
                 o.sentinel.net_receive(conn, &bytes, now);
             }
         }
+        // A Sentinel that exited on its own (SENTINEL SIMULATE-FAILURE).
+        let exited: Vec<u16> = self.sentinels.iter().filter(|(_, n)| n.sentinel.stopped).map(|(p, _)| *p).collect();
+        for port in exited {
+            moved = true;
+            let _ = self.stop_sentinel(port, true);
+        }
         moved
     }
 
@@ -320,9 +326,11 @@ impl Sim {
         if out.close {
             self.record(TraceEvent::ClientClosed { at: now, port: handle.port, client: handle.id });
         }
-        self.pump();
         if stopped {
+            // SHUTDOWN: the process is gone once the command is done.
             let _ = self.stop_sentinel(handle.port, false);
+        } else {
+            self.pump();
         }
     }
 

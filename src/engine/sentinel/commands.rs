@@ -3,8 +3,9 @@
 //! CLIENT and SHUTDOWN, with redis-sentinel's replies and refusals.
 
 use super::{select_slave, status_word, Instance, Master, Sentinel};
+use crate::engine::info;
 use crate::engine::keyspace::Millis;
-use crate::engine::resp::Frame;
+use crate::engine::resp::{parse_frame, Frame};
 use crate::engine::server::ClientId;
 
 fn bulk(text: impl Into<String>) -> Frame {
@@ -37,6 +38,9 @@ fn arity(name: &str) -> Frame {
 const SUBCOMMANDS: &[(&str, i64)] = &[
     ("ckquorum", 3),
     ("config", -3),
+    ("debug", -2),
+    ("help", 2),
+    ("simulate-failure", -3),
     ("failover", 3),
     ("flushconfig", 2),
     ("get-master-addr-by-name", 3),
@@ -104,10 +108,51 @@ impl Sentinel {
                 return (Vec::new(), true);
             }
             "quit" => return (vec![Frame::ok()], true),
+            "command" => command_command(args),
+            "hello" => self.hello(id, args),
             "auth" => err("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"),
             _ => unknown_command(args),
         };
         (vec![reply], false)
+    }
+
+    /// HELLO [2] [SETNAME name]: the connection's properties (RESP3 is
+    /// not spoken here).
+    fn hello(&mut self, id: ClientId, args: &[Vec<u8>]) -> Frame {
+        if let Some(version) = args.get(1) {
+            match text(version).parse::<i64>() {
+                Err(_) => return err("ERR Protocol version is not an integer or out of range"),
+                Ok(2) => {}
+                Ok(_) => return err("NOPROTO unsupported protocol version"),
+            }
+        }
+        let mut j = 2;
+        while j < args.len() {
+            if lower(&args[j]) == "setname" && j + 1 < args.len() {
+                if let Some(client) = self.clients.get_mut(&id) {
+                    client.name = args[j + 1].clone();
+                }
+                j += 2;
+            } else if lower(&args[j]) == "auth" && j + 2 < args.len() {
+                j += 3;
+            } else {
+                return err(format!("ERR Syntax error in HELLO option '{}'", text(&args[j])));
+            }
+        }
+        Frame::Array(vec![
+            bulk("server"),
+            bulk("redis"),
+            bulk("version"),
+            bulk("7.0.15"),
+            bulk("proto"),
+            Frame::Integer(2),
+            bulk("id"),
+            Frame::Integer(id as i64),
+            bulk("mode"),
+            bulk("sentinel"),
+            bulk("modules"),
+            Frame::Array(Vec::new()),
+        ])
     }
 
     fn subscribe(&mut self, id: ClientId, args: &[Vec<u8>], pattern: bool) -> Vec<Frame> {
@@ -202,100 +247,61 @@ impl Sentinel {
         }
     }
 
+    /// INFO: the server sections a redis-sentinel has, then its own.
     fn info_command(&self, args: &[Vec<u8>], now: Millis) -> Frame {
-        const SECTIONS: &[&str] = &["server", "clients", "cpu", "stats", "sentinel"];
+        const SECTIONS: &[&str] = &["server", "clients", "stats", "cpu", "sentinel"];
         let asked: Vec<String> = args[1..].iter().map(|a| lower(a)).collect();
         let all = asked.is_empty() || asked.iter().any(|a| a == "all" || a == "everything" || a == "default");
         let wanted: Vec<&str> = SECTIONS.iter().copied().filter(|s| all || asked.iter().any(|a| a == s)).collect();
-        let uptime = (now - self.started_at).max(0) / 1000;
-        let mut out: Vec<String> = Vec::new();
-        for section in wanted {
-            let mut lines: Vec<String> = match section {
-                "server" => vec![
-                    "redis_version:7.0.15".into(),
-                    "redis_git_sha1:00000000".into(),
-                    "redis_git_dirty:0".into(),
-                    "redis_build_id:ae4d7c971a948f0".into(),
-                    "redis_mode:sentinel".into(),
-                    "os:Linux playground x86_64".into(),
-                    "arch_bits:64".into(),
-                    "monotonic_clock:POSIX clock_gettime".into(),
-                    "multiplexing_api:epoll".into(),
-                    "atomicvar_api:c11-builtin".into(),
-                    "gcc_version:12.2.0".into(),
-                    format!("process_id:{}", self.process_id),
-                    "process_supervised:no".into(),
-                    format!("run_id:{}", self.myid),
-                    format!("tcp_port:{}", self.port),
-                    format!("server_time_usec:{}", now * 1000),
-                    format!("uptime_in_seconds:{uptime}"),
-                    format!("uptime_in_days:{}", uptime / 86_400),
-                    format!("hz:{}", self.hz),
-                    "configured_hz:10".into(),
-                    format!("lru_clock:{}", (now / 1000) & ((1 << 24) - 1)),
-                    "executable:/usr/bin/redis-sentinel".into(),
-                    "config_file:/etc/redis/sentinel.conf".into(),
-                    "io_threads_active:0".into(),
-                ],
-                "clients" => vec![
-                    format!("connected_clients:{}", self.clients.len()),
-                    "cluster_connections:0".into(),
-                    "maxclients:10000".into(),
-                    "client_recent_max_input_buffer:20480".into(),
-                    "client_recent_max_output_buffer:0".into(),
-                    "blocked_clients:0".into(),
-                    "tracking_clients:0".into(),
-                    "clients_in_timeout_table:0".into(),
-                ],
-                "cpu" => vec![
-                    format!("used_cpu_sys:{:.6}", uptime as f64 * 0.002),
-                    format!("used_cpu_user:{:.6}", uptime as f64 * 0.003),
-                    "used_cpu_sys_children:0.000000".into(),
-                    "used_cpu_user_children:0.000000".into(),
-                    "used_cpu_sys_main_thread:0.000000".into(),
-                    "used_cpu_user_main_thread:0.000000".into(),
-                ],
-                "stats" => vec![
-                    format!("total_connections_received:{}", self.total_connections),
-                    format!("total_commands_processed:{}", self.total_commands),
-                    "instantaneous_ops_per_sec:0".into(),
-                    "rejected_connections:0".into(),
-                    "expired_keys:0".into(),
-                    "evicted_keys:0".into(),
-                    "keyspace_hits:0".into(),
-                    "keyspace_misses:0".into(),
-                    format!("pubsub_channels:{}", self.clients.values().flat_map(|c| c.channels.iter()).collect::<std::collections::BTreeSet<_>>().len()),
-                    format!("pubsub_patterns:{}", self.clients.values().map(|c| c.patterns.len()).sum::<usize>()),
-                    "total_forks:0".into(),
-                ],
-                _ => {
-                    let mut lines = vec![
-                        format!("sentinel_masters:{}", self.masters.len()),
-                        "sentinel_tilt:0".into(),
-                        "sentinel_tilt_since_seconds:-1".into(),
-                        "sentinel_running_scripts:0".into(),
-                        "sentinel_scripts_queue_length:0".into(),
-                        "sentinel_simulate_failure_flags:0".into(),
-                    ];
-                    for (i, m) in self.masters.values().enumerate() {
-                        lines.push(format!(
-                            "master{i}:name={},status={},address={}:{},slaves={},sentinels={}",
-                            m.inst.name,
-                            status_word(&m.inst),
-                            m.inst.host,
-                            m.inst.port,
-                            m.slaves.len(),
-                            m.sentinels.len() + 1
-                        ));
-                    }
-                    lines
-                }
-            };
-            let title = format!("# {}{}", section[..1].to_ascii_uppercase(), &section[1..]);
-            lines.insert(0, title);
-            out.push(lines.join("\r\n") + "\r\n");
+        let channels: std::collections::BTreeSet<&Vec<u8>> = self.clients.values().flat_map(|c| c.channels.iter()).collect();
+        let snapshot = info::Snapshot {
+            port: self.port,
+            run_id: &self.myid,
+            process_id: self.process_id,
+            now,
+            started_at: self.started_at,
+            connected_clients: self.clients.len(),
+            blocked_clients: 0,
+            clients_in_timeout_table: 0,
+            changes_since_save: 0,
+            last_save: self.started_at,
+            pubsub_channels: channels.len(),
+            pubsub_patterns: self.clients.values().map(|c| c.patterns.len()).sum(),
+            keyspace: &self.keyspace,
+            stats: &self.stats,
+            persistence: &self.persistence,
+            replication: Vec::new(),
+            sentinel: Some(self.hz),
+        };
+        let mut sections: Vec<String> = Vec::new();
+        let server_sections: Vec<&str> = wanted.iter().copied().filter(|s| *s != "sentinel").collect();
+        if !server_sections.is_empty() {
+            sections.push(info::render(&server_sections, &snapshot));
         }
-        Frame::bulk(out.join("\r\n"))
+        if wanted.contains(&"sentinel") {
+            let mut lines = vec![
+                "# Sentinel".to_string(),
+                format!("sentinel_masters:{}", self.masters.len()),
+                "sentinel_tilt:0".into(),
+                "sentinel_tilt_since_seconds:-1".into(),
+                "sentinel_running_scripts:0".into(),
+                "sentinel_scripts_queue_length:0".into(),
+                format!("sentinel_simulate_failure_flags:{}", self.simulate_failure_flags),
+            ];
+            for (i, m) in self.masters.values().enumerate() {
+                lines.push(format!(
+                    "master{i}:name={},status={},address={}:{},slaves={},sentinels={}",
+                    m.inst.name,
+                    status_word(&m.inst),
+                    m.inst.host,
+                    m.inst.port,
+                    m.slaves.len(),
+                    m.sentinels.len() + 1
+                ));
+            }
+            sections.push(lines.join("\r\n") + "\r\n");
+        }
+        Frame::bulk(sections.join("\r\n"))
     }
 
     fn master_or_err(&self, name: &[u8]) -> Result<&Master, Frame> {
@@ -382,7 +388,7 @@ impl Sentinel {
                 let Some(mut m) = self.masters.remove(&name) else { return err("ERR No such master with that name") };
                 let reply = if m.failover_in_progress {
                     err("INPROG Failover already in progress")
-                } else if select_slave(&m, now).is_none() {
+                } else if select_slave(&m, &self.timings, now).is_none() {
                     err("NOGOODSLAVE No suitable replica to promote")
                 } else {
                     self.log_line(now, '#', format!("Executing user requested FAILOVER of '{name}'"));
@@ -405,11 +411,11 @@ impl Sentinel {
                     return err("ERR Invalid IP address or hostname specified");
                 }
                 let name = text(&args[2]);
+                if !(0..=65535).contains(&port) {
+                    return err("ERR Invalid port number.");
+                }
                 if self.masters.contains_key(&name) {
                     return err("ERR Duplicate master name.");
-                }
-                if !(0..=65535).contains(&port) {
-                    return err("ERR Invalid port number");
                 }
                 let conf = super::conf::MasterConf {
                     name: name.clone(),
@@ -477,24 +483,16 @@ impl Sentinel {
                 let op = lower(&args[2]);
                 if op == "get" && args.len() == 4 {
                     let pattern = args[3].clone();
-                    let values = [
-                        ("resolve-hostnames", "no"),
-                        ("announce-hostnames", "no"),
-                        ("announce-ip", ""),
-                        ("announce-port", "0"),
-                        ("sentinel-user", ""),
-                        ("sentinel-pass", ""),
-                    ];
                     let mut out = Vec::new();
-                    for (k, v) in values {
+                    for (k, v) in &self.global_config {
                         if crate::engine::glob::matches(&pattern, k.as_bytes(), true) {
-                            out.push(bulk(k));
-                            out.push(bulk(v));
+                            out.push(bulk(*k));
+                            out.push(bulk(v.clone()));
                         }
                     }
                     Frame::Array(out)
                 } else if op == "set" && args.len() == 5 {
-                    err(format!("ERR Invalid value '{}' to SENTINEL CONFIG SET '{}'", text(&args[4]), text(&args[3])))
+                    self.config_set(&args[3], &args[4], now)
                 } else {
                     err("ERR Only SENTINEL CONFIG GET <option> / SET <option> <value> are supported.")
                 }
@@ -519,8 +517,94 @@ impl Sentinel {
                 }
                 Frame::Array(out)
             }
+            "help" => help_reply(),
+            "debug" => self.debug_command(args),
+            "simulate-failure" => {
+                let mut flags = 0;
+                for arg in &args[2..] {
+                    match lower(arg).as_str() {
+                        "crash-after-election" => {
+                            flags |= super::SIMFAILURE_CRASH_AFTER_ELECTION;
+                            self.log_line(now, '#', "Failure simulation: this Sentinel will crash after being successfully elected as failover leader".into());
+                        }
+                        "crash-after-promotion" => {
+                            flags |= super::SIMFAILURE_CRASH_AFTER_PROMOTION;
+                            self.log_line(now, '#', "Failure simulation: this Sentinel will crash after promoting the selected replica to master".into());
+                        }
+                        "help" => {
+                            self.simulate_failure_flags = flags;
+                            return Frame::Array(vec![bulk("crash-after-election"), bulk("crash-after-promotion")]);
+                        }
+                        _ => {
+                            self.simulate_failure_flags = flags;
+                            return err("ERR Unknown failure simulation specified");
+                        }
+                    }
+                }
+                self.simulate_failure_flags = flags;
+                Frame::ok()
+            }
             _ => err(format!("ERR unknown subcommand '{}'. Try SENTINEL HELP.", text(&args[1]))),
         }
+    }
+
+    /// SENTINEL CONFIG SET: the six global parameters, checked as Sentinel checks them.
+    fn config_set(&mut self, name: &[u8], value: &[u8], now: Millis) -> Frame {
+        let option = lower(name);
+        let value_text = text(value);
+        let invalid = || err(format!("ERR Invalid value '{value_text}' to SENTINEL CONFIG SET '{}'", text(name)));
+        let stored = match option.as_str() {
+            "resolve-hostnames" | "announce-hostnames" => match value_text.to_ascii_lowercase().as_str() {
+                "yes" | "no" => value_text.to_ascii_lowercase(),
+                _ => return invalid(),
+            },
+            "announce-port" => match value_text.parse::<i64>() {
+                Ok(n) if (0..=65535).contains(&n) => n.to_string(),
+                _ => return invalid(),
+            },
+            "announce-ip" | "sentinel-user" | "sentinel-pass" => value_text.clone(),
+            _ => return err(format!("ERR Invalid argument '{}' to SENTINEL CONFIG SET", text(name))),
+        };
+        if let Some(entry) = self.global_config.iter_mut().find(|(k, _)| *k == option) {
+            entry.1 = stored;
+        }
+        self.flush_config(now);
+        Frame::ok()
+    }
+
+    /// SENTINEL DEBUG: the periods and timeouts, or set some of them.
+    fn debug_command(&mut self, args: &[Vec<u8>]) -> Frame {
+        if args.len() == 2 {
+            let mut out = Vec::new();
+            for (name, value) in self.timings.named() {
+                out.push(bulk(name));
+                out.push(bulk(value.to_string()));
+            }
+            return Frame::Array(out);
+        }
+        // All or nothing: every pair is checked before any is applied.
+        let mut changes = Vec::new();
+        let mut j = 2;
+        while j < args.len() {
+            let option = text(&args[j]).to_ascii_uppercase();
+            let known = self.timings.named().iter().any(|(n, _)| *n == option);
+            if !known || j + 1 >= args.len() {
+                return err(format!("ERR Unknown option or number of arguments for SENTINEL DEBUG '{}'", text(&args[j])));
+            }
+            match text(&args[j + 1]).parse::<i64>() {
+                Ok(v) if v > 0 => changes.push((option, v)),
+                _ => return err(format!("ERR Invalid argument '{}' for SENTINEL DEBUG '{}'", text(&args[j + 1]), text(&args[j]))),
+            }
+            j += 2;
+        }
+        for (option, v) in changes {
+            for (name, value) in self.timings.named() {
+                if name == option {
+                    *value = v;
+                }
+            }
+        }
+        Frame::ok()
     }
 
     fn set_command(&mut self, args: &[Vec<u8>], now: Millis) -> Frame {
@@ -676,4 +760,56 @@ fn instance_reply(m: &Master, i: &Instance, now: Millis) -> Frame {
         f.push(("voted-leader-epoch", i.leader_epoch.to_string()));
     }
     Frame::Array(f.into_iter().flat_map(|(k, v)| [bulk(k), bulk(v)]).collect())
+}
+
+/// SENTINEL HELP, as redis-sentinel 7.0.15 answers it (recorded by
+/// scripts/record-command-table.py).
+fn help_reply() -> Frame {
+    const REPLY: &[u8] = include_bytes!("recorded/help.resp");
+    parse_frame(REPLY).ok().flatten().map(|(f, _)| f).unwrap_or_else(|| err("ERR the recorded SENTINEL HELP is unreadable"))
+}
+
+/// redis-sentinel's command table (its COMMAND reply, recorded).
+fn command_table() -> Vec<Frame> {
+    const REPLY: &[u8] = include_bytes!("recorded/command.resp");
+    match parse_frame(REPLY).ok().flatten() {
+        Some((Frame::Array(entries), _)) => entries,
+        _ => Vec::new(),
+    }
+}
+
+fn entry_name(entry: &Frame) -> Option<&[u8]> {
+    match entry {
+        Frame::Array(fields) => match fields.first() {
+            Some(Frame::Bulk(name)) => Some(name),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// COMMAND, COUNT, LIST and INFO over the commands a Sentinel has.
+fn command_command(args: &[Vec<u8>]) -> Frame {
+    let table = command_table();
+    let sub = args.get(1).map(|a| lower(a));
+    match (sub.as_deref(), args.len()) {
+        (None, _) => Frame::Array(table),
+        (Some("count"), 2) => Frame::Integer(table.len() as i64),
+        (Some("list"), 2) => Frame::Array(table.iter().filter_map(entry_name).map(|n| Frame::bulk(n.to_vec())).collect()),
+        (Some("info"), 2) => Frame::Array(table),
+        (Some("info"), _) => Frame::Array(
+            args[2..]
+                .iter()
+                .map(|want| {
+                    table
+                        .iter()
+                        .find(|e| entry_name(e).is_some_and(|n| n.eq_ignore_ascii_case(want)))
+                        .cloned()
+                        .unwrap_or(Frame::NullArray)
+                })
+                .collect(),
+        ),
+        (Some(s @ ("count" | "list")), _) => arity(&format!("command|{s}")),
+        (Some(_), _) => err(format!("ERR unknown subcommand '{}'. Try COMMAND HELP.", text(&args[1]))),
+    }
 }

@@ -32,6 +32,8 @@ pub struct SentinelConf {
     pub myid: Option<String>,
     pub current_epoch: u64,
     pub masters: Vec<MasterConf>,
+    /// SENTINEL CONFIG's parameters the file sets: (name, value).
+    pub globals: Vec<(String, String)>,
 }
 
 fn fail(line: usize, text: &str, reason: &str) -> ConfigError {
@@ -85,7 +87,7 @@ impl SentinelConf {
                     if quorum <= 0 {
                         return Err(bad("Quorum must be 1 or greater."));
                     }
-                    let Some(port) = parse_port(&args[3]) else { return Err(bad("Invalid port number")) };
+                    let Some(port) = parse_port(&args[3]) else { return Err(bad("Invalid port number.")) };
                     if conf.masters.iter().any(|m| m.name == args[1]) {
                         return Err(bad("Duplicate master name."));
                     }
@@ -133,22 +135,18 @@ impl SentinelConf {
                 }
                 ("known-replica", 4) | ("known-slave", 4) => {
                     let m = master_mut(&mut conf, &args[1])?;
-                    let Some(port) = parse_port(&args[3]) else { return Err(bad("Invalid port number")) };
+                    let Some(port) = parse_port(&args[3]) else { return Err(bad("Invalid port number.")) };
                     conf.masters[m].known_replicas.push((args[2].clone(), port));
                 }
                 ("known-sentinel", 5) => {
                     let m = master_mut(&mut conf, &args[1])?;
-                    let Some(port) = parse_port(&args[3]) else { return Err(bad("Invalid port number")) };
+                    let Some(port) = parse_port(&args[3]) else { return Err(bad("Invalid port number.")) };
                     conf.masters[m].known_sentinels.push((args[2].clone(), port, args[4].clone()));
                 }
+                ("resolve-hostnames", 2) | ("announce-hostnames", 2) | ("announce-ip", 2) | ("announce-port", 2) | ("sentinel-user", 2)
+                | ("sentinel-pass", 2) => conf.globals.push((option.clone(), args[1].clone())),
                 // Accepted and kept, with no effect in the playground.
                 ("deny-scripts-reconfig", 2)
-                | ("resolve-hostnames", 2)
-                | ("announce-hostnames", 2)
-                | ("announce-ip", 2)
-                | ("announce-port", 2)
-                | ("sentinel-user", 2)
-                | ("sentinel-pass", 2)
                 | ("auth-pass", 3)
                 | ("auth-user", 3)
                 | ("rename-command", 4)

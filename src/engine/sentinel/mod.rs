@@ -32,17 +32,69 @@ pub enum SentinelNet {
     Close { conn: ConnId },
 }
 
-// Periods and timeouts of sentinel.c (milliseconds).
-const PING_PERIOD: Millis = 1000;
-const INFO_PERIOD: Millis = 10_000;
-const PUBLISH_PERIOD: Millis = 2000;
-const ASK_PERIOD: Millis = 1000;
-const ELECTION_TIMEOUT: Millis = 10_000;
 const MAX_DESYNC: usize = 1000;
-const SLAVE_RECONF_TIMEOUT: Millis = 10_000;
-const MIN_LINK_RECONNECT_PERIOD: Millis = 15_000;
 const MAX_PENDING_COMMANDS: i64 = 100;
 pub const HELLO_CHANNEL: &str = "__sentinel__:hello";
+
+/// Sentinel's periods and timeouts (milliseconds), which SENTINEL DEBUG
+/// shows and changes; the defaults are sentinel.c's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Timings {
+    pub info_period: Millis,
+    pub ping_period: Millis,
+    pub ask_period: Millis,
+    pub publish_period: Millis,
+    pub default_down_after: Millis,
+    pub default_failover_timeout: Millis,
+    pub tilt_trigger: Millis,
+    pub tilt_period: Millis,
+    pub slave_reconf_timeout: Millis,
+    pub min_link_reconnect_period: Millis,
+    pub election_timeout: Millis,
+    pub script_max_runtime: Millis,
+    pub script_retry_delay: Millis,
+}
+
+impl Default for Timings {
+    fn default() -> Timings {
+        Timings {
+            info_period: 10_000,
+            ping_period: 1000,
+            ask_period: 1000,
+            publish_period: 2000,
+            default_down_after: conf::DEFAULT_DOWN_AFTER_MS,
+            default_failover_timeout: conf::DEFAULT_FAILOVER_TIMEOUT_MS,
+            tilt_trigger: 2000,
+            tilt_period: 30_000,
+            slave_reconf_timeout: 10_000,
+            min_link_reconnect_period: 15_000,
+            election_timeout: 10_000,
+            script_max_runtime: 60_000,
+            script_retry_delay: 30_000,
+        }
+    }
+}
+
+impl Timings {
+    /// SENTINEL DEBUG's names, in its order, with each value.
+    pub fn named(&mut self) -> [(&'static str, &mut Millis); 13] {
+        [
+            ("INFO-PERIOD", &mut self.info_period),
+            ("PING-PERIOD", &mut self.ping_period),
+            ("ASK-PERIOD", &mut self.ask_period),
+            ("PUBLISH-PERIOD", &mut self.publish_period),
+            ("DEFAULT-DOWN-AFTER", &mut self.default_down_after),
+            ("DEFAULT-FAILOVER-TIMEOUT", &mut self.default_failover_timeout),
+            ("TILT-TRIGGER", &mut self.tilt_trigger),
+            ("TILT-PERIOD", &mut self.tilt_period),
+            ("SLAVE-RECONF-TIMEOUT", &mut self.slave_reconf_timeout),
+            ("MIN-LINK-RECONNECT-PERIOD", &mut self.min_link_reconnect_period),
+            ("ELECTION-TIMEOUT", &mut self.election_timeout),
+            ("SCRIPT-MAX-RUNTIME", &mut self.script_max_runtime),
+            ("SCRIPT-RETRY-DELAY", &mut self.script_retry_delay),
+        ]
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
@@ -298,11 +350,11 @@ impl Master {
         Some((host.to_string(), port.parse().ok()?))
     }
 
-    fn looks_sane(&self, now: Millis) -> bool {
+    fn looks_sane(&self, info_period: Millis, now: Millis) -> bool {
         self.inst.role_reported == Role::Master
             && !self.inst.s_down
             && !self.inst.o_down
-            && now - self.inst.info_refresh < INFO_PERIOD * 2
+            && now - self.inst.info_refresh < info_period * 2
     }
 }
 
@@ -370,11 +422,23 @@ pub struct Sentinel {
     started_at: Millis,
     /// Sentinel draws its timer frequency anew on every run (10..19).
     hz: u64,
-    total_connections: u64,
-    total_commands: u64,
-    /// Set by SHUTDOWN.
+    /// INFO's counters; the keyspace and persistence stay empty (Sentinel
+    /// holds no data) but INFO reads them as a server's.
+    stats: crate::engine::info::Stats,
+    keyspace: crate::engine::keyspace::Keyspace,
+    persistence: crate::engine::persistence::Persistence,
+    /// Set by SHUTDOWN (or a simulated failure).
     pub stopped: bool,
+    pub timings: Timings,
+    /// SENTINEL SIMULATE-FAILURE: 1 crash after election, 2 after promotion.
+    simulate_failure_flags: u64,
+    /// SENTINEL CONFIG values: resolve-hostnames, announce-hostnames,
+    /// announce-ip, announce-port, sentinel-user, sentinel-pass.
+    global_config: Vec<(&'static str, String)>,
 }
+
+pub(crate) const SIMFAILURE_CRASH_AFTER_ELECTION: u64 = 1;
+pub(crate) const SIMFAILURE_CRASH_AFTER_PROMOTION: u64 = 2;
 
 /// A snapshot of one monitored master for the page.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -418,12 +482,28 @@ impl Sentinel {
             rewritten: false,
             started_at: now,
             hz: 10,
-            total_connections: 0,
-            total_commands: 0,
+            stats: Default::default(),
+            keyspace: crate::engine::keyspace::Keyspace::new(1),
+            persistence: Default::default(),
             stopped: false,
+            timings: Timings::default(),
+            simulate_failure_flags: 0,
+            global_config: vec![
+                ("resolve-hostnames", "no".into()),
+                ("announce-hostnames", "no".into()),
+                ("announce-ip", String::new()),
+                ("announce-port", "0".into()),
+                ("sentinel-user", String::new()),
+                ("sentinel-pass", String::new()),
+            ],
         };
         for m in &conf.masters {
             s.masters.insert(m.name.clone(), Master::from_conf(m, now));
+        }
+        for (name, value) in &conf.globals {
+            if let Some(entry) = s.global_config.iter_mut().find(|(k, _)| k == name) {
+                entry.1 = value.clone();
+            }
         }
         s.log_line(now, '#', "oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo".into());
         s.log_line(now, '#', format!("Redis version=7.0.15, bits=64, commit=00000000, modified=0, pid={process_id}, just started"));
@@ -486,6 +566,13 @@ impl Sentinel {
     /// Writes the current state into sentinel.conf.
     fn flush_config(&mut self, now: Millis) {
         let mut lines = vec![format!("sentinel myid {}", self.myid)];
+        // SENTINEL CONFIG's parameters, when not at their defaults.
+        let global = |name: &str| self.global_config.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone()).unwrap_or_default();
+        for (name, default) in [("resolve-hostnames", "no"), ("announce-hostnames", "no")] {
+            if global(name) != default {
+                lines.push(format!("sentinel {name} {}", global(name)));
+            }
+        }
         for m in self.masters.values() {
             let (host, port) = (&m.inst.host, m.inst.port);
             lines.push(format!("sentinel monitor {} {} {} {}", m.inst.name, host, port, m.quorum));
@@ -513,6 +600,11 @@ impl Sentinel {
             }
         }
         lines.push(format!("sentinel current-epoch {}", self.current_epoch));
+        for (name, default) in [("announce-ip", ""), ("announce-port", "0"), ("sentinel-user", ""), ("sentinel-pass", "")] {
+            if global(name) != default {
+                lines.push(format!("sentinel {name} {}", global(name)));
+            }
+        }
         lines.push("protected-mode no".into());
         lines.push("latency-tracking-info-percentiles 50 99 99.9".into());
         lines.push("user default on nopass ~* &* +@all".into());
@@ -621,7 +713,7 @@ impl Sentinel {
         if !inst.disconnected() || inst.port == 0 {
             return;
         }
-        if now - inst.link.last_reconn_time < PING_PERIOD {
+        if now - inst.link.last_reconn_time < self.timings.ping_period {
             return;
         }
         inst.link.last_reconn_time = now;
@@ -887,17 +979,21 @@ impl Sentinel {
                 self.flush_config_with(m, now);
                 let what = m.describe_member(&m.slaves[&key]);
                 self.event(now, '#', "+promoted-slave", what);
+                if self.simulate_failure_flags & SIMFAILURE_CRASH_AFTER_PROMOTION != 0 {
+                    self.simulated_crash(now);
+                    return;
+                }
                 let what = m.describe();
                 self.event(now, '#', "+failover-state-reconf-slaves", what);
                 // Tell the other Sentinels at once (sentinelForceHelloUpdateForMaster).
-                let stale = now - PUBLISH_PERIOD - 1;
+                let stale = now - self.timings.publish_period - 1;
                 m.inst.last_pub_time = stale;
                 m.slaves.values_mut().for_each(|s| s.last_pub_time = stale);
             } else {
                 // A replica turned master behind our back: make it follow again.
-                let wait = PUBLISH_PERIOD * 4;
+                let wait = self.timings.publish_period * 4;
                 let s = &m.slaves[&key];
-                if !s.promoted && m.looks_sane(now) && s.no_down_for(wait, now) && now - s.role_reported_time > wait {
+                if !s.promoted && m.looks_sane(self.timings.info_period, now) && s.no_down_for(wait, now) && now - s.role_reported_time > wait {
                     let (host, port) = (m.inst.host.clone(), m.inst.port);
                     let mut s = m.slaves.remove(&key).unwrap();
                     let sent = self.send_slaveof(&mut s, Some((&host, port)));
@@ -915,7 +1011,7 @@ impl Sentinel {
             let wrong = s.slave_master_port != m.inst.port || !s.slave_master_host.as_deref().is_some_and(|h| h.eq_ignore_ascii_case(&m.inst.host));
             if wrong && !s.reconf_sent && !s.reconf_inprog && !m.failover_in_progress {
                 let wait = m.failover_timeout;
-                if m.looks_sane(now) && s.no_down_for(wait, now) && now - s.slave_conf_change_time > wait {
+                if m.looks_sane(self.timings.info_period, now) && s.no_down_for(wait, now) && now - s.slave_conf_change_time > wait {
                     let (host, port) = (m.inst.host.clone(), m.inst.port);
                     let mut s = m.slaves.remove(&key).unwrap();
                     let sent = self.send_slaveof(&mut s, Some((&host, port)));
@@ -1170,15 +1266,15 @@ impl Sentinel {
         if inst.disconnected() || !self.link_established(&inst.link) || inst.link.pending_commands >= MAX_PENDING_COMMANDS {
             return;
         }
-        let info_period = if fast_info && inst.role == Role::Slave { 1000 } else { INFO_PERIOD };
-        let ping_period = inst.down_after.min(PING_PERIOD);
+        let info_period = if fast_info && inst.role == Role::Slave { 1000 } else { self.timings.info_period };
+        let ping_period = inst.down_after.min(self.timings.ping_period);
         if inst.role != Role::Sentinel && (inst.info_refresh == 0 || now - inst.info_refresh > info_period) {
             self.command(&mut inst.link, &[b"INFO"], Expect::Info);
         }
         if now - inst.link.last_pong_time > ping_period && now - inst.link.last_ping_time > ping_period / 2 {
             self.send_ping(inst, now);
         }
-        if now - inst.last_pub_time > PUBLISH_PERIOD {
+        if now - inst.last_pub_time > self.timings.publish_period {
             self.send_hello(m, inst);
         }
     }
@@ -1188,7 +1284,7 @@ impl Sentinel {
         let link = &inst.link;
         // A quiet link is closed and opened again.
         if link.cc.is_some()
-            && now - link.cc_conn_time > MIN_LINK_RECONNECT_PERIOD
+            && now - link.cc_conn_time > self.timings.min_link_reconnect_period
             && link.act_ping_time != 0
             && now - link.act_ping_time > inst.down_after / 2
             && now - link.last_pong_time > inst.down_after / 2
@@ -1198,8 +1294,8 @@ impl Sentinel {
             }
         }
         if inst.link.pc.is_some()
-            && now - inst.link.pc_conn_time > MIN_LINK_RECONNECT_PERIOD
-            && now - inst.link.pc_last_activity > PUBLISH_PERIOD * 3
+            && now - inst.link.pc_conn_time > self.timings.min_link_reconnect_period
+            && now - inst.link.pc_last_activity > self.timings.publish_period * 3
         {
             if let Some(pc) = inst.link.pc.take() {
                 self.close_conn(pc);
@@ -1207,7 +1303,7 @@ impl Sentinel {
         }
         let claims_replica = inst.role == Role::Master
             && inst.role_reported == Role::Slave
-            && now - inst.role_reported_time > inst.down_after + INFO_PERIOD * 2;
+            && now - inst.role_reported_time > inst.down_after + self.timings.info_period * 2;
         if elapsed > inst.down_after || claims_replica {
             if !inst.s_down {
                 inst.s_down = true;
@@ -1277,11 +1373,11 @@ impl Sentinel {
         let runid = if m.failover_state > FailoverState::None { self.myid.clone() } else { "*".to_string() };
         for id in ids {
             let Some(mut s) = m.sentinels.remove(&id) else { continue };
-            if now - s.last_master_down_reply_time > ASK_PERIOD * 5 {
+            if now - s.last_master_down_reply_time > self.timings.ask_period * 5 {
                 s.master_down = false;
                 s.leader = None;
             }
-            let ask = m.inst.s_down && !s.disconnected() && (forced || now - s.last_master_down_reply_time >= ASK_PERIOD);
+            let ask = m.inst.s_down && !s.disconnected() && (forced || now - s.last_master_down_reply_time >= self.timings.ask_period);
             if ask {
                 let epoch = self.current_epoch.to_string();
                 let port = port.to_string();
@@ -1361,7 +1457,7 @@ impl Sentinel {
                 let leader = self.get_leader(m, m.failover_epoch, now);
                 let is_leader = leader.as_deref().is_some_and(|l| l.eq_ignore_ascii_case(&self.myid));
                 if !is_leader && !m.force_failover {
-                    let timeout = ELECTION_TIMEOUT.min(m.failover_timeout);
+                    let timeout = self.timings.election_timeout.min(m.failover_timeout);
                     if now - m.failover_start_time > timeout {
                         let what = m.describe();
                         self.event(now, '#', "-failover-abort-not-elected", what);
@@ -1371,11 +1467,15 @@ impl Sentinel {
                 }
                 let what = m.describe();
                 self.event(now, '#', "+elected-leader", what.clone());
+                if self.simulate_failure_flags & SIMFAILURE_CRASH_AFTER_ELECTION != 0 {
+                    self.simulated_crash(now);
+                    return;
+                }
                 m.failover_state = FailoverState::SelectSlave;
                 m.failover_state_change_time = now;
                 self.event(now, '#', "+failover-state-select-slave", what);
             }
-            FailoverState::SelectSlave => match select_slave(m, now) {
+            FailoverState::SelectSlave => match select_slave(m, &self.timings, now) {
                 None => {
                     let what = m.describe();
                     self.event(now, '#', "-failover-abort-no-good-slave", what);
@@ -1434,7 +1534,7 @@ impl Sentinel {
             let Some(mut s) = m.slaves.remove(&key) else { continue };
             let mut log = None;
             if !s.promoted && !s.reconf_done {
-                if s.reconf_sent && now - s.slave_reconf_sent_time > SLAVE_RECONF_TIMEOUT {
+                if s.reconf_sent && now - s.slave_reconf_sent_time > self.timings.slave_reconf_timeout {
                     log = Some("-slave-reconf-sent-timeout");
                     s.reconf_sent = false;
                     s.reconf_done = true;
@@ -1495,6 +1595,12 @@ impl Sentinel {
         self.reset_master_and_change_address(m, &host, port, now);
     }
 
+    /// SENTINEL SIMULATE-FAILURE's crash: the process exits on the spot.
+    fn simulated_crash(&mut self, now: Millis) {
+        self.log_line(now, '#', "Sentinel CRASH because of SENTINEL simulate-failure".into());
+        self.stopped = true;
+    }
+
     /// When the timer should run next.
     pub fn next_timer(&self, last: Millis) -> Millis {
         last + self.timer_period()
@@ -1527,18 +1633,18 @@ fn status_word(inst: &Instance) -> &'static str {
 }
 
 /// sentinelSelectSlave: the best replica to promote, or none.
-fn select_slave(m: &Master, now: Millis) -> Option<String> {
+fn select_slave(m: &Master, timings: &Timings, now: Millis) -> Option<String> {
     let mut max_master_down = 0;
     if m.inst.s_down {
         max_master_down += now - m.inst.s_down_since;
     }
     max_master_down += m.inst.down_after * 10;
-    let info_validity = if m.inst.s_down { PING_PERIOD * 5 } else { INFO_PERIOD * 3 };
+    let info_validity = if m.inst.s_down { timings.ping_period * 5 } else { timings.info_period * 3 };
     let mut candidates: Vec<&Instance> = m
         .slaves
         .values()
         .filter(|s| !s.s_down && !s.o_down && !s.disconnected())
-        .filter(|s| now - s.link.last_avail_time <= PING_PERIOD * 5)
+        .filter(|s| now - s.link.last_avail_time <= timings.ping_period * 5)
         .filter(|s| s.slave_priority != 0)
         .filter(|s| now - s.info_refresh <= info_validity)
         .filter(|s| s.master_link_down_time <= max_master_down)
@@ -1561,7 +1667,7 @@ impl Sentinel {
         let id = self.next_client;
         self.next_client += 1;
         self.clients.insert(id, Client { connected_at: now, last_command_at: now, ..Client::default() });
-        self.total_connections += 1;
+        self.stats.connections_received += 1;
         id
     }
 
@@ -1578,6 +1684,7 @@ impl Sentinel {
         let mut out = Output::default();
         let Some(client) = self.clients.get_mut(&id) else { return out };
         client.input.feed(bytes);
+        self.stats.net_input_bytes += bytes.len() as u64;
         loop {
             if self.stopped {
                 break;
@@ -1596,9 +1703,12 @@ impl Sentinel {
                 continue;
             }
             client.last_command_at = now;
-            self.total_commands += 1;
+            self.stats.commands_processed += 1;
             let (replies, close) = self.dispatch(id, &args, now);
             for reply in replies {
+                if matches!(reply, Frame::Error(_)) {
+                    self.stats.error_replies += 1;
+                }
                 reply.encode(&mut out.reply);
             }
             if close {
@@ -1609,6 +1719,7 @@ impl Sentinel {
         if out.close {
             self.clients.remove(&id);
         }
+        self.stats.net_output_bytes += out.reply.len() as u64;
         out
     }
 }
