@@ -565,7 +565,14 @@ impl Sentinel {
 
     /// Writes the current state into sentinel.conf.
     fn flush_config(&mut self, now: Millis) {
-        let mut lines = vec![format!("sentinel myid {}", self.myid)];
+        // In the order redis-sentinel writes them the first time.
+        let mut lines = vec![
+            "protected-mode no".to_string(),
+            "latency-tracking-info-percentiles 50 99 99.9".to_string(),
+            "user default on nopass ~* &* +@all".to_string(),
+            format!("sentinel myid {}", self.myid),
+        ];
+        let mut known = Vec::new();
         // SENTINEL CONFIG's parameters, when not at their defaults.
         let global = |name: &str| self.global_config.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone()).unwrap_or_default();
         for (name, default) in [("resolve-hostnames", "no"), ("announce-hostnames", "no")] {
@@ -574,7 +581,8 @@ impl Sentinel {
             }
         }
         for m in self.masters.values() {
-            let (host, port) = (&m.inst.host, m.inst.port);
+            // Mid-failover, the promoted replica is already the master here.
+            let (host, port) = m.current_address();
             lines.push(format!("sentinel monitor {} {} {} {}", m.inst.name, host, port, m.quorum));
             if m.inst.down_after != conf::DEFAULT_DOWN_AFTER_MS {
                 lines.push(format!("sentinel down-after-milliseconds {} {}", m.inst.name, m.inst.down_after));
@@ -587,16 +595,17 @@ impl Sentinel {
             }
             lines.push(format!("sentinel config-epoch {} {}", m.inst.name, m.config_epoch));
             lines.push(format!("sentinel leader-epoch {} {}", m.inst.name, m.leader_epoch));
+            // ...and the old master takes its place among the replicas.
             for s in m.slaves.values() {
-                let (host, port) = if m.promoted.as_deref() == Some(s.name.as_str()) && m.failover_state >= FailoverState::ReconfSlaves {
+                let (host, port) = if (s.host.as_str(), s.port) == (host.as_str(), port) {
                     (m.inst.host.clone(), m.inst.port)
                 } else {
                     (s.host.clone(), s.port)
                 };
-                lines.push(format!("sentinel known-replica {} {} {}", m.inst.name, host, port));
+                known.push(format!("sentinel known-replica {} {} {}", m.inst.name, host, port));
             }
             for s in m.sentinels.values() {
-                lines.push(format!("sentinel known-sentinel {} {} {} {}", m.inst.name, s.host, s.port, s.name));
+                known.push(format!("sentinel known-sentinel {} {} {} {}", m.inst.name, s.host, s.port, s.name));
             }
         }
         lines.push(format!("sentinel current-epoch {}", self.current_epoch));
@@ -605,9 +614,7 @@ impl Sentinel {
                 lines.push(format!("sentinel {name} {}", global(name)));
             }
         }
-        lines.push("protected-mode no".into());
-        lines.push("latency-tracking-info-percentiles 50 99 99.9".into());
-        lines.push("user default on nopass ~* &* +@all".into());
+        lines.extend(known);
         self.config_lines = conf::rewrite(&self.config_lines, &lines);
         self.rewritten = true;
         self.log_line(now, '*', "Sentinel new configuration saved on disk".into());
