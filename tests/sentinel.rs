@@ -333,3 +333,20 @@ fn sentinel_conf_is_rewritten_as_redis_sentinel_writes_it() {
     let info = bulk_text(call(&mut sim, 26379, &["INFO", "sentinel"]));
     assert!(info.contains(&format!("master0:name=mymaster,status=ok,address=127.0.0.1:{promoted},slaves=2,sentinels=3")), "{info}");
 }
+
+#[test]
+fn extreme_settings_do_not_break_a_sentinel() {
+    let mut sim = three_servers(17, [100, 100]);
+    let huge = i64::MAX.to_string();
+    sim.start_sentinel(26379, &["sentinel monitor mymaster 127.0.0.1 6379 1".to_string(), format!("sentinel failover-timeout mymaster {huge}")]).unwrap();
+    assert_eq!(call(&mut sim, 26379, &["SENTINEL", "SET", "mymaster", "down-after-milliseconds", &huge]), Frame::ok());
+    assert_eq!(call(&mut sim, 26379, &["SENTINEL", "DEBUG", "info-period", &huge, "ping-period", &huge, "ask-period", &huge]), Frame::ok());
+    assert_eq!(call(&mut sim, 26379, &["SENTINEL", "SET", "mymaster", "down-after-milliseconds", "1"]), Frame::ok());
+    sim.crash(6379).unwrap();
+    sim.advance(5000);
+    // A myid of 40 bytes that are not 40 ASCII characters is still a myid.
+    let odd_id = "é".repeat(20);
+    sim.start_sentinel(26380, &["sentinel monitor mymaster 127.0.0.1 6380 1".to_string(), format!("sentinel myid {odd_id}")]).unwrap();
+    sim.advance(3000);
+    assert!(sim.sentinel_running(26379) && sim.sentinel_running(26380));
+}

@@ -178,14 +178,18 @@ impl Playground {
                 port,
                 up: self.sim.sentinel_running(port),
                 watching: snapshot.iter().find(|s| s.port == port).map(|s| s.watching.clone()).unwrap_or_default(),
-                console: ConsoleView {
-                    prompt: log.console.prompt(&self.sim),
-                    waiting: log.console.is_waiting(),
-                    lines: Rc::clone(&log.lines),
-                    history: Rc::clone(&log.history),
-                },
+                console: self.console_view(log),
             })
             .collect()
+    }
+
+    fn console_view(&self, log: &ConsoleLog) -> ConsoleView {
+        ConsoleView {
+            prompt: log.console.prompt(&self.sim),
+            waiting: log.console.is_waiting(),
+            lines: Rc::clone(&log.lines),
+            history: Rc::clone(&log.history),
+        }
     }
 
     pub fn add_server(&mut self) -> Result<u16, SimError> {
@@ -669,12 +673,7 @@ impl Playground {
                     latency: node.and_then(|n| n.master.as_ref()).map_or(0, |(_, master)| self.sim.latency(port, *master)),
                     lag: node.and_then(|n| n.master.as_ref()).and_then(|(_, master)| self.lag_of(port, *master)),
                     offset: node.map_or(0, |n| n.offset),
-                    console: ConsoleView {
-                        prompt: log.console.prompt(&self.sim),
-                        waiting: log.console.is_waiting(),
-                        lines: Rc::clone(&log.lines),
-                        history: Rc::clone(&log.history),
-                    },
+                    console: self.console_view(log),
                 }
             })
             .collect()

@@ -105,17 +105,9 @@ impl Sim {
                 self.drop_client(target);
             }
         }
-        // Connections to it (consoles, other Sentinels) are refused from now on.
+        // Connections to it (consoles, other Sentinels) close, and are refused from now on.
         self.inboxes.retain(|h, _| h.port != port);
-        let inbound: Vec<(ClientHandle, (u16, ConnId))> =
-            self.sentinel_clients.iter().filter(|(h, _)| h.port == port).map(|(h, k)| (*h, *k)).collect();
-        for (handle, (owner, conn)) in inbound {
-            self.sentinel_clients.remove(&handle);
-            self.sentinel_conns.remove(&(owner, conn));
-            if let Some(o) = self.sentinels.get_mut(&owner) {
-                o.sentinel.net_closed(conn, self.now);
-            }
-        }
+        self.close_sentinel_conns_to(port);
         self.pump();
         Ok(())
     }
@@ -130,7 +122,7 @@ impl Sim {
         }
     }
 
-    /// A server died: the Sentinel connections to it see the close.
+    /// A node died: the Sentinel connections to it see the close.
     pub(super) fn close_sentinel_conns_to(&mut self, port: u16) {
         let gone: Vec<(ClientHandle, (u16, ConnId))> =
             self.sentinel_clients.iter().filter(|(h, _)| h.port == port).map(|(h, k)| (*h, *k)).collect();

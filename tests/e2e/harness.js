@@ -140,4 +140,23 @@ function pageHelpers(getPage) {
   return { input, output, run, settled, centreOf, dragBox, lastLines };
 }
 
-module.exports = { serveDist, launchBrowser, openPage, pageHelpers, SCREENSHOTS, DIST };
+/** Gives a test file one page: before its tests the site is served,
+ * Chromium started and the page opened (handed to `setPage`), collecting
+ * errors into `errors`; after them everything is closed. */
+function pageForTests(setPage, errors) {
+  const { before, after } = require('node:test');
+  let site;
+  let browser;
+  before(async () => {
+    fs.mkdirSync(SCREENSHOTS, { recursive: true });
+    site = await serveDist();
+    browser = await launchBrowser();
+    setPage(await openPage(browser, site, errors));
+  });
+  after(async () => {
+    if (browser) await browser.close();
+    if (site) await site.close();
+  });
+}
+
+module.exports = { serveDist, launchBrowser, openPage, pageHelpers, pageForTests, SCREENSHOTS, DIST };

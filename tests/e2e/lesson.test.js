@@ -6,28 +6,16 @@
 // a chain, and a promotion by dragging to empty space.
 'use strict';
 
-const { test, before, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
 const path = require('node:path');
-const { serveDist, launchBrowser, openPage, pageHelpers, SCREENSHOTS } = require('./harness');
+const { pageForTests, pageHelpers, SCREENSHOTS } = require('./harness');
 
-let site;
-let browser;
 let page;
 const pageErrors = [];
-
-before(async () => {
-  fs.mkdirSync(SCREENSHOTS, { recursive: true });
-  site = await serveDist();
-  browser = await launchBrowser();
-  page = await openPage(browser, site, pageErrors);
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (site) await site.close();
-});
+pageForTests((p) => {
+  page = p;
+}, pageErrors);
 
 const { output, run, settled, centreOf, dragBox } = pageHelpers(() => page);
 

@@ -5,28 +5,16 @@
 // learner follows it on the graph, in the cards and in the consoles.
 'use strict';
 
-const { test, before, after } = require('node:test');
+const { test } = require('node:test');
 const assert = require('node:assert/strict');
-const fs = require('node:fs');
 const path = require('node:path');
-const { serveDist, launchBrowser, openPage, pageHelpers, SCREENSHOTS } = require('./harness');
+const { pageForTests, pageHelpers, SCREENSHOTS } = require('./harness');
 
-let site;
-let browser;
 let page;
 const pageErrors = [];
-
-before(async () => {
-  fs.mkdirSync(SCREENSHOTS, { recursive: true });
-  site = await serveDist();
-  browser = await launchBrowser();
-  page = await openPage(browser, site, pageErrors);
-});
-
-after(async () => {
-  if (browser) await browser.close();
-  if (site) await site.close();
-});
+pageForTests((p) => {
+  page = p;
+}, pageErrors);
 
 const { run, settled } = pageHelpers(() => page);
 

@@ -354,7 +354,7 @@ impl Master {
         self.inst.role_reported == Role::Master
             && !self.inst.s_down
             && !self.inst.o_down
-            && now - self.inst.info_refresh < info_period * 2
+            && now - self.inst.info_refresh < info_period.saturating_mul(2)
     }
 }
 
@@ -712,7 +712,7 @@ impl Sentinel {
     }
 
     fn client_name(&self, what: &str) -> String {
-        format!("sentinel-{}-{what}", &self.myid[..8])
+        format!("sentinel-{}-{what}", self.myid.chars().take(8).collect::<String>())
     }
 
     /// Opens the missing connections of an instance (once a second at most).
@@ -998,7 +998,7 @@ impl Sentinel {
                 m.slaves.values_mut().for_each(|s| s.last_pub_time = stale);
             } else {
                 // A replica turned master behind our back: make it follow again.
-                let wait = self.timings.publish_period * 4;
+                let wait = self.timings.publish_period.saturating_mul(4);
                 let s = &m.slaves[&key];
                 if !s.promoted && m.looks_sane(self.timings.info_period, now) && s.no_down_for(wait, now) && now - s.role_reported_time > wait {
                     let (host, port) = (m.inst.host.clone(), m.inst.port);
@@ -1302,7 +1302,7 @@ impl Sentinel {
         }
         if inst.link.pc.is_some()
             && now - inst.link.pc_conn_time > self.timings.min_link_reconnect_period
-            && now - inst.link.pc_last_activity > self.timings.publish_period * 3
+            && now - inst.link.pc_last_activity > self.timings.publish_period.saturating_mul(3)
         {
             if let Some(pc) = inst.link.pc.take() {
                 self.close_conn(pc);
@@ -1310,7 +1310,7 @@ impl Sentinel {
         }
         let claims_replica = inst.role == Role::Master
             && inst.role_reported == Role::Slave
-            && now - inst.role_reported_time > inst.down_after + self.timings.info_period * 2;
+            && now - inst.role_reported_time > inst.down_after.saturating_add(self.timings.info_period.saturating_mul(2));
         if elapsed > inst.down_after || claims_replica {
             if !inst.s_down {
                 inst.s_down = true;
@@ -1348,10 +1348,10 @@ impl Sentinel {
         if !m.inst.o_down || m.failover_in_progress {
             return false;
         }
-        if now - m.failover_start_time < m.failover_timeout * 2 {
+        if now - m.failover_start_time < m.failover_timeout.saturating_mul(2) {
             if m.failover_delay_logged != m.failover_start_time {
                 m.failover_delay_logged = m.failover_start_time;
-                let when = crate::engine::log::ctime(m.failover_start_time + m.failover_timeout * 2);
+                let when = crate::engine::log::ctime(m.failover_start_time.saturating_add(m.failover_timeout.saturating_mul(2)));
                 self.log_line(now, '#', format!("Next failover delay: I will not start a failover before {when}"));
             }
             return false;
@@ -1380,7 +1380,7 @@ impl Sentinel {
         let runid = if m.failover_state > FailoverState::None { self.myid.clone() } else { "*".to_string() };
         for id in ids {
             let Some(mut s) = m.sentinels.remove(&id) else { continue };
-            if now - s.last_master_down_reply_time > self.timings.ask_period * 5 {
+            if now - s.last_master_down_reply_time > self.timings.ask_period.saturating_mul(5) {
                 s.master_down = false;
                 s.leader = None;
             }
@@ -1645,13 +1645,13 @@ fn select_slave(m: &Master, timings: &Timings, now: Millis) -> Option<String> {
     if m.inst.s_down {
         max_master_down += now - m.inst.s_down_since;
     }
-    max_master_down += m.inst.down_after * 10;
-    let info_validity = if m.inst.s_down { timings.ping_period * 5 } else { timings.info_period * 3 };
+    max_master_down = max_master_down.saturating_add(m.inst.down_after.saturating_mul(10));
+    let info_validity = if m.inst.s_down { timings.ping_period.saturating_mul(5) } else { timings.info_period.saturating_mul(3) };
     let mut candidates: Vec<&Instance> = m
         .slaves
         .values()
         .filter(|s| !s.s_down && !s.o_down && !s.disconnected())
-        .filter(|s| now - s.link.last_avail_time <= timings.ping_period * 5)
+        .filter(|s| now - s.link.last_avail_time <= timings.ping_period.saturating_mul(5))
         .filter(|s| s.slave_priority != 0)
         .filter(|s| now - s.info_refresh <= info_validity)
         .filter(|s| s.master_link_down_time <= max_master_down)
