@@ -152,17 +152,37 @@ impl Playground {
             .filter(|n| n.role == "master")
             .max_by_key(|m| (snapshot.iter().filter(|r| r.master.as_ref().is_some_and(|(_, p)| *p == m.port)).count(), std::cmp::Reverse(m.port)))
             .map_or(FIRST_PORT, |m| m.port);
-        vec![format!("port {port}"), format!("sentinel monitor mymaster 127.0.0.1 {master} 1")]
+        vec![
+            format!("port {port}"),
+            format!("sentinel monitor mymaster 127.0.0.1 {master} 1"),
+            "# How long the master may be silent before it counts as down (30000 by default):".into(),
+            "# sentinel down-after-milliseconds mymaster 5000".into(),
+        ]
     }
 
-    /// Starts a Sentinel on the next free port from 26379, with the
-    /// lesson's sentinel.conf (or the lines given).
-    pub fn add_sentinel(&mut self, lines: Option<&[String]>) -> Result<u16, String> {
-        let port = (FIRST_SENTINEL_PORT..=u16::MAX)
+    /// The port a new Sentinel would take: its own from 26379 up.
+    pub fn next_sentinel_port(&self) -> u16 {
+        (FIRST_SENTINEL_PORT..=u16::MAX)
             .find(|p| !self.consoles.contains_key(p) && !self.sim.has_machine(*p) && !self.sim.is_sentinel(*p))
-            .ok_or("no free port for a Sentinel")?;
-        let lines = lines.map(<[String]>::to_vec).unwrap_or_else(|| self.lesson_sentinel_config(port));
-        self.sim.start_sentinel(port, &lines).map_err(|e| e.to_string())?;
+            .unwrap_or(FIRST_SENTINEL_PORT)
+    }
+
+    /// Whether the server or Sentinel on `port` runs.
+    pub fn is_running(&self, port: u16) -> bool {
+        self.sim.is_up(port) || self.sim.sentinel_running(port)
+    }
+
+    /// Starts a Sentinel from its sentinel.conf: on the port the file
+    /// names (the next free one from 26379 if none), which must be free.
+    /// The error is what redis-sentinel would print, or why the port is taken.
+    pub fn add_sentinel(&mut self, lines: &[String]) -> Result<u16, String> {
+        let fallback = self.next_sentinel_port();
+        let conf = crate::engine::sentinel::conf::SentinelConf::parse(lines, fallback).map_err(|e| e.to_string())?;
+        let port = conf.port;
+        if self.consoles.contains_key(&port) || self.sim.has_machine(port) || self.sim.is_sentinel(port) {
+            return Err(format!("Port {port} is taken by another node here: choose another `port`."));
+        }
+        self.sim.start_sentinel(port, lines).map_err(|e| e.to_string())?;
         let console = Console::open(&mut self.sim, port);
         self.consoles.insert(port, ConsoleLog { console, lines: Rc::default(), history: Rc::default() });
         Ok(port)
@@ -237,12 +257,21 @@ impl Playground {
     /// A server's config file, as its next start will read it (CONFIG
     /// REWRITE included).
     pub fn config_of(&self, port: u16) -> Option<Vec<String>> {
-        self.sim.config_lines(port).map(<[String]>::to_vec)
+        self.sim.config_lines(port).or_else(|| self.sim.sentinel_config_lines(port)).map(<[String]>::to_vec)
     }
 
     /// Replaces a server's config file; it applies from the next start. The
     /// `port` cannot change: that would be another server.
     pub fn edit_config(&mut self, port: u16, lines: &[String]) -> Result<(), String> {
+        if self.sim.is_sentinel(port) {
+            let conf = crate::engine::sentinel::conf::SentinelConf::parse(lines, port).map_err(|e| e.to_string())?;
+            if conf.port != port {
+                return Err(format!(
+                    "This is the Sentinel on port {port}: its config must keep `port {port}` (add a Sentinel for another port)."
+                ));
+            }
+            return self.sim.set_sentinel_config_lines(port, lines).map_err(|e| e.to_string());
+        }
         let config = crate::engine::config::Config::parse(lines).map_err(|e| e.to_string())?;
         // A file without `port` (the page's first servers have none) keeps the server's own.
         let wanted = config.get("port").and_then(|a| a[0].parse::<u16>().ok()).unwrap_or(port);
@@ -837,6 +866,36 @@ mod tests {
         assert!(q.sim().is_cut(6379, 6380));
         assert_eq!(q.sim().latency(6380, 6379), 50);
         assert!(Playground::import_state(1, 0, &format!("{STATE_HEADER}\ncut 1")).is_err());
+    }
+
+    #[test]
+    fn sentinels_start_from_their_conf_show_what_they_watch_and_survive_a_reload() {
+        let mut p = Playground::new(1, 0, &[6379, 6380]);
+        p.run(6380, "REPLICAOF 127.0.0.1 6379");
+        p.advance(6000);
+        let conf = p.lesson_sentinel_config(p.next_sentinel_port());
+        assert_eq!(conf[..2], ["port 26379".to_string(), "sentinel monitor mymaster 127.0.0.1 6379 1".to_string()]);
+        let bad = vec!["sentinel monitor mymaster 127.0.0.1 6379 0".to_string()];
+        assert!(p.add_sentinel(&bad).unwrap_err().contains("Quorum must be 1 or greater."));
+        assert_eq!(p.add_sentinel(&conf), Ok(26379));
+        assert!(p.add_sentinel(&conf).unwrap_err().contains("Port 26379 is taken"));
+        p.advance(1000);
+        let sentinels = p.sentinels();
+        assert_eq!(sentinels.len(), 1);
+        let watch = &sentinels[0].watching[0];
+        assert_eq!((watch.name.as_str(), watch.port, watch.status, watch.replicas.as_slice()), ("mymaster", 6379, "ok", &[6380][..]));
+        assert!(p.nodes().iter().all(|n| n.port != 26379), "a Sentinel is not a server");
+        p.run(26379, "SENTINEL get-master-addr-by-name mymaster");
+        assert_eq!(sentinels[0].console.prompt, "127.0.0.1:26379> ");
+        // Its sentinel.conf is edited like a server's, and keeps its port.
+        let mut edited = p.config_of(26379).unwrap();
+        edited.push("sentinel down-after-milliseconds mymaster 5000".into());
+        assert!(p.edit_config(26379, &["port 26400".to_string()]).unwrap_err().contains("must keep `port 26379`"));
+        p.edit_config(26379, &edited).unwrap();
+        let q = Playground::import_state(2, 0, &p.export_state()).unwrap();
+        assert!(q.config_of(26379).unwrap().iter().any(|l| l == "sentinel down-after-milliseconds mymaster 5000"));
+        assert!(q.is_running(26379));
+        assert_eq!(q.sentinels()[0].port, 26379);
     }
 
     #[test]

@@ -48,14 +48,15 @@ pub enum Action {
     SubmitConfig { text: String, restart: bool },
     /// Show the keys of a server in the data view (or none).
     ShowData(Option<u16>),
-    /// Start a Sentinel watching the cluster's master (the lesson's sentinel.conf).
-    AddSentinel,
 }
 
 /// Whose config file the editor shows.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum EditorTarget {
     New,
+    /// A new Sentinel's sentinel.conf.
+    NewSentinel,
+    /// A server's redis.conf or a Sentinel's sentinel.conf.
     Existing(u16),
 }
 
@@ -226,6 +227,10 @@ impl Reducible for PageState {
                             let port = playground.next_free_port().unwrap_or(6379);
                             Playground::lesson_config(port).join("\n")
                         }
+                        EditorTarget::NewSentinel => {
+                            let port = playground.next_sentinel_port();
+                            playground.lesson_sentinel_config(port).join("\n")
+                        }
                         EditorTarget::Existing(port) => playground.config_of(port).unwrap_or_default().join("\n"),
                     };
                     editor = Some(Editor { target, text, error: None });
@@ -237,11 +242,14 @@ impl Reducible for PageState {
                         Some(EditorTarget::New) => playground.add_server_with_config(&lines).map(|port| {
                             Some(format!("Server {port} started from its config file."))
                         }),
+                        Some(EditorTarget::NewSentinel) => playground.add_sentinel(&lines).map(|port| {
+                            Some(format!("Sentinel {port} started from its sentinel.conf."))
+                        }),
                         Some(EditorTarget::Existing(port)) => playground.edit_config(port, &lines).map(|()| {
                             if !restart {
                                 return Some(format!("Saved: {port} reads it at its next start."));
                             }
-                            if playground.nodes().iter().any(|n| n.port == port && n.up) {
+                            if playground.is_running(port) {
                                 // Stopped as an admin would, through its console.
                                 playground.run(port, "SHUTDOWN");
                             }
@@ -261,12 +269,7 @@ impl Reducible for PageState {
                     }
                 }
                 Action::ShowData(port) => data_port = port,
-                Action::AddSentinel => {
-                    notice = Some(match playground.add_sentinel(None) {
-                        Ok(port) => format!("Sentinel {port} started: it watches mymaster (quorum 1, down after 30 s of silence)."),
-                        Err(e) => format!("The Sentinel did not start: {e}"),
-                    });
-                }
+
                 Action::Highlight(port) => highlighted = if port == highlighted { None } else { port },
                 Action::NextEvent => {
                     if playground.advance_to_next_event(60_000) >= 60_000 {

@@ -37,8 +37,18 @@ test('a Sentinel fails the master over and turns the old one into a replica', as
   await page.locator('[data-link="6380-6379"][data-state="online"]').waitFor();
   await page.locator('[data-link="6381-6379"][data-state="online"]').waitFor();
 
-  // 6. The Sentinel, as the lesson's sentinel.conf starts it.
+  // 6. The Sentinel, from the lesson's sentinel.conf (the editor offers it).
   await page.getByRole('button', { name: '+ Add Sentinel' }).click();
+  const editor = page.locator('[data-editor="new-sentinel"]');
+  await editor.waitFor();
+  const conf = await editor.locator('textarea').inputValue();
+  assert.match(conf, /^port 26379\nsentinel monitor mymaster 127\.0\.0\.1 6379 1\n/);
+  // A mistake is refused with redis-sentinel's words, and nothing starts.
+  await editor.locator('textarea').fill(conf.replace('6379 1', '6379 0'));
+  await editor.locator('[data-editor-action="start"]').click();
+  await editor.locator('.editor-error', { hasText: 'Quorum must be 1 or greater.' }).waitFor();
+  await editor.locator('textarea').fill(conf);
+  await editor.locator('[data-editor-action="start"]').click();
   await page.locator('[data-sentinel="26379"]').waitFor();
   await page.click('[data-time="step-1s"]');
   await page.locator('[data-graph-sentinel="26379"][data-watching="6379"]').waitFor();
@@ -91,5 +101,14 @@ test('a Sentinel fails the master over and turns the old one into a replica', as
   assert.deepEqual(await run(6379, 'GET after'), ['not connected> GET after', '"failover"']);
   await settled();
   await page.screenshot({ path: path.join(SCREENSHOTS, 'sentinel-page.png'), fullPage: true });
+
+  // Sentinel rewrote its sentinel.conf: it now names the new master.
+  await page.locator('[data-sentinel="26379"] [data-config="26379"]').click();
+  const own = page.locator('[data-editor="26379"]');
+  await own.waitFor();
+  assert.match(await own.locator('textarea').inputValue(), new RegExp(`sentinel monitor mymaster 127\\.0\\.0\\.1 ${promoted} 1`));
+  assert.match(await own.locator('textarea').inputValue(), /sentinel known-replica mymaster 127\.0\.0\.1 6379/);
+  await own.locator('[data-editor-action="cancel"]').click();
+  await own.waitFor({ state: 'detached' });
   assert.deepEqual(pageErrors, []);
 });

@@ -37,7 +37,7 @@ pub fn app() -> Html {
     };
     let on_add_sentinel = {
         let state = state.clone();
-        Callback::from(move |_| state.dispatch(Action::AddSentinel))
+        Callback::from(move |_| state.dispatch(Action::OpenEditor(EditorTarget::NewSentinel)))
     };
     let on_run = {
         let state = state.clone();
@@ -94,7 +94,7 @@ pub fn app() -> Html {
                               elapsed_ms={state.clock.elapsed_ms} on_action={on_node_action.clone()} />
                 <button class="add-server" onclick={on_add}>{ "+ Add server" }</button>
                 <button class="add-server add-sentinel" onclick={on_add_sentinel}
-                        title="Start redis-sentinel with: sentinel monitor mymaster 127.0.0.1 <master> 1">{ "+ Add Sentinel" }</button>
+                        title="Start redis-sentinel from a sentinel.conf (the lesson's: sentinel monitor mymaster 127.0.0.1 <master> 1)">{ "+ Add Sentinel" }</button>
             </header>
             if let Some(notice) = &state.notice {
                 <p class="notice" role="status">
@@ -123,10 +123,16 @@ pub fn app() -> Html {
                 }) }
             </main>
             if let Some(editor) = &state.editor {
-                <ConfigEditor target={editor.target} text={editor.text.clone()} error={editor.error.clone()}
-                              running={match editor.target {
-                                  EditorTarget::Existing(port) => state.nodes.iter().any(|n| n.port == port && n.up),
+                <ConfigEditor target={editor.target}
+                              sentinel={match editor.target {
+                                  EditorTarget::NewSentinel => true,
+                                  EditorTarget::Existing(port) => state.sentinels.iter().any(|s| s.port == port),
                                   EditorTarget::New => false,
+                              }} text={editor.text.clone()} error={editor.error.clone()}
+                              running={match editor.target {
+                                  EditorTarget::Existing(port) => state.nodes.iter().any(|n| n.port == port && n.up)
+                                      || state.sentinels.iter().any(|s| s.port == port && s.up),
+                                  EditorTarget::New | EditorTarget::NewSentinel => false,
                               }}
                               on_action={on_node_action.clone()} />
             }

@@ -1,6 +1,7 @@
-//! The config file editor: a new server's `redis.conf` (prefilled with the
-//! lesson's) or an existing server's, as its next start will read it.
-//! Errors are redis-server's own, shown under the text.
+//! The config file editor: a new server's `redis.conf` or a new Sentinel's
+//! `sentinel.conf` (prefilled with the lesson's), or an existing node's,
+//! as its next start will read it. Errors are redis-server's (or
+//! redis-sentinel's) own, shown under the text.
 
 use web_sys::HtmlTextAreaElement;
 use yew::prelude::*;
@@ -14,6 +15,9 @@ pub struct ConfigEditorProps {
     pub error: Option<String>,
     /// Whether the server is running (then "save" waits for a restart).
     pub running: bool,
+    /// The file is a Sentinel's sentinel.conf.
+    #[prop_or_default]
+    pub sentinel: bool,
     pub on_action: Callback<Action>,
 }
 
@@ -62,24 +66,36 @@ pub fn config_editor(props: &ConfigEditorProps) -> Html {
             }
         })
     };
+    let (node, file) = if props.sentinel { ("Sentinel", "sentinel.conf") } else { ("server", "redis.conf") };
     let (title, hint) = match props.target {
         EditorTarget::New => (
             "A new server".to_string(),
             "Its redis.conf. The server starts on the port it names.".to_string(),
         ),
+        EditorTarget::NewSentinel => (
+            "A new Sentinel".to_string(),
+            "Its sentinel.conf: what it monitors (name, address, quorum) and how fast it acts. It starts on the port it names."
+                .to_string(),
+        ),
         EditorTarget::Existing(port) => (
-            format!("redis.conf of {port}"),
-            if props.running {
-                "Read when the server starts: save, then restart it for the changes to apply.".to_string()
+            format!("{file} of {port}"),
+            if props.running && props.sentinel {
+                "Read when the Sentinel starts; while it runs it rewrites this file itself whenever its state changes, so use Save and restart.".to_string()
+            } else if props.running {
+                format!("Read when the {node} starts: save, then restart it for the changes to apply.")
             } else {
-                "Read when the server starts.".to_string()
+                format!("Read when the {node} starts.")
             },
         ),
     };
     html! {
         <div class="editor-backdrop">
             <div class="editor" role="dialog" aria-modal="true" aria-labelledby="editor-title" onkeydown={on_key}
-                 data-editor={match props.target { EditorTarget::New => "new".to_string(), EditorTarget::Existing(p) => p.to_string() }}>
+                 data-editor={match props.target {
+                     EditorTarget::New => "new".to_string(),
+                     EditorTarget::NewSentinel => "new-sentinel".to_string(),
+                     EditorTarget::Existing(p) => p.to_string(),
+                 }}>
                 <h2 id="editor-title">{ title }</h2>
                 <p class="editor-hint">{ hint }</p>
                 <textarea ref={area.clone()} spellcheck="false" rows="10" aria-label="Config file"
@@ -91,6 +107,9 @@ pub fn config_editor(props: &ConfigEditorProps) -> Html {
                     { match props.target {
                         EditorTarget::New => html! {
                             <button class="primary" data-editor-action="start" onclick={submit(false)}>{ "Start server" }</button>
+                        },
+                        EditorTarget::NewSentinel => html! {
+                            <button class="primary" data-editor-action="start" onclick={submit(false)}>{ "Start Sentinel" }</button>
                         },
                         EditorTarget::Existing(_) => html! {
                             <>

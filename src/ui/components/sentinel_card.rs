@@ -5,7 +5,7 @@ use yew::prelude::*;
 
 use super::console::Console;
 use crate::sim::playground::SentinelView;
-use crate::ui::state::Action;
+use crate::ui::state::{Action, EditorTarget};
 
 #[derive(Properties, PartialEq)]
 pub struct SentinelCardProps {
@@ -70,6 +70,11 @@ pub fn sentinel_card(props: &SentinelCardProps) -> Html {
                     <button class="primary" onclick={action(Action::Restart)}
                             title="Start again with its sentinel.conf (as Sentinel last rewrote it)">{ "Restart" }</button>
                 }
+                <button data-config={port.to_string()} title="Edit this Sentinel's sentinel.conf (read at its next start)"
+                        onclick={{
+                            let on_action = props.on_action.clone();
+                            Callback::from(move |_: MouseEvent| on_action.emit(Action::OpenEditor(EditorTarget::Existing(port))))
+                        }}>{ "Config" }</button>
             </div>
             <Console port={port} view={s.console.clone()} on_run={props.on_run.clone()}
                      on_interrupt={props.on_interrupt.clone()} />
