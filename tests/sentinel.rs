@@ -350,3 +350,27 @@ fn extreme_settings_do_not_break_a_sentinel() {
     sim.advance(3000);
     assert!(sim.sentinel_running(26379) && sim.sentinel_running(26380));
 }
+
+#[test]
+fn the_replica_with_more_of_the_stream_wins_over_a_smaller_run_id() {
+    // i4: equal priorities; 6380 missed writes, so 6381 is promoted
+    // whichever run id is smaller (several seeds cover both orders).
+    let mut smaller_lost = 0;
+    for seed in 20..26 {
+        let mut sim = three_servers(seed, [100, 100]);
+        sim.start_sentinel(26379, &["sentinel monitor mymaster 127.0.0.1 6379 1", "sentinel down-after-milliseconds mymaster 2000"]).unwrap();
+        sim.advance(2000);
+        sim.cut(6380, 6379);
+        for i in 0..20 {
+            call(&mut sim, 6379, &["SET", &format!("k{i}"), "v"]);
+        }
+        sim.advance(1500);
+        sim.crash(6379).unwrap();
+        sim.advance(8000);
+        assert_eq!(master_addr(&mut sim, 26379), addr(6381), "seed {seed}");
+        if sim.server(6380).unwrap().run_id < sim.server(6381).unwrap().run_id {
+            smaller_lost += 1;
+        }
+    }
+    assert!(smaller_lost > 0, "no seed gave 6380 the smaller run id");
+}
