@@ -374,3 +374,71 @@ fn the_replica_with_more_of_the_stream_wins_over_a_smaller_run_id() {
     }
     assert!(smaller_lost > 0, "no seed gave 6380 the smaller run id");
 }
+
+#[test]
+fn events_are_published_on_the_sentinels_own_channels() {
+    use redis_playground::engine::resp::encode_command;
+    let mut sim = three_servers(9, [100, 50]);
+    sim.start_sentinel(26379, &["sentinel monitor mymaster 127.0.0.1 6379 1", "sentinel down-after-milliseconds mymaster 2000"]).unwrap();
+    sim.advance(1000);
+    let listener = sim.connect(26379).unwrap();
+    let mut bytes = Vec::new();
+    encode_command(&["SUBSCRIBE", "+switch-master"], &mut bytes);
+    encode_command(&["PSUBSCRIBE", "*down"], &mut bytes);
+    sim.send(listener, &bytes);
+    sim.take_inbox(listener);
+    sim.crash(6379).unwrap();
+    sim.advance(8000);
+    let mut inbox = sim.take_inbox(listener);
+    let mut messages = Vec::new();
+    while let Ok(Some((frame, used))) = redis_playground::engine::resp::parse_frame(&inbox) {
+        inbox.drain(..used);
+        messages.push(frame);
+    }
+    let bulk = |s: &str| Frame::bulk(s);
+    assert!(messages.contains(&Frame::Array(vec![bulk("pmessage"), bulk("*down"), bulk("+sdown"), bulk("master mymaster 127.0.0.1 6379")])), "{messages:?}");
+    assert!(messages.contains(&Frame::Array(vec![bulk("pmessage"), bulk("*down"), bulk("+odown"), bulk("master mymaster 127.0.0.1 6379 #quorum 1/1")])));
+    assert!(messages.contains(&Frame::Array(vec![bulk("message"), bulk("+switch-master"), bulk("mymaster 127.0.0.1 6379 127.0.0.1 6381")])));
+    // A subscribed client may only (un)subscribe and PING.
+    let mut bytes = Vec::new();
+    encode_command(&["SENTINEL", "masters"], &mut bytes);
+    sim.send(listener, &bytes);
+    let reply = redis_playground::engine::resp::parse_frame(&sim.take_inbox(listener)).unwrap().unwrap().0;
+    assert!(matches!(reply, Frame::Error(e) if e.starts_with("ERR Can't execute 'sentinel'")));
+}
+
+#[test]
+fn no_input_makes_a_sentinel_panic() {
+    let mut sim = Sim::new(3, START);
+    sim.start_server(6379, &[] as &[&str]).unwrap();
+    sim.start_sentinel(26379, &["sentinel monitor m 127.0.0.1 6379 1"]).unwrap();
+    sim.advance(500);
+    let words = ["m", "nosuch", "*", "127.0.0.1", "6379", "-1", "0", "99999999999999999999", "", "é", "quorum", "down-after-milliseconds",
+        "help", "get", "set", "crash-after-promotion", "info-period", "abc", "1"];
+    let subcommands = ["masters", "master", "replicas", "slaves", "sentinels", "myid", "is-master-down-by-addr", "reset",
+        "get-master-addr-by-name", "failover", "pending-scripts", "monitor", "flushconfig", "remove", "ckquorum", "set", "config",
+        "info-cache", "simulate-failure", "debug", "help", "nonsense"];
+    let mut rng = redis_playground::engine::rng::Rng::new(99);
+    for i in 0..3000 {
+        let mut args = vec!["SENTINEL".to_string(), subcommands[rng.below(subcommands.len())].to_string()];
+        for _ in 0..rng.below(6) {
+            args.push(words[rng.below(words.len())].to_string());
+        }
+        if i % 7 == 0 {
+            args = vec![["PING", "ROLE", "INFO", "CLIENT", "HELLO", "COMMAND", "PUBLISH", "AUTH"][rng.below(8)].to_string()];
+            for _ in 0..rng.below(4) {
+                args.push(words[rng.below(words.len())].to_string());
+            }
+        }
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        // Skip the ones that would end the process: they are tested apart.
+        if refs.iter().any(|a| a.eq_ignore_ascii_case("crash-after-promotion")) {
+            continue;
+        }
+        let _ = call(&mut sim, 26379, &refs);
+        if i % 100 == 0 {
+            sim.advance(300);
+        }
+    }
+    assert!(sim.sentinel_running(26379));
+}
