@@ -1,7 +1,8 @@
 //! The deterministic simulator: a virtual clock, the servers (and, in
 //! `sentinels`, the Sentinels) on their ports, the client connections to
-//! them, and a trace of every input and output as values. Time moves only when the caller advances it; the same
-//! seed and the same calls give the same trace, byte for byte.
+//! them, and a trace of every input and output as values. Time moves only
+//! when the caller advances it; the same seed and the same calls give the
+//! same trace, byte for byte.
 
 pub mod console;
 pub mod data_view;
