@@ -2,13 +2,16 @@
 // load at 100× speed, in headless Chromium: a master, three replicas under
 // it and two under each of those (a chain two deep), INCRs typed into the
 // master's console ten times a second, frames timed with
-// requestAnimationFrame for 15 s. Prints figures; asserts nothing. Run
+// requestAnimationFrame for 15 s. With SENTINELS=N, N Sentinels watch the
+// master too (pinging every node, asking INFO, publishing hellos that the
+// replication stream carries). Prints figures; asserts nothing. Run
 // through scripts/bench-frames.sh.
 'use strict';
 
 const { serveDist, launchBrowser } = require('../tests/e2e/harness');
 
 const SECONDS = Number(process.env.SECONDS_MEASURED || 15);
+const SENTINELS = Number(process.env.SENTINELS || 0);
 
 function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -40,6 +43,11 @@ async function main() {
     for (const port of middle) await run(page, port, `REPLICAOF 127.0.0.1 ${master}`);
     for (const [i, port] of rest.slice(3).entries()) {
       await run(page, port, `REPLICAOF 127.0.0.1 ${middle[i % middle.length]}`);
+    }
+    for (let i = 0; i < SENTINELS; i++) {
+      await page.getByRole('button', { name: '+ Add Sentinel' }).click();
+      await page.locator('[data-editor="new-sentinel"] [data-editor-action="start"]').click();
+      await page.locator('[data-editor]').waitFor({ state: 'detached' });
     }
     await page.click('[data-speed="100"]');
     // Let the syncs settle before measuring.
@@ -74,7 +82,8 @@ async function main() {
     const gaps = measured.gaps.slice(1).sort((a, b) => a - b);
     await writing;
     const clock = await page.locator('[data-clock]').getAttribute('data-clock');
-    console.log(`12 servers (${online} links online), 100× speed, ${writes} INCRs typed over ${SECONDS} s, virtual clock at ${(Number(clock) / 1000).toFixed(0)} s`);
+    const watching = SENTINELS ? `, ${SENTINELS} Sentinels` : '';
+    console.log(`12 servers (${online} links online)${watching}, 100× speed, ${writes} INCRs typed over ${SECONDS} s, virtual clock at ${(Number(clock) / 1000).toFixed(0)} s`);
     console.log(`frame time over ${gaps.length} frames (ms): p50 ${percentile(gaps, 50).toFixed(1)} p95 ${percentile(gaps, 95).toFixed(1)} max ${gaps[gaps.length - 1].toFixed(1)}`);
     const long = measured.long;
     console.log(`long tasks (> 50 ms): ${long.length}${long.length ? `, longest ${Math.max(...long).toFixed(0)} ms` : ''}`);
