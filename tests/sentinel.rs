@@ -384,7 +384,7 @@ fn events_are_published_on_the_sentinels_own_channels() {
     let listener = sim.connect(26379).unwrap();
     let mut bytes = Vec::new();
     encode_command(&["SUBSCRIBE", "+switch-master"], &mut bytes);
-    encode_command(&["PSUBSCRIBE", "*down"], &mut bytes);
+    encode_command(&["PSUBSCRIBE", "*down", "*role-change"], &mut bytes);
     sim.send(listener, &bytes);
     sim.take_inbox(listener);
     sim.crash(6379).unwrap();
@@ -399,6 +399,14 @@ fn events_are_published_on_the_sentinels_own_channels() {
     assert!(messages.contains(&Frame::Array(vec![bulk("pmessage"), bulk("*down"), bulk("+sdown"), bulk("master mymaster 127.0.0.1 6379")])), "{messages:?}");
     assert!(messages.contains(&Frame::Array(vec![bulk("pmessage"), bulk("*down"), bulk("+odown"), bulk("master mymaster 127.0.0.1 6379 #quorum 1/1")])));
     assert!(messages.contains(&Frame::Array(vec![bulk("message"), bulk("+switch-master"), bulk("mymaster 127.0.0.1 6379 127.0.0.1 6381")])));
+    // A verbose event is published though not logged: the promoted replica reports its new role.
+    assert!(logged_at(&sim, 26379, "role-change").is_none());
+    assert!(messages.contains(&Frame::Array(vec![
+        bulk("pmessage"),
+        bulk("*role-change"),
+        bulk("-role-change"),
+        bulk("slave 127.0.0.1:6381 127.0.0.1 6381 @ mymaster 127.0.0.1 6379 new reported role is master"),
+    ])), "{messages:?}");
     // A subscribed client may only (un)subscribe and PING.
     let mut bytes = Vec::new();
     encode_command(&["SENTINEL", "masters"], &mut bytes);

@@ -885,6 +885,7 @@ impl Sentinel {
         let mut new_slaves = Vec::new();
         let mut reboot = false;
         let mut role = None;
+        let mut role_change = None;
         {
             let inst = match who {
                 Who::Master => &mut m.inst,
@@ -958,8 +959,15 @@ impl Sentinel {
                     if role == Role::Slave {
                         inst.slave_conf_change_time = now;
                     }
+                    role_change = Some((if inst.role == role { "+role-change" } else { "-role-change" }, role));
                 }
             }
+        }
+        // A verbose event: published on its channel, not logged.
+        if let Some((kind, role)) = role_change {
+            let what = self.describe(m, who);
+            let word = if role == Role::Master { "master" } else { "slave" };
+            self.event(now, '-', kind, format!("{what} new reported role is {word}"));
         }
         if reboot {
             let what = self.describe(m, who);
