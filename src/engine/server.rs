@@ -70,6 +70,56 @@ impl Client {
     }
 }
 
+/// One client as CLIENT LIST and CLIENT INFO show it (redis-server and
+/// redis-sentinel write the same line).
+pub(crate) struct ClientLine<'a> {
+    pub id: ClientId,
+    pub port: u16,
+    pub name: &'a [u8],
+    pub age: Millis,
+    pub idle: Millis,
+    pub flags: &'a str,
+    pub db: usize,
+    pub sub: usize,
+    pub psub: usize,
+    pub multi: i64,
+    /// The full name of its last command (`client|list`).
+    pub cmd: &'a str,
+    /// The command being run, when the client is the one asking.
+    pub running: Option<&'a [Vec<u8>]>,
+}
+
+impl ClientLine<'_> {
+    pub(crate) fn render(&self) -> String {
+        let (qbuf, argv_mem) = match self.running {
+            Some(args) => {
+                let mut bytes = Vec::new();
+                crate::engine::resp::encode_command(args, &mut bytes);
+                (bytes.len(), args.iter().map(Vec::len).sum::<usize>())
+            }
+            None => (0, 0),
+        };
+        let qbuf_free = if qbuf > 0 { 20474 - qbuf.min(20474) } else { 0 };
+        format!(
+            "id={} addr=127.0.0.1:{} laddr=127.0.0.1:{} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={argv_mem} multi-mem=0 rbs=16384 rbp=16384 obl=0 oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp=2",
+            self.id,
+            40_000 + self.id,
+            self.port,
+            7 + self.id,
+            String::from_utf8_lossy(self.name),
+            self.age,
+            self.idle,
+            self.flags,
+            self.db,
+            self.sub,
+            self.psub,
+            self.multi,
+            16_384 + qbuf + qbuf_free + argv_mem + 790,
+            if self.cmd.is_empty() { "NULL" } else { self.cmd },
+        )
+    }
+}
+
 /// What came out of feeding a client's bytes to the server.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Output {
@@ -983,15 +1033,6 @@ impl Server {
     /// A client's CLIENT LIST line, as seen by `viewer` running `args`.
     pub(crate) fn client_line(&self, id: ClientId, viewer: ClientId, args: &[Vec<u8>], now: Millis) -> String {
         let Some(c) = self.clients.get(&id) else { return String::new() };
-        // The viewer's own command still sits in its query buffer.
-        let (qbuf, argv_mem) = if id == viewer {
-            let mut bytes = Vec::new();
-            crate::engine::resp::encode_command(args, &mut bytes);
-            (bytes.len(), args.iter().map(Vec::len).sum::<usize>())
-        } else {
-            (0, 0)
-        };
-        let qbuf_free = if qbuf > 0 { 20474 - qbuf.min(20474) } else { 0 };
         let mut flags = String::new();
         if c.multi.is_some() {
             flags.push('x');
@@ -1005,21 +1046,22 @@ impl Server {
         if flags.is_empty() {
             flags.push('N');
         }
-        format!(
-            "id={id} addr=127.0.0.1:{} laddr=127.0.0.1:{} fd={} name={} age={} idle={} flags={flags} db={} sub={} psub={} ssub=0 multi={} qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={argv_mem} multi-mem=0 rbs=16384 rbp=16384 obl=0 oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp=2",
-            40_000 + id,
-            self.port,
-            7 + id,
-            String::from_utf8_lossy(&c.name),
-            (now - c.connected_at).max(0) / 1000,
-            (now - c.last_command_at).max(0) / 1000,
-            c.state.db,
-            c.channels.len(),
-            c.patterns.len(),
-            c.multi.as_ref().map_or(-1, |q| q.len() as i64),
-            16_384 + qbuf + qbuf_free + argv_mem + 790,
-            if c.last_command.is_empty() { "NULL" } else { c.last_command },
-        )
+        ClientLine {
+            id,
+            port: self.port,
+            name: &c.name,
+            age: (now - c.connected_at).max(0) / 1000,
+            idle: (now - c.last_command_at).max(0) / 1000,
+            flags: &flags,
+            db: c.state.db,
+            sub: c.channels.len(),
+            psub: c.patterns.len(),
+            multi: c.multi.as_ref().map_or(-1, |q| q.len() as i64),
+            cmd: c.last_command,
+            // The viewer's own command still sits in its query buffer.
+            running: (id == viewer).then_some(args),
+        }
+        .render()
     }
 
     fn client_list(&self, viewer: ClientId, args: &[Vec<u8>], now: Millis) -> Frame {

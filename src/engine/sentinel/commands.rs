@@ -6,7 +6,7 @@ use super::{select_slave, status_word, Instance, Master, Sentinel};
 use crate::engine::info;
 use crate::engine::keyspace::Millis;
 use crate::engine::resp::{parse_frame, Frame};
-use crate::engine::server::ClientId;
+use crate::engine::server::{ClientId, ClientLine};
 
 fn bulk(text: impl Into<String>) -> Frame {
     Frame::bulk(text.into().into_bytes())
@@ -64,7 +64,7 @@ impl Sentinel {
     pub(super) fn dispatch(&mut self, id: ClientId, args: &[Vec<u8>], now: Millis) -> (Vec<Frame>, bool) {
         let name = lower(&args[0]);
         if let Some(client) = self.clients.get_mut(&id) {
-            client.last_command = name.clone();
+            client.last_command = full_name(args);
         }
         let subscribed = self.clients.get(&id).is_some_and(|c| !c.channels.is_empty() || !c.patterns.is_empty());
         let allowed_subscribed = ["subscribe", "unsubscribe", "psubscribe", "punsubscribe", "ping", "quit", "reset"];
@@ -208,25 +208,29 @@ impl Sentinel {
             },
             ("id", 2) => Frame::Integer(id as i64),
             ("list", 2) | ("info", 2) => {
-                let line = |cid: &ClientId, c: &super::Client| {
-                    format!(
-                        "id={cid} addr=127.0.0.1:{} laddr=127.0.0.1:{} fd={} name={} age={} idle={} flags={} db=0 sub={} psub={} ssub=0 multi=-1 cmd={} user=default resp=2",
-                        40000 + cid,
-                        self.port,
-                        cid + 7,
-                        text(&c.name),
-                        (now - c.connected_at) / 1000,
-                        (now - c.last_command_at) / 1000,
-                        if c.channels.is_empty() && c.patterns.is_empty() { "N" } else { "P" },
-                        c.channels.len(),
-                        c.patterns.len(),
-                        if c.last_command.is_empty() { "NULL" } else { &c.last_command },
-                    )
+                let line = |cid: ClientId, c: &super::Client| {
+                    let flags = if c.channels.is_empty() && c.patterns.is_empty() { "N" } else { "P" };
+                    ClientLine {
+                        id: cid,
+                        port: self.port,
+                        name: &c.name,
+                        age: (now - c.connected_at).max(0) / 1000,
+                        idle: (now - c.last_command_at).max(0) / 1000,
+                        flags,
+                        db: 0,
+                        sub: c.channels.len(),
+                        psub: c.patterns.len(),
+                        multi: -1,
+                        cmd: &c.last_command,
+                        running: (cid == id).then_some(args),
+                    }
+                    .render()
+                        + "\n"
                 };
-                let text = if sub == "info" {
-                    self.clients.get(&id).map(|c| line(&id, c)).unwrap_or_default() + "\n"
+                let text: String = if sub == "info" {
+                    self.clients.get(&id).map(|c| line(id, c)).unwrap_or_default()
                 } else {
-                    self.clients.iter().map(|(cid, c)| line(cid, c) + "\n").collect()
+                    self.clients.iter().map(|(&cid, c)| line(cid, c)).collect()
                 };
                 Frame::bulk(text)
             }
@@ -771,11 +775,33 @@ fn help_reply() -> Frame {
 
 /// redis-sentinel's command table (its COMMAND reply, recorded).
 fn command_table() -> Vec<Frame> {
-    const REPLY: &[u8] = include_bytes!("recorded/command.resp");
-    match parse_frame(REPLY).ok().flatten() {
-        Some((Frame::Array(entries), _)) => entries,
-        _ => Vec::new(),
-    }
+    static TABLE: std::sync::OnceLock<Vec<Frame>> = std::sync::OnceLock::new();
+    TABLE
+        .get_or_init(|| {
+            const REPLY: &[u8] = include_bytes!("recorded/command.resp");
+            match parse_frame(REPLY).ok().flatten() {
+                Some((Frame::Array(entries), _)) => entries,
+                _ => Vec::new(),
+            }
+        })
+        .clone()
+}
+
+/// A command's full name as CLIENT LIST shows it: `sentinel|masters` for a
+/// known subcommand of a container, else the command's own name.
+fn full_name(args: &[Vec<u8>]) -> String {
+    let name = lower(&args[0]);
+    let Some(sub) = args.get(1).map(|a| lower(a)) else { return name };
+    let wanted = format!("{name}|{sub}");
+    // Each entry's subcommands are its last field, entries named in full.
+    let known = command_table().iter().any(|entry| match entry {
+        Frame::Array(fields) => fields.last().is_some_and(|subs| match subs {
+            Frame::Array(subs) => subs.iter().any(|s| entry_name(s).is_some_and(|n| n.eq_ignore_ascii_case(wanted.as_bytes()))),
+            _ => false,
+        }),
+        _ => false,
+    });
+    if known { wanted } else { name }
 }
 
 fn entry_name(entry: &Frame) -> Option<&[u8]> {
