@@ -305,7 +305,7 @@ impl Reducible for PageState {
         let data_port = data_port.filter(|p| nodes.iter().any(|n| n.port == *p));
         let data = data_port.and_then(|p| self.playground.borrow().data_view(p));
         // A server that is gone cannot stay picked out.
-        let highlighted = highlighted.filter(|p| nodes.iter().any(|n| n.port == *p));
+        let highlighted = highlighted.filter(|p| nodes.iter().any(|n| n.port == *p) || sentinels.iter().any(|s| s.port == *p));
         if nodes == self.nodes && sentinels == self.sentinels && notice == self.notice && clock == self.clock && events == self.events
             && highlighted == self.highlighted
             && editor == self.editor

@@ -92,6 +92,10 @@ test('a Sentinel fails the master over and turns the old one into a replica', as
   assert.deepEqual(await run(promoted, 'SET after failover'), [`not connected> SET after failover`, 'OK']);
   const log = await page.locator('.event-log').textContent();
   assert.match(log, /\+switch-master mymaster 127\.0\.0\.1 6379 127\.0\.0\.1 638[01]/);
+  // Its event line picks the Sentinel out, on its card and on the graph.
+  await page.locator('[data-event-log] .event[data-port="26379"] .event-line', { hasText: '+switch-master' }).click();
+  await page.locator('[data-sentinel="26379"][data-picked="true"]').waitFor();
+  assert.match(await page.locator('[data-graph-sentinel="26379"]').getAttribute('class'), /picked/);
 
   // The old master comes back as a master, then becomes a replica.
   await page.locator('[data-node="6379"]').getByRole('button', { name: 'Restart' }).click();

@@ -118,6 +118,7 @@ pub fn app() -> Html {
                 }
                 { for state.sentinels.iter().map(|s| html! {
                     <SentinelCard key={s.port} sentinel={s.clone()} on_run={on_run.clone()}
+                                  highlighted={state.highlighted == Some(s.port)}
                                   on_interrupt={on_interrupt.clone()} on_remove={on_remove.clone()}
                                   on_action={on_node_action.clone()} />
                 }) }

@@ -14,6 +14,9 @@ pub struct SentinelCardProps {
     pub on_interrupt: Callback<u16>,
     pub on_remove: Callback<u16>,
     pub on_action: Callback<Action>,
+    /// Picked out from the event log.
+    #[prop_or_default]
+    pub highlighted: bool,
 }
 
 #[function_component(SentinelCard)]
@@ -47,8 +50,8 @@ pub fn sentinel_card(props: &SentinelCardProps) -> Html {
         }
     });
     html! {
-        <section class={classes!("node", "sentinel-node", (!s.up).then_some("is-down"))}
-                 data-node={port.to_string()} data-sentinel={port.to_string()}
+        <section class={classes!("node", "sentinel-node", (!s.up).then_some("is-down"), props.highlighted.then_some("picked"))}
+                 data-node={port.to_string()} data-sentinel={port.to_string()} data-picked={props.highlighted.to_string()}
                  data-state={if s.up { "up" } else { "down" }} aria-label={format!("Redis Sentinel {port}")}>
             <header class="node-head">
                 <h2 class="port">{ port }</h2>

@@ -182,7 +182,8 @@ pub fn topology(props: &TopologyProps) -> Html {
             })
         });
         html! {
-            <g key={format!("sentinel-{}", s.port)} class={classes!("sentinel", state)}
+            <g key={format!("sentinel-{}", s.port)}
+               class={classes!("sentinel", state, (props.highlighted == Some(s.port)).then_some("picked"))}
                data-graph-sentinel={s.port.to_string()} data-state={state}
                data-watching={watch.map(|w| w.port.to_string()).unwrap_or_default()}>
                 <title>{ format!("Sentinel {} ({status})", s.port) }</title>
