@@ -185,8 +185,8 @@ class Cli:
     def run(self, line):
         """Types a line; returns (prompt it was typed at, output lines)."""
         words = line.split()
-        if words and words[0].lower() in ("subscribe", "psubscribe", "ssubscribe"):
-            # redis-cli reads messages from now on and shows no prompt.
+        if words and words[0].lower() in ("subscribe", "psubscribe", "ssubscribe", "monitor"):
+            # redis-cli reads messages (or MONITOR's lines) from now on and shows no prompt.
             typed_at = self.prompt.decode()
             os.write(self.fd, line.encode() + b"\n")
             lines = self.read_until_quiet()

@@ -54,6 +54,8 @@ struct Client {
     patterns: Vec<Vec<u8>>,
     /// CLIENT SETNAME.
     name: Vec<u8>,
+    /// In MONITOR mode: it is sent every command the server runs.
+    monitor: bool,
     connected_at: Millis,
     last_command_at: Millis,
     /// Full name of the last command (CLIENT LIST's `cmd=`).
@@ -530,6 +532,7 @@ impl Server {
             Resolved::Connection(info) => self.connection_command(id, &info.name, args, now),
             Resolved::Data(info, run) => vec![self.run_data_command(id, info, run, args, now)],
         };
+        self.feed_monitors(id, info, args, now);
         // WAIT counts the replicas that reached this offset.
         let offset = self.repl.offset;
         if let Some(client) = self.clients.get_mut(&id) {
@@ -801,6 +804,18 @@ impl Server {
     fn connection_command(&mut self, id: ClientId, name: &str, args: &[Vec<u8>], now: Millis) -> Vec<Frame> {
         match name {
             "subscribe" | "psubscribe" => self.subscribe(id, &args[1..], name == "psubscribe"),
+            "monitor" => {
+                let Some(client) = self.clients.get_mut(&id) else { return Vec::new() };
+                if client.state.deny_blocking {
+                    return vec![err("MONITOR isn't allowed for DENY BLOCKING client")];
+                }
+                // A client already monitoring (or a replica) is ignored: no reply.
+                if client.monitor || self.repl.replicas.contains_key(&id) {
+                    return Vec::new();
+                }
+                client.monitor = true;
+                vec![Frame::ok()]
+            }
             "unsubscribe" | "punsubscribe" => self.unsubscribe(id, &args[1..], name == "punsubscribe"),
             "publish" => {
                 let reply = self.publish(&args[1], &args[2]);
@@ -1034,6 +1049,9 @@ impl Server {
     pub(crate) fn client_line(&self, id: ClientId, viewer: ClientId, args: &[Vec<u8>], now: Millis) -> String {
         let Some(c) = self.clients.get(&id) else { return String::new() };
         let mut flags = String::new();
+        if c.monitor {
+            flags.push('O');
+        }
         if c.multi.is_some() {
             flags.push('x');
         }
@@ -1348,8 +1366,16 @@ impl Server {
         let replies = queue
             .iter()
             .flat_map(|args| match commands::resolve(args) {
-                Ok(Resolved::Data(info, run)) => vec![self.run_data_command(id, info, run, args, now)],
-                Ok(Resolved::Connection(info)) => self.connection_command(id, &info.name, args, now),
+                Ok(Resolved::Data(info, run)) => {
+                    let reply = vec![self.run_data_command(id, info, run, args, now)];
+                    self.feed_monitors(id, info, args, now);
+                    reply
+                }
+                Ok(Resolved::Connection(info)) => {
+                    let replies = self.connection_command(id, &info.name, args, now);
+                    self.feed_monitors(id, info, args, now);
+                    replies
+                }
                 Err(reply) => vec![reply],
             })
             .collect();
@@ -1358,6 +1384,29 @@ impl Server {
         }
         self.end_exec_propagation();
         Frame::Array(replies)
+    }
+
+    /// MONITOR: once a command ran (as Redis's `call()` does), every
+    /// monitoring client gets a line for it, except for administrative
+    /// commands and for what the master's stream runs on a replica.
+    fn feed_monitors(&mut self, id: ClientId, info: &commands::table::CommandInfo, args: &[Vec<u8>], now: Millis) {
+        if id == MASTER_CLIENT || info.has_flag("admin") || info.has_flag("skip_monitor") {
+            return;
+        }
+        let monitors: Vec<ClientId> = self.clients.iter().filter(|(_, c)| c.monitor).map(|(i, _)| *i).collect();
+        if monitors.is_empty() {
+            return;
+        }
+        let db = self.clients.get(&id).map_or(0, |c| c.state.db);
+        let mut line = format!("{}.{:06} [{db} 127.0.0.1:{}]", now.div_euclid(1000), now.rem_euclid(1000) * 1000, 40_000 + id);
+        for arg in args {
+            line.push(' ');
+            crate::engine::cli::repr(arg, &mut line);
+        }
+        let bytes = Frame::Simple(line).to_bytes();
+        for monitor in monitors {
+            self.outbox.push((monitor, bytes.clone()));
+        }
     }
 
     /// Periodic work (Redis's serverCron at `hz` 10): active expiry.

@@ -223,7 +223,11 @@ impl Console {
             return Vec::new();
         }
         if matches!(name.as_slice(), b"subscribe" | b"psubscribe" | b"ssubscribe") {
-            return self.start_reading_messages(sim, &args);
+            return self.start_reading(sim, &args, Some("Reading messages... (press Ctrl-C to quit)"));
+        }
+        // MONITOR: redis-cli prints every reply as it comes, without a banner.
+        if name == b"monitor" {
+            return self.start_reading(sim, &args, None);
         }
         let mut output = Vec::new();
         let repeat = repeat.min(MAX_REPEAT);
@@ -245,13 +249,14 @@ impl Console {
         output
     }
 
-    /// (P|S)SUBSCRIBE: redis-cli announces that it reads messages, prints
-    /// every reply as it comes, and stops only on an error (or ^C).
-    fn start_reading_messages(&mut self, sim: &mut Sim, args: &[Vec<u8>]) -> Vec<String> {
+    /// (P|S)SUBSCRIBE and MONITOR: redis-cli (announces that it reads
+    /// messages and) prints every reply as it comes, and stops only on an
+    /// error (or ^C).
+    fn start_reading(&mut self, sim: &mut Sim, args: &[Vec<u8>], banner: Option<&str>) -> Vec<String> {
         if let Err(message) = self.ensure_connected(sim) {
             return vec![message];
         }
-        let mut output = vec!["Reading messages... (press Ctrl-C to quit)".to_string()];
+        let mut output: Vec<String> = banner.map(str::to_string).into_iter().collect();
         self.reading_messages = true;
         let Some(handle) = self.client else { return output };
         let mut bytes = Vec::new();

@@ -358,6 +358,7 @@ const CONNECTION_LEVEL: &[&str] = &[
     "hello",
     "info",
     "lastsave",
+    "monitor",
     "multi",
     "quit",
     "replconf",
