@@ -19,11 +19,12 @@ use redis_playground::engine::server::Server;
 /// subscriptions (one reply per channel, and they change what the
 /// connection may do), and QUIT / CLIENT KILL / SHUTDOWN (they end the
 /// connection, or the server), and the replication commands (they make the
-/// server a replica, or the connection one).
+/// server a replica, or the connection one), and MONITOR (its lines would
+/// come between the replies).
 const SKIP: &[&str] = &[
     "spop", "debug", "blpop", "brpop", "blmove", "brpoplpush", "blmpop", "bzpopmin", "bzpopmax", "bzmpop", "subscribe",
     "psubscribe", "unsubscribe", "punsubscribe", "quit", "client", "shutdown", "replicaof", "slaveof", "psync",
-    "sync", "replconf", "wait",
+    "sync", "replconf", "wait", "monitor",
 ];
 const EXPIRY: &[&str] = &["expire", "pexpire", "expireat", "pexpireat", "setex", "psetex", "getex", "set"];
 

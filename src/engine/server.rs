@@ -339,10 +339,23 @@ impl Server {
 
     /// A command from the master's stream: no reply, no READONLY.
     pub(crate) fn execute_from_master(&mut self, args: &[Vec<u8>], now: Millis) -> Option<Frame> {
-        match commands::resolve(args) {
-            Ok(Resolved::Data(info, run)) => Some(self.run_data_command(MASTER_CLIENT, info, run, args, now)),
-            _ => None,
-        }
+        let reply = match commands::resolve(args) {
+            Ok(Resolved::Data(info, run)) => {
+                let reply = self.run_data_command(MASTER_CLIENT, info, run, args, now);
+                self.feed_monitors(MASTER_CLIENT, info, args, now);
+                Some(reply)
+            }
+            Ok(Resolved::Connection(info)) => {
+                // A PUBLISH on the master reaches this replica's subscribers
+                // too (chained replicas already have the stream's bytes);
+                // MULTI, EXEC and PING change nothing here.
+                let reply = (info.name == "publish").then(|| self.publish(&args[1], &args[2]));
+                self.feed_monitors(MASTER_CLIENT, info, args, now);
+                reply
+            }
+            Err(_) => None,
+        };
+        reply
     }
 
     pub fn is_connected(&self, id: ClientId) -> bool {
@@ -1388,9 +1401,10 @@ impl Server {
 
     /// MONITOR: once a command ran (as Redis's `call()` does), every
     /// monitoring client gets a line for it, except for administrative
-    /// commands and for what the master's stream runs on a replica.
+    /// commands and while the dataset loads. What the master's stream runs
+    /// on a replica shows as coming from the master.
     fn feed_monitors(&mut self, id: ClientId, info: &commands::table::CommandInfo, args: &[Vec<u8>], now: Millis) {
-        if id == MASTER_CLIENT || info.has_flag("admin") || info.has_flag("skip_monitor") {
+        if info.has_flag("admin") || info.has_flag("skip_monitor") || self.is_loading() {
             return;
         }
         let monitors: Vec<ClientId> = self.clients.iter().filter(|(_, c)| c.monitor).map(|(i, _)| *i).collect();
@@ -1398,7 +1412,11 @@ impl Server {
             return;
         }
         let db = self.clients.get(&id).map_or(0, |c| c.state.db);
-        let mut line = format!("{}.{:06} [{db} 127.0.0.1:{}]", now.div_euclid(1000), now.rem_euclid(1000) * 1000, 40_000 + id);
+        let peer = match self.repl.master.as_ref().filter(|_| id == MASTER_CLIENT) {
+            Some(master) => format!("{}:{}", master.host, master.port),
+            None => format!("127.0.0.1:{}", 40_000 + id),
+        };
+        let mut line = format!("{}.{:06} [{db} {peer}]", now.div_euclid(1000), now.rem_euclid(1000) * 1000);
         for arg in args {
             line.push(' ');
             crate::engine::cli::repr(arg, &mut line);

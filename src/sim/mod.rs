@@ -703,17 +703,19 @@ impl Sim {
         }
     }
 
-    /// Moves a master's output for replica connections along their links;
-    /// true if anything moved.
+    /// Moves what a node wrote: along the links of its replicas, to its
+    /// other clients at once; true if anything moved.
     fn route_to_replicas(&mut self, master: u16) -> bool {
         
         let replica_of: BTreeMap<ClientId, u16> =
             self.links.iter().filter(|(_, (m, _))| *m == master).map(|(r, (_, id))| (*id, *r)).collect();
-        if replica_of.is_empty() {
+        let Some(node) = self.nodes.get_mut(&master) else { return false };
+        // Everything else it wrote goes to its clients now too (a message
+        // a replica got through the stream reaches its subscribers at once).
+        let output = node.server.take_output();
+        if output.is_empty() {
             return false;
         }
-        let Some(node) = self.nodes.get_mut(&master) else { return false };
-        let output = node.server.take_output();
         let mut moved = false;
         for (client, bytes) in output {
             match replica_of.get(&client) {
@@ -721,7 +723,10 @@ impl Sim {
                     moved = true;
                     self.deliver_to_replica(master, replica, bytes);
                 }
-                None => self.client_output(master, client, bytes),
+                None => {
+                    moved = true;
+                    self.client_output(master, client, bytes);
+                }
             }
         }
         moved
