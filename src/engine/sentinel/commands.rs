@@ -2,7 +2,8 @@
 //! subcommands, INFO, ROLE, PING, pub/sub on Sentinel's event channels,
 //! CLIENT and SHUTDOWN, with redis-sentinel's replies and refusals.
 
-use super::{select_slave, status_word, Instance, Master, Sentinel};
+use super::instance::{select_slave, status_word, Instance, Master, Role};
+use super::Sentinel;
 use crate::engine::info;
 use crate::engine::keyspace::Millis;
 use crate::engine::resp::{parse_frame, Frame};
@@ -736,9 +737,9 @@ fn instance_reply(m: &Master, i: &Instance, now: Millis) -> Frame {
         f.push(("o-down-time", (now - i.o_down_since).to_string()));
     }
     f.push(("down-after-milliseconds", i.down_after.to_string()));
-    if i.role != super::Role::Sentinel {
+    if i.role != Role::Sentinel {
         f.push(("info-refresh", if i.info_refresh != 0 { now - i.info_refresh } else { 0 }.to_string()));
-        f.push(("role-reported", if i.role_reported == super::Role::Master { "master" } else { "slave" }.into()));
+        f.push(("role-reported", if i.role_reported == Role::Master { "master" } else { "slave" }.into()));
         f.push(("role-reported-time", (now - i.role_reported_time).to_string()));
     }
     if is_master {
@@ -749,7 +750,7 @@ fn instance_reply(m: &Master, i: &Instance, now: Millis) -> Frame {
         f.push(("failover-timeout", m.failover_timeout.to_string()));
         f.push(("parallel-syncs", m.parallel_syncs.to_string()));
     }
-    if i.role == super::Role::Slave {
+    if i.role == Role::Slave {
         f.push(("master-link-down-time", i.master_link_down_time.to_string()));
         f.push(("master-link-status", if i.slave_master_link_up { "ok" } else { "err" }.into()));
         f.push(("master-host", i.slave_master_host.clone().unwrap_or_else(|| "?".into())));
@@ -758,7 +759,7 @@ fn instance_reply(m: &Master, i: &Instance, now: Millis) -> Frame {
         f.push(("slave-repl-offset", i.slave_repl_offset.to_string()));
         f.push(("replica-announced", (i.replica_announced as i64).to_string()));
     }
-    if i.role == super::Role::Sentinel {
+    if i.role == Role::Sentinel {
         f.push(("last-hello-message", (now - i.last_hello_time).to_string()));
         f.push(("voted-leader", i.leader.clone().unwrap_or_else(|| "?".into())));
         f.push(("voted-leader-epoch", i.leader_epoch.to_string()));
