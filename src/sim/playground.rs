@@ -86,6 +86,8 @@ pub struct SentinelView {
     /// knows (itself included), the quorum, and the failover step while
     /// one runs.
     pub watching: Vec<crate::engine::sentinel::WatchView>,
+    /// Whether the network between it and the (first) master it watches is cut.
+    pub cut: bool,
     pub console: ConsoleView,
 }
 
@@ -194,11 +196,10 @@ impl Playground {
         self.consoles
             .iter()
             .filter(|(port, _)| self.sim.is_sentinel(**port))
-            .map(|(&port, log)| SentinelView {
-                port,
-                up: self.sim.sentinel_running(port),
-                watching: snapshot.iter().find(|s| s.port == port).map(|s| s.watching.clone()).unwrap_or_default(),
-                console: self.console_view(log),
+            .map(|(&port, log)| {
+                let watching: Vec<_> = snapshot.iter().find(|s| s.port == port).map(|s| s.watching.clone()).unwrap_or_default();
+                let cut = watching.first().is_some_and(|w| self.sim.is_cut(port, w.port));
+                SentinelView { port, up: self.sim.sentinel_running(port), watching, cut, console: self.console_view(log) }
             })
             .collect()
     }
@@ -887,6 +888,10 @@ mod tests {
         assert!(p.nodes().iter().all(|n| n.port != 26379), "a Sentinel is not a server");
         p.run(26379, "SENTINEL get-master-addr-by-name mymaster");
         assert_eq!(sentinels[0].console.prompt, "127.0.0.1:26379> ");
+        assert!(!sentinels[0].cut);
+        p.toggle_cut(26379, 6379);
+        assert!(p.sentinels()[0].cut, "the card offers to heal what was cut");
+        p.toggle_cut(26379, 6379);
         // Its sentinel.conf is edited like a server's, and keeps its port.
         let mut edited = p.config_of(26379).unwrap();
         edited.push("sentinel down-after-milliseconds mymaster 5000".into());

@@ -114,5 +114,13 @@ test('a Sentinel fails the master over and turns the old one into a replica', as
   assert.match(await own.locator('textarea').inputValue(), /sentinel known-replica mymaster 127\.0\.0\.1 6379/);
   await own.locator('[data-editor-action="cancel"]').click();
   await own.waitFor({ state: 'detached' });
+
+  // The network between the Sentinel and its master can be cut, and healed.
+  const card = page.locator('[data-sentinel="26379"]');
+  await card.getByRole('button', { name: 'Cut from master' }).click();
+  await page.locator('[data-graph-sentinel="26379"][data-state="cut"]').waitFor();
+  assert.match(await page.locator('[data-graph-sentinel="26379"] .detail').textContent(), /✂ cut/);
+  await card.getByRole('button', { name: 'Heal link' }).click();
+  await page.locator('[data-graph-sentinel="26379"][data-state="ok"]').waitFor();
   assert.deepEqual(pageErrors, []);
 });

@@ -69,6 +69,16 @@ pub fn sentinel_card(props: &SentinelCardProps) -> Html {
                 if s.up {
                     <button onclick={on_shutdown} title="SHUTDOWN: the Sentinel stops">{ "Shutdown" }</button>
                     <button onclick={action(Action::Crash)} title="kill -9: stop at once">{ "Crash" }</button>
+                    if let Some(master) = s.watching.first().map(|w| w.port) {
+                        <button data-cut={s.cut.to_string()} onclick={
+                                    let on_action = props.on_action.clone();
+                                    Callback::from(move |_: MouseEvent| on_action.emit(Action::ToggleCut(port, master)))
+                                }
+                                title={if s.cut { format!("Let the network between {port} and {master} carry bytes again") }
+                                       else { format!("Cut the network between {port} and {master}: the Sentinel stops hearing its master") }}>
+                            { if s.cut { "Heal link" } else { "Cut from master" } }
+                        </button>
+                    }
                 } else {
                     <button class="primary" onclick={action(Action::Restart)}
                             title="Start again with its sentinel.conf (as Sentinel last rewrote it)">{ "Restart" }</button>

@@ -164,11 +164,13 @@ pub fn topology(props: &TopologyProps) -> Html {
             (true, None) => "watching nothing".to_string(),
             (true, Some(w)) => match w.failover {
                 Some(step) => format!("failover: {}", step.replace('_', " ")),
+                None if s.cut => format!("✂ cut · {} {}", w.name, w.status),
                 None => format!("{} {}", w.name, w.status),
             },
         };
         let state = match (s.up, watch) {
             (false, _) => "down",
+            (true, Some(_)) if s.cut => "cut",
             (true, Some(w)) if w.failover.is_some() => "failover",
             (true, Some(w)) => w.status,
             (true, None) => "ok",
