@@ -36,7 +36,7 @@ PROMPT = re.compile(rb"(127\.0\.0\.1:\d+(\[\d+\])?(\(TX\))?|not connected)> $")
 STEP_TIMEOUT = 10.0
 # Scenarios whose replication log lines are compared too: ones where real
 # Redis logs the same lines on every run (no timing-dependent retry loops).
-LOGGED = {"replication_basic", "chaining", "partial_resync", "disk_sync", "sleep_timeout", "sentinel_failover"}
+LOGGED = {"replication_basic", "chaining", "partial_resync", "disk_sync", "sleep_timeout", "sentinel_failover", "cli_sync"}
 # The log messages the engine writes (the beginning of each).
 LOG_MESSAGES = re.compile(
     r"(Connecting to MASTER|Reconnecting to MASTER|MASTER <-> REPLICA sync|Non blocking connect for SYNC"
@@ -185,8 +185,8 @@ class Cli:
     def run(self, line):
         """Types a line; returns (prompt it was typed at, output lines)."""
         words = line.split()
-        if words and words[0].lower() in ("subscribe", "psubscribe", "ssubscribe", "monitor"):
-            # redis-cli reads messages (or MONITOR's lines) from now on and shows no prompt.
+        if words and words[0].lower() in ("subscribe", "psubscribe", "ssubscribe", "monitor", "sync", "psync"):
+            # redis-cli reads messages (MONITOR's lines, a SYNC's stream) from now on and shows no prompt.
             typed_at = self.prompt.decode()
             os.write(self.fd, line.encode() + b"\n")
             lines = self.read_until_quiet()

@@ -32,7 +32,9 @@ fn random_sequences_never_panic() {
     let mut names: Vec<String> = Vec::new();
     for info in table::table().commands.values() {
         for c in std::iter::once(info).chain(info.subcommands.values()) {
-            if redis_playground::engine::commands::is_implemented(&c.name) {
+            // SYNC and PSYNC make the connection a replica: what it then
+            // receives is the replication stream, not replies.
+            if redis_playground::engine::commands::is_implemented(&c.name) && !matches!(c.name.as_str(), "sync" | "psync") {
                 names.push(c.name.clone());
             }
         }

@@ -107,6 +107,34 @@ pub fn split_args(line: &[u8]) -> Result<Vec<Vec<u8>>, InvalidArguments> {
     }
 }
 
+/// A reply as redis-cli's CSV output writes it (`--csv`, and its replica
+/// mode): strings quoted, arrays flattened with commas.
+pub fn csv(frame: &Frame) -> String {
+    let mut out = String::new();
+    fn write(frame: &Frame, out: &mut String) {
+        match frame {
+            Frame::Error(e) => {
+                out.push_str("ERROR,");
+                repr(e.as_bytes(), out);
+            }
+            Frame::Simple(s) => repr(s.as_bytes(), out),
+            Frame::Bulk(b) => repr(b, out),
+            Frame::Integer(n) => out.push_str(&n.to_string()),
+            Frame::Null | Frame::NullArray => out.push_str("NULL"),
+            Frame::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write(item, out);
+                }
+            }
+        }
+    }
+    write(frame, &mut out);
+    out
+}
+
 /// Quotes a bulk string as redis-cli shows it (sdscatrepr).
 pub fn repr(bytes: &[u8], out: &mut String) {
     out.push('"');

@@ -90,6 +90,19 @@ pub struct ReplicaEntry {
     pub state: ReplicaState,
     pub ack_offset: i64,
     pub ack_time: Millis,
+    /// It asked with SYNC (redis-cli's replica mode): no `+FULLRESYNC`
+    /// line, no EOF mark (so the snapshot goes through the disk), no ACKs.
+    pub pre_psync: bool,
+}
+
+impl ReplicaEntry {
+    /// How the master's log names it (Redis's replicationGetSlaveName).
+    pub fn name(&self) -> String {
+        match self.listening_port {
+            0 => "127.0.0.1:<unknown-replica-port>".to_string(),
+            port => format!("127.0.0.1:{port}"),
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -290,15 +303,16 @@ impl Server {
                 self.net_closed(now);
             }
         }
-        let timed_out: Vec<(ClientId, u16)> = self
+        let timed_out: Vec<(ClientId, String)> = self
             .repl
             .replicas
             .iter()
-            .filter(|(_, r)| r.state == ReplicaState::Online && silent(r.ack_time))
-            .map(|(id, r)| (*id, r.listening_port))
+            // A SYNC replica never acknowledges: it is not timed out.
+            .filter(|(_, r)| r.state == ReplicaState::Online && !r.pre_psync && silent(r.ack_time))
+            .map(|(id, r)| (*id, r.name()))
             .collect();
-        for (id, port) in timed_out {
-            self.warning(now, format!("Disconnecting timedout replica (streaming sync): 127.0.0.1:{port}"));
+        for (id, name) in timed_out {
+            self.warning(now, format!("Disconnecting timedout replica (streaming sync): {name}"));
             self.kill_connection(id, now);
         }
     }
@@ -720,7 +734,8 @@ impl Server {
     /// PSYNC replid offset: a continuation when the history is ours and
     /// the backlog still holds it, else a full resynchronization shared with
     /// the other replicas that arrive within `repl-diskless-sync-delay`.
-    pub(crate) fn psync_command(&mut self, id: ClientId, args: &[Vec<u8>], now: Millis) -> Option<Frame> {
+    /// SYNC (`pre_psync`) is the old form: always a full sync.
+    pub(crate) fn psync_command(&mut self, id: ClientId, args: &[Vec<u8>], pre_psync: bool, now: Millis) -> Option<Frame> {
         if let Some(m) = &self.repl.master {
             if m.state != LinkState::Connected {
                 return Some(Frame::error("NOMASTERLINK Can't SYNC while not connected with my master"));
@@ -728,12 +743,17 @@ impl Server {
         }
         let asked_id = args.get(1).map(|a| String::from_utf8_lossy(a).into_owned()).unwrap_or_default();
         let asked_offset = args.get(2).and_then(|a| commands::parse_i64(a)).unwrap_or(-1);
+        // A connection that is already a replica (redis-cli sends SYNC twice) is ignored.
+        if self.repl.replicas.contains_key(&id) {
+            return None;
+        }
         let listening_port = self.pending_ports.get(&id).copied().unwrap_or(0);
-        let replica = format!("127.0.0.1:{listening_port}");
+        let replica = ReplicaEntry { listening_port, state: ReplicaState::WaitBgsave, ack_offset: 0, ack_time: now, pre_psync }.name();
         self.notice(now, format!("Replica {replica} asks for synchronization"));
-        if asked_id == "?" {
+        // SYNC asks for nothing but a full copy; PSYNC may continue.
+        if !pre_psync && asked_id == "?" {
             self.notice(now, format!("Full resync requested by replica {replica}"));
-        } else {
+        } else if !pre_psync {
             self.explain_refused_psync(&replica, &asked_id, asked_offset, now);
             if let Some(backlog_bytes) = self.backlog_from(&asked_id, asked_offset) {
                 let text = format!(
@@ -743,7 +763,7 @@ impl Server {
                 self.notice(now, text);
                 self.repl.replicas.insert(
                     id,
-                    ReplicaEntry { listening_port, state: ReplicaState::Online, ack_offset: 0, ack_time: now },
+                    ReplicaEntry { listening_port, state: ReplicaState::Online, ack_offset: 0, ack_time: now, pre_psync },
                 );
                 self.stats.sync_partial_ok += 1;
                 self.push_output(id, backlog_bytes);
@@ -765,10 +785,11 @@ impl Server {
         }
         self.repl.replicas.insert(
             id,
-            ReplicaEntry { listening_port, state: ReplicaState::WaitBgsave, ack_offset: 0, ack_time: now },
+            ReplicaEntry { listening_port, state: ReplicaState::WaitBgsave, ack_offset: 0, ack_time: now, pre_psync },
         );
         self.stats.sync_full += 1;
-        let delay = if self.settings.repl_diskless_sync { self.settings.repl_diskless_sync_delay * 1000 } else { 0 };
+        // Without the EOF capability the snapshot goes through the disk, at once.
+        let delay = if self.settings.repl_diskless_sync && !pre_psync { self.settings.repl_diskless_sync_delay * 1000 } else { 0 };
         if delay > 0 {
             self.notice(now, "Delay next BGSAVE for diskless SYNC".into());
         }
@@ -861,7 +882,9 @@ impl Server {
         if waiting.is_empty() {
             return;
         }
-        let diskless = self.settings.repl_diskless_sync;
+        // One replica that cannot read an EOF-marked stream (SYNC) sends
+        // everyone's snapshot through the disk, as Redis's `mincapa` does.
+        let diskless = self.settings.repl_diskless_sync && waiting.iter().all(|id| self.repl.replicas.get(id).is_some_and(|r| !r.pre_psync));
         self.stats.forks += 1;
         let child_pid = self.child_pid();
         // Diskless: the RDB streams to the sockets, its end marked by a
@@ -893,8 +916,10 @@ impl Server {
         let mut done_now = Vec::new();
         for id in waiting {
             // Redis writes this line straight to the socket, outside the
-            // replication traffic INFO counts.
-            let header = format!("+FULLRESYNC {} {}\r\n", self.repl.replid, self.repl.offset).into_bytes();
+            // replication traffic INFO counts (a SYNC gets none).
+            let pre_psync = self.repl.replicas.get(&id).is_some_and(|r| r.pre_psync);
+            let header =
+                if pre_psync { Vec::new() } else { format!("+FULLRESYNC {} {}\r\n", self.repl.replid, self.repl.offset).into_bytes() };
             let mut bytes = Vec::new();
             match &mark {
                 Some(mark) => {
@@ -914,7 +939,9 @@ impl Server {
                 entry.state = ReplicaState::Transfer { until, diskless };
             }
             // The bytes go now; the network delivers them over time.
-            self.push_output_uncounted(id, header);
+            if !header.is_empty() {
+                self.push_output_uncounted(id, header);
+            }
             self.push_output(id, bytes);
             done_now.push(id);
         }
@@ -942,7 +969,7 @@ impl Server {
         entry.state = ReplicaState::Online;
         // The transfer was its sign of life: no false timeout.
         entry.ack_time = now;
-        let replica = format!("127.0.0.1:{}", entry.listening_port);
+        let replica = entry.name();
         if diskless {
             self.notice(now, format!("Streamed RDB transfer with replica {replica} succeeded (socket). Waiting for REPLCONF ACK from slave to enable streaming"));
         }
@@ -1047,7 +1074,7 @@ impl Server {
     /// each one when it frees the client.
     pub(crate) fn forget_replica(&mut self, id: ClientId, now: Millis) {
         if let Some(replica) = self.repl.replicas.remove(&id) {
-            self.warning(now, format!("Connection with replica 127.0.0.1:{} lost.", replica.listening_port));
+            self.warning(now, format!("Connection with replica {} lost.", replica.name()));
         }
         self.pending_ports.remove(&id);
     }

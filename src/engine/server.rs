@@ -883,8 +883,8 @@ impl Server {
             "role" => vec![self.role_reply()],
             "replicaof" | "slaveof" => vec![self.replicaof_command(id, args, now)],
             "replconf" => self.replconf_command(id, args, now).into_iter().collect(),
-            "psync" => self.psync_command(id, args, now).into_iter().collect(),
-            "sync" => self.psync_command(id, &[], now).into_iter().collect(),
+            "psync" => self.psync_command(id, args, false, now).into_iter().collect(),
+            "sync" => self.psync_command(id, &[], true, now).into_iter().collect(),
             "quit" => {
                 self.quitting.insert(id);
                 vec![Frame::ok()]

@@ -43,6 +43,20 @@ pub struct Console {
     shutdown_sent: bool,
     /// Output printed without a final newline: the next prompt follows it.
     unterminated: String,
+    /// After SYNC: redis-cli's replica output mode, where it is in reading
+    /// what the master sends.
+    replica_mode: Option<ReplicaRead>,
+}
+
+/// redis-cli's replica output mode, step by step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ReplicaRead {
+    /// Waiting for the `$<length>` line (newlines before it are keep-alives).
+    Header,
+    /// Skipping the snapshot: this many bytes are left.
+    Payload(usize),
+    /// Printing every command of the stream, as CSV.
+    Stream,
 }
 
 impl Console {
@@ -58,6 +72,7 @@ impl Console {
             partial: Vec::new(),
             shutdown_sent: false,
             unterminated: String::new(),
+            replica_mode: None,
         };
         console.client = sim.connect(port);
         console
@@ -124,6 +139,7 @@ impl Console {
         self.buffer.clear();
         self.waiting = None;
         self.reading_messages = false;
+        self.replica_mode = None;
         self.prompt = PromptState::default();
         self.client = sim.connect(self.port);
         output
@@ -132,6 +148,10 @@ impl Console {
     /// What arrived since the last call: a blocked command's answer, or
     /// pub/sub messages. `None` when there is nothing new.
     pub fn poll(&mut self, sim: &mut Sim) -> Option<Vec<String>> {
+        if self.replica_mode.is_some() {
+            let output = self.read_as_replica(sim);
+            return (!output.is_empty()).then_some(output);
+        }
         if self.reading_messages {
             let frames = self.read_frames(sim).ok()?;
             let mut output = std::mem::take(&mut self.partial);
@@ -229,6 +249,9 @@ impl Console {
         if name == b"monitor" {
             return self.start_reading(sim, &args, None);
         }
+        if name == b"sync" || name == b"psync" {
+            return self.start_replica_mode(sim, &args);
+        }
         let mut output = Vec::new();
         let repeat = repeat.min(MAX_REPEAT);
         for done in 1..=repeat {
@@ -264,6 +287,79 @@ impl Console {
         sim.send(handle, &bytes);
         if let Some(more) = self.poll(sim) {
             output.extend(more);
+        }
+        output
+    }
+
+    /// SYNC (or PSYNC) typed in redis-cli: it becomes a replica of the
+    /// node, skips the snapshot and prints the stream of commands, in CSV.
+    fn start_replica_mode(&mut self, sim: &mut Sim, args: &[Vec<u8>]) -> Vec<String> {
+        if let Err(message) = self.ensure_connected(sim) {
+            return vec![message];
+        }
+        let mut output = vec!["Entering replica output mode...  (press Ctrl-C to quit)".to_string()];
+        let Some(handle) = self.client else { return output };
+        // What was typed goes first, then redis-cli's own SYNC (which the
+        // master ignores on a connection that is already its replica).
+        let mut bytes = Vec::new();
+        encode_command(args, &mut bytes);
+        bytes.extend_from_slice(b"SYNC\r\n");
+        self.reading_messages = true;
+        self.replica_mode = Some(ReplicaRead::Header);
+        sim.send(handle, &bytes);
+        output.extend(self.read_as_replica(sim));
+        output
+    }
+
+    /// What redis-cli prints of the bytes its master sent since last time.
+    fn read_as_replica(&mut self, sim: &mut Sim) -> Vec<String> {
+        let Some(handle) = self.client else { return Vec::new() };
+        self.buffer.extend(sim.take_inbox(handle));
+        let mut output = Vec::new();
+        loop {
+            match self.replica_mode {
+                Some(ReplicaRead::Header) => {
+                    let skip = self.buffer.iter().take_while(|&&b| b == b'\n').count();
+                    self.buffer.drain(..skip);
+                    let Some(end) = self.buffer.iter().position(|&b| b == b'\n') else { break };
+                    let line: Vec<u8> = self.buffer.drain(..=end).collect();
+                    let line = String::from_utf8_lossy(&line).trim_end().to_string();
+                    if line.starts_with('-') {
+                        // redis-cli exits; the console starts afresh.
+                        output.push(format!("SYNC with master failed: {line}"));
+                        self.replica_mode = None;
+                        self.reading_messages = false;
+                        break;
+                    }
+                    let length = line.get(1..).and_then(|n| n.parse::<usize>().ok()).unwrap_or(0);
+                    output.push(format!("SYNC with master, discarding {length} bytes of bulk transfer..."));
+                    self.replica_mode = Some(ReplicaRead::Payload(length));
+                }
+                Some(ReplicaRead::Payload(left)) => {
+                    let skip = left.min(self.buffer.len());
+                    self.buffer.drain(..skip);
+                    if skip < left {
+                        self.replica_mode = Some(ReplicaRead::Payload(left - skip));
+                        break;
+                    }
+                    output.push("SYNC done. Logging commands from master.".to_string());
+                    self.replica_mode = Some(ReplicaRead::Stream);
+                }
+                Some(ReplicaRead::Stream) => match parse_frame(&self.buffer) {
+                    Ok(Some((frame, used))) => {
+                        self.buffer.drain(..used);
+                        output.push(cli::csv(&frame));
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        output.push(format!("Error: {e}"));
+                        self.replica_mode = None;
+                        self.reading_messages = false;
+                        break;
+                    }
+                },
+                None => break,
+            }
         }
         output
     }
