@@ -356,15 +356,14 @@ impl Sentinel {
                 let mut down = false;
                 let mut leader = None;
                 let mut leader_epoch = 0;
-                if let Some(name) = name {
-                    let mut m = self.masters.remove(&name).unwrap();
+                if let Some(mut m) = name.as_ref().and_then(|n| self.masters.remove(n)) {
                     down = m.inst.s_down;
                     if runid != "*" {
                         let (l, e) = self.vote_leader(&mut m, epoch as u64, &runid, now);
                         leader = l;
                         leader_epoch = e;
                     }
-                    self.masters.insert(name, m);
+                    self.masters.insert(m.inst.name.clone(), m);
                 }
                 Frame::Array(vec![Frame::Integer(down as i64), bulk(leader.unwrap_or_else(|| "*".into())), Frame::Integer(leader_epoch as i64)])
             }
@@ -373,7 +372,7 @@ impl Sentinel {
                 let names: Vec<String> =
                     self.masters.keys().filter(|n| crate::engine::glob::matches(&pattern, n.as_bytes(), false)).cloned().collect();
                 for name in &names {
-                    let mut m = self.masters.remove(name).unwrap();
+                    let Some(mut m) = self.masters.remove(name) else { continue };
                     let sentinels = std::mem::take(&mut m.sentinels);
                     for mut s in sentinels.into_values() {
                         self.close_link(&mut s.link);

@@ -750,11 +750,7 @@ impl Sentinel {
                 let wait = self.timings.publish_period.saturating_mul(4);
                 let s = &m.slaves[&key];
                 if !s.promoted && m.looks_sane(self.timings.info_period, now) && s.no_down_for(wait, now) && now - s.role_reported_time > wait {
-                    let (host, port) = (m.inst.host.clone(), m.inst.port);
-                    let mut s = m.slaves.remove(&key).unwrap();
-                    let sent = self.send_slaveof(&mut s, Some((&host, port)));
-                    m.slaves.insert(key.clone(), s);
-                    if sent {
+                    if self.repoint_replica(m, &key) {
                         let what = m.describe_member(&m.slaves[&key]);
                         self.event(now, '*', "+convert-to-slave", what);
                     }
@@ -768,11 +764,7 @@ impl Sentinel {
             if wrong && !s.reconf_sent && !s.reconf_inprog && !m.failover_in_progress {
                 let wait = m.failover_timeout;
                 if m.looks_sane(self.timings.info_period, now) && s.no_down_for(wait, now) && now - s.slave_conf_change_time > wait {
-                    let (host, port) = (m.inst.host.clone(), m.inst.port);
-                    let mut s = m.slaves.remove(&key).unwrap();
-                    let sent = self.send_slaveof(&mut s, Some((&host, port)));
-                    m.slaves.insert(key.clone(), s);
-                    if sent {
+                    if self.repoint_replica(m, &key) {
                         let what = m.describe_member(&m.slaves[&key]);
                         self.event(now, '*', "+fix-slave-config", what);
                     }
@@ -780,7 +772,7 @@ impl Sentinel {
             }
             // Replicas reconfigured by the failover report their progress.
             let promoted_addr = m.promoted_address();
-            let s = m.slaves.get_mut(&key).unwrap();
+            let Some(s) = m.slaves.get_mut(&key) else { return };
             let mut events = Vec::new();
             if s.reconf_sent {
                 if let Some((host, port)) = &promoted_addr {
@@ -801,6 +793,15 @@ impl Sentinel {
                 self.event(now, '*', kind, what);
             }
         }
+    }
+
+    /// Sends a replica of `m` (by key) SLAVEOF its master's address.
+    fn repoint_replica(&mut self, m: &mut Master, key: &str) -> bool {
+        let (host, port) = (m.inst.host.clone(), m.inst.port);
+        let Some(mut s) = m.slaves.remove(key) else { return false };
+        let sent = self.send_slaveof(&mut s, Some((&host, port)));
+        m.slaves.insert(key.to_string(), s);
+        sent
     }
 
     fn describe(&self, m: &Master, who: &Who) -> String {
