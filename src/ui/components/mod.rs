@@ -9,6 +9,7 @@ mod data_panel;
 mod console;
 mod event_log;
 mod node_card;
+mod node_controls;
 mod sentinel_card;
 mod time_controls;
 mod topology;

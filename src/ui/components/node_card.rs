@@ -3,6 +3,7 @@
 use yew::prelude::*;
 
 use super::console::Console;
+use super::node_controls::{CutToggle, Lifecycle};
 use crate::sim::playground::NodeView;
 use crate::ui::state::{Action, EditorTarget};
 
@@ -39,15 +40,6 @@ pub fn node_card(props: &NodeCardProps) -> Html {
         "1 key".to_string()
     } else {
         format!("{} keys", node.keys)
-    };
-    let action = |make: fn(u16) -> Action| {
-        let on_action = props.on_action.clone();
-        Callback::from(move |_: MouseEvent| on_action.emit(make(port)))
-    };
-    // SHUTDOWN goes through the console, so it shows there as typed.
-    let on_shutdown = {
-        let on_run = props.on_run.clone();
-        Callback::from(move |_: MouseEvent| on_run.emit((port, "SHUTDOWN".to_string())))
     };
     let on_download = {
         let on_download = props.on_download.clone();
@@ -93,22 +85,12 @@ pub fn node_card(props: &NodeCardProps) -> Html {
                         aria-label={format!("Remove server {port}")} onclick={on_remove}>{ "×" }</button>
             </header>
             <div class="node-actions" role="toolbar" aria-label={format!("Actions for server {port}")}>
-                if node.up {
-                    <button onclick={on_shutdown} title="SHUTDOWN: save (with save points set) and stop">{ "Shutdown" }</button>
-                    <button onclick={action(Action::Crash)} title="kill -9: stop at once, nothing saved">{ "Crash" }</button>
-                } else {
-                    <button class="primary" onclick={action(Action::Restart)}
-                            title="Start again with its config file and its dump">{ "Restart" }</button>
-                }
+                <Lifecycle {port} up={node.up} on_run={props.on_run.clone()} on_action={props.on_action.clone()}
+                           titles={["SHUTDOWN: save (with save points set) and stop", "kill -9: stop at once, nothing saved",
+                                    "Start again with its config file and its dump"]} />
                 if let Some(master) = node.master.filter(|_| node.up) {
-                    <button data-cut={node.cut.to_string()} onclick={
-                                let on_action = props.on_action.clone();
-                                Callback::from(move |_: MouseEvent| on_action.emit(Action::ToggleCut(port, master)))
-                            }
-                            title={if node.cut { format!("Let the network between {port} and {master} carry bytes again") }
-                                   else { format!("Cut the network between {port} and {master}: nothing passes, both ends notice only after repl-timeout") }}>
-                        { if node.cut { "Heal link" } else { "Cut link" } }
-                    </button>
+                    <CutToggle {port} {master} cut={node.cut} label="Cut link" on_action={props.on_action.clone()}
+                               effect="nothing passes, both ends notice only after repl-timeout" />
                     <label class="latency" title="One-way delay of the link to its master (loopback: none)">
                         { "Latency" }
                         <select data-latency={port.to_string()} aria-label={format!("Latency of the link from {port} to {master}")}

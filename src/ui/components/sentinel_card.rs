@@ -4,6 +4,7 @@
 use yew::prelude::*;
 
 use super::console::Console;
+use super::node_controls::{CutToggle, Lifecycle};
 use crate::sim::playground::SentinelView;
 use crate::ui::state::{Action, EditorTarget};
 
@@ -23,14 +24,6 @@ pub struct SentinelCardProps {
 pub fn sentinel_card(props: &SentinelCardProps) -> Html {
     let s = &props.sentinel;
     let port = s.port;
-    let action = |make: fn(u16) -> Action| {
-        let on_action = props.on_action.clone();
-        Callback::from(move |_: MouseEvent| on_action.emit(make(port)))
-    };
-    let on_shutdown = {
-        let on_run = props.on_run.clone();
-        Callback::from(move |_: MouseEvent| on_run.emit((port, "SHUTDOWN".to_string())))
-    };
     let on_remove = {
         let on_remove = props.on_remove.clone();
         Callback::from(move |_| on_remove.emit(port))
@@ -66,22 +59,12 @@ pub fn sentinel_card(props: &SentinelCardProps) -> Html {
                 <ul class="watching">{ for watching }</ul>
             }
             <div class="node-actions" role="toolbar" aria-label={format!("Actions for Sentinel {port}")}>
-                if s.up {
-                    <button onclick={on_shutdown} title="SHUTDOWN: the Sentinel stops">{ "Shutdown" }</button>
-                    <button onclick={action(Action::Crash)} title="kill -9: stop at once">{ "Crash" }</button>
-                    if let Some(master) = s.watching.first().map(|w| w.port) {
-                        <button data-cut={s.cut.to_string()} onclick={
-                                    let on_action = props.on_action.clone();
-                                    Callback::from(move |_: MouseEvent| on_action.emit(Action::ToggleCut(port, master)))
-                                }
-                                title={if s.cut { format!("Let the network between {port} and {master} carry bytes again") }
-                                       else { format!("Cut the network between {port} and {master}: the Sentinel stops hearing its master") }}>
-                            { if s.cut { "Heal link" } else { "Cut from master" } }
-                        </button>
-                    }
-                } else {
-                    <button class="primary" onclick={action(Action::Restart)}
-                            title="Start again with its sentinel.conf (as Sentinel last rewrote it)">{ "Restart" }</button>
+                <Lifecycle {port} up={s.up} on_run={props.on_run.clone()} on_action={props.on_action.clone()}
+                           titles={["SHUTDOWN: the Sentinel stops", "kill -9: stop at once",
+                                    "Start again with its sentinel.conf (as Sentinel last rewrote it)"]} />
+                if let Some(master) = s.watching.first().map(|w| w.port).filter(|_| s.up) {
+                    <CutToggle {port} {master} cut={s.cut} label="Cut from master" on_action={props.on_action.clone()}
+                               effect="the Sentinel stops hearing its master" />
                 }
                 <button data-config={port.to_string()} title="Edit this Sentinel's sentinel.conf (read at its next start)"
                         onclick={{
