@@ -450,3 +450,39 @@ fn no_input_makes_a_sentinel_panic() {
     }
     assert!(sim.sentinel_running(26379));
 }
+
+#[test]
+fn a_partitioned_master_loses_the_writes_it_took_alone() {
+    // Redis's own caution about Sentinel: a master cut off from its
+    // replicas and the Sentinels keeps taking writes until the partition
+    // heals; then it is turned into a replica of the new master and those
+    // writes are gone.
+    let mut sim = three_servers(7, [100, 100]);
+    for port in [26379u16, 26380, 26381] {
+        let own = format!("port {port}");
+        sim.start_sentinel(port, &[own.as_str(), FAST[0], FAST[1], FAST[2]]).unwrap();
+    }
+    sim.advance(5000);
+    for other in [6380u16, 6381, 26379, 26380, 26381] {
+        sim.cut(6379, other);
+    }
+    // A client on the old master's side of the partition.
+    assert_eq!(call(&mut sim, 6379, &["SET", "during", "partition"]), Frame::ok());
+    sim.advance(15_000);
+    let promoted = match master_addr(&mut sim, 26379) {
+        Frame::Array(a) if a[1] == Frame::bulk("6380") => 6380,
+        Frame::Array(a) if a[1] == Frame::bulk("6381") => 6381,
+        other => panic!("no failover: {other:?}"),
+    };
+    assert_eq!(call(&mut sim, promoted, &["SET", "after", "failover"]), Frame::ok());
+    // The old master still believes it is one.
+    assert!(bulk_text(call(&mut sim, 6379, &["INFO", "replication"])).contains("role:master"));
+    for other in [6380u16, 6381, 26379, 26380, 26381] {
+        sim.heal(6379, other);
+    }
+    sim.advance(30_000);
+    let info = bulk_text(call(&mut sim, 6379, &["INFO", "replication"]));
+    assert!(info.contains("role:slave") && info.contains(&format!("master_port:{promoted}")), "{info}");
+    assert_eq!(call(&mut sim, 6379, &["GET", "after"]), Frame::bulk("failover"));
+    assert_eq!(call(&mut sim, 6379, &["GET", "during"]), Frame::Null, "the write it took alone is lost");
+}

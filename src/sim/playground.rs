@@ -63,6 +63,8 @@ pub struct NodeView {
     pub link: &'static str,
     /// Whether the network to that master is cut.
     pub cut: bool,
+    /// Cut off from every other node (a partition).
+    pub isolated: bool,
     /// The one-way delay on the link to that master, in ms.
     pub latency: Millis,
     /// Seconds since its master last heard its ACK (INFO's `lag`), while
@@ -88,6 +90,8 @@ pub struct SentinelView {
     pub watching: Vec<crate::engine::sentinel::WatchView>,
     /// Whether the network between it and the (first) master it watches is cut.
     pub cut: bool,
+    /// Cut off from every other node (a partition).
+    pub isolated: bool,
     pub console: ConsoleView,
 }
 
@@ -199,7 +203,8 @@ impl Playground {
             .map(|(&port, log)| {
                 let watching: Vec<_> = snapshot.iter().find(|s| s.port == port).map(|s| s.watching.clone()).unwrap_or_default();
                 let cut = watching.first().is_some_and(|w| self.sim.is_cut(port, w.port));
-                SentinelView { port, up: self.sim.sentinel_running(port), watching, cut, console: self.console_view(log) }
+                let isolated = self.is_isolated(port);
+                SentinelView { port, up: self.sim.sentinel_running(port), watching, cut, isolated, console: self.console_view(log) }
             })
             .collect()
     }
@@ -600,6 +605,31 @@ impl Playground {
     }
 
     /// Cuts the network between two nodes, or heals it if it was cut.
+    /// Every other node on the playground (servers and Sentinels).
+    fn others(&self, port: u16) -> Vec<u16> {
+        self.consoles.keys().copied().filter(|&p| p != port).collect()
+    }
+
+    /// Whether the network between `port` and every other node is cut.
+    pub fn is_isolated(&self, port: u16) -> bool {
+        let others = self.others(port);
+        !others.is_empty() && others.iter().all(|&o| self.sim.is_cut(port, o))
+    }
+
+    /// A partition around one node: cut it off from every other node, or
+    /// (when it is cut off already) let it rejoin them all.
+    pub fn toggle_isolation(&mut self, port: u16) {
+        let isolated = self.is_isolated(port);
+        for other in self.others(port) {
+            if isolated {
+                self.sim.heal(port, other);
+            } else {
+                self.sim.cut(port, other);
+            }
+        }
+        self.poll_consoles();
+    }
+
     pub fn toggle_cut(&mut self, a: u16, b: u16) {
         if self.sim.is_cut(a, b) {
             self.sim.heal(a, b);
@@ -700,6 +730,7 @@ impl Playground {
                     cut: node
                         .and_then(|n| n.master.as_ref())
                         .is_some_and(|(_, master)| self.sim.is_cut(port, *master)),
+                    isolated: self.is_isolated(port),
                     latency: node.and_then(|n| n.master.as_ref()).map_or(0, |(_, master)| self.sim.latency(port, *master)),
                     lag: node.and_then(|n| n.master.as_ref()).and_then(|(_, master)| self.lag_of(port, *master)),
                     offset: node.map_or(0, |n| n.offset),
@@ -892,6 +923,12 @@ mod tests {
         p.toggle_cut(26379, 6379);
         assert!(p.sentinels()[0].cut, "the card offers to heal what was cut");
         p.toggle_cut(26379, 6379);
+        // A partition around 6379: cut from every node, then whole again.
+        p.toggle_isolation(6379);
+        assert!(p.is_isolated(6379) && p.nodes()[0].isolated && p.sentinels()[0].cut);
+        assert!(p.sim().is_cut(6379, 6380) && p.sim().is_cut(6379, 26379));
+        p.toggle_isolation(6379);
+        assert!(!p.is_isolated(6379) && !p.sim().is_cut(6379, 6380));
         // Its sentinel.conf is edited like a server's, and keeps its port.
         let mut edited = p.config_of(26379).unwrap();
         edited.push("sentinel down-after-milliseconds mymaster 5000".into());

@@ -36,6 +36,8 @@ pub enum Action {
     Highlight(Option<u16>),
     /// Cut the network between two nodes, or heal it.
     ToggleCut(u16, u16),
+    /// Cut a node off from every other one, or let it rejoin them.
+    ToggleIsolation(u16),
     /// Give the link between two nodes a one-way delay (ms).
     SetLatency(u16, u16, i64),
     /// Make a server the replica of another (`None`: a master), as a drag
@@ -211,6 +213,7 @@ impl Reducible for PageState {
                 Action::SetPaused(paused) => clock.paused = paused,
                 Action::SetSpeed(speed) => clock.speed = speed,
                 Action::ToggleCut(a, b) => playground.toggle_cut(a, b),
+                Action::ToggleIsolation(port) => playground.toggle_isolation(port),
                 Action::SetLatency(a, b, ms) => playground.set_latency(a, b, ms),
                 Action::Reparent(port, target) => match playground.reparent(port, target) {
                     Ok(message) => notice = message,

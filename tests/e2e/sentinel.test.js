@@ -122,5 +122,17 @@ test('a Sentinel fails the master over and turns the old one into a replica', as
   assert.match(await page.locator('[data-graph-sentinel="26379"] .detail').textContent(), /✂ cut/);
   await card.getByRole('button', { name: 'Heal link' }).click();
   await page.locator('[data-graph-sentinel="26379"][data-state="ok"]').waitFor();
+
+  // A partition around the new master: it is cut off from every node, the
+  // graph says so, and it rejoins them all.
+  const newMaster = page.locator(`[data-node="${promoted}"]`);
+  await newMaster.getByRole('button', { name: 'Isolate' }).click();
+  await newMaster.locator('[data-isolated="true"]').waitFor();
+  assert.match(await page.locator(`[data-graph-node="${promoted}"] .detail`).textContent(), /✂ isolated/);
+  await page.locator(`[data-link="${other}-${promoted}"][data-cut="true"]`).waitFor();
+  await page.locator('[data-graph-sentinel="26379"][data-state="cut"]').waitFor();
+  await newMaster.getByRole('button', { name: 'Rejoin' }).click();
+  await newMaster.locator('[data-isolated="false"]').waitFor();
+  await page.locator(`[data-link="${other}-${promoted}"][data-cut="false"]`).waitFor();
   assert.deepEqual(pageErrors, []);
 });

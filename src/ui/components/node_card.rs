@@ -3,7 +3,7 @@
 use yew::prelude::*;
 
 use super::console::Console;
-use super::node_controls::{CutToggle, Lifecycle};
+use super::node_controls::{CutToggle, IsolateToggle, Lifecycle};
 use crate::sim::playground::NodeView;
 use crate::ui::state::{Action, EditorTarget};
 
@@ -88,6 +88,7 @@ pub fn node_card(props: &NodeCardProps) -> Html {
                 <Lifecycle {port} up={node.up} on_run={props.on_run.clone()} on_action={props.on_action.clone()}
                            titles={["SHUTDOWN: save (with save points set) and stop", "kill -9: stop at once, nothing saved",
                                     "Start again with its config file and its dump"]} />
+                <IsolateToggle {port} isolated={node.isolated} on_action={props.on_action.clone()} />
                 if let Some(master) = node.master.filter(|_| node.up) {
                     <CutToggle {port} {master} cut={node.cut} label="Cut link" on_action={props.on_action.clone()}
                                effect="nothing passes, both ends notice only after repl-timeout" />

@@ -1,6 +1,7 @@
 //! Buttons a server's card and a Sentinel's card share: the process's
-//! lifecycle (SHUTDOWN typed into its console, kill -9, start again) and
-//! cutting or healing the network to the master it follows or watches.
+//! lifecycle (SHUTDOWN typed into its console, kill -9, start again),
+//! cutting or healing the network to the master it follows or watches, and
+//! a partition around the node.
 
 use yew::prelude::*;
 
@@ -66,6 +67,32 @@ pub fn cut_toggle(props: &CutToggleProps) -> Html {
     html! {
         <button data-cut={props.cut.to_string()} onclick={on_click} {title}>
             { if props.cut { "Heal link" } else { props.label } }
+        </button>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct IsolateToggleProps {
+    pub port: u16,
+    pub isolated: bool,
+    pub on_action: Callback<Action>,
+}
+
+#[function_component(IsolateToggle)]
+pub fn isolate_toggle(props: &IsolateToggleProps) -> Html {
+    let port = props.port;
+    let on_click = {
+        let on_action = props.on_action.clone();
+        Callback::from(move |_: MouseEvent| on_action.emit(Action::ToggleIsolation(port)))
+    };
+    let title = if props.isolated {
+        format!("Heal the network between {port} and every other node")
+    } else {
+        format!("Cut {port} off from every other node (a partition): nothing passes either way")
+    };
+    html! {
+        <button data-isolated={props.isolated.to_string()} onclick={on_click} {title}>
+            { if props.isolated { "Rejoin" } else { "Isolate" } }
         </button>
     }
 }

@@ -4,7 +4,7 @@
 use yew::prelude::*;
 
 use super::console::Console;
-use super::node_controls::{CutToggle, Lifecycle};
+use super::node_controls::{CutToggle, IsolateToggle, Lifecycle};
 use crate::sim::playground::SentinelView;
 use crate::ui::state::{Action, EditorTarget};
 
@@ -62,6 +62,7 @@ pub fn sentinel_card(props: &SentinelCardProps) -> Html {
                 <Lifecycle {port} up={s.up} on_run={props.on_run.clone()} on_action={props.on_action.clone()}
                            titles={["SHUTDOWN: the Sentinel stops", "kill -9: stop at once",
                                     "Start again with its sentinel.conf (as Sentinel last rewrote it)"]} />
+                <IsolateToggle {port} isolated={s.isolated} on_action={props.on_action.clone()} />
                 if let Some(master) = s.watching.first().map(|w| w.port).filter(|_| s.up) {
                     <CutToggle {port} {master} cut={s.cut} label="Cut from master" on_action={props.on_action.clone()}
                                effect="the Sentinel stops hearing its master" />

@@ -247,7 +247,11 @@ pub fn topology(props: &TopologyProps) -> Html {
         let (x, y) = (cx - BOX_W / 2.0, cy - BOX_H / 2.0);
         let state = if !n.up { "down" } else if n.loading { "loading" } else { n.role };
         let keys = if n.keys == 1 { "1 key".to_string() } else { format!("{} keys", n.keys) };
-        let detail = if n.up { format!("{keys} · offset {}", n.offset) } else { "not running".to_string() };
+        let detail = match (n.up, n.isolated) {
+            (false, _) => "not running".to_string(),
+            (true, true) => format!("✂ isolated · {keys}"),
+            (true, false) => format!("{keys} · offset {}", n.offset),
+        };
         let on_pointer_down = {
             let drag = drag.clone();
             let to_svg = to_svg.clone();
@@ -272,7 +276,7 @@ pub fn topology(props: &TopologyProps) -> Html {
         Some(html! {
             // Keyed: the same element stays with the same server, so a move glides.
             <g key={n.port.to_string()}
-               class={classes!("server", state, dragged.then_some("dragged"), drop_here.then_some("drop-target"),
+               class={classes!("server", state, n.isolated.then_some("isolated"), dragged.then_some("dragged"), drop_here.then_some("drop-target"),
                                (props.highlighted == Some(n.port)).then_some("picked"))}
                data-graph-node={n.port.to_string()} onpointerdown={on_pointer_down}>
                 <title>{ format!("Server {} ({state})", n.port) }</title>
