@@ -61,7 +61,7 @@ test('a Sentinel fails the master over and turns the old one into a replica', as
   ]);
   const master = (await run(26379, 'SENTINEL master mymaster')).join('\n');
   assert.match(master, /"num-slaves"\n\d+\) "2"/);
-  assert.match(await page.locator('[data-sentinel="26379"] [data-watch="mymaster"]').textContent(), /master ok · 2 replica/);
+  assert.match(await page.locator('[data-sentinel="26379"] [data-watch="mymaster"]').textContent(), /master ok · 2 replicas · 1 Sentinel · quorum 1/);
   await page.locator('.topology').screenshot({ path: path.join(SCREENSHOTS, 'sentinel-watching.png') });
 
   // The master dies. With the default 30 s, nothing happens for a while.

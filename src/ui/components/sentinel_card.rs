@@ -37,8 +37,8 @@ pub fn sentinel_card(props: &SentinelCardProps) -> Html {
         };
         html! {
             <li data-watch={w.name.clone()} data-master={w.port.to_string()} data-status={w.status}>
-                <strong>{ &w.name }</strong>{ format!(" → {}:{} · {status} · {} replica(s), {} sentinel(s), quorum {}",
-                    w.host, w.port, w.replicas.len(), w.sentinels, w.quorum) }
+                <strong>{ &w.name }</strong>{ format!(" → {}:{} · {status} · {} · {} · quorum {}",
+                    w.host, w.port, count(w.replicas.len(), "replica"), count(w.sentinels, "Sentinel"), w.quorum) }
             </li>
         }
     });
@@ -76,5 +76,14 @@ pub fn sentinel_card(props: &SentinelCardProps) -> Html {
             <Console port={port} view={s.console.clone()} on_run={props.on_run.clone()}
                      on_interrupt={props.on_interrupt.clone()} />
         </section>
+    }
+}
+
+/// `no replicas`, `1 replica`, `3 replicas`.
+fn count(n: usize, what: &str) -> String {
+    match n {
+        0 => format!("no {what}s"),
+        1 => format!("1 {what}"),
+        n => format!("{n} {what}s"),
     }
 }
