@@ -405,17 +405,4 @@ impl Sentinel {
         self.log_line(now, '#', "Sentinel CRASH because of SENTINEL simulate-failure".into());
         self.stopped = true;
     }
-
-    /// When the timer should run next.
-    pub fn next_timer(&self, last: Millis) -> Millis {
-        last + self.timer_period()
-    }
-
-    /// Ports of the servers this Sentinel watches (masters and replicas).
-    pub fn watched_ports(&self) -> Vec<u16> {
-        let mut ports: Vec<u16> = self.masters.values().flat_map(|m| std::iter::once(m.inst.port).chain(m.slaves.values().map(|s| s.port))).collect();
-        ports.sort_unstable();
-        ports.dedup();
-        ports
-    }
 }
