@@ -854,7 +854,7 @@ impl Sim {
     pub fn send(&mut self, handle: ClientHandle, bytes: &[u8]) {
         let now = self.now;
         if self.sentinels.contains_key(&handle.port) {
-            self.send_to_sentinel(handle, bytes);
+            self.send_queue_for_sentinel(handle, bytes);
             return;
         }
         if !self.nodes.contains_key(&handle.port) {

@@ -142,7 +142,7 @@ impl Sim {
     }
 
     /// Bytes a node wrote to a Sentinel's connection.
-    pub(super) fn to_sentinel(&mut self, owner: u16, conn: ConnId, bytes: Vec<u8>) {
+    pub(super) fn queue_for_sentinel(&mut self, owner: u16, conn: ConnId, bytes: Vec<u8>) {
         self.sentinel_inbound.push_back((owner, conn, bytes));
     }
 
@@ -266,7 +266,7 @@ impl Sim {
                     let out = node.server.receive(target.id, &bytes, now);
                     if !out.reply.is_empty() {
                         self.record(TraceEvent::Reply { at: now, port: target.port, client: target.id, bytes: out.reply.clone() });
-                        self.to_sentinel(owner, conn, out.reply);
+                        self.queue_for_sentinel(owner, conn, out.reply);
                     }
                     self.deliver_output(target.port);
                     if self.nodes.get(&target.port).is_some_and(|n| n.server.stopped) {
@@ -280,7 +280,7 @@ impl Sim {
                     let out = s.sentinel.receive(target.id, &bytes, now);
                     if !out.reply.is_empty() {
                         self.record(TraceEvent::Reply { at: now, port: target.port, client: target.id, bytes: out.reply.clone() });
-                        self.to_sentinel(owner, conn, out.reply);
+                        self.queue_for_sentinel(owner, conn, out.reply);
                     }
                 }
             }
@@ -299,13 +299,13 @@ impl Sim {
         let handle = ClientHandle { port, id: client };
         self.record(TraceEvent::Reply { at: self.now, port, client, bytes: bytes.clone() });
         match self.sentinel_conn_of(handle) {
-            Some((owner, conn)) => self.to_sentinel(owner, conn, bytes),
+            Some((owner, conn)) => self.queue_for_sentinel(owner, conn, bytes),
             None => self.inboxes.entry(handle).or_default().extend_from_slice(&bytes),
         }
     }
 
     /// A console's bytes to a Sentinel; its replies land in the inbox.
-    pub(super) fn send_to_sentinel(&mut self, handle: ClientHandle, bytes: &[u8]) {
+    pub(super) fn send_queue_for_sentinel(&mut self, handle: ClientHandle, bytes: &[u8]) {
         let now = self.now;
         self.record(TraceEvent::Request { at: now, port: handle.port, client: handle.id, bytes: bytes.to_vec() });
         let Some(node) = self.sentinels.get_mut(&handle.port) else { return };

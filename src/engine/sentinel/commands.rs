@@ -682,11 +682,8 @@ impl Sentinel {
 
 /// One instance as SENTINEL MASTER / REPLICAS / SENTINELS show it.
 fn instance_reply(m: &Master, i: &Instance, now: Millis) -> Frame {
-    let mut f: Vec<(&str, String)> = Vec::new();
-    f.push(("name", i.name.clone()));
-    f.push(("ip", i.host.clone()));
-    f.push(("port", i.port.to_string()));
-    f.push(("runid", i.runid.clone().unwrap_or_default()));
+    let mut f: Vec<(&str, String)> =
+        vec![("name", i.name.clone()), ("ip", i.host.clone()), ("port", i.port.to_string()), ("runid", i.runid.clone().unwrap_or_default())];
     let mut flags = Vec::new();
     let is_master = std::ptr::eq(i, &m.inst);
     if i.s_down {

@@ -749,11 +749,10 @@ impl Sentinel {
                 // A replica turned master behind our back: make it follow again.
                 let wait = self.timings.publish_period.saturating_mul(4);
                 let s = &m.slaves[&key];
-                if !s.promoted && m.looks_sane(self.timings.info_period, now) && s.no_down_for(wait, now) && now - s.role_reported_time > wait {
-                    if self.repoint_replica(m, &key) {
-                        let what = m.describe_member(&m.slaves[&key]);
-                        self.event(now, '*', "+convert-to-slave", what);
-                    }
+                let ready = !s.promoted && m.looks_sane(self.timings.info_period, now) && s.no_down_for(wait, now) && now - s.role_reported_time > wait;
+                if ready && self.repoint_replica(m, &key) {
+                    let what = m.describe_member(&m.slaves[&key]);
+                    self.event(now, '*', "+convert-to-slave", what);
                 }
             }
         }
@@ -763,11 +762,10 @@ impl Sentinel {
             let wrong = s.slave_master_port != m.inst.port || !s.slave_master_host.as_deref().is_some_and(|h| h.eq_ignore_ascii_case(&m.inst.host));
             if wrong && !s.reconf_sent && !s.reconf_inprog && !m.failover_in_progress {
                 let wait = m.failover_timeout;
-                if m.looks_sane(self.timings.info_period, now) && s.no_down_for(wait, now) && now - s.slave_conf_change_time > wait {
-                    if self.repoint_replica(m, &key) {
-                        let what = m.describe_member(&m.slaves[&key]);
-                        self.event(now, '*', "+fix-slave-config", what);
-                    }
+                let ready = m.looks_sane(self.timings.info_period, now) && s.no_down_for(wait, now) && now - s.slave_conf_change_time > wait;
+                if ready && self.repoint_replica(m, &key) {
+                    let what = m.describe_member(&m.slaves[&key]);
+                    self.event(now, '*', "+fix-slave-config", what);
                 }
             }
             // Replicas reconfigured by the failover report their progress.

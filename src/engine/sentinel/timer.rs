@@ -238,7 +238,8 @@ impl Sentinel {
             }
         }
         let (leader, count) = winner?;
-        (count >= voters / 2 + 1 && count >= m.quorum).then_some(leader)
+        // A majority of all the Sentinels, and at least the quorum.
+        (count > voters / 2 && count >= m.quorum).then_some(leader)
     }
 
     pub(super) fn abort_failover(&mut self, m: &mut Master, now: Millis) {
@@ -383,7 +384,7 @@ impl Sentinel {
             let keys: Vec<String> = m.slaves.keys().cloned().collect();
             for key in keys {
                 let Some(mut s) = m.slaves.remove(&key) else { continue };
-                if !(s.promoted || s.reconf_done || s.reconf_sent) && !s.disconnected() && self.send_slaveof(&mut s, Some((&phost, pport))) {
+                if !(s.promoted || s.reconf_done || s.reconf_sent || s.disconnected()) && self.send_slaveof(&mut s, Some((&phost, pport))) {
                     s.reconf_sent = true;
                     let what = m.describe_member(&s);
                     self.event(now, '*', "+slave-reconf-sent-be", what);
