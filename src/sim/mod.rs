@@ -706,7 +706,6 @@ impl Sim {
     /// Moves what a node wrote: along the links of its replicas, to its
     /// other clients at once; true if anything moved.
     fn route_to_replicas(&mut self, master: u16) -> bool {
-        
         let replica_of: BTreeMap<ClientId, u16> =
             self.links.iter().filter(|(_, (m, _))| *m == master).map(|(r, (_, id))| (*id, *r)).collect();
         let Some(node) = self.nodes.get_mut(&master) else { return false };
@@ -854,7 +853,7 @@ impl Sim {
     pub fn send(&mut self, handle: ClientHandle, bytes: &[u8]) {
         let now = self.now;
         if self.sentinels.contains_key(&handle.port) {
-            self.send_queue_for_sentinel(handle, bytes);
+            self.send_to_sentinel(handle, bytes);
             return;
         }
         if !self.nodes.contains_key(&handle.port) {
@@ -882,16 +881,11 @@ impl Sim {
         }
     }
 
-    /// Moves replies a node produced on its own (served blocked clients,
-    /// timeouts) into their clients' inboxes.
+    /// Moves what a node produced on its own (served blocked clients,
+    /// timeouts, messages) to its clients, and its replicas' stream onto
+    /// their links.
     fn deliver_output(&mut self, port: u16) {
-        
-        // Output for replica connections travels on their links.
         self.route_to_replicas(port);
-        let Some(node) = self.nodes.get_mut(&port) else { return };
-        for (client, bytes) in node.server.take_output() {
-            self.client_output(port, client, bytes);
-        }
     }
 
     /// The bytes that arrived for a client since the last call.

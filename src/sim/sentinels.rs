@@ -305,7 +305,7 @@ impl Sim {
     }
 
     /// A console's bytes to a Sentinel; its replies land in the inbox.
-    pub(super) fn send_queue_for_sentinel(&mut self, handle: ClientHandle, bytes: &[u8]) {
+    pub(super) fn send_to_sentinel(&mut self, handle: ClientHandle, bytes: &[u8]) {
         let now = self.now;
         self.record(TraceEvent::Request { at: now, port: handle.port, client: handle.id, bytes: bytes.to_vec() });
         let Some(node) = self.sentinels.get_mut(&handle.port) else { return };
