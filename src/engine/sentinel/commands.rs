@@ -627,38 +627,22 @@ impl Sentinel {
                 break;
             };
             match option.as_str() {
-                "down-after-milliseconds" => match number.filter(|&n| n > 0) {
-                    Some(n) => {
-                        m.inst.down_after = n;
-                        m.slaves.values_mut().for_each(|s| s.down_after = n);
-                        m.sentinels.values_mut().for_each(|s| s.down_after = n);
-                    }
-                    None => {
+                "down-after-milliseconds" | "failover-timeout" | "parallel-syncs" | "quorum" => {
+                    let Some(n) = number.filter(|&n| n > 0) else {
                         reply = Some(bad(&value));
                         break;
+                    };
+                    match option.as_str() {
+                        "down-after-milliseconds" => {
+                            m.inst.down_after = n;
+                            m.slaves.values_mut().for_each(|s| s.down_after = n);
+                            m.sentinels.values_mut().for_each(|s| s.down_after = n);
+                        }
+                        "failover-timeout" => m.failover_timeout = n,
+                        "parallel-syncs" => m.parallel_syncs = n,
+                        _ => m.quorum = n,
                     }
-                },
-                "failover-timeout" => match number.filter(|&n| n > 0) {
-                    Some(n) => m.failover_timeout = n,
-                    None => {
-                        reply = Some(bad(&value));
-                        break;
-                    }
-                },
-                "parallel-syncs" => match number.filter(|&n| n > 0) {
-                    Some(n) => m.parallel_syncs = n,
-                    None => {
-                        reply = Some(bad(&value));
-                        break;
-                    }
-                },
-                "quorum" => match number.filter(|&n| n > 0) {
-                    Some(n) => m.quorum = n,
-                    None => {
-                        reply = Some(bad(&value));
-                        break;
-                    }
-                },
+                }
                 "master-reboot-down-after-period" if number.is_some_and(|n| n >= 0) => {}
                 "auth-pass" | "auth-user" | "notification-script" | "client-reconfig-script" => {}
                 _ => {
@@ -770,18 +754,17 @@ fn help_reply() -> Frame {
     parse_frame(REPLY).ok().flatten().map(|(f, _)| f).unwrap_or_else(|| err("ERR the recorded SENTINEL HELP is unreadable"))
 }
 
-/// redis-sentinel's command table (its COMMAND reply, recorded).
-fn command_table() -> Vec<Frame> {
+/// redis-sentinel's command table (its COMMAND reply, recorded), parsed
+/// once: every command a client sends looks its name up here.
+fn command_table() -> &'static [Frame] {
     static TABLE: std::sync::OnceLock<Vec<Frame>> = std::sync::OnceLock::new();
-    TABLE
-        .get_or_init(|| {
-            const REPLY: &[u8] = include_bytes!("recorded/command.resp");
-            match parse_frame(REPLY).ok().flatten() {
-                Some((Frame::Array(entries), _)) => entries,
-                _ => Vec::new(),
-            }
-        })
-        .clone()
+    TABLE.get_or_init(|| {
+        const REPLY: &[u8] = include_bytes!("recorded/command.resp");
+        match parse_frame(REPLY).ok().flatten() {
+            Some((Frame::Array(entries), _)) => entries,
+            _ => Vec::new(),
+        }
+    })
 }
 
 /// A command's full name as CLIENT LIST shows it: `sentinel|masters` for a
@@ -816,10 +799,9 @@ fn command_command(args: &[Vec<u8>]) -> Frame {
     let table = command_table();
     let sub = args.get(1).map(|a| lower(a));
     match (sub.as_deref(), args.len()) {
-        (None, _) => Frame::Array(table),
+        (None, _) | (Some("info"), 2) => Frame::Array(table.to_vec()),
         (Some("count"), 2) => Frame::Integer(table.len() as i64),
         (Some("list"), 2) => Frame::Array(table.iter().filter_map(entry_name).map(|n| Frame::bulk(n.to_vec())).collect()),
-        (Some("info"), 2) => Frame::Array(table),
         (Some("info"), _) => Frame::Array(
             args[2..]
                 .iter()

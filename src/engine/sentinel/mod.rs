@@ -947,8 +947,7 @@ impl Sentinel {
             self.close_link(&mut s.link);
         }
         self.close_link(&mut m.inst.link);
-        let fresh = Instance::new(Role::Master, m.inst.name.clone(), m.inst.host.clone(), m.inst.port, m.inst.down_after, now);
-        m.inst = Instance { link: Link { act_ping_time: now, last_avail_time: now, last_pong_time: now, ..Link::default() }, ..fresh };
+        m.inst = Instance::new(Role::Master, m.inst.name.clone(), m.inst.host.clone(), m.inst.port, m.inst.down_after, now);
         m.leader = None;
         m.failover_in_progress = false;
         m.force_failover = false;
