@@ -103,7 +103,7 @@ pub fn save(server: &Server) -> Vec<u8> {
 /// Decodes a dump into a keyspace, as a start-up load does; returns the keys.
 pub fn load(dump: &[u8]) -> usize {
     let snapshot = rdb::decode(dump, &Limits::default()).expect("the dump loads");
-    Keyspace::from_snapshot(snapshot, 16, 0).map(|(keyspace, _, _)| keyspace.total_keys()).unwrap_or(0)
+    snapshot.into_keyspace(16, 0).map(|(keyspace, _, _)| keyspace.total_keys()).unwrap_or(0)
 }
 
 pub const MASTER: u16 = 6379;

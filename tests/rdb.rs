@@ -35,7 +35,7 @@ fn expected_digest(path: &Path) -> String {
     std::fs::read_to_string(path.with_extension("digest")).unwrap().trim().to_string()
 }
 
-fn keyspace_of(snapshot: &rdb::Snapshot) -> Keyspace {
+fn keyspace_of(snapshot: &rdb::RdbFile) -> Keyspace {
     let mut keyspace = Keyspace::new(16);
     for (db, keys) in &snapshot.dbs {
         for (key, entry) in keys {

@@ -135,7 +135,7 @@ fn has_implemented_subcommand(container: &str) -> bool {
 }
 
 fn words(line: &str) -> Option<Vec<String>> {
-    let args = super::cli::split_args(line.as_bytes()).ok()?;
+    let args = super::splitargs::split_args(line.as_bytes()).ok()?;
     Some(args.into_iter().map(|a| String::from_utf8_lossy(&a).into_owned()).collect())
 }
 

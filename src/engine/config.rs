@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use super::params::Settings;
+
 /// Directives the playground understands, with how many arguments each
 /// takes (`None`: any number, at least one). Redis refuses a config file
 /// with anything else, and so do we.
@@ -73,7 +75,7 @@ impl Config {
                 continue;
             }
             let fail = |reason: &str| ConfigError { line: i + 1, text: text.to_string(), reason: reason.to_string() };
-            let words = crate::engine::cli::split_args(text.as_bytes()).map_err(|_| fail("Unbalanced quotes in configuration line"))?;
+            let words = crate::engine::splitargs::split_args(text.as_bytes()).map_err(|_| fail("Unbalanced quotes in configuration line"))?;
             let words: Vec<String> = words.into_iter().map(|w| String::from_utf8_lossy(&w).into_owned()).collect();
             let name = words[0].to_ascii_lowercase();
             let args = words[1..].to_vec();
@@ -92,7 +94,7 @@ impl Config {
             }
             if super::params::is_param(&name) {
                 // The same checks CONFIG SET makes; the file is refused at start-up.
-                let mut probe = super::params::Settings::default();
+                let mut probe = Settings::default();
                 // A config file gets the reason alone, without CONFIG SET's preamble.
                 probe.set_from_file(&name, args.join(" ").as_bytes()).map_err(|why| {
                     let reason = why.split_once(") - ").filter(|_| why.starts_with("CONFIG SET failed")).map_or(why.as_str(), |(_, r)| r);
@@ -153,9 +155,32 @@ impl Config {
     }
 }
 
+impl Settings {
+    /// The settings a server started with this config file has.
+    pub fn from_config(config: &Config) -> Settings {
+        Settings::from_file(|name| config.get(name), config.all("save"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stored_parameters_survive_a_rewrite_and_restart() {
+        let mut settings = Settings::default();
+        let pairs = [(b"maxmemory".to_vec(), b"2mb".to_vec()), (b"notify-keyspace-events".to_vec(), b"".to_vec())];
+        settings.set_many(&pairs).unwrap();
+        settings.set_many(&[(b"proc-title-template".to_vec(), b"{title} x".to_vec())]).unwrap();
+        let lines: Vec<String> = settings.changed_lines().iter().map(|(n, v)| format!("{n} {v}")).collect();
+        assert!(lines.contains(&"maxmemory 2097152".to_string()), "{lines:?}");
+        assert!(lines.contains(&"proc-title-template \"{title} x\"".to_string()), "{lines:?}");
+        let config = Config::parse(&lines).unwrap();
+        let restarted = Settings::from_config(&config);
+        assert_eq!(restarted.value_of("maxmemory").as_deref(), Some("2097152"));
+        assert_eq!(restarted.value_of("proc-title-template").as_deref(), Some("{title} x"));
+    }
+
 
     #[test]
     fn parses_and_refuses_like_redis() {

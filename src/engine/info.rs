@@ -4,8 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::keyspace::{Keyspace, Millis};
-use super::value::Value;
+use super::time::Millis;
 
 /// Counters the server keeps for INFO stats.
 #[derive(Clone, Debug, Default)]
@@ -33,8 +32,8 @@ pub struct Stats {
     pub commands: BTreeMap<String, (u64, u64, u64)>,
 }
 
-/// What INFO reads from the server besides the stats.
-pub struct Snapshot<'a> {
+/// What INFO shows, as plain figures the node gathers.
+pub struct Figures<'a> {
     pub port: u16,
     pub run_id: &'a str,
     pub process_id: u32,
@@ -47,14 +46,45 @@ pub struct Snapshot<'a> {
     pub last_save: Millis,
     pub pubsub_channels: usize,
     pub pubsub_patterns: usize,
-    pub keyspace: &'a Keyspace,
+    /// The memory the data takes (`Keyspace::dataset_bytes`).
+    pub dataset_bytes: u64,
+    /// The databases that hold keys.
+    pub dbs: Vec<DbFigures>,
     pub stats: &'a Stats,
-    pub persistence: &'a super::persistence::Persistence,
+    pub persistence: PersistenceFigures,
     /// The `# Replication` lines (the server knows them best).
     pub replication: Vec<String>,
     /// redis-sentinel rather than redis-server, with the timer frequency
     /// it drew for this second (Sentinel varies it).
     pub sentinel: Option<u64>,
+}
+
+/// One database of `# Keyspace`.
+pub struct DbFigures {
+    pub index: usize,
+    pub keys: usize,
+    pub expires: usize,
+    pub avg_ttl: i64,
+}
+
+/// What `# Persistence` shows besides the change counter.
+#[derive(Default)]
+pub struct PersistenceFigures {
+    pub loading: Option<LoadingFigures>,
+    /// When the background save under way started.
+    pub bgsave_started_at: Option<Millis>,
+    pub last_bgsave_seconds: Option<i64>,
+    pub saves: u64,
+    pub keys_loaded: u64,
+    pub keys_expired_on_load: u64,
+}
+
+/// A start-up load under way.
+pub struct LoadingFigures {
+    pub started_at: Millis,
+    pub total_bytes: usize,
+    pub loaded_bytes: usize,
+    pub rdb_used_mem: u64,
 }
 
 const DEFAULT: &[&str] =
@@ -88,28 +118,6 @@ fn human_bytes(n: u64) -> String {
     }
 }
 
-/// A rough size of a value in memory, in the spirit of Redis's allocations.
-pub fn value_size(value: &Value) -> u64 {
-    let strings = |items: &mut dyn Iterator<Item = usize>| items.map(|l| l as u64 + 16).sum::<u64>();
-    match value {
-        Value::Str(s) => s.bytes.len() as u64 + 16,
-        Value::List(l) => 48 + strings(&mut l.iter().map(Vec::len)),
-        Value::Hash(h) => 48 + strings(&mut h.entries().into_iter().map(|(f, v)| f.len() + v.len())),
-        Value::Set(s) => 48 + strings(&mut s.members().iter().map(Vec::len)),
-        Value::ZSet(z) => 48 + strings(&mut z.iter().map(|(m, _)| m.len() + 8)),
-    }
-}
-
-/// Memory the dataset takes, as INFO and MEMORY USAGE report it.
-pub fn dataset_bytes(keyspace: &Keyspace) -> u64 {
-    keyspace
-        .dbs
-        .iter()
-        .flat_map(|db| db.stored_entries())
-        .map(|(k, e)| k.len() as u64 + 56 + value_size(&e.value))
-        .sum()
-}
-
 /// The sections INFO was asked for, in Redis's order; `None` when nothing
 /// matches (Redis then answers an empty string).
 pub fn selected(args: &[Vec<u8>]) -> Vec<&'static str> {
@@ -126,40 +134,13 @@ pub fn selected(args: &[Vec<u8>]) -> Vec<&'static str> {
         .collect()
 }
 
-pub fn render(sections: &[&str], s: &Snapshot) -> String {
+pub fn render(sections: &[&str], s: &Figures) -> String {
     sections.iter().map(|name| section(name, s)).collect::<Vec<_>>().join("\r\n")
 }
 
-fn section(name: &str, s: &Snapshot) -> String {
-    let uptime = (s.now - s.started_at).max(0) / 1000;
-    let used = 866_000 + dataset_bytes(s.keyspace) + s.connected_clients as u64 * 20_000;
+fn section(name: &str, s: &Figures) -> String {
     let lines: Vec<String> = match name {
-        "server" => vec![
-            "redis_version:7.0.15".into(),
-            "redis_git_sha1:00000000".into(),
-            "redis_git_dirty:0".into(),
-            "redis_build_id:ae4d7c971a948f0".into(),
-            format!("redis_mode:{}", if s.sentinel.is_some() { "sentinel" } else { "standalone" }),
-            "os:Linux playground x86_64".into(),
-            "arch_bits:64".into(),
-            "monotonic_clock:POSIX clock_gettime".into(),
-            "multiplexing_api:epoll".into(),
-            "atomicvar_api:c11-builtin".into(),
-            "gcc_version:12.2.0".into(),
-            format!("process_id:{}", s.process_id),
-            "process_supervised:no".into(),
-            format!("run_id:{}", s.run_id),
-            format!("tcp_port:{}", s.port),
-            format!("server_time_usec:{}", s.now * 1000),
-            format!("uptime_in_seconds:{uptime}"),
-            format!("uptime_in_days:{}", uptime / 86_400),
-            format!("hz:{}", s.sentinel.unwrap_or(10)),
-            "configured_hz:10".into(),
-            format!("lru_clock:{}", (s.now / 1000) & ((1 << 24) - 1)),
-            format!("executable:/usr/bin/redis-{}", if s.sentinel.is_some() { "sentinel" } else { "server" }),
-            format!("config_file:{}", if s.sentinel.is_some() { "/etc/redis/sentinel.conf" } else { "" }),
-            "io_threads_active:0".into(),
-        ],
+        "server" => server_lines(s),
         "clients" => vec![
             format!("connected_clients:{}", s.connected_clients),
             "cluster_connections:0".into(),
@@ -170,143 +151,17 @@ fn section(name: &str, s: &Snapshot) -> String {
             "tracking_clients:0".into(),
             format!("clients_in_timeout_table:{}", s.clients_in_timeout_table),
         ],
-        "memory" => {
-            let rss = used * 3 + 4_000_000;
-            let startup = 866_000u64;
-            let dataset = used.saturating_sub(startup + s.connected_clients as u64 * 20_000);
-            vec![
-                format!("used_memory:{used}"),
-                format!("used_memory_human:{}", human_bytes(used)),
-                format!("used_memory_rss:{rss}"),
-                format!("used_memory_rss_human:{}", human_bytes(rss)),
-                format!("used_memory_peak:{used}"),
-                format!("used_memory_peak_human:{}", human_bytes(used)),
-                "used_memory_peak_perc:100.00%".into(),
-                format!("used_memory_overhead:{}", used - dataset),
-                format!("used_memory_startup:{startup}"),
-                format!("used_memory_dataset:{dataset}"),
-                format!("used_memory_dataset_perc:{:.2}%", dataset as f64 * 100.0 / (used - startup).max(1) as f64),
-                format!("allocator_allocated:{}", used + 900_000),
-                format!("allocator_active:{}", used + 1_100_000),
-                format!("allocator_resident:{}", used + 3_800_000),
-                "total_system_memory:25276063744".into(),
-                "total_system_memory_human:23.54G".into(),
-                "used_memory_lua:32768".into(),
-                "used_memory_vm_eval:32768".into(),
-                "used_memory_lua_human:32.00K".into(),
-                "used_memory_scripts_eval:0".into(),
-                "number_of_cached_scripts:0".into(),
-                "number_of_functions:0".into(),
-                "number_of_libraries:0".into(),
-                "used_memory_vm_functions:33792".into(),
-                "used_memory_vm_total:66560".into(),
-                "used_memory_vm_total_human:65.00K".into(),
-                "used_memory_functions:200".into(),
-                "used_memory_scripts:200".into(),
-                "used_memory_scripts_human:200B".into(),
-                "maxmemory:0".into(),
-                "maxmemory_human:0B".into(),
-                "maxmemory_policy:noeviction".into(),
-                "allocator_frag_ratio:1.13".into(),
-                "allocator_frag_bytes:200000".into(),
-                "allocator_rss_ratio:2.31".into(),
-                "allocator_rss_bytes:2700000".into(),
-                "rss_overhead_ratio:1.57".into(),
-                "rss_overhead_bytes:2600000".into(),
-                format!("mem_fragmentation_ratio:{:.2}", rss as f64 / used as f64),
-                format!("mem_fragmentation_bytes:{}", rss - used),
-                "mem_not_counted_for_evict:0".into(),
-                "mem_replication_backlog:0".into(),
-                "mem_total_replication_buffers:0".into(),
-                "mem_clients_slaves:0".into(),
-                format!("mem_clients_normal:{}", s.connected_clients as u64 * 20_000),
-                "mem_cluster_links:0".into(),
-                "mem_aof_buffer:0".into(),
-                "mem_allocator:jemalloc-5.3.0".into(),
-                "active_defrag_running:0".into(),
-                "lazyfree_pending_objects:0".into(),
-                "lazyfreed_objects:0".into(),
-            ]
-        }
+        "memory" => memory_lines(s),
         "persistence" => {
             let mut lines = persistence_lines(s);
-            if let Some(loading) = &s.persistence.loading {
-                let loaded = loading.loaded_bytes(s.now);
-                let perc = loaded as f64 * 100.0 / loading.total_bytes.max(1) as f64;
-                let elapsed = s.now.div_euclid(1000) - loading.started_at.div_euclid(1000);
-                let remaining = loading.total_bytes.saturating_sub(loaded) as i64;
-                let eta = if elapsed == 0 { 1 } else { elapsed * remaining / (loaded as i64 + 1) };
-                lines.extend([
-                    format!("loading_start_time:{}", loading.started_at.div_euclid(1000)),
-                    format!("loading_total_bytes:{}", loading.total_bytes),
-                    format!("loading_rdb_used_mem:{}", loading.rdb_used_mem),
-                    format!("loading_loaded_bytes:{loaded}"),
-                    format!("loading_loaded_perc:{perc:.2}"),
-                    format!("loading_eta_seconds:{eta}"),
-                ]);
-            }
+            lines.extend(loading_lines(s));
             lines
         }
-        "stats" => {
-            let st = s.stats;
-            vec![
-                format!("total_connections_received:{}", st.connections_received),
-                format!("total_commands_processed:{}", st.commands_processed),
-                "instantaneous_ops_per_sec:0".into(),
-                // The totals include replication traffic, as in Redis 7.0.
-                format!("total_net_input_bytes:{}", st.net_input_bytes + st.net_repl_input_bytes),
-                format!("total_net_output_bytes:{}", st.net_output_bytes + st.net_repl_output_bytes),
-                format!("total_net_repl_input_bytes:{}", st.net_repl_input_bytes),
-                format!("total_net_repl_output_bytes:{}", st.net_repl_output_bytes),
-                "instantaneous_input_kbps:0.00".into(),
-                "instantaneous_output_kbps:0.00".into(),
-                "instantaneous_input_repl_kbps:0.00".into(),
-                "instantaneous_output_repl_kbps:0.00".into(),
-                "rejected_connections:0".into(),
-                format!("sync_full:{}", st.sync_full),
-                format!("sync_partial_ok:{}", st.sync_partial_ok),
-                format!("sync_partial_err:{}", st.sync_partial_err),
-                format!("expired_keys:{}", st.expired_keys),
-                "expired_stale_perc:0.00".into(),
-                "expired_time_cap_reached_count:0".into(),
-                "expire_cycle_cpu_milliseconds:0".into(),
-                "evicted_keys:0".into(),
-                "evicted_clients:0".into(),
-                "total_eviction_exceeded_time:0".into(),
-                "current_eviction_exceeded_time:0".into(),
-                format!("keyspace_hits:{}", st.keyspace_hits),
-                format!("keyspace_misses:{}", st.keyspace_misses),
-                format!("pubsub_channels:{}", s.pubsub_channels),
-                format!("pubsub_patterns:{}", s.pubsub_patterns),
-                "pubsubshard_channels:0".into(),
-                format!("latest_fork_usec:{}", if st.forks > 0 { 100 + dataset_bytes(s.keyspace) / 10_000 } else { 0 }),
-                format!("total_forks:{}", st.forks),
-                "migrate_cached_sockets:0".into(),
-                "slave_expires_tracked_keys:0".into(),
-                "active_defrag_hits:0".into(),
-                "active_defrag_misses:0".into(),
-                "active_defrag_key_hits:0".into(),
-                "active_defrag_key_misses:0".into(),
-                "total_active_defrag_time:0".into(),
-                "current_active_defrag_time:0".into(),
-                "tracking_total_keys:0".into(),
-                "tracking_total_items:0".into(),
-                "tracking_total_prefixes:0".into(),
-                "unexpected_error_replies:0".into(),
-                format!("total_error_replies:{}", st.error_replies),
-                "dump_payload_sanitizations:0".into(),
-                format!("total_reads_processed:{}", st.commands_processed),
-                format!("total_writes_processed:{}", st.commands_processed),
-                "io_threaded_reads_processed:0".into(),
-                "io_threaded_writes_processed:0".into(),
-                "reply_buffer_shrinks:0".into(),
-                "reply_buffer_expands:0".into(),
-            ]
-        }
+        "stats" => stats_lines(s),
         "replication" => s.replication.clone(),
         "cpu" => {
             // A simulated node spends about 10 µs of CPU per command.
-            let cpu = s.stats.commands_processed as f64 * 0.000_01 + uptime as f64 * 0.001;
+            let cpu = s.stats.commands_processed as f64 * 0.000_01 + uptime_seconds(s) as f64 * 0.001;
             vec![
                 format!("used_cpu_sys:{:.6}", cpu / 2.0),
                 format!("used_cpu_user:{:.6}", cpu / 2.0),
@@ -335,12 +190,9 @@ fn section(name: &str, s: &Snapshot) -> String {
             .collect(),
         "cluster" => vec!["cluster_enabled:0".into()],
         "keyspace" => s
-            .keyspace
             .dbs
             .iter()
-            .enumerate()
-            .filter(|(_, db)| !db.is_empty())
-            .map(|(i, db)| format!("db{i}:keys={},expires={},avg_ttl={}", db.len(), db.expires_count(), db.avg_ttl))
+            .map(|db| format!("db{}:keys={},expires={},avg_ttl={}", db.index, db.keys, db.expires, db.avg_ttl))
             .collect(),
         _ => Vec::new(),
     };
@@ -360,8 +212,182 @@ fn section(name: &str, s: &Snapshot) -> String {
     out
 }
 
+fn uptime_seconds(s: &Figures) -> i64 {
+    (s.now - s.started_at).max(0) / 1000
+}
+
+/// What the memory figures start from: the dataset, the server's own
+/// start-up footprint, and each client's buffers.
+fn used_memory(s: &Figures) -> u64 {
+    866_000 + s.dataset_bytes + s.connected_clients as u64 * 20_000
+}
+
+fn server_lines(s: &Figures) -> Vec<String> {
+    let uptime = uptime_seconds(s);
+    vec![
+        "redis_version:7.0.15".into(),
+        "redis_git_sha1:00000000".into(),
+        "redis_git_dirty:0".into(),
+        "redis_build_id:ae4d7c971a948f0".into(),
+        format!("redis_mode:{}", if s.sentinel.is_some() { "sentinel" } else { "standalone" }),
+        "os:Linux playground x86_64".into(),
+        "arch_bits:64".into(),
+        "monotonic_clock:POSIX clock_gettime".into(),
+        "multiplexing_api:epoll".into(),
+        "atomicvar_api:c11-builtin".into(),
+        "gcc_version:12.2.0".into(),
+        format!("process_id:{}", s.process_id),
+        "process_supervised:no".into(),
+        format!("run_id:{}", s.run_id),
+        format!("tcp_port:{}", s.port),
+        format!("server_time_usec:{}", s.now * 1000),
+        format!("uptime_in_seconds:{uptime}"),
+        format!("uptime_in_days:{}", uptime / 86_400),
+        format!("hz:{}", s.sentinel.unwrap_or(10)),
+        "configured_hz:10".into(),
+        format!("lru_clock:{}", (s.now / 1000) & ((1 << 24) - 1)),
+        format!("executable:/usr/bin/redis-{}", if s.sentinel.is_some() { "sentinel" } else { "server" }),
+        format!("config_file:{}", if s.sentinel.is_some() { "/etc/redis/sentinel.conf" } else { "" }),
+        "io_threads_active:0".into(),
+    ]
+}
+
+fn memory_lines(s: &Figures) -> Vec<String> {
+    let used = used_memory(s);
+    let rss = used * 3 + 4_000_000;
+    let startup = 866_000u64;
+    let dataset = used.saturating_sub(startup + s.connected_clients as u64 * 20_000);
+    vec![
+        format!("used_memory:{used}"),
+        format!("used_memory_human:{}", human_bytes(used)),
+        format!("used_memory_rss:{rss}"),
+        format!("used_memory_rss_human:{}", human_bytes(rss)),
+        format!("used_memory_peak:{used}"),
+        format!("used_memory_peak_human:{}", human_bytes(used)),
+        "used_memory_peak_perc:100.00%".into(),
+        format!("used_memory_overhead:{}", used - dataset),
+        format!("used_memory_startup:{startup}"),
+        format!("used_memory_dataset:{dataset}"),
+        format!("used_memory_dataset_perc:{:.2}%", dataset as f64 * 100.0 / (used - startup).max(1) as f64),
+        format!("allocator_allocated:{}", used + 900_000),
+        format!("allocator_active:{}", used + 1_100_000),
+        format!("allocator_resident:{}", used + 3_800_000),
+        "total_system_memory:25276063744".into(),
+        "total_system_memory_human:23.54G".into(),
+        "used_memory_lua:32768".into(),
+        "used_memory_vm_eval:32768".into(),
+        "used_memory_lua_human:32.00K".into(),
+        "used_memory_scripts_eval:0".into(),
+        "number_of_cached_scripts:0".into(),
+        "number_of_functions:0".into(),
+        "number_of_libraries:0".into(),
+        "used_memory_vm_functions:33792".into(),
+        "used_memory_vm_total:66560".into(),
+        "used_memory_vm_total_human:65.00K".into(),
+        "used_memory_functions:200".into(),
+        "used_memory_scripts:200".into(),
+        "used_memory_scripts_human:200B".into(),
+        "maxmemory:0".into(),
+        "maxmemory_human:0B".into(),
+        "maxmemory_policy:noeviction".into(),
+        "allocator_frag_ratio:1.13".into(),
+        "allocator_frag_bytes:200000".into(),
+        "allocator_rss_ratio:2.31".into(),
+        "allocator_rss_bytes:2700000".into(),
+        "rss_overhead_ratio:1.57".into(),
+        "rss_overhead_bytes:2600000".into(),
+        format!("mem_fragmentation_ratio:{:.2}", rss as f64 / used as f64),
+        format!("mem_fragmentation_bytes:{}", rss - used),
+        "mem_not_counted_for_evict:0".into(),
+        "mem_replication_backlog:0".into(),
+        "mem_total_replication_buffers:0".into(),
+        "mem_clients_slaves:0".into(),
+        format!("mem_clients_normal:{}", s.connected_clients as u64 * 20_000),
+        "mem_cluster_links:0".into(),
+        "mem_aof_buffer:0".into(),
+        "mem_allocator:jemalloc-5.3.0".into(),
+        "active_defrag_running:0".into(),
+        "lazyfree_pending_objects:0".into(),
+        "lazyfreed_objects:0".into(),
+    ]
+}
+
+fn loading_lines(s: &Figures) -> Vec<String> {
+    let Some(loading) = &s.persistence.loading else { return Vec::new() };
+    let loaded = loading.loaded_bytes;
+    let perc = loaded as f64 * 100.0 / loading.total_bytes.max(1) as f64;
+    let elapsed = s.now.div_euclid(1000) - loading.started_at.div_euclid(1000);
+    let remaining = loading.total_bytes.saturating_sub(loaded) as i64;
+    let eta = if elapsed == 0 { 1 } else { elapsed * remaining / (loaded as i64 + 1) };
+    vec![
+        format!("loading_start_time:{}", loading.started_at.div_euclid(1000)),
+        format!("loading_total_bytes:{}", loading.total_bytes),
+        format!("loading_rdb_used_mem:{}", loading.rdb_used_mem),
+        format!("loading_loaded_bytes:{loaded}"),
+        format!("loading_loaded_perc:{perc:.2}"),
+        format!("loading_eta_seconds:{eta}"),
+    ]
+}
+
+fn stats_lines(s: &Figures) -> Vec<String> {
+    let st = s.stats;
+    vec![
+        format!("total_connections_received:{}", st.connections_received),
+        format!("total_commands_processed:{}", st.commands_processed),
+        "instantaneous_ops_per_sec:0".into(),
+        // The totals include replication traffic, as in Redis 7.0.
+        format!("total_net_input_bytes:{}", st.net_input_bytes + st.net_repl_input_bytes),
+        format!("total_net_output_bytes:{}", st.net_output_bytes + st.net_repl_output_bytes),
+        format!("total_net_repl_input_bytes:{}", st.net_repl_input_bytes),
+        format!("total_net_repl_output_bytes:{}", st.net_repl_output_bytes),
+        "instantaneous_input_kbps:0.00".into(),
+        "instantaneous_output_kbps:0.00".into(),
+        "instantaneous_input_repl_kbps:0.00".into(),
+        "instantaneous_output_repl_kbps:0.00".into(),
+        "rejected_connections:0".into(),
+        format!("sync_full:{}", st.sync_full),
+        format!("sync_partial_ok:{}", st.sync_partial_ok),
+        format!("sync_partial_err:{}", st.sync_partial_err),
+        format!("expired_keys:{}", st.expired_keys),
+        "expired_stale_perc:0.00".into(),
+        "expired_time_cap_reached_count:0".into(),
+        "expire_cycle_cpu_milliseconds:0".into(),
+        "evicted_keys:0".into(),
+        "evicted_clients:0".into(),
+        "total_eviction_exceeded_time:0".into(),
+        "current_eviction_exceeded_time:0".into(),
+        format!("keyspace_hits:{}", st.keyspace_hits),
+        format!("keyspace_misses:{}", st.keyspace_misses),
+        format!("pubsub_channels:{}", s.pubsub_channels),
+        format!("pubsub_patterns:{}", s.pubsub_patterns),
+        "pubsubshard_channels:0".into(),
+        format!("latest_fork_usec:{}", if st.forks > 0 { 100 + s.dataset_bytes / 10_000 } else { 0 }),
+        format!("total_forks:{}", st.forks),
+        "migrate_cached_sockets:0".into(),
+        "slave_expires_tracked_keys:0".into(),
+        "active_defrag_hits:0".into(),
+        "active_defrag_misses:0".into(),
+        "active_defrag_key_hits:0".into(),
+        "active_defrag_key_misses:0".into(),
+        "total_active_defrag_time:0".into(),
+        "current_active_defrag_time:0".into(),
+        "tracking_total_keys:0".into(),
+        "tracking_total_items:0".into(),
+        "tracking_total_prefixes:0".into(),
+        "unexpected_error_replies:0".into(),
+        format!("total_error_replies:{}", st.error_replies),
+        "dump_payload_sanitizations:0".into(),
+        format!("total_reads_processed:{}", st.commands_processed),
+        format!("total_writes_processed:{}", st.commands_processed),
+        "io_threaded_reads_processed:0".into(),
+        "io_threaded_writes_processed:0".into(),
+        "reply_buffer_shrinks:0".into(),
+        "reply_buffer_expands:0".into(),
+    ]
+}
+
 /// The fixed part of `# Persistence`, in Redis 7.0's order.
-fn persistence_lines(s: &Snapshot) -> Vec<String> {
+fn persistence_lines(s: &Figures) -> Vec<String> {
     vec![
         format!("loading:{}", s.persistence.loading.is_some() as u8),
         "async_loading:0".into(),
@@ -372,13 +398,13 @@ fn persistence_lines(s: &Snapshot) -> Vec<String> {
         "current_save_keys_processed:0".into(),
         "current_save_keys_total:0".into(),
         format!("rdb_changes_since_last_save:{}", s.changes_since_save),
-        format!("rdb_bgsave_in_progress:{}", s.persistence.bgsave.is_some() as u8),
+        format!("rdb_bgsave_in_progress:{}", s.persistence.bgsave_started_at.is_some() as u8),
         format!("rdb_last_save_time:{}", s.last_save / 1000),
         "rdb_last_bgsave_status:ok".into(),
         format!("rdb_last_bgsave_time_sec:{}", s.persistence.last_bgsave_seconds.unwrap_or(-1)),
         format!(
             "rdb_current_bgsave_time_sec:{}",
-            s.persistence.bgsave.as_ref().map_or(-1, |b| (s.now - b.started_at) / 1000)
+            s.persistence.bgsave_started_at.map_or(-1, |at| (s.now - at) / 1000)
         ),
         format!("rdb_saves:{}", s.persistence.saves),
         "rdb_last_cow_size:0".into(),

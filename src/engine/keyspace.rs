@@ -2,33 +2,10 @@
 //! optional expiry times in virtual milliseconds. Expired keys vanish lazily
 //! when touched and actively through `active_expire`, as in Redis.
 
-use std::collections::{BTreeSet, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::BTreeSet;
 
-/// Virtual Unix time in milliseconds.
-pub type Millis = i64;
-
-/// FNV-1a: a fixed hash so that iteration order (KEYS, RANDOMKEY) is the
-/// same on every run and every platform, which determinism requires.
-#[derive(Default, Clone, Copy)]
-pub struct Fnv(u64);
-
-impl Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
-        for &b in bytes {
-            h ^= b as u64;
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = h;
-    }
-}
-
-pub type FixedHashMap<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
-
+use super::time::Millis;
+use super::fnv::FixedHashMap;
 pub use super::value::Value;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -305,26 +282,13 @@ impl Keyspace {
         Keyspace { dbs: (0..databases.max(1)).map(|_| Db::default()).collect() }
     }
 
-    /// The dataset of a dump. Keys whose time has passed are dropped (as a
-    /// master loading its dump does) and counted; `Err` names a database
-    /// the server does not have.
-    pub fn from_snapshot(snapshot: super::rdb::Snapshot, databases: usize, now: Millis) -> Result<(Keyspace, u64, u64), usize> {
-        let mut keyspace = Keyspace::new(databases);
-        let (mut loaded, mut expired) = (0, 0);
-        for (index, keys) in snapshot.dbs {
-            let db = keyspace.dbs.get_mut(index).ok_or(index)?;
-            db.reserve(keys.len());
-            for (key, mut entry) in keys {
-                if entry.expires_at.is_some_and(|at| at <= now) {
-                    expired += 1;
-                    continue;
-                }
-                entry.accessed_at = now;
-                db.insert_owned(key, entry);
-                loaded += 1;
-            }
-        }
-        Ok((keyspace, loaded, expired))
+    /// Memory the dataset takes, as INFO and MEMORY USAGE report it.
+    pub fn dataset_bytes(&self) -> u64 {
+        self.dbs
+            .iter()
+            .flat_map(|db| db.stored_entries())
+            .map(|(k, e)| k.len() as u64 + 56 + super::value::value_size(&e.value))
+            .sum()
     }
 
     pub fn total_keys(&self) -> usize {

@@ -2,7 +2,7 @@
 //! steps a learner watches (replication handshakes, syncs, lost links),
 //! worded as Redis 7.0 words them, stamped with virtual time.
 
-use super::keyspace::Millis;
+use super::time::Millis;
 
 /// Redis keeps the last lines; the page shows far fewer.
 const KEPT: usize = 1000;

@@ -460,7 +460,7 @@ impl Settings {
                 word
             }
             RecordedKind::Int { min, max } => {
-                let value = super::commands::parse_i64(raw_value)
+                let value = super::numfmt::parse_i64(raw_value)
                     .ok_or_else(|| fail("argument couldn't be parsed into an integer"))?;
                 in_range(value, *min, *max)?;
                 // Redis takes any hz and then keeps it within what it can run.
@@ -511,12 +511,14 @@ impl Settings {
         out
     }
 
-    /// The values a config file gives (immutable ones included); the file
-    /// was checked when it was parsed, so a bad value keeps the default.
-    pub fn from_config(config: &super::config::Config) -> Settings {
+    /// The values a config file gives (immutable ones included), read
+    /// through `get` (a directive's last arguments) and `save_lines` (every
+    /// `save` line); the file was checked when it was parsed, so a bad
+    /// value keeps the default.
+    pub fn from_file<'a>(get: impl Fn(&str) -> Option<&'a [String]>, save_lines: Vec<&'a [String]>) -> Settings {
         let mut settings = Settings::default();
         for p in PARAMS {
-            let value = std::iter::once(p.name).chain(p.alias).find_map(|n| config.get(n));
+            let value = std::iter::once(p.name).chain(p.alias).find_map(&get);
             if let Some(args) = value {
                 // Config::parse already refused bad values.
                 let _ = settings.apply(p, p.name, args.join(" ").as_bytes());
@@ -526,13 +528,12 @@ impl Settings {
             let value = recorded_params()
                 .iter()
                 .filter(|alias| alias.canonical == p.name)
-                .find_map(|alias| config.get(&alias.name));
+                .find_map(|alias| get(&alias.name));
             if let Some(args) = value {
                 let _ = settings.apply_recorded(p, &p.name, args.join(" ").as_bytes(), true);
             }
         }
         // Each `save` line of a file adds a point; `save ""` clears them.
-        let save_lines = config.all("save");
         if !save_lines.is_empty() {
             settings.save.clear();
             for args in save_lines {
@@ -558,7 +559,7 @@ impl Settings {
         let fail = |why: &str| format!("CONFIG SET failed (possibly related to argument '{name}') - {why}");
         match param.kind {
             Kind::Int { min, max } => {
-                let value = super::commands::parse_i64(raw_value)
+                let value = super::numfmt::parse_i64(raw_value)
                     .ok_or_else(|| fail("argument couldn't be parsed into an integer"))?;
                 if value < min || value > max {
                     return Err(fail(&format!("argument must be between {min} and {max} inclusive")));
@@ -702,21 +703,6 @@ mod tests {
         assert_eq!(value("maxmemory-policy").as_deref(), Some("noeviction"));
         assert_eq!(value("slave-read-only").as_deref(), Some("yes"));
         assert_eq!(value("save").as_deref(), Some("3600 1 300 100 60 10000"));
-    }
-
-    #[test]
-    fn stored_parameters_survive_a_rewrite_and_restart() {
-        let mut settings = Settings::default();
-        let pairs = [(b"maxmemory".to_vec(), b"2mb".to_vec()), (b"notify-keyspace-events".to_vec(), b"".to_vec())];
-        settings.set_many(&pairs).unwrap();
-        settings.set_many(&[(b"proc-title-template".to_vec(), b"{title} x".to_vec())]).unwrap();
-        let lines: Vec<String> = settings.changed_lines().iter().map(|(n, v)| format!("{n} {v}")).collect();
-        assert!(lines.contains(&"maxmemory 2097152".to_string()), "{lines:?}");
-        assert!(lines.contains(&"proc-title-template \"{title} x\"".to_string()), "{lines:?}");
-        let config = crate::engine::config::Config::parse(&lines).unwrap();
-        let restarted = Settings::from_config(&config);
-        assert_eq!(restarted.value_of("maxmemory").as_deref(), Some("2097152"));
-        assert_eq!(restarted.value_of("proc-title-template").as_deref(), Some("{title} x"));
     }
 
     #[test]

@@ -5,7 +5,8 @@
 use super::commands::{err, syntax_error};
 use super::disk::join;
 use super::info;
-use super::keyspace::{Keyspace, Millis};
+use super::keyspace::Keyspace;
+use super::time::Millis;
 use super::rdb::{self, SaveOptions};
 use super::resp::Frame;
 use super::server::{ClientId, Server};
@@ -50,6 +51,25 @@ pub struct Loading {
     role: char,
 }
 
+impl Persistence {
+    /// What INFO's `# Persistence` shows of it at `now`.
+    pub fn figures(&self, now: Millis) -> info::PersistenceFigures {
+        info::PersistenceFigures {
+            loading: self.loading.as_ref().map(|l| info::LoadingFigures {
+                started_at: l.started_at,
+                total_bytes: l.total_bytes,
+                loaded_bytes: l.loaded_bytes(now),
+                rdb_used_mem: l.rdb_used_mem,
+            }),
+            bgsave_started_at: self.bgsave.as_ref().map(|b| b.started_at),
+            last_bgsave_seconds: self.last_bgsave_seconds,
+            saves: self.saves,
+            keys_loaded: self.keys_loaded,
+            keys_expired_on_load: self.keys_expired_on_load,
+        }
+    }
+}
+
 impl Loading {
     /// How far the load is at `now`, in bytes, as INFO shows it.
     pub fn loaded_bytes(&self, now: Millis) -> usize {
@@ -80,7 +100,7 @@ impl Server {
             compression: self.settings.rdbcompression,
             checksum: self.settings.rdbchecksum,
             ctime: now / 1000,
-            used_mem: (866_000 + info::dataset_bytes(&self.keyspace)) as i64,
+            used_mem: (866_000 + self.keyspace.dataset_bytes()) as i64,
             // With a backlog, the dump records where the history stands.
             replication: self
                 .repl
@@ -130,7 +150,7 @@ impl Server {
         let role = if self.config.get("replicaof").or_else(|| self.config.get("slaveof")).is_some() { 'S' } else { 'M' };
         self.log_rdb_header(now, role, &snapshot);
         let databases = self.keyspace.dbs.len();
-        let (keyspace, loaded, expired) = Keyspace::from_snapshot(snapshot, databases, now)
+        let (keyspace, loaded, expired) = snapshot.into_keyspace(databases, now)
             .map_err(|index| format!("{path}: the dump uses database {index}, the server has {databases}"))?;
         self.persistence.loading = Some(Loading {
             started_at: now,
@@ -174,7 +194,7 @@ impl Server {
     }
 
     /// What Redis logs about a dump it starts loading (its AUX fields).
-    pub(crate) fn log_rdb_header(&mut self, now: Millis, role: char, snapshot: &rdb::Snapshot) {
+    pub(crate) fn log_rdb_header(&mut self, now: Millis, role: char, snapshot: &rdb::RdbFile) {
         let aux = |name: &str| snapshot.aux(name).and_then(|v| std::str::from_utf8(v).ok()?.parse::<i64>().ok());
         if let Some(version) = snapshot.aux("redis-ver") {
             self.log_as(now, role, '*', format!("Loading RDB produced by version {}", String::from_utf8_lossy(version)));

@@ -15,7 +15,7 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use super::commands::{self, err};
-use super::keyspace::{Keyspace, Millis};
+use super::time::Millis;
 use super::rdb::{self, SaveOptions};
 use super::resp::{encode_command, Frame, RequestParser};
 use super::server::{ClientId, Server};
@@ -582,7 +582,7 @@ impl Server {
             self.log_rdb_header(now, 'S', snapshot);
         }
         let keys = decoded.as_ref().map_or(0, |s| s.key_count());
-        let loaded = decoded.and_then(|snapshot| Keyspace::from_snapshot(snapshot, databases, i64::MIN).ok());
+        let loaded = decoded.and_then(|snapshot| snapshot.into_keyspace(databases, i64::MIN).ok());
         let Some((keyspace, _, _)) = loaded else {
             self.warning(now, "Failed trying to load the MASTER synchronization DB from socket".into());
             self.repl.net.push(NetEffect::Close);

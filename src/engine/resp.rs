@@ -283,7 +283,7 @@ impl RequestParser {
             if line.last() == Some(&b'\r') {
                 line = &line[..line.len() - 1];
             }
-            let args = crate::engine::cli::split_args(line).map_err(|_| ProtocolError::UnbalancedQuotes)?;
+            let args = crate::engine::splitargs::split_args(line).map_err(|_| ProtocolError::UnbalancedQuotes)?;
             self.buf.drain(..eol + 1);
             Ok(Some(args))
         }

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 
 use super::commands::{self, err, ClientState, Ctx, Resolved};
 use super::config::Config;
-use super::keyspace::{Keyspace, Millis};
+use super::keyspace::Keyspace;
+use super::time::Millis;
 use super::log::{Log, LogLine};
 use super::resp::{Frame, RequestParser};
 use super::rng::Rng;
@@ -870,7 +871,7 @@ impl Server {
             }
             "info" => {
                 let sections = info::selected(&args[1..]);
-                vec![Frame::Bulk(info::render(&sections, &self.info_snapshot(now)).into_bytes())]
+                vec![Frame::Bulk(info::render(&sections, &self.info_figures(now)).into_bytes())]
             }
             "time" => vec![Frame::Array(vec![
                 Frame::bulk(now.div_euclid(1000).to_string()),
@@ -986,14 +987,14 @@ impl Server {
         }
     }
 
-    fn info_snapshot(&self, now: Millis) -> info::Snapshot<'_> {
+    fn info_figures(&self, now: Millis) -> info::Figures<'_> {
         let mut channels: Vec<&Vec<u8>> = self.clients.values().flat_map(|c| c.channels.iter()).collect();
         channels.sort();
         channels.dedup();
         let mut patterns: Vec<&Vec<u8>> = self.clients.values().flat_map(|c| c.patterns.iter()).collect();
         patterns.sort();
         patterns.dedup();
-        info::Snapshot {
+        info::Figures {
             port: self.port,
             run_id: &self.run_id,
             process_id: self.process_id,
@@ -1010,9 +1011,17 @@ impl Server {
             last_save: self.last_save,
             pubsub_channels: channels.len(),
             pubsub_patterns: patterns.len(),
-            keyspace: &self.keyspace,
+            dataset_bytes: self.keyspace.dataset_bytes(),
+            dbs: self
+                .keyspace
+                .dbs
+                .iter()
+                .enumerate()
+                .filter(|(_, db)| !db.is_empty())
+                .map(|(index, db)| info::DbFigures { index, keys: db.len(), expires: db.expires_count(), avg_ttl: db.avg_ttl })
+                .collect(),
             stats: &self.stats,
-            persistence: &self.persistence,
+            persistence: self.persistence.figures(now),
             replication: self.replication_info(now),
             sentinel: None,
         }

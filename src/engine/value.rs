@@ -12,12 +12,10 @@
 //!   then `skiplist`; both keep (score, member) order.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeSet, HashSet, VecDeque};
-use std::hash::BuildHasherDefault;
+use std::collections::{BTreeSet, VecDeque};
 
-use super::keyspace::{Fnv, FixedHashMap};
+use super::fnv::{FixedHashMap, FixedHashSet};
 
-pub type FixedHashSet<T> = HashSet<T, BuildHasherDefault<Fnv>>;
 
 /// The conversion thresholds, from the node's config (CONFIG SET changes them).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,7 +41,7 @@ impl Default for Limits {
 
 /// Redis's `string2ll` on a member or value: the integer it spells exactly.
 pub fn as_integer(bytes: &[u8]) -> Option<i64> {
-    super::commands::parse_i64(bytes)
+    super::numfmt::parse_i64(bytes)
 }
 
 /// How Redis created a string, which decides what OBJECT ENCODING says.
@@ -387,6 +385,18 @@ impl Value {
             Value::Set(s) => s.encoding(),
             Value::ZSet(z) => z.encoding(),
         }
+    }
+}
+
+/// A rough size of a value in memory, in the spirit of Redis's allocations.
+pub fn value_size(value: &Value) -> u64 {
+    let strings = |items: &mut dyn Iterator<Item = usize>| items.map(|l| l as u64 + 16).sum::<u64>();
+    match value {
+        Value::Str(s) => s.bytes.len() as u64 + 16,
+        Value::List(l) => 48 + strings(&mut l.iter().map(Vec::len)),
+        Value::Hash(h) => 48 + strings(&mut h.entries().into_iter().map(|(f, v)| f.len() + v.len())),
+        Value::Set(s) => 48 + strings(&mut s.members().iter().map(Vec::len)),
+        Value::ZSet(z) => 48 + strings(&mut z.iter().map(|(m, _)| m.len() + 8)),
     }
 }
 

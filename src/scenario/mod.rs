@@ -11,7 +11,7 @@ pub use runner::{run, run_on_sim, RunOptions};
 use std::fmt;
 
 use crate::engine::config::Config;
-use crate::engine::keyspace::Millis;
+use crate::engine::time::Millis;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum StepKind {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::{ScenarioError, Step, StepKind};
 use crate::engine::config::Config;
 use crate::engine::disk::{join, Disk};
-use crate::engine::keyspace::Millis;
+use crate::engine::time::Millis;
 use crate::engine::params::Settings;
 use crate::sim::console::Console;
 use crate::sim::Sim;

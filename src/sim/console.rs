@@ -6,7 +6,7 @@
 
 use super::{ClientHandle, Sim};
 use crate::engine::cli::{self, PromptState};
-use crate::engine::keyspace::Millis;
+use crate::engine::time::Millis;
 use crate::engine::resp::{encode_command, parse_frame, Frame};
 
 /// One typed line and what redis-cli printed for it.

@@ -8,7 +8,7 @@ use crate::engine::digest::{mix_entry, Digest};
 use crate::engine::keyspace::Entry;
 use crate::engine::server::Server;
 use crate::engine::value::Value;
-use crate::engine::keyspace::Millis;
+use crate::engine::time::Millis;
 
 /// More keys than this and the view lists a sample without comparing:
 /// a page must stay responsive whatever a learner populates.

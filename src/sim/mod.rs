@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::engine::config::{Config, ConfigError};
 use crate::engine::disk::Disk;
-use crate::engine::keyspace::Millis;
+use crate::engine::time::Millis;
 use crate::engine::log::LogLine;
 use crate::engine::replication::NetEffect;
 use crate::engine::server::{ClientId, Server};

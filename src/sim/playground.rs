@@ -9,7 +9,7 @@ use std::rc::Rc;
 use super::console::Console;
 use super::{Sim, SimError};
 use crate::engine::disk::{base64_decode, base64_encode, Disk};
-use crate::engine::keyspace::Millis;
+use crate::engine::time::Millis;
 use crate::engine::rdb;
 use crate::engine::value::Limits;
 

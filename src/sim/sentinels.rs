@@ -4,7 +4,7 @@
 //! notices by its own timeouts, as across a real partition).
 
 use super::{ClientHandle, Sim, SimError, TraceEvent};
-use crate::engine::keyspace::Millis;
+use crate::engine::time::Millis;
 use crate::engine::sentinel::conf::SentinelConf;
 use crate::engine::sentinel::{ConnId, Sentinel, SentinelNet, WatchView};
 use crate::engine::server::ClientId;

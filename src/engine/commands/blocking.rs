@@ -5,7 +5,7 @@
 //! The server runs the same handler again to serve it.
 
 use super::{err, lists, syntax_error, zsets, BlockRequest, Ctx};
-use crate::engine::keyspace::Millis;
+use crate::engine::time::Millis;
 use crate::engine::longdouble::LongDouble;
 use crate::engine::resp::Frame;
 

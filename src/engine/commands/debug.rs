@@ -122,7 +122,7 @@ fn object(ctx: &mut Ctx, key: &[u8]) -> Frame {
     let Some(entry) = ctx.keyspace.dbs[db].stored_entry(key) else { return err("no such key") };
     let address = 0x7f00_0000_0000u64 + (crate::engine::sha1::sha1(key)[0..4].iter().fold(0u64, |a, &b| (a << 8) | b as u64) << 4);
     let refcount = match &entry.value {
-        Value::Str(s) if s.encoding() == "int" && crate::engine::commands::parse_i64(&s.bytes).is_some_and(|n| (0..10_000).contains(&n)) => i32::MAX as i64,
+        Value::Str(s) if s.encoding() == "int" && crate::engine::numfmt::parse_i64(&s.bytes).is_some_and(|n| (0..10_000).contains(&n)) => i32::MAX as i64,
         _ => 1,
     };
     let mut extra = String::new();

@@ -20,7 +20,8 @@ pub mod table;
 
 use std::collections::VecDeque;
 
-use super::keyspace::{Db, Keyspace, Millis};
+use super::keyspace::{Db, Keyspace};
+use super::time::Millis;
 use super::resp::Frame;
 use super::rng::Rng;
 use super::params::Settings;
@@ -525,38 +526,7 @@ pub fn invalid_expire_time(command: &str) -> Frame {
     err(&format!("invalid expire time in '{command}' command"))
 }
 
-/// Redis's `string2ll`: an optional `-`, then digits without leading zeros
-/// (a lone `0` aside), nothing else, within i64.
-pub fn parse_i64(bytes: &[u8]) -> Option<i64> {
-    if bytes.is_empty() || bytes.len() > 20 {
-        return None;
-    }
-    let (negative, digits) = match bytes.split_first() {
-        Some((b'-', rest)) => (true, rest),
-        _ => (false, bytes),
-    };
-    match digits {
-        [b'0'] if !negative => return Some(0),
-        [b'1'..=b'9', ..] => {}
-        _ => return None,
-    }
-    let mut magnitude: u64 = 0;
-    for &d in digits {
-        if !d.is_ascii_digit() {
-            return None;
-        }
-        magnitude = magnitude.checked_mul(10)?.checked_add((d - b'0') as u64)?;
-    }
-    if negative {
-        if magnitude > i64::MAX as u64 + 1 {
-            None
-        } else {
-            Some((magnitude as i64).wrapping_neg())
-        }
-    } else {
-        i64::try_from(magnitude).ok()
-    }
-}
+pub use crate::engine::numfmt::parse_i64;
 
 /// `getLongLongFromObjectOrReply`.
 pub fn int_arg(bytes: &[u8]) -> Result<i64, Frame> {
@@ -647,17 +617,6 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn string2ll_rules() {
-        assert_eq!(parse_i64(b"0"), Some(0));
-        assert_eq!(parse_i64(b"-1"), Some(-1));
-        assert_eq!(parse_i64(b"9223372036854775807"), Some(i64::MAX));
-        assert_eq!(parse_i64(b"-9223372036854775808"), Some(i64::MIN));
-        for bad in [&b""[..], b"-", b"-0", b"01", b"+1", b" 1", b"1 ", b"1a", b"9223372036854775808", b"1.0"] {
-            assert_eq!(parse_i64(bad), None, "{:?}", String::from_utf8_lossy(bad));
-        }
-    }
 
     #[test]
     fn unknown_command_text() {

@@ -9,7 +9,7 @@ use std::hash::Hasher;
 
 use super::{err, eq_ignore_case, int_arg, syntax_error, Ctx};
 use crate::engine::glob;
-use crate::engine::keyspace::Fnv;
+use crate::engine::fnv::Fnv;
 use crate::engine::numfmt::d2string;
 use crate::engine::resp::Frame;
 use crate::engine::value::{Hash, Set, Value};

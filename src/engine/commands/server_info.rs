@@ -2,7 +2,7 @@
 //! figures are (see info.rs).
 
 use super::{int_arg, syntax_error, Ctx};
-use crate::engine::info::value_size;
+use crate::engine::value::value_size;
 use crate::engine::resp::Frame;
 
 pub fn memory_usage(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {

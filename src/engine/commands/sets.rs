@@ -192,7 +192,7 @@ fn compute(op: Op, sets: &[Option<Set>]) -> Vec<Vec<u8>> {
                 .collect()
         }
         Op::Union => {
-            let mut seen = crate::engine::value::FixedHashSet::default();
+            let mut seen = crate::engine::fnv::FixedHashSet::default();
             let mut out = Vec::new();
             for s in sets.iter().flatten() {
                 for m in s.members() {

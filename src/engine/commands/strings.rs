@@ -2,7 +2,8 @@
 //! INCR, DECR, INCRBY, DECRBY.
 
 use super::{err, int_arg, invalid_expire_time, not_an_integer, parse_i64, string, syntax_error, wrong_arity, wrong_type, Ctx};
-use crate::engine::keyspace::{Millis, Value};
+use crate::engine::keyspace::Value;
+use crate::engine::time::Millis;
 use crate::engine::longdouble::LongDouble;
 use crate::engine::value::{Str, StrOrigin};
 use crate::engine::resp::Frame;

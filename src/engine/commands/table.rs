@@ -146,7 +146,7 @@ impl CommandInfo {
                     if *keynumidx >= argc || at >= argc || at < 0 {
                         return None;
                     }
-                    let count = crate::engine::commands::parse_i64(&args[at as usize]).filter(|n| *n >= 0)?;
+                    let count = crate::engine::numfmt::parse_i64(&args[at as usize]).filter(|n| *n >= 0)?;
                     let first = first + firstkey;
                     (first, first.saturating_add(count) - 1, *keystep)
                 }

@@ -653,7 +653,7 @@ fn set_op_generic(ctx: &mut Ctx, args: &[Vec<u8>], op: SetOp, store: bool) -> Fr
             v
         }
     };
-    let mut result: crate::engine::keyspace::FixedHashMap<Vec<u8>, f64> = Default::default();
+    let mut result: crate::engine::fnv::FixedHashMap<Vec<u8>, f64> = Default::default();
     match op {
         SetOp::Union => {
             for (source, &w) in sources.iter().zip(&weights) {
@@ -665,7 +665,7 @@ fn set_op_generic(ctx: &mut Ctx, args: &[Vec<u8>], op: SetOp, store: bool) -> Fr
         }
         SetOp::Inter => {
             if sources.iter().all(Option::is_some) {
-                let maps: Vec<crate::engine::keyspace::FixedHashMap<&Vec<u8>, f64>> = sources
+                let maps: Vec<crate::engine::fnv::FixedHashMap<&Vec<u8>, f64>> = sources
                     .iter()
                     .map(|s| s.iter().flatten().map(|(m, sc)| (m, *sc)).collect())
                     .collect();

@@ -23,7 +23,7 @@ impl Item {
 
 /// Listpack's own string-to-integer test (as strict as string2ll).
 pub fn as_int(bytes: &[u8]) -> Option<i64> {
-    crate::engine::commands::parse_i64(bytes)
+    crate::engine::numfmt::parse_i64(bytes)
 }
 
 fn encode_backlen(len: usize, out: &mut Vec<u8>) {

@@ -15,7 +15,7 @@ mod write;
 
 use std::fmt;
 
-pub use read::{decode, decode_dump, Snapshot};
+pub use read::{decode, decode_dump, RdbFile};
 pub use write::{dump_payload, encode, quicklist_nodes, serialized_len, write_record, SaveOptions};
 
 pub const RDB_VERSION: u16 = 10;

@@ -5,12 +5,13 @@
 
 use super::listpack::{self, Item};
 use super::*;
-use crate::engine::keyspace::{Entry, Millis};
+use crate::engine::keyspace::{Entry, Keyspace};
+use crate::engine::time::Millis;
 use crate::engine::value::{Hash, Limits, Set, Value, ZSet};
 
 /// What a file held.
 #[derive(Clone, Debug, Default)]
-pub struct Snapshot {
+pub struct RdbFile {
     /// Keys per database index, in file order.
     pub dbs: Vec<(usize, Vec<(Vec<u8>, Entry)>)>,
     pub aux: Vec<(Vec<u8>, Vec<u8>)>,
@@ -18,7 +19,29 @@ pub struct Snapshot {
     pub spans: Vec<(Vec<u8>, std::ops::Range<usize>)>,
 }
 
-impl Snapshot {
+impl RdbFile {
+    /// The dataset of a dump. Keys whose time has passed are dropped (as a
+    /// master loading its dump does) and counted; `Err` names a database
+    /// the server does not have.
+    pub fn into_keyspace(self, databases: usize, now: Millis) -> Result<(Keyspace, u64, u64), usize> {
+        let mut keyspace = Keyspace::new(databases);
+        let (mut loaded, mut expired) = (0, 0);
+        for (index, keys) in self.dbs {
+            let db = keyspace.dbs.get_mut(index).ok_or(index)?;
+            db.reserve(keys.len());
+            for (key, mut entry) in keys {
+                if entry.expires_at.is_some_and(|at| at <= now) {
+                    expired += 1;
+                    continue;
+                }
+                entry.accessed_at = now;
+                db.insert_owned(key, entry);
+                loaded += 1;
+            }
+        }
+        Ok((keyspace, loaded, expired))
+    }
+
     pub fn aux(&self, name: &str) -> Option<&[u8]> {
         self.aux.iter().rev().find(|(k, _)| k == name.as_bytes()).map(|(_, v)| v.as_slice())
     }
@@ -288,7 +311,7 @@ fn read_value(r: &mut Reader, kind: u8, limits: &Limits) -> Result<Value, RdbErr
 
 /// Reads a whole RDB file. Keys that already expired are kept (with their
 /// expiry); the loader decides what to drop.
-pub fn decode(data: &[u8], limits: &Limits) -> Result<Snapshot, RdbError> {
+pub fn decode(data: &[u8], limits: &Limits) -> Result<RdbFile, RdbError> {
     if data.len() < 9 || &data[..5] != b"REDIS" {
         return Err(RdbError::NotRdb);
     }
@@ -297,7 +320,7 @@ pub fn decode(data: &[u8], limits: &Limits) -> Result<Snapshot, RdbError> {
         return Err(RdbError::UnsupportedVersion(version));
     }
     let mut r = Reader { data, at: 9 };
-    let mut snapshot = Snapshot::default();
+    let mut snapshot = RdbFile::default();
     let mut db: Option<usize> = None;
     let mut expires_at: Option<Millis> = None;
     let mut frequency: Option<u8> = None;

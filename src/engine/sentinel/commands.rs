@@ -5,7 +5,7 @@
 use super::instance::{select_slave, status_word, Instance, Master, Role};
 use super::Sentinel;
 use crate::engine::info;
-use crate::engine::keyspace::Millis;
+use crate::engine::time::Millis;
 use crate::engine::resp::{parse_frame, Frame};
 use crate::engine::server::{ClientId, ClientLine};
 
@@ -259,7 +259,7 @@ impl Sentinel {
         let all = asked.is_empty() || asked.iter().any(|a| a == "all" || a == "everything" || a == "default");
         let wanted: Vec<&str> = SECTIONS.iter().copied().filter(|s| all || asked.iter().any(|a| a == s)).collect();
         let channels: std::collections::BTreeSet<&Vec<u8>> = self.clients.values().flat_map(|c| c.channels.iter()).collect();
-        let snapshot = info::Snapshot {
+        let figures = info::Figures {
             port: self.port,
             run_id: &self.myid,
             process_id: self.process_id,
@@ -272,16 +272,17 @@ impl Sentinel {
             last_save: self.started_at,
             pubsub_channels: channels.len(),
             pubsub_patterns: self.clients.values().map(|c| c.patterns.len()).sum(),
-            keyspace: &self.keyspace,
+            dataset_bytes: 0,
+            dbs: Vec::new(),
             stats: &self.stats,
-            persistence: &self.persistence,
+            persistence: info::PersistenceFigures::default(),
             replication: Vec::new(),
             sentinel: Some(self.hz),
         };
         let mut sections: Vec<String> = Vec::new();
         let server_sections: Vec<&str> = wanted.iter().copied().filter(|s| *s != "sentinel").collect();
         if !server_sections.is_empty() {
-            sections.push(info::render(&server_sections, &snapshot));
+            sections.push(info::render(&server_sections, &figures));
         }
         if wanted.contains(&"sentinel") {
             let mut lines = vec![

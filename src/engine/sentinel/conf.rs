@@ -41,7 +41,7 @@ fn fail(line: usize, text: &str, reason: &str) -> ConfigError {
 }
 
 fn words(text: &str) -> Vec<String> {
-    crate::engine::cli::split_args(text.as_bytes())
+    crate::engine::splitargs::split_args(text.as_bytes())
         .map(|ws| ws.into_iter().map(|w| String::from_utf8_lossy(&w).into_owned()).collect())
         .unwrap_or_default()
 }

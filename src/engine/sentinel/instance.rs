@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use super::conf::MasterConf;
 use super::{ConnId, Timings};
-use crate::engine::keyspace::Millis;
+use crate::engine::time::Millis;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Role {

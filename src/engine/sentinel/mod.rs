@@ -16,7 +16,7 @@ mod timer;
 use std::collections::{BTreeMap, VecDeque};
 
 use super::config::ConfigError;
-use super::keyspace::Millis;
+use super::time::Millis;
 use super::log::{Log, LogLine};
 use super::resp::{encode_command, parse_frame, Frame, RequestParser};
 use super::rng::Rng;
@@ -163,11 +163,8 @@ pub struct Sentinel {
     started_at: Millis,
     /// Sentinel draws its timer frequency anew on every run (10..19).
     hz: u64,
-    /// INFO's counters; the keyspace and persistence stay empty (Sentinel
-    /// holds no data) but INFO reads them as a server's.
+    /// INFO's counters.
     stats: crate::engine::info::Stats,
-    keyspace: crate::engine::keyspace::Keyspace,
-    persistence: crate::engine::persistence::Persistence,
     /// Set by SHUTDOWN (or a simulated failure).
     pub stopped: bool,
     pub timings: Timings,
@@ -224,8 +221,6 @@ impl Sentinel {
             started_at: now,
             hz: 10,
             stats: Default::default(),
-            keyspace: crate::engine::keyspace::Keyspace::new(1),
-            persistence: Default::default(),
             stopped: false,
             timings: Timings::default(),
             simulate_failure_flags: 0,

@@ -5,7 +5,7 @@
 
 use super::instance::{select_slave, FailoverState, Instance, Master, Role};
 use super::{Expect, Sentinel, Who, MAX_DESYNC, MAX_PENDING_COMMANDS, SIMFAILURE_CRASH_AFTER_ELECTION};
-use crate::engine::keyspace::Millis;
+use crate::engine::time::Millis;
 use std::collections::BTreeMap;
 
 impl Sentinel {
