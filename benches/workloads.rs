@@ -6,7 +6,6 @@
 #![allow(dead_code)]
 
 use redis_playground::engine::config::Config;
-use redis_playground::engine::keyspace::Keyspace;
 use redis_playground::engine::rdb::{self, SaveOptions};
 use redis_playground::engine::resp::encode_command;
 use redis_playground::engine::server::Server;
