@@ -6,7 +6,7 @@
 //! size in milliseconds, so these come from Redis 7.0's INFO code rather
 //! than goldens.
 
-use redis_playground::engine::replication::LINK_BYTES_PER_MS;
+use redis_playground::engine::server::replication::LINK_BYTES_PER_MS;
 mod common;
 
 use common::call;

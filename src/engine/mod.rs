@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod cli_help;
+pub mod client_info;
 pub mod commands;
 pub mod config;
 pub mod digest;
@@ -14,14 +15,14 @@ pub mod info;
 pub mod keyspace;
 pub mod log;
 pub mod longdouble;
+pub mod node;
 pub mod numfmt;
 pub mod params;
-pub mod persistence;
 pub mod rdb;
-pub mod replication;
 pub mod resp;
 pub mod rng;
 pub mod server;
+pub mod server_node;
 pub mod sentinel;
 pub mod sha1;
 pub mod splitargs;

@@ -10,14 +10,14 @@ pub mod playground;
 pub mod sentinels;
 
 
-use crate::engine::replication::{transfer_ms, LINK_BYTES_PER_MS};
+use crate::engine::server::replication::{transfer_ms, LINK_BYTES_PER_MS};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::engine::config::{Config, ConfigError};
 use crate::engine::disk::Disk;
 use crate::engine::time::Millis;
 use crate::engine::log::LogLine;
-use crate::engine::replication::NetEffect;
+use crate::engine::server::replication::NetEffect;
 use crate::engine::server::{ClientId, Server};
 use crate::engine::rng::Rng;
 
@@ -766,7 +766,7 @@ impl Sim {
     /// Whether a replica's link to its master is up.
     pub fn link_up(&self, port: u16) -> bool {
         self.nodes.get(&port).is_some_and(|n| {
-            n.server.repl.master.as_ref().is_some_and(|m| m.state == crate::engine::replication::LinkState::Connected)
+            n.server.repl.master.as_ref().is_some_and(|m| m.state == crate::engine::server::replication::LinkState::Connected)
         })
     }
 
@@ -947,7 +947,7 @@ impl Sim {
         self.nodes
             .iter()
             .map(|(&port, n)| {
-                use crate::engine::replication::LinkState;
+                use crate::engine::server::replication::LinkState;
                 let master = n.server.repl.master.as_ref();
                 let link = match master.map(|m| &m.state) {
                     None => "none",

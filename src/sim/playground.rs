@@ -592,7 +592,7 @@ impl Playground {
 
     /// A replica's lag as its master reports it in INFO (`slaveN:...,lag=`).
     fn lag_of(&self, replica: u16, master: u16) -> Option<i64> {
-        use crate::engine::replication::ReplicaState;
+        use crate::engine::server::replication::ReplicaState;
         let server = self.sim.server(master)?;
         let entry = server.repl.replicas.values().find(|r| r.listening_port == replica && r.state == ReplicaState::Online)?;
         let now = self.sim.now();

@@ -7,7 +7,8 @@ use super::Sentinel;
 use crate::engine::info;
 use crate::engine::time::Millis;
 use crate::engine::resp::{parse_frame, Frame};
-use crate::engine::server::{ClientId, ClientLine};
+use crate::engine::client_info::ClientLine;
+use crate::engine::node::ClientId;
 
 fn bulk(text: impl Into<String>) -> Frame {
     Frame::bulk(text.into().into_bytes())

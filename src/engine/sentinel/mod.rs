@@ -20,7 +20,7 @@ use super::time::Millis;
 use super::log::{Log, LogLine};
 use super::resp::{encode_command, parse_frame, Frame, RequestParser};
 use super::rng::Rng;
-use super::server::{ClientId, Output};
+use super::node::{ClientId, Output};
 use conf::SentinelConf;
 use instance::{status_word, FailoverState, Instance, Link, Master, Role};
 

@@ -1,15 +1,14 @@
 //! A server's persistence: loading its dump at start, SAVE, BGSAVE (which
 //! takes virtual time in proportion to the dataset), the `save` points,
-//! SHUTDOWN, FLUSHALL's empty dump and DEBUG RELOAD.
+//! SHUTDOWN, FLUSHALL's empty dump and DEBUG RELOAD. (`impl Server`: the
+//! type comes from the folder above.)
 
-use super::commands::{err, syntax_error};
-use super::disk::join;
-use super::info;
-use super::keyspace::Keyspace;
-use super::time::Millis;
-use super::rdb::{self, SaveOptions};
-use super::resp::Frame;
-use super::server::{ClientId, Server};
+use super::Server;
+use crate::engine::disk::join;
+use crate::engine::info;
+use crate::engine::keyspace::Keyspace;
+use crate::engine::rdb::{self, SaveOptions};
+use crate::engine::time::Millis;
 
 /// A background save under way: the snapshot was taken when it started
 /// (copy on write), the file appears when it ends.
@@ -111,7 +110,8 @@ impl Server {
         }
     }
 
-    fn snapshot(&self, now: Millis) -> Vec<u8> {
+    /// The dump of the dataset as it is now.
+    fn encode_dump(&self, now: Millis) -> Vec<u8> {
         rdb::encode(&self.keyspace, &self.save_options(now))
     }
 
@@ -124,7 +124,7 @@ impl Server {
 
     /// The dump written at once; the change counter restarts.
     pub(crate) fn write_dump(&mut self, now: Millis) {
-        let bytes = self.snapshot(now);
+        let bytes = self.encode_dump(now);
         let path = self.dump_path();
         self.disk.write(&path, bytes);
         self.dirty = 0;
@@ -208,63 +208,16 @@ impl Server {
         }
     }
 
-    pub(crate) fn save_command(&mut self, now: Millis) -> Frame {
-        if self.persistence.bgsave.is_some() {
-            return err("Background save already in progress");
-        }
-        self.save_now(now);
-        Frame::ok()
-    }
-
-    fn start_bgsave(&mut self, now: Millis) {
+    pub(crate) fn start_bgsave(&mut self, now: Millis) {
         self.stats.forks += 1;
-        let bytes = self.snapshot(now);
+        let bytes = self.encode_dump(now);
         let ends_at = now + bgsave_duration(bytes.len());
-        self.persistence.bgsave = Some(super::persistence::Bgsave { started_at: now, ends_at, bytes, dirty_at_start: self.dirty });
+        self.persistence.bgsave = Some(Bgsave { started_at: now, ends_at, bytes, dirty_at_start: self.dirty });
     }
 
-    pub(crate) fn bgsave_command(&mut self, id: ClientId, args: &[Vec<u8>], now: Millis) -> Frame {
-        let schedule = match args.len() {
-            1 => false,
-            2 if args[1].eq_ignore_ascii_case(b"schedule") => true,
-            _ => return syntax_error(),
-        };
-        let in_exec = self.in_exec(id);
-        if self.persistence.bgsave.is_some() {
-            return err("Background save already in progress");
-        }
-        if in_exec {
-            let _ = schedule;
-            self.persistence.bgsave_scheduled = true;
-            return Frame::Simple("Background saving scheduled".into());
-        }
-        self.start_bgsave(now);
-        Frame::Simple("Background saving started".into())
-    }
-
-    /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]. On success there is
-    /// no reply: the process ends (the caller sees `stopped`).
-    pub(crate) fn shutdown_command(&mut self, id: ClientId, args: &[Vec<u8>], now: Millis) -> Option<Frame> {
-        let (mut nosave, mut save, mut now_flag, mut abort) = (false, false, false, false);
-        for arg in &args[1..] {
-            match arg.to_ascii_lowercase().as_slice() {
-                b"nosave" => nosave = true,
-                b"save" => save = true,
-                b"now" => now_flag = true,
-                b"force" => {}
-                b"abort" => abort = true,
-                _ => return Some(syntax_error()),
-            }
-        }
-        if (abort && (nosave || save || now_flag || args.len() > 2)) || (nosave && save) {
-            return Some(syntax_error());
-        }
-        if abort {
-            return Some(err("No shutdown in progress."));
-        }
-        if !now_flag && self.in_exec(id) {
-            return Some(err("SHUTDOWN without NOW or ABORT isn't allowed for DENY BLOCKING client"));
-        }
+    /// SHUTDOWN once its arguments passed: the dump is written (when asked,
+    /// or by default with save points), then the process ends.
+    pub(crate) fn shut_down(&mut self, save: bool, nosave: bool, now: Millis) {
         // A running background save is killed; the dump is written again.
         self.persistence.bgsave = None;
         self.warning(now, "User requested shutdown...".into());
@@ -279,7 +232,6 @@ impl Server {
         }
         self.warning(now, "Redis is now ready to exit, bye bye...".into());
         self.stopped = true;
-        None
     }
 
     /// FLUSHALL writes an empty dump when save points are set.
@@ -291,8 +243,9 @@ impl Server {
         self.dirty += 1;
     }
 
-    /// DEBUG RELOAD: save, empty, load again.
-    pub(crate) fn debug_reload(&mut self, now: Millis) -> Frame {
+    /// DEBUG RELOAD: save, empty, load again; false if the dump would not
+    /// load back.
+    pub(crate) fn debug_reload(&mut self, now: Millis) -> bool {
         self.save_now(now);
         match self.load_dump(now) {
             Ok(()) => {
@@ -302,9 +255,9 @@ impl Server {
                 }
                 self.persistence.saved_history = None;
                 self.warning(now, "DB reloaded by DEBUG RELOAD".into());
-                Frame::ok()
+                true
             }
-            Err(_) => err("Error trying to load the RDB dump, check server logs."),
+            Err(_) => false,
         }
     }
 

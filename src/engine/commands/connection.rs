@@ -1,0 +1,245 @@
+//! The connection's own commands: PING, ECHO, SELECT, HELLO, QUIT, RESET,
+//! MONITOR and CLIENT.
+
+use super::{eq_ignore_case, err, parse_i64, ranged_int_arg, syntax_error, wrong_arity, Ctx};
+use crate::engine::client_info::client_port;
+use crate::engine::node::ClientId;
+use crate::engine::resp::Frame;
+use crate::engine::server::replication::MASTER_CLIENT;
+use crate::engine::server::Server;
+use crate::engine::time::Millis;
+
+/// PING answers PONG, or in RESP2's subscribed mode a `pong` message.
+pub fn ping(server: &mut Server, id: ClientId, args: &[Vec<u8>], _: Millis) -> Vec<Frame> {
+    if server.clients.get(&id).is_some_and(|c| c.is_subscribed()) {
+        let message = args.get(1).cloned().unwrap_or_default();
+        return vec![Frame::Array(vec![Frame::bulk("pong"), Frame::Bulk(message)])];
+    }
+    vec![match args.len() {
+        1 => Frame::Simple("PONG".into()),
+        2 => Frame::bulk(args[1].clone()),
+        _ => wrong_arity("ping"),
+    }]
+}
+
+pub fn echo(_: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    Frame::bulk(args[1].clone())
+}
+
+pub fn select(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    let index = match ranged_int_arg(&args[1], i32::MIN as i64, i32::MAX as i64) {
+        Ok(index) => index,
+        Err(reply) => return reply,
+    };
+    if index < 0 || index as usize >= ctx.keyspace.dbs.len() {
+        return err("DB index is out of range");
+    }
+    ctx.client.db = index as usize;
+    Frame::ok()
+}
+
+pub fn quit(server: &mut Server, id: ClientId, _: &[Vec<u8>], _: Millis) -> Vec<Frame> {
+    server.quitting.insert(id);
+    vec![Frame::ok()]
+}
+
+pub fn reset(server: &mut Server, id: ClientId, _: &[Vec<u8>], _: Millis) -> Vec<Frame> {
+    if let Some(client) = server.clients.get_mut(&id) {
+        client.end_transaction();
+        client.state.db = 0;
+        client.channels.clear();
+        client.patterns.clear();
+        client.name.clear();
+    }
+    vec![Frame::Simple("RESET".into())]
+}
+
+pub fn monitor(server: &mut Server, id: ClientId, _: &[Vec<u8>], _: Millis) -> Vec<Frame> {
+    let Some(client) = server.clients.get_mut(&id) else { return Vec::new() };
+    if client.state.deny_blocking {
+        return vec![err("MONITOR isn't allowed for DENY BLOCKING client")];
+    }
+    // A client already monitoring (or a replica) is ignored: no reply.
+    if client.monitor || server.repl.replicas.contains_key(&id) {
+        return Vec::new();
+    }
+    client.monitor = true;
+    vec![Frame::ok()]
+}
+
+/// HELLO [2]: the connection's properties; RESP3 is not spoken here.
+pub fn hello(server: &mut Server, id: ClientId, args: &[Vec<u8>], _: Millis) -> Vec<Frame> {
+    if let Some(version) = args.get(1) {
+        match parse_i64(version) {
+            None => return vec![err("Protocol version is not an integer or out of range")],
+            Some(2) => {}
+            Some(_) => return vec![Frame::error("NOPROTO unsupported protocol version")],
+        }
+    }
+    let mut j = 2;
+    while j < args.len() {
+        if eq_ignore_case(&args[j], "setname") && j + 1 < args.len() {
+            if let Some(client) = server.clients.get_mut(&id) {
+                client.name = args[j + 1].clone();
+            }
+            j += 2;
+        } else if eq_ignore_case(&args[j], "auth") && j + 2 < args.len() {
+            j += 3;
+        } else {
+            return vec![err(&format!("Syntax error in HELLO option '{}'", String::from_utf8_lossy(&args[j])))];
+        }
+    }
+    vec![Frame::Array(vec![
+        Frame::bulk("server"),
+        Frame::bulk("redis"),
+        Frame::bulk("version"),
+        Frame::bulk("7.0.15"),
+        Frame::bulk("proto"),
+        Frame::Integer(2),
+        Frame::bulk("id"),
+        Frame::Integer(id as i64),
+        Frame::bulk("mode"),
+        Frame::bulk("standalone"),
+        Frame::bulk("role"),
+        Frame::bulk("master"),
+        Frame::bulk("modules"),
+        Frame::Array(Vec::new()),
+    ])]
+}
+
+pub fn client_id(_: &mut Server, id: ClientId, _: &[Vec<u8>], _: Millis) -> Vec<Frame> {
+    vec![Frame::Integer(id as i64)]
+}
+
+pub fn client_getname(server: &mut Server, id: ClientId, _: &[Vec<u8>], _: Millis) -> Vec<Frame> {
+    let name = server.clients.get(&id).map(|c| c.name.clone()).unwrap_or_default();
+    vec![if name.is_empty() { Frame::Null } else { Frame::Bulk(name) }]
+}
+
+pub fn client_setname(server: &mut Server, id: ClientId, args: &[Vec<u8>], _: Millis) -> Vec<Frame> {
+    let name = &args[2];
+    if name.iter().any(|&b| !(b'!'..=b'~').contains(&b)) {
+        return vec![err("Client names cannot contain spaces, newlines or special characters.")];
+    }
+    if let Some(client) = server.clients.get_mut(&id) {
+        client.name = name.clone();
+    }
+    vec![Frame::ok()]
+}
+
+pub fn client_info(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis) -> Vec<Frame> {
+    vec![Frame::Bulk(format!("{}\n", server.client_line(id, id, args, now)).into_bytes())]
+}
+
+/// CLIENT LIST [TYPE type] [ID id...].
+pub fn client_list(server: &mut Server, viewer: ClientId, args: &[Vec<u8>], now: Millis) -> Vec<Frame> {
+    let mut ids: Vec<ClientId> = server.clients.keys().copied().collect();
+    let mut j = 2;
+    while j < args.len() {
+        if eq_ignore_case(&args[j], "type") && j + 1 < args.len() {
+            let t = args[j + 1].to_ascii_lowercase();
+            match t.as_slice() {
+                b"normal" => ids.retain(|i| !server.clients[i].is_subscribed()),
+                b"pubsub" => ids.retain(|i| server.clients[i].is_subscribed()),
+                b"master" | b"replica" | b"slave" => ids.clear(),
+                _ => return vec![err(&format!("Unknown client type '{}'", String::from_utf8_lossy(&args[j + 1])))],
+            }
+            j += 2;
+        } else if eq_ignore_case(&args[j], "id") && j + 1 < args.len() {
+            let mut wanted = Vec::new();
+            for raw in &args[j + 1..] {
+                match parse_i64(raw) {
+                    Some(n) if n > 0 => wanted.push(n as u64),
+                    _ => return vec![err("Invalid client ID")],
+                }
+            }
+            ids.retain(|i| wanted.contains(i));
+            j = args.len();
+        } else {
+            return vec![syntax_error()];
+        }
+    }
+    let text: String = ids.iter().map(|&i| format!("{}\n", server.client_line(i, viewer, args, now))).collect();
+    vec![Frame::Bulk(text.into_bytes())]
+}
+
+/// CLIENT KILL addr, or CLIENT KILL with filters (ID, TYPE, ADDR,
+/// LADDR, USER, SKIPME, MAXAGE).
+pub fn client_kill(server: &mut Server, me: ClientId, args: &[Vec<u8>], now: Millis) -> Vec<Frame> {
+    let addr_of = |id: ClientId| format!("127.0.0.1:{}", client_port(id));
+    if args.len() == 3 {
+        let wanted = String::from_utf8_lossy(&args[2]).into_owned();
+        let Some(id) = server.clients.keys().copied().find(|&id| addr_of(id) == wanted) else {
+            return vec![err("No such client")];
+        };
+        server.kill_client(id, now);
+        return vec![Frame::ok()];
+    }
+    if args.len() % 2 != 0 {
+        return vec![syntax_error()];
+    }
+    let mut candidates: Vec<ClientId> = server.clients.keys().copied().collect();
+    let mut skip_me = true;
+    for pair in args[2..].chunks(2) {
+        if let Err(reply) = kill_filter(server, &mut candidates, &mut skip_me, &pair[0], &pair[1]) {
+            return vec![reply];
+        }
+    }
+    if skip_me {
+        candidates.retain(|&i| i != me);
+    }
+    let killed = candidates.len();
+    for id in candidates {
+        if id == me {
+            server.quitting.insert(id);
+        } else if id == MASTER_CLIENT {
+            server.kill_master_link(now);
+        } else {
+            server.kill_client(id, now);
+        }
+    }
+    vec![Frame::Integer(killed as i64)]
+}
+
+/// One `option value` filter of CLIENT KILL, narrowing the candidates.
+fn kill_filter(server: &Server, candidates: &mut Vec<ClientId>, skip_me: &mut bool, option: &[u8], value: &[u8]) -> Result<(), Frame> {
+    let addr_of = |id: ClientId| format!("127.0.0.1:{}", client_port(id));
+    let text = String::from_utf8_lossy(value).into_owned();
+    match option.to_ascii_lowercase().as_slice() {
+        b"id" => match parse_i64(value) {
+            Some(n) if n > 0 => candidates.retain(|&i| i == n as u64),
+            _ => return Err(err("client-id should be greater than 0")),
+        },
+        b"type" => match text.to_ascii_lowercase().as_str() {
+            "normal" => candidates.retain(|i| {
+                !server.clients[i].is_subscribed() && !server.repl.replicas.contains_key(i) && *i != MASTER_CLIENT
+            }),
+            "pubsub" => candidates.retain(|i| server.clients[i].is_subscribed()),
+            "replica" | "slave" => candidates.retain(|i| server.repl.replicas.contains_key(i)),
+            "master" => candidates.retain(|i| *i == MASTER_CLIENT),
+            _ => return Err(err(&format!("Unknown client type '{text}'"))),
+        },
+        b"addr" => candidates.retain(|&i| addr_of(i) == text),
+        b"laddr" => {
+            let local = format!("127.0.0.1:{}", server.port);
+            candidates.retain(|_| local == text);
+        }
+        b"user" => {
+            if text != "default" {
+                return Err(err(&format!("No such user '{text}'")));
+            }
+        }
+        b"skipme" => match text.to_ascii_lowercase().as_str() {
+            "yes" => *skip_me = true,
+            "no" => *skip_me = false,
+            _ => return Err(syntax_error()),
+        },
+        b"maxage" => {
+            if parse_i64(value).is_none() {
+                return Err(super::not_an_integer());
+            }
+        }
+        _ => return Err(syntax_error()),
+    }
+    Ok(())
+}

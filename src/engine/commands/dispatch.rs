@@ -1,0 +1,341 @@
+//! Running one command on a server, as Redis's `processCommand` and
+//! `call` do: the checks that may refuse it (and flag an open MULTI), the
+//! queue of a transaction, the handler, then what follows a command:
+//! propagation to replicas, watched keys, blocked clients it may serve,
+//! MONITOR lines and INFO's counters.
+
+use super::table::CommandInfo;
+use super::{err, flag, resolve, written_keys, Ctx, DataFn, Handler, Run};
+use crate::engine::client_info::client_port;
+use crate::engine::node::ClientId;
+use crate::engine::resp::Frame;
+use crate::engine::server::replication::{LinkState, MASTER_CLIENT};
+use crate::engine::server::Server;
+use crate::engine::time::Millis;
+
+/// The replies to one command from a client: usually one, none while it
+/// blocks, one per channel for (UN)SUBSCRIBE.
+pub fn execute(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis) -> Vec<Frame> {
+    let replies = checked_run(server, id, args, now);
+    // A command that parked its client answers later.
+    let blocked = server.clients.get(&id).is_some_and(|c| c.blocked.is_some());
+    if blocked {
+        Vec::new()
+    } else {
+        replies
+    }
+}
+
+fn checked_run(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis) -> Vec<Frame> {
+    let (info, handler) = match resolve(args) {
+        Ok(resolved) => resolved,
+        Err(reply) => {
+            flag_transaction(server, id);
+            // An arity error counts as a rejected call of that command.
+            if let Some(Ok(info)) = super::table::lookup(args) {
+                server.stats.commands.entry(info.name.clone()).or_default().1 += 1;
+            }
+            return vec![reply];
+        }
+    };
+    let Some(client) = server.clients.get_mut(&id) else { return Vec::new() };
+    client.last_command = info.name.as_str();
+    client.last_command_at = now;
+    if let Err(reply) = refusal(server, id, info, handler, now) {
+        flag_transaction(server, id);
+        return vec![reply];
+    }
+    let Some(client) = server.clients.get_mut(&id) else { return Vec::new() };
+    // In RESP2 a subscribed client may only manage its subscriptions.
+    if client.is_subscribed() && handler.flags & flag::SUBSCRIBED_OK == 0 {
+        return vec![err(&format!(
+            "Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+            info.name
+        ))];
+    }
+    if let Some(queue) = client.multi.as_mut() {
+        if handler.flags & flag::TXN_CONTROL == 0 {
+            if info.has_flag("no_multi") {
+                client.multi_error = true;
+                return vec![err("Command not allowed inside a transaction")];
+            }
+            queue.push(args.to_vec());
+            return vec![Frame::Simple("QUEUED".into())];
+        }
+    }
+    let replies = run(server, id, info, handler, args, now);
+    feed_monitors(server, id, info, args, now);
+    // WAIT counts the replicas that reached this offset.
+    let offset = server.repl.offset;
+    if let Some(client) = server.clients.get_mut(&id) {
+        client.woff = offset;
+    }
+    server.request_acks();
+    count_call(server, &info.name, &replies);
+    replies
+}
+
+/// A command that failed its checks inside MULTI makes EXEC abort.
+fn flag_transaction(server: &mut Server, id: ClientId) {
+    if let Some(client) = server.clients.get_mut(&id) {
+        if client.multi.is_some() {
+            client.multi_error = true;
+        }
+    }
+}
+
+/// Why the server refuses to run (or queue) the command now, if it does.
+fn refusal(server: &Server, id: ClientId, info: &CommandInfo, handler: Handler, now: Millis) -> Result<(), Frame> {
+    // Console clients connect from 127.0.0.1, so `local` allows them.
+    if handler.flags & flag::DEBUG_GATED != 0 && server.settings.enable_debug_command == "no" {
+        return Err(err("DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."));
+    }
+    let settings = &server.settings;
+    let write = info.has_flag("write");
+    // A master with min-replicas-to-write refuses writes without enough good replicas.
+    if server.repl.master.is_none()
+        && settings.min_replicas_to_write > 0
+        && settings.min_replicas_max_lag > 0
+        && write
+        && server.good_replicas(now) < settings.min_replicas_to_write
+    {
+        return Err(Frame::error("NOREPLICAS Not enough good replicas to write."));
+    }
+    // A read-only replica refuses writes, except from its master.
+    if id != MASTER_CLIENT && server.repl.master.is_some() && settings.replica_read_only && write {
+        return Err(Frame::error("READONLY You can't write against a read only replica."));
+    }
+    // What follows does not apply to a subscribed client's refused command.
+    if server.clients.get(&id).is_some_and(|c| c.is_subscribed()) && handler.flags & flag::SUBSCRIBED_OK == 0 {
+        return Ok(());
+    }
+    // A replica whose link is down refuses what needs fresh data when
+    // replica-serve-stale-data is no.
+    let link_down = server.repl.master.as_ref().is_some_and(|m| m.state != LinkState::Connected);
+    if link_down && !settings.replica_serve_stale_data && !info.has_flag("stale") {
+        return Err(Frame::error("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."));
+    }
+    if server.persistence.loading.as_ref().is_some_and(|l| now < l.ends_at) && !info.has_flag("loading") {
+        return Err(Frame::error("LOADING Redis is loading the dataset in memory"));
+    }
+    Ok(())
+}
+
+/// INFO's commandstats: a call, and whether it failed.
+fn count_call(server: &mut Server, name: &str, replies: &[Frame]) {
+    server.stats.commands_processed += 1;
+    if !server.stats.commands.contains_key(name) {
+        server.stats.commands.insert(name.to_string(), Default::default());
+    }
+    let Some(entry) = server.stats.commands.get_mut(name) else { return };
+    entry.0 += 1;
+    if replies.first().is_some_and(|r| matches!(r, Frame::Error(_))) {
+        entry.2 += 1;
+    }
+}
+
+/// Runs a command that passed its checks.
+pub(crate) fn run(server: &mut Server, id: ClientId, info: &'static CommandInfo, handler: Handler, args: &[Vec<u8>], now: Millis) -> Vec<Frame> {
+    match handler.run {
+        Run::Server(run) => run(server, id, args, now),
+        Run::Data(run) => vec![run_data(server, id, info, handler.flags, run, args, now)],
+    }
+}
+
+/// A command on the data: the handler runs on a `Ctx`, then what it
+/// changed is propagated, its watchers and blocked clients are told.
+pub(crate) fn run_data(server: &mut Server, id: ClientId, info: &CommandInfo, flags: u8, run: DataFn, args: &[Vec<u8>], now: Millis) -> Frame {
+    let Some(client) = server.clients.get_mut(&id) else { return Frame::Null };
+    let mut state = std::mem::take(&mut client.state);
+    let dirty_before = server.dirty;
+    if info.has_flag("readonly") {
+        count_hits(server, state.db, info, args, now);
+    }
+    // Emptying a db invalidates the watchers of keys it really held.
+    let emptied = emptied_dbs(server, flags, state.db, args);
+    let held: Vec<(usize, Vec<u8>)> = server
+        .clients
+        .values()
+        .flat_map(|c| c.watched.iter())
+        .filter(|(db, key, _)| emptied.contains(db) && emptied.iter().any(|&e| server.keyspace.dbs[e].stores(key)))
+        .map(|(db, key, _)| (*db, key.clone()))
+        .collect();
+    let lfu = server.settings.lfu_policy();
+    for db in &mut server.keyspace.dbs {
+        db.lfu = lfu;
+    }
+    let reply = {
+        let mut ctx = Ctx {
+            keyspace: &mut server.keyspace,
+            client: &mut state,
+            now,
+            dirty: &mut server.dirty,
+            settings: &mut server.settings,
+            rng: &mut server.rng,
+        };
+        run(&mut ctx, args)
+    };
+    if flags & flag::EMPTIES_ALL != 0 && !matches!(reply, Frame::Error(_)) {
+        server.after_flushall(now);
+    }
+    if let Some(ms) = state.sleep.take().filter(|&ms| ms > 0) {
+        server.asleep_until = Some(now + ms);
+    }
+    let changed = server.dirty != dirty_before;
+    let rewritten = state.propagate.take();
+    if changed && id != MASTER_CLIENT {
+        match rewritten {
+            Some(commands) => {
+                for command in commands {
+                    server.propagate(state.db, command);
+                }
+            }
+            None if info.has_flag("write") => server.propagate(state.db, args.to_vec()),
+            None => {}
+        }
+    }
+    if changed {
+        if emptied.is_empty() {
+            for key in written_keys(info, args) {
+                server.touch_watchers(state.db, key);
+            }
+        }
+        for (db, key) in &held {
+            server.touch_watchers(*db, key);
+        }
+    }
+    server.report_expired();
+    let request = state.block.take();
+    if let Some(client) = server.clients.get_mut(&id) {
+        client.state = state;
+        if let Some(request) = request {
+            if client.blocked.is_none() {
+                client.blocked = Some((args.to_vec(), request, now));
+            }
+        }
+    }
+    if changed {
+        serve_blocked(server, now);
+    }
+    reply
+}
+
+/// INFO's keyspace_hits and keyspace_misses for a read.
+fn count_hits(server: &mut Server, db: usize, info: &CommandInfo, args: &[Vec<u8>], now: Millis) {
+    for key in written_keys(info, args) {
+        if server.keyspace.dbs[db].is_live(key, now) {
+            server.stats.keyspace_hits += 1;
+        } else {
+            server.stats.keyspace_misses += 1;
+        }
+    }
+}
+
+/// The databases a FLUSHALL, FLUSHDB or SWAPDB empties (or swaps).
+fn emptied_dbs(server: &Server, flags: u8, db: usize, args: &[Vec<u8>]) -> Vec<usize> {
+    let count = server.keyspace.dbs.len();
+    if flags & flag::EMPTIES_ALL != 0 {
+        (0..count).collect()
+    } else if flags & flag::EMPTIES_DB != 0 {
+        vec![db]
+    } else if flags & flag::SWAPS_DBS != 0 {
+        args[1..]
+            .iter()
+            .filter_map(|a| crate::engine::numfmt::parse_i64(a))
+            .filter(|&i| i >= 0 && (i as usize) < count)
+            .map(|i| i as usize)
+            .collect()
+    } else {
+        Vec::new()
+    }
+}
+
+/// Serves parked clients whose keys may now have data, oldest first,
+/// until no more can be served (a served BLMOVE may feed another).
+fn serve_blocked(server: &mut Server, now: Millis) {
+    loop {
+        let mut waiting: Vec<(Millis, ClientId)> =
+            server.clients.iter().filter_map(|(id, c)| c.blocked.as_ref().map(|(_, _, since)| (*since, *id))).collect();
+        waiting.sort();
+        let mut served_any = false;
+        for (_, id) in waiting {
+            if try_serve(server, id, now) {
+                served_any = true;
+            }
+        }
+        if !served_any {
+            return;
+        }
+    }
+}
+
+/// Runs a parked client's command again; true if it got its answer.
+fn try_serve(server: &mut Server, id: ClientId, now: Millis) -> bool {
+    let Some(client) = server.clients.get_mut(&id) else { return false };
+    let Some((args, request, since)) = client.blocked.take() else { return false };
+    let db = client.state.db;
+    let has_data = request.keys.iter().any(|k| server.keyspace.dbs[db].is_live(k, now));
+    let resolved = has_data.then(|| resolve(&args)).and_then(Result::ok);
+    let Some((info, Handler { run: Run::Data(run), flags })) = resolved else {
+        if let Some(client) = server.clients.get_mut(&id) {
+            client.blocked = Some((args, request, since));
+        }
+        return false;
+    };
+    let reply = run_data(server, id, info, flags, run, &args, now);
+    let Some(client) = server.clients.get_mut(&id) else { return false };
+    if client.blocked.is_some() {
+        // Still nothing for it (another client was faster): keep waiting
+        // with the original deadline.
+        client.blocked = Some((args, request, since));
+        return false;
+    }
+    server.outbox.push((id, reply.to_bytes()));
+    true
+}
+
+/// A command from the master's stream: no reply, no READONLY. Commands
+/// on the data run; of the server's own, only those a replica takes from
+/// the stream (PUBLISH reaches this replica's subscribers; MULTI, EXEC
+/// and PING change nothing here).
+pub fn execute_from_master(server: &mut Server, args: &[Vec<u8>], now: Millis) {
+    let Ok((info, handler)) = resolve(args) else { return };
+    match handler.run {
+        Run::Data(run) => {
+            run_data(server, MASTER_CLIENT, info, handler.flags, run, args, now);
+        }
+        Run::Server(run) if handler.flags & flag::FROM_STREAM != 0 => {
+            run(server, MASTER_CLIENT, args, now);
+        }
+        Run::Server(_) => {}
+    }
+    feed_monitors(server, MASTER_CLIENT, info, args, now);
+}
+
+/// MONITOR: once a command ran (as Redis's `call()` does), every
+/// monitoring client gets a line for it, except for administrative
+/// commands and while the dataset loads. What the master's stream runs
+/// on a replica shows as coming from the master.
+pub(crate) fn feed_monitors(server: &mut Server, id: ClientId, info: &CommandInfo, args: &[Vec<u8>], now: Millis) {
+    if info.has_flag("admin") || info.has_flag("skip_monitor") || server.is_loading() {
+        return;
+    }
+    let monitors: Vec<ClientId> = server.clients.iter().filter(|(_, c)| c.monitor).map(|(i, _)| *i).collect();
+    if monitors.is_empty() {
+        return;
+    }
+    let db = server.clients.get(&id).map_or(0, |c| c.state.db);
+    let peer = match server.repl.master.as_ref().filter(|_| id == MASTER_CLIENT) {
+        Some(master) => format!("{}:{}", master.host, master.port),
+        None => format!("127.0.0.1:{}", client_port(id)),
+    };
+    let mut line = format!("{}.{:06} [{db} {peer}]", now.div_euclid(1000), now.rem_euclid(1000) * 1000);
+    for arg in args {
+        line.push(' ');
+        crate::engine::cli::repr(arg, &mut line);
+    }
+    let bytes = Frame::Simple(line).to_bytes();
+    for monitor in monitors {
+        server.outbox.push((monitor, bytes.clone()));
+    }
+}

@@ -1,0 +1,139 @@
+//! A server's clients: what each connection carries from command to
+//! command, and how CLIENT LIST shows it.
+
+use super::Server;
+use crate::engine::client_info::ClientLine;
+use crate::engine::node::ClientId;
+use crate::engine::resp::{Frame, RequestParser};
+use crate::engine::time::Millis;
+
+/// What one client connection carries from command to command.
+#[derive(Clone, Debug, Default)]
+pub struct ClientState {
+    pub db: usize,
+    /// Inside EXEC blocking commands answer at once, as on a timeout.
+    pub deny_blocking: bool,
+    /// Set by a blocking command that found nothing: the server parks the
+    /// client instead of replying.
+    pub block: Option<BlockRequest>,
+    /// What a command asks to send to replicas instead of itself (Redis's
+    /// rewriteClientCommandVector / alsoPropagate): relative expiries become
+    /// absolute, pops become removals... `None` sends the command as typed.
+    pub propagate: Option<Vec<Vec<Vec<u8>>>>,
+    /// DEBUG SLEEP asks the server to stop for this many milliseconds.
+    pub sleep: Option<Millis>,
+}
+
+impl ClientState {
+    /// Replaces what the command propagates.
+    pub fn propagate_as<A: AsRef<[u8]>>(&mut self, commands: Vec<Vec<A>>) {
+        self.propagate = Some(commands.into_iter().map(|c| c.into_iter().map(|a| a.as_ref().to_vec()).collect()).collect());
+    }
+}
+
+/// What a blocked client waits for.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BlockRequest {
+    pub keys: Vec<Vec<u8>>,
+    /// Virtual time at which it gives up; `None` waits forever.
+    pub deadline: Option<Millis>,
+    /// The reply on timeout (a nil of the command's kind).
+    pub on_timeout: Frame,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Client {
+    pub(crate) state: ClientState,
+    pub(crate) input: RequestParser,
+    /// Commands queued since MULTI.
+    pub(crate) multi: Option<Vec<Vec<Vec<u8>>>>,
+    /// A command failed its checks while queueing: EXEC answers EXECABORT.
+    pub(crate) multi_error: bool,
+    /// WATCHed keys: (db, key, already expired when watched).
+    pub(crate) watched: Vec<(usize, Vec<u8>, bool)>,
+    /// A watched key changed: EXEC answers nil.
+    pub(crate) dirty_cas: bool,
+    /// Parked by a blocking command: (the command, what it waits for, since).
+    pub(crate) blocked: Option<(Vec<Vec<u8>>, BlockRequest, Millis)>,
+    /// Pub/sub subscriptions, in the order they were made.
+    pub(crate) channels: Vec<Vec<u8>>,
+    pub(crate) patterns: Vec<Vec<u8>>,
+    /// CLIENT SETNAME.
+    pub(crate) name: Vec<u8>,
+    /// In MONITOR mode: it is sent every command the server runs.
+    pub(crate) monitor: bool,
+    pub(crate) connected_at: Millis,
+    pub(crate) last_command_at: Millis,
+    /// Full name of the last command (CLIENT LIST's `cmd=`).
+    pub(crate) last_command: &'static str,
+    /// The replication offset after this client's last write (for WAIT).
+    pub(crate) woff: i64,
+    /// WAIT: (offset, replicas wanted, deadline).
+    pub(crate) waiting_acks: Option<(i64, i64, Option<Millis>)>,
+}
+
+impl Client {
+    pub(crate) fn new(now: Millis) -> Client {
+        Client { connected_at: now, last_command_at: now, ..Client::default() }
+    }
+
+    pub(crate) fn subscriptions(&self) -> i64 {
+        (self.channels.len() + self.patterns.len()) as i64
+    }
+
+    pub(crate) fn is_subscribed(&self) -> bool {
+        !self.channels.is_empty() || !self.patterns.is_empty()
+    }
+
+    /// MULTI is over (EXEC, DISCARD, RESET): the queue and the watches go.
+    pub(crate) fn end_transaction(&mut self) {
+        self.multi = None;
+        self.multi_error = false;
+        self.watched.clear();
+        self.dirty_cas = false;
+    }
+}
+
+impl Server {
+    /// Whether the client is running EXEC (which denies blocking).
+    pub(crate) fn in_exec(&self, id: ClientId) -> bool {
+        self.clients.get(&id).is_some_and(|c| c.state.deny_blocking)
+    }
+
+    /// A client's CLIENT LIST line, as seen by `viewer` running `args`.
+    pub(crate) fn client_line(&self, id: ClientId, viewer: ClientId, args: &[Vec<u8>], now: Millis) -> String {
+        let Some(c) = self.clients.get(&id) else { return String::new() };
+        let mut flags = String::new();
+        if c.monitor {
+            flags.push('O');
+        }
+        if c.multi.is_some() {
+            flags.push('x');
+        }
+        if c.blocked.is_some() {
+            flags.push('b');
+        }
+        if c.is_subscribed() {
+            flags.push('P');
+        }
+        if flags.is_empty() {
+            flags.push('N');
+        }
+        ClientLine {
+            id,
+            port: self.port,
+            name: &c.name,
+            age: (now - c.connected_at).max(0) / 1000,
+            idle: (now - c.last_command_at).max(0) / 1000,
+            flags: &flags,
+            db: c.state.db,
+            sub: c.channels.len(),
+            psub: c.patterns.len(),
+            multi: c.multi.as_ref().map_or(-1, |q| q.len() as i64),
+            cmd: c.last_command,
+            // The viewer's own command still sits in its query buffer.
+            running: (id == viewer).then_some(args),
+        }
+        .render()
+    }
+}

@@ -1,0 +1,348 @@
+//! One redis-server's state and machinery: its clients, its data, its
+//! replication (`replication/`), its persistence, its pub/sub channels and
+//! its parked clients. What each command does to it is in `commands/`; how
+//! it reads its connections and runs its timers is in `server_node.rs`.
+//!
+//! The files of this folder are `impl Server` blocks: each takes the type
+//! from here, the one import that runs back up, as Rust spreads one type's
+//! methods over files.
+
+mod blocking;
+pub(crate) mod clients;
+pub mod persistence;
+mod pubsub;
+pub mod replication;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use clients::Client;
+use persistence::Persistence;
+use replication::{Replication, MASTER_CLIENT, SYNTHESIZED_CACHED_MASTER};
+
+use super::config::Config;
+use super::disk::Disk;
+use super::info::Stats;
+use super::keyspace::Keyspace;
+use super::log::{Log, LogLine};
+use super::params::Settings;
+use super::rng::Rng;
+use super::time::Millis;
+
+pub use super::node::{ClientId, Output};
+
+pub struct Server {
+    pub port: u16,
+    pub config: Config,
+    pub keyspace: Keyspace,
+    pub run_id: String,
+    pub started_at: Millis,
+    pub settings: Settings,
+    pub(crate) clients: BTreeMap<ClientId, Client>,
+    pub(crate) next_client_id: ClientId,
+    /// DEBUG SLEEP: until then the process reads, answers and sends nothing.
+    pub(crate) asleep_until: Option<Millis>,
+    /// Replies held back until the sleep ends (the sleeper's among them).
+    pub(crate) replies_after_sleep: Vec<(ClientId, Vec<u8>)>,
+    pub(crate) dirty: u64,
+    pub(crate) rng: Rng,
+    /// Replies produced outside `receive` (served blocked clients), in order.
+    pub(crate) outbox: Vec<(ClientId, Vec<u8>)>,
+    pub stats: Stats,
+    /// Both sides of replication (see replication/).
+    pub repl: Replication,
+    /// REPLCONF listening-port values, by connection, until PSYNC.
+    pub(crate) pending_ports: BTreeMap<ClientId, u16>,
+    pub(crate) process_id: u32,
+    pub(crate) last_save: Millis,
+    /// The config file after CONFIG REWRITE, for the machine to keep.
+    pub(crate) rewritten_config: Option<Vec<String>>,
+    /// The config file's lines as the server was started with them.
+    pub config_lines: Vec<String>,
+    /// Connections closed by CLIENT KILL, for the network to notice.
+    pub(crate) killed: Vec<ClientId>,
+    /// Clients that sent QUIT: closed once the OK is written.
+    pub(crate) quitting: BTreeSet<ClientId>,
+    /// The node's disk, for SAVE, BGSAVE and loading at start.
+    pub disk: Disk,
+    pub persistence: Persistence,
+    /// Set by SHUTDOWN: the process is gone once the command returns.
+    pub stopped: bool,
+    pub log: Log,
+}
+
+impl Server {
+    /// `seed` feeds the node's own random choices (SPOP, RANDOMKEY...).
+    pub fn new(port: u16, config: Config, run_id: String, seed: u64, now: Millis) -> Server {
+        let settings = Settings::from_config(&config);
+        let keyspace = Keyspace::new(config.databases());
+        let mut rng = Rng::new(seed);
+        let replid = rng.hex40();
+        let process_id = 1000 + rng.below(30_000) as u32;
+        Server {
+            stats: Stats::default(),
+            repl: Replication::new(replid, now),
+            pending_ports: BTreeMap::new(),
+            process_id,
+            last_save: now,
+            quitting: Default::default(),
+            killed: Vec::new(),
+            rewritten_config: None,
+            config_lines: Vec::new(),
+            port,
+            config,
+            keyspace,
+            run_id,
+            started_at: now,
+            settings,
+            clients: BTreeMap::new(),
+            next_client_id: 1,
+            asleep_until: None,
+            replies_after_sleep: Vec::new(),
+            dirty: 0,
+            rng,
+            outbox: Vec::new(),
+            log: Log::default(),
+            disk: Disk::default(),
+            persistence: Persistence::default(),
+            stopped: false,
+        }
+    }
+
+    /// Starts a server on its disk: the dump named by `dir`/`dbfilename`
+    /// is loaded if there is one. A dump that cannot be loaded stops the
+    /// start, as it stops redis-server, and the disk is handed back.
+    pub fn start(port: u16, config: Config, run_id: String, seed: u64, now: Millis, disk: Disk) -> Result<Server, (String, Disk)> {
+        let mut server = Server::new(port, config, run_id, seed, now);
+        server.disk = disk;
+        server.log_startup(now);
+        if let Err(message) = server.load_dump(now) {
+            return Err((message, std::mem::take(&mut server.disk)));
+        }
+        if server.persistence.loading.is_none() {
+            server.after_startup_load(now);
+        }
+        Ok(server)
+    }
+
+    /// The `replicaof` (or `slaveof`) of the config file.
+    fn configured_master(&self) -> Option<&[String]> {
+        self.config.get("replicaof").or_else(|| self.config.get("slaveof"))
+    }
+
+    /// The lines redis-server 7.0 logs as it starts (machine-specific
+    /// warnings aside). The first come before the process knows its role
+    /// (`C`); a `replicaof` in the config file makes the rest `S`.
+    fn log_startup(&mut self, now: Millis) {
+        let pid = self.process_id;
+        self.log_as(now, 'C', '#', "oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo".into());
+        let version = format!("Redis version=7.0.15, bits=64, commit=00000000, modified=0, pid={pid}, just started");
+        self.log_as(now, 'C', '#', version);
+        self.log_as(now, 'C', '#', "Configuration loaded".into());
+        let role = if self.configured_master().is_some() { 'S' } else { 'M' };
+        self.log_as(now, role, '*', "monotonic clock: POSIX clock_gettime".into());
+        self.log_as(now, role, '*', format!("Running mode=standalone, port={}.", self.port));
+        self.log_as(now, role, '#', "Server initialized".into());
+    }
+
+    /// What start-up does once the dump (if any) is loaded: `replicaof`
+    /// in the config file makes it a replica, the dump's history is its own.
+    pub(crate) fn after_startup_load(&mut self, now: Millis) {
+        let master = self.configured_master().map(|a| a.to_vec());
+        if let Some(args) = master {
+            if let Ok(port) = args[1].parse::<u16>() {
+                if self.persistence.saved_history.is_some() {
+                    self.log_as(now, 'S', '*', SYNTHESIZED_CACHED_MASTER.into());
+                }
+                // Redis connects from its cron, once it accepts connections.
+                self.log_as(now, 'S', '*', "Ready to accept connections".into());
+                self.set_master(args[0].clone(), port, now);
+                if let Some(m) = self.repl.master.as_mut() {
+                    m.cached = None;
+                }
+            }
+        }
+        if let Some((replid, offset)) = self.persistence.saved_history.take() {
+            self.adopt_saved_history(replid, offset);
+        }
+        if self.repl.master.is_none() {
+            self.notice(now, "Ready to accept connections".into());
+        }
+    }
+
+    /// Whether the node is busy with something that ends on its own: a
+    /// load, a DEBUG SLEEP, a background save, a sync (what "run until
+    /// idle" waits for).
+    pub fn has_work_in_progress(&self) -> bool {
+        self.persistence.loading.is_some()
+            || self.asleep_until.is_some()
+            || self.persistence.bgsave.is_some()
+            || self.replication_in_progress()
+    }
+
+    /// Whether a start-up load is still under way.
+    pub fn is_loading(&self) -> bool {
+        self.persistence.loading.is_some()
+    }
+
+    pub fn connect_at(&mut self, now: Millis) -> ClientId {
+        let id = self.next_client_id;
+        self.next_client_id += 1;
+        self.clients.insert(id, Client::new(now));
+        self.stats.connections_received += 1;
+        id
+    }
+
+    pub fn connect(&mut self) -> ClientId {
+        self.connect_at(self.started_at)
+    }
+
+    /// The other end closed the connection.
+    pub fn disconnect(&mut self, id: ClientId, now: Millis) {
+        self.remove_client(id, now);
+    }
+
+    /// Forgets a connection (and the replica it may have been).
+    pub(crate) fn remove_client(&mut self, id: ClientId, now: Millis) {
+        self.clients.remove(&id);
+        self.forget_replica(id, now);
+    }
+
+    /// The master's stream is over (never one of this node's replicas).
+    pub(crate) fn remove_master_client(&mut self) {
+        self.clients.remove(&MASTER_CLIENT);
+    }
+
+    /// The client the master's stream is executed as.
+    pub(crate) fn add_master_client(&mut self, now: Millis) {
+        self.clients.insert(MASTER_CLIENT, Client::new(now));
+    }
+
+    /// Bytes written to a connection that no INFO counter sees.
+    pub(crate) fn push_output_uncounted(&mut self, id: ClientId, bytes: Vec<u8>) {
+        self.outbox.push((id, bytes));
+    }
+
+    /// Bytes for a connection, sent outside a reply (served clients,
+    /// messages, the replication stream).
+    pub(crate) fn push_output(&mut self, id: ClientId, bytes: Vec<u8>) {
+        if self.repl.replicas.contains_key(&id) {
+            self.stats.net_repl_output_bytes += bytes.len() as u64;
+        } else {
+            self.stats.net_output_bytes += bytes.len() as u64;
+        }
+        self.outbox.push((id, bytes));
+    }
+
+    pub(crate) fn rng_hex40(&mut self) -> String {
+        self.rng.hex40()
+    }
+
+    pub fn is_connected(&self, id: ClientId) -> bool {
+        self.clients.contains_key(&id)
+    }
+
+    pub fn changes_since_save(&self) -> u64 {
+        self.dirty
+    }
+
+    /// Replies sent outside `receive` since the last call.
+    pub fn take_output(&mut self) -> Vec<(ClientId, Vec<u8>)> {
+        std::mem::take(&mut self.outbox)
+    }
+
+    /// Connections the server closed on its own (CLIENT KILL), since the last call.
+    pub fn take_killed(&mut self) -> Vec<ClientId> {
+        std::mem::take(&mut self.killed)
+    }
+
+    /// The config file CONFIG REWRITE produced, since the last call.
+    pub fn take_rewritten_config(&mut self) -> Option<Vec<String>> {
+        self.rewritten_config.take()
+    }
+
+    /// Marks the clients watching a key so that their EXEC fails.
+    pub(crate) fn touch_watchers(&mut self, db: usize, key: &[u8]) {
+        for client in self.clients.values_mut() {
+            let hit = client.watched.iter().any(|(d, k, _)| *d == db && k == key);
+            if hit {
+                client.dirty_cas = true;
+                client.watched.clear();
+            }
+        }
+    }
+
+    /// Keys that expired count as changed for their watchers.
+    pub(crate) fn report_expired(&mut self) {
+        for db in 0..self.keyspace.dbs.len() {
+            for key in self.keyspace.dbs[db].take_expired() {
+                self.stats.expired_keys += 1;
+                self.touch_watchers(db, &key);
+                // Replicas learn of an expiry from their master's DEL.
+                self.feed(Some(db), &[b"DEL".to_vec(), key]);
+            }
+        }
+    }
+
+    /// A forked child's pid: the parent's plus the forks so far, as a
+    /// freshly started Redis usually sees.
+    pub(crate) fn child_pid(&self) -> u64 {
+        self.process_id as u64 + self.stats.forks
+    }
+
+    /// A notice in the log, with the role the server has now.
+    pub(crate) fn notice(&mut self, now: Millis, text: String) {
+        self.log_line(now, '*', text);
+    }
+
+    /// A warning in the log.
+    pub(crate) fn warning(&mut self, now: Millis, text: String) {
+        self.log_line(now, '#', text);
+    }
+
+    fn log_line(&mut self, now: Millis, level: char, text: String) {
+        let role = if self.repl.master.is_some() { 'S' } else { 'M' };
+        self.log.push(LogLine { at: now, role, level, text });
+    }
+
+    /// A line written while Redis's notion of the role is not the one the
+    /// server has now (mid-switch).
+    pub(crate) fn log_as(&mut self, now: Millis, role: char, level: char, text: String) {
+        self.log.push(LogLine { at: now, role, level, text });
+    }
+
+    /// Closes a connection from this end (CLIENT KILL, a timed-out replica).
+    pub(crate) fn kill_client(&mut self, id: ClientId, now: Millis) {
+        self.remove_client(id, now);
+        self.killed.push(id);
+    }
+
+    /// Periodic work below the event loop (Redis's serverCron at `hz` 10):
+    /// active expiry, saves, replication.
+    pub(crate) fn server_cron(&mut self, now: Millis) {
+        for db in &mut self.keyspace.dbs {
+            db.active_expire(now);
+        }
+        self.report_expired();
+        self.persistence_cron(now);
+        self.replication_cron(now);
+    }
+
+    pub fn key_count(&self) -> usize {
+        self.keyspace.total_keys()
+    }
+
+    /// When a DEBUG SLEEP ends, if one is running.
+    pub fn asleep_until(&self) -> Option<Millis> {
+        self.asleep_until
+    }
+
+    /// When the node next comes back from a DEBUG SLEEP or a load on its
+    /// own, if it is in either.
+    pub fn wakes_at(&self) -> Option<Millis> {
+        let loaded_at = self.persistence.loading.as_ref().map(|l| l.ends_at);
+        match (self.asleep_until, loaded_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+}

@@ -1,0 +1,255 @@
+//! A redis-server as a node of the network: it reads each connection's
+//! requests and runs them through the command table, holds everything
+//! while a DEBUG SLEEP lasts, finishes a start-up load when its time comes,
+//! runs its master's stream, and its timers.
+
+use super::commands::dispatch::{execute, execute_from_master};
+use super::node::{ClientId, Output};
+use super::resp::Frame;
+use super::server::Server;
+use super::time::Millis;
+
+impl Server {
+    /// Feeds bytes a client sent; returns the replies to every complete command.
+    pub fn receive(&mut self, id: ClientId, bytes: &[u8], now: Millis) -> Output {
+        let Some(client) = self.clients.get_mut(&id) else { return Output::default() };
+        client.input.feed(bytes);
+        self.stats.net_input_bytes += bytes.len() as u64;
+        if self.still_asleep(now) {
+            return Output::default();
+        }
+        // A load whose time is up ends before the command sees the data.
+        self.still_loading(now);
+        self.process_input(id, now)
+    }
+
+    /// Runs the complete commands a client has sent, until it blocks, quits
+    /// or puts the server to sleep (DEBUG SLEEP, whose reply waits too).
+    fn process_input(&mut self, id: ClientId, now: Millis) -> Output {
+        let mut out = Output::default();
+        loop {
+            let Some(client) = self.clients.get_mut(&id) else { break };
+            // A blocked client's next commands wait until it is served.
+            if client.blocked.is_some() {
+                break;
+            }
+            let args = match client.input.next_command() {
+                Ok(Some(args)) => args,
+                Ok(None) => break,
+                Err(e) => {
+                    Frame::Error(format!("ERR {e}")).encode(&mut out.reply);
+                    out.close = true;
+                    break;
+                }
+            };
+            if args.is_empty() {
+                continue;
+            }
+            let replies = execute(self, id, &args, now);
+            self.count_errors(&replies);
+            if self.asleep_until.is_some() {
+                let mut reply = std::mem::take(&mut out.reply);
+                replies.iter().for_each(|r| r.encode(&mut reply));
+                self.replies_after_sleep.push((id, reply));
+                break;
+            }
+            for reply in replies {
+                reply.encode(&mut out.reply);
+            }
+            if self.quitting.remove(&id) {
+                out.close = true;
+                break;
+            }
+        }
+        if out.close {
+            self.clients.remove(&id);
+        }
+        self.stats.net_output_bytes += out.reply.len() as u64;
+        out
+    }
+
+    /// Error replies count in INFO stats and errorstats by their first word.
+    fn count_errors(&mut self, replies: &[Frame]) {
+        for reply in replies {
+            if let Frame::Error(text) = reply {
+                self.stats.error_replies += 1;
+                let kind = text.split(' ').next().unwrap_or("ERR").to_string();
+                *self.stats.errors.entry(kind).or_default() += 1;
+            }
+        }
+    }
+
+    /// Bytes from the master: handshake, snapshot, then the stream, whose
+    /// commands run here as they arrive.
+    pub fn net_receive(&mut self, bytes: &[u8], now: Millis) {
+        self.read_master_link(bytes, now);
+        while let Some(args) = self.next_stream_command(now) {
+            execute_from_master(self, &args, now);
+        }
+    }
+
+    /// Whether DEBUG SLEEP still holds the process; once its time is up the
+    /// sleeper gets its reply and what arrived meanwhile is served.
+    fn still_asleep(&mut self, now: Millis) -> bool {
+        match self.asleep_until {
+            None => false,
+            Some(until) if now < until => true,
+            Some(_) => {
+                self.end_sleep(now);
+                self.asleep_until.is_some()
+            }
+        }
+    }
+
+    fn end_sleep(&mut self, now: Millis) {
+        self.asleep_until = None;
+        let replies = std::mem::take(&mut self.replies_after_sleep);
+        self.outbox.extend(replies);
+        let ids: Vec<ClientId> = self.clients.keys().copied().collect();
+        for id in ids {
+            // A command read now may put the server to sleep again.
+            if self.asleep_until.is_some() {
+                return;
+            }
+            let out = self.process_input(id, now);
+            if !out.reply.is_empty() {
+                self.outbox.push((id, out.reply));
+            }
+            if out.close {
+                self.killed.push(id);
+            }
+        }
+        if self.asleep_until.is_none() && self.repl.master.is_some() {
+            self.net_receive(&[], now);
+        }
+    }
+
+    /// Ends a DEBUG SLEEP or a load whose time has come.
+    pub fn wake_up(&mut self, now: Millis) {
+        if !self.still_asleep(now) {
+            self.still_loading(now);
+        }
+    }
+
+    /// Answers the blocked clients whose timeout has passed.
+    pub fn expire_blocked(&mut self, now: Millis) {
+        if self.still_asleep(now) || self.still_loading(now) {
+            return;
+        }
+        self.answer_expired(now);
+    }
+
+    /// Periodic work (Redis's serverCron at `hz` 10): active expiry, saves,
+    /// replication; nothing while asleep or loading.
+    pub fn cron(&mut self, now: Millis) {
+        if self.still_asleep(now) || self.still_loading(now) {
+            return;
+        }
+        self.server_cron(now);
+    }
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::config::Config;
+    use crate::engine::resp::{encode_command, parse_frame};
+
+    fn send(server: &mut Server, id: ClientId, args: &[&str]) -> Frame {
+        let mut bytes = Vec::new();
+        encode_command(args, &mut bytes);
+        let out = server.receive(id, &bytes, 1_000);
+        parse_frame(&out.reply).unwrap().unwrap().0
+    }
+
+    #[test]
+    fn clients_keep_their_own_db() {
+        let mut s = Server::new(6379, Config::default(), "x".repeat(40), 1, 0);
+        let (a, b) = (s.connect(), s.connect());
+        assert_eq!(send(&mut s, a, &["SELECT", "1"]), Frame::ok());
+        assert_eq!(send(&mut s, a, &["SET", "k", "v"]), Frame::ok());
+        assert_eq!(send(&mut s, b, &["GET", "k"]), Frame::Null);
+        assert_eq!(send(&mut s, a, &["GET", "k"]), Frame::bulk(&b"v"[..]));
+    }
+
+    #[test]
+    fn blocked_clients_wake_when_another_pushes() {
+        let mut s = Server::new(6379, Config::default(), "x".repeat(40), 1, 0);
+        let (a, b, c) = (s.connect(), s.connect(), s.connect());
+        let mut bytes = Vec::new();
+        encode_command(&["BLPOP", "q", "0"], &mut bytes);
+        assert!(s.receive(a, &bytes, 10).reply.is_empty());
+        let mut bytes = Vec::new();
+        encode_command(&["BLPOP", "q", "5"], &mut bytes);
+        assert!(s.receive(b, &bytes, 20).reply.is_empty());
+        assert_eq!(s.next_deadline(), Some(5020));
+        assert_eq!(send(&mut s, c, &["RPUSH", "q", "x"]), Frame::Integer(1));
+        // The oldest waiter is served first.
+        let out = s.take_output();
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].0, a);
+        assert_eq!(parse_frame(&out[0].1).unwrap().unwrap().0, Frame::Array(vec![Frame::bulk(&b"q"[..]), Frame::bulk(&b"x"[..])]));
+        s.expire_blocked(5019);
+        assert!(s.take_output().is_empty());
+        s.expire_blocked(5020);
+        assert_eq!(s.take_output(), vec![(b, b"*-1\r\n".to_vec())]);
+        // Inside MULTI a blocking pop answers at once.
+        assert_eq!(send(&mut s, c, &["MULTI"]), Frame::ok());
+        send(&mut s, c, &["BLPOP", "q", "0"]);
+        assert_eq!(send(&mut s, c, &["EXEC"]), Frame::Array(vec![Frame::NullArray]));
+    }
+
+    #[test]
+    fn publish_reaches_channel_and_pattern_subscribers() {
+        let mut s = Server::new(6379, Config::default(), "x".repeat(40), 1, 0);
+        let (sub, psub, publisher) = (s.connect(), s.connect(), s.connect());
+        let mut bytes = Vec::new();
+        encode_command(&["SUBSCRIBE", "news", "sport"], &mut bytes);
+        let out = s.receive(sub, &bytes, 0);
+        assert_eq!(out.reply.iter().filter(|&&b| b == b'*').count(), 2, "one reply per channel");
+        send(&mut s, psub, &["PSUBSCRIBE", "n*"]);
+        assert_eq!(
+            send(&mut s, sub, &["GET", "k"]),
+            Frame::error("ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+        );
+        assert_eq!(send(&mut s, sub, &["PING"]), Frame::Array(vec![Frame::bulk("pong"), Frame::bulk("")]));
+        assert_eq!(send(&mut s, publisher, &["PUBLISH", "news", "hi"]), Frame::Integer(2));
+        let out = s.take_output();
+        assert_eq!(out[0], (sub, Frame::Array(vec![Frame::bulk("message"), Frame::bulk("news"), Frame::bulk("hi")]).to_bytes()));
+        assert_eq!(
+            out[1],
+            (psub, Frame::Array(vec![Frame::bulk("pmessage"), Frame::bulk("n*"), Frame::bulk("news"), Frame::bulk("hi")]).to_bytes())
+        );
+        assert_eq!(send(&mut s, publisher, &["PUBSUB", "NUMSUB", "news", "none"]), Frame::Array(vec![
+            Frame::bulk("news"), Frame::Integer(1), Frame::bulk("none"), Frame::Integer(0)
+        ]));
+        assert_eq!(send(&mut s, publisher, &["PUBSUB", "NUMPAT"]), Frame::Integer(1));
+        s.disconnect(sub, 0);
+        assert_eq!(send(&mut s, publisher, &["PUBLISH", "news", "again"]), Frame::Integer(1));
+    }
+
+    #[test]
+    fn another_client_write_fails_the_exec() {
+        let mut s = Server::new(6379, Config::default(), "x".repeat(40), 1, 0);
+        let (a, b) = (s.connect(), s.connect());
+        assert_eq!(send(&mut s, a, &["WATCH", "k"]), Frame::ok());
+        assert_eq!(send(&mut s, b, &["SET", "k", "v"]), Frame::ok());
+        assert_eq!(send(&mut s, a, &["MULTI"]), Frame::ok());
+        assert_eq!(send(&mut s, a, &["GET", "k"]), Frame::Simple("QUEUED".into()));
+        assert_eq!(send(&mut s, a, &["EXEC"]), Frame::NullArray);
+        // A write that changes nothing does not count.
+        assert_eq!(send(&mut s, a, &["WATCH", "k"]), Frame::ok());
+        assert_eq!(send(&mut s, b, &["DEL", "nosuch"]), Frame::Integer(0));
+        assert_eq!(send(&mut s, a, &["MULTI"]), Frame::ok());
+        assert_eq!(send(&mut s, a, &["EXEC"]), Frame::Array(vec![]));
+    }
+
+    #[test]
+    fn protocol_errors_close_the_client() {
+        let mut s = Server::new(6379, Config::default(), "x".repeat(40), 1, 0);
+        let id = s.connect();
+        let out = s.receive(id, b"*1\r\n+PING\r\n", 0);
+        assert!(out.close);
+        assert_eq!(out.reply, b"-ERR Protocol error: expected '$', got '+'\r\n");
+        assert!(!s.is_connected(id));
+    }
+}
