@@ -4,9 +4,6 @@
 
 use super::time::Millis;
 
-/// Redis keeps the last lines; the page shows far fewer.
-const KEPT: usize = 1000;
-
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogLine {
     pub at: Millis,
@@ -21,25 +18,6 @@ impl LogLine {
     /// `S * text`: the line without the pid and the date.
     pub fn short(&self) -> String {
         format!("{} {} {}", self.role, self.level, self.text)
-    }
-}
-
-#[derive(Clone, Debug, Default)]
-pub struct Log {
-    lines: Vec<LogLine>,
-}
-
-impl Log {
-    pub(crate) fn push(&mut self, line: LogLine) {
-        if self.lines.len() >= KEPT {
-            self.lines.remove(0);
-        }
-        self.lines.push(line);
-    }
-
-    /// The lines written since the last call.
-    pub fn take(&mut self) -> Vec<LogLine> {
-        std::mem::take(&mut self.lines)
     }
 }
 

@@ -4,19 +4,90 @@
 //! runs its master's stream, and its timers.
 
 use super::commands::dispatch::{execute, execute_from_master};
-use super::node::{ClientId, Output};
+use super::node::{ClientId, Conn, DialId, Dialled, Node, Output, Received};
 use super::resp::Frame;
-use super::server::Server;
+use super::server::{Server, CRON_PERIOD_MS};
 use super::time::Millis;
 
+impl Node for Server {
+    fn accept(&mut self, now: Millis) -> ClientId {
+        self.connect_at(now)
+    }
+
+    /// A client's bytes: its replies go out ahead of what its commands set
+    /// off for others (as Redis writes a reply before it returns to its
+    /// event loop). The master's bytes: the replica's side of replication.
+    fn handle_input(&mut self, conn: Conn, bytes: &[u8], now: Millis) {
+        match conn {
+            Conn::Client(id) => {
+                let mark = self.outputs.len();
+                let received = self.receive(id, bytes, now);
+                if received.close {
+                    self.outputs.insert(mark, Output::Close { conn });
+                }
+                if !received.reply.is_empty() {
+                    self.outputs.insert(mark, Output::Send { conn, bytes: received.reply });
+                }
+            }
+            Conn::Dial(dial) if self.is_master_dial(dial) => self.net_receive(bytes, now),
+            Conn::Dial(_) => {}
+        }
+    }
+
+    fn handle_dialled(&mut self, dial: DialId, outcome: Dialled, now: Millis) {
+        if !self.is_master_dial(dial) {
+            return;
+        }
+        match outcome {
+            Dialled::Connected => self.net_connected(now),
+            Dialled::Refused => self.net_refused(now),
+        }
+    }
+
+    fn handle_closed(&mut self, conn: Conn, now: Millis) {
+        match conn {
+            Conn::Client(id) => self.disconnect(id, now),
+            Conn::Dial(dial) if self.is_master_dial(dial) => self.net_closed(now),
+            Conn::Dial(_) => {}
+        }
+    }
+
+    /// Redis checks blocked clients' timeouts when its event loop wakes,
+    /// which an idle server does at its cron ticks: timeouts fire there.
+    /// A load or DEBUG SLEEP ends at its own time, between ticks.
+    fn handle_timeout(&mut self, now: Millis) {
+        if now >= self.next_cron {
+            self.expire_blocked(now);
+            self.cron(now);
+            self.next_cron = now + CRON_PERIOD_MS;
+        } else {
+            self.wake_up(now);
+        }
+    }
+
+    fn poll_timeout(&self) -> Option<Millis> {
+        Some(self.wakes_at().map_or(self.next_cron, |at| at.min(self.next_cron)))
+    }
+
+    fn poll_output(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
+    fn is_connected(&self, client: ClientId) -> bool {
+        self.clients.contains_key(&client)
+    }
+}
+
 impl Server {
-    /// Feeds bytes a client sent; returns the replies to every complete command.
-    pub fn receive(&mut self, id: ClientId, bytes: &[u8], now: Millis) -> Output {
-        let Some(client) = self.clients.get_mut(&id) else { return Output::default() };
+    /// Feeds bytes a client sent; returns the replies to every complete
+    /// command (`handle_input` sends them; tests and benchmarks that drive
+    /// a server directly read them here).
+    pub fn receive(&mut self, id: ClientId, bytes: &[u8], now: Millis) -> Received {
+        let Some(client) = self.clients.get_mut(&id) else { return Received::default() };
         client.input.feed(bytes);
         self.stats.net_input_bytes += bytes.len() as u64;
         if self.still_asleep(now) {
-            return Output::default();
+            return Received::default();
         }
         // A load whose time is up ends before the command sees the data.
         self.still_loading(now);
@@ -25,8 +96,8 @@ impl Server {
 
     /// Runs the complete commands a client has sent, until it blocks, quits
     /// or puts the server to sleep (DEBUG SLEEP, whose reply waits too).
-    fn process_input(&mut self, id: ClientId, now: Millis) -> Output {
-        let mut out = Output::default();
+    fn process_input(&mut self, id: ClientId, now: Millis) -> Received {
+        let mut out = Received::default();
         loop {
             let Some(client) = self.clients.get_mut(&id) else { break };
             // A blocked client's next commands wait until it is served.
@@ -81,7 +152,7 @@ impl Server {
 
     /// Bytes from the master: handshake, snapshot, then the stream, whose
     /// commands run here as they arrive.
-    pub fn net_receive(&mut self, bytes: &[u8], now: Millis) {
+    fn net_receive(&mut self, bytes: &[u8], now: Millis) {
         self.read_master_link(bytes, now);
         while let Some(args) = self.next_stream_command(now) {
             execute_from_master(self, &args, now);
@@ -103,8 +174,9 @@ impl Server {
 
     fn end_sleep(&mut self, now: Millis) {
         self.asleep_until = None;
-        let replies = std::mem::take(&mut self.replies_after_sleep);
-        self.outbox.extend(replies);
+        for (id, bytes) in std::mem::take(&mut self.replies_after_sleep) {
+            self.push_output_uncounted(id, bytes);
+        }
         let ids: Vec<ClientId> = self.clients.keys().copied().collect();
         for id in ids {
             // A command read now may put the server to sleep again.
@@ -113,10 +185,10 @@ impl Server {
             }
             let out = self.process_input(id, now);
             if !out.reply.is_empty() {
-                self.outbox.push((id, out.reply));
+                self.push_output_uncounted(id, out.reply);
             }
             if out.close {
-                self.killed.push(id);
+                self.outputs.push_back(Output::Close { conn: Conn::Client(id) });
             }
         }
         if self.asleep_until.is_none() && self.repl.master.is_some() {

@@ -6,7 +6,7 @@ use super::dispatch::run_data;
 use super::{debug, eq_ignore_case, err, int_arg, syntax_error, table, wrong_arity, Ctx};
 use crate::engine::config::Config;
 use crate::engine::info::{self, Stats};
-use crate::engine::node::ClientId;
+use crate::engine::node::{ClientId, Output};
 use crate::engine::resp::Frame;
 use crate::engine::server::Server;
 use crate::engine::time::Millis;
@@ -74,7 +74,7 @@ pub fn config_rewrite(server: &mut Server, _: ClientId, _: &[Vec<u8>], _: Millis
     note_replicaof(server);
     let lines = Config::rewrite(&server.config_lines, &server.settings.changed_lines());
     server.config_lines = lines.clone();
-    server.rewritten_config = Some(lines);
+    server.outputs.push_back(Output::ConfigRewritten(lines));
     vec![Frame::ok()]
 }
 

@@ -290,7 +290,7 @@ fn try_serve(server: &mut Server, id: ClientId, now: Millis) -> bool {
         client.blocked = Some((args, request, since));
         return false;
     }
-    server.outbox.push((id, reply.to_bytes()));
+    server.push_output_uncounted(id, reply.to_bytes());
     true
 }
 
@@ -336,6 +336,6 @@ pub(crate) fn feed_monitors(server: &mut Server, id: ClientId, info: &CommandInf
     }
     let bytes = Frame::Simple(line).to_bytes();
     for monitor in monitors {
-        server.outbox.push((monitor, bytes.clone()));
+        server.push_output_uncounted(monitor, bytes.clone());
     }
 }

@@ -8,7 +8,7 @@ use crate::engine::info;
 use crate::engine::time::Millis;
 use crate::engine::resp::{parse_frame, Frame};
 use crate::engine::client_info::ClientLine;
-use crate::engine::node::ClientId;
+use crate::engine::node::{ClientId, Output};
 
 fn bulk(text: impl Into<String>) -> Frame {
     Frame::bulk(text.into().into_bytes())
@@ -106,7 +106,7 @@ impl Sentinel {
             "shutdown" => {
                 self.log_line(now, '#', "User requested shutdown...".into());
                 self.log_line(now, '#', "Sentinel is now ready to exit, bye bye...".into());
-                self.stopped = true;
+                self.stop();
                 return (Vec::new(), true);
             }
             "quit" => return (vec![Frame::ok()], true),
@@ -242,7 +242,7 @@ impl Sentinel {
                 match victim {
                     Some(v) => {
                         self.clients.remove(&v);
-                        self.killed.push(v);
+                        self.outputs.push_back(Output::Close { conn: crate::engine::node::Conn::Client(v) });
                         Frame::ok()
                     }
                     None => err("ERR No such client"),

@@ -17,23 +17,15 @@ use std::collections::{BTreeMap, VecDeque};
 
 use super::config::ConfigError;
 use super::time::Millis;
-use super::log::{Log, LogLine};
+use super::log::LogLine;
 use super::resp::{encode_command, parse_frame, Frame, RequestParser};
 use super::rng::Rng;
-use super::node::{ClientId, Output};
+use super::node::{self, ClientId, DialId, Dialled, Node, Output, Purpose, Received};
 use conf::SentinelConf;
 use instance::{status_word, FailoverState, Instance, Link, Master, Role};
 
 /// A connection this Sentinel opened to another node.
-pub type ConnId = u64;
-
-/// What the Sentinel asks of the network.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SentinelNet {
-    Connect { conn: ConnId, host: String, port: u16 },
-    Send { conn: ConnId, bytes: Vec<u8> },
-    Close { conn: ConnId },
-}
+pub type ConnId = DialId;
 
 const MAX_DESYNC: usize = 1000;
 const MAX_PENDING_COMMANDS: i64 = 100;
@@ -149,18 +141,15 @@ pub struct Sentinel {
     masters: BTreeMap<String, Master>,
     conns: BTreeMap<ConnId, Conn>,
     next_conn: ConnId,
-    net: Vec<SentinelNet>,
     clients: BTreeMap<ClientId, Client>,
     next_client: ClientId,
-    /// Event messages for clients subscribed to Sentinel's channels.
-    outbox: Vec<(ClientId, Vec<u8>)>,
-    /// Connections closed by CLIENT KILL or QUIT, for the network.
-    killed: Vec<ClientId>,
-    pub log: Log,
+    /// What it wants done, in order (see `Node::poll_output`).
+    outputs: VecDeque<Output>,
     /// sentinel.conf as it was read, then as Sentinel rewrote it.
     pub config_lines: Vec<String>,
-    rewritten: bool,
     started_at: Millis,
+    /// When its timer next runs.
+    next_timer: Millis,
     /// Sentinel draws its timer frequency anew on every run (10..19).
     hz: u64,
     /// INFO's counters.
@@ -210,15 +199,13 @@ impl Sentinel {
             masters: BTreeMap::new(),
             conns: BTreeMap::new(),
             next_conn: 1,
-            net: Vec::new(),
             clients: BTreeMap::new(),
             next_client: 1,
-            outbox: Vec::new(),
-            killed: Vec::new(),
-            log: Log::default(),
+            outputs: VecDeque::new(),
             config_lines: config_lines.iter().map(|l| l.as_ref().to_string()).collect(),
-            rewritten: false,
             started_at: now,
+            // Sentinel's first timer runs as soon as it is up.
+            next_timer: now + 1,
             hz: 10,
             stats: Default::default(),
             stopped: false,
@@ -262,7 +249,7 @@ impl Sentinel {
     }
 
     fn log_line(&mut self, now: Millis, level: char, text: String) {
-        self.log.push(LogLine { at: now, role: 'X', level, text });
+        self.outputs.push_back(Output::Log(LogLine { at: now, role: 'X', level, text }));
     }
 
     /// An event: logged (notice `*`, warning `#`) and published to the
@@ -280,7 +267,7 @@ impl Sentinel {
         for (&id, client) in &self.clients {
             if client.channels.iter().any(|c| c == channel) {
                 let frame = Frame::Array(vec![Frame::bulk("message"), Frame::bulk(channel.to_vec()), Frame::bulk(message.to_vec())]);
-                self.outbox.push((id, frame.to_bytes()));
+                self.outputs.push_back(Output::Send { conn: node::Conn::Client(id), bytes: frame.to_bytes() });
                 receivers += 1;
             }
             for pattern in &client.patterns {
@@ -291,7 +278,7 @@ impl Sentinel {
                         Frame::bulk(channel.to_vec()),
                         Frame::bulk(message.to_vec()),
                     ]);
-                    self.outbox.push((id, frame.to_bytes()));
+                    self.outputs.push_back(Output::Send { conn: node::Conn::Client(id), bytes: frame.to_bytes() });
                     receivers += 1;
                 }
             }
@@ -352,29 +339,14 @@ impl Sentinel {
         }
         lines.extend(known);
         self.config_lines = conf::rewrite(&self.config_lines, &lines);
-        self.rewritten = true;
+        self.outputs.push_back(Output::ConfigRewritten(self.config_lines.clone()));
         self.log_line(now, '*', "Sentinel new configuration saved on disk".into());
     }
 
-    /// The config file after the last rewrite, once, for the machine.
-    pub fn take_rewritten_config(&mut self) -> Option<Vec<String>> {
-        if std::mem::take(&mut self.rewritten) {
-            Some(self.config_lines.clone())
-        } else {
-            None
-        }
-    }
-
-    pub fn take_net(&mut self) -> Vec<SentinelNet> {
-        std::mem::take(&mut self.net)
-    }
-
-    pub fn take_output(&mut self) -> Vec<(ClientId, Vec<u8>)> {
-        std::mem::take(&mut self.outbox)
-    }
-
-    pub fn take_killed(&mut self) -> Vec<ClientId> {
-        std::mem::take(&mut self.killed)
+    /// The process ends (SHUTDOWN, a simulated failure).
+    fn stop(&mut self) {
+        self.stopped = true;
+        self.outputs.push_back(Output::Stopped);
     }
 
     /// How often the timer runs now (ms).
@@ -405,13 +377,13 @@ impl Sentinel {
         let conn = self.next_conn;
         self.next_conn += 1;
         self.conns.insert(conn, Conn { master: master.to_string(), who, pubsub, established: false, buffer: Vec::new(), expects: VecDeque::new() });
-        self.net.push(SentinelNet::Connect { conn, host: host.to_string(), port });
+        self.outputs.push_back(Output::Dial { dial: conn, host: host.to_string(), port, purpose: Purpose::Monitoring });
         conn
     }
 
     fn close_conn(&mut self, conn: ConnId) {
         if self.conns.remove(&conn).is_some() {
-            self.net.push(SentinelNet::Close { conn });
+            self.outputs.push_back(Output::Close { conn: node::Conn::Dial(conn) });
         }
     }
 
@@ -431,7 +403,7 @@ impl Sentinel {
         conn.expects.push_back(expect);
         let mut bytes = Vec::new();
         encode_command(args, &mut bytes);
-        self.net.push(SentinelNet::Send { conn: cc, bytes });
+        self.outputs.push_back(Output::Send { conn: node::Conn::Dial(cc), bytes });
         link.pending_commands += 1;
         true
     }
@@ -478,7 +450,7 @@ impl Sentinel {
             let mut bytes = Vec::new();
             encode_command(&[b"CLIENT".as_slice(), b"SETNAME", name.as_bytes()], &mut bytes);
             encode_command(&[b"SUBSCRIBE".as_slice(), HELLO_CHANNEL.as_bytes()], &mut bytes);
-            self.net.push(SentinelNet::Send { conn: pc, bytes });
+            self.outputs.push_back(Output::Send { conn: node::Conn::Dial(pc), bytes });
         }
     }
 
@@ -969,13 +941,9 @@ impl Sentinel {
         self.clients.remove(&id);
     }
 
-    pub fn is_connected(&self, id: ClientId) -> bool {
-        self.clients.contains_key(&id)
-    }
-
     /// Feeds bytes a client sent; returns the replies.
-    pub fn receive(&mut self, id: ClientId, bytes: &[u8], now: Millis) -> Output {
-        let mut out = Output::default();
+    fn receive(&mut self, id: ClientId, bytes: &[u8], now: Millis) -> Received {
+        let mut out = Received::default();
         let Some(client) = self.clients.get_mut(&id) else { return out };
         client.input.feed(bytes);
         self.stats.net_input_bytes += bytes.len() as u64;
@@ -1015,5 +983,59 @@ impl Sentinel {
         }
         self.stats.net_output_bytes += out.reply.len() as u64;
         out
+    }
+}
+
+impl Node for Sentinel {
+    fn accept(&mut self, now: Millis) -> ClientId {
+        self.connect_at(now)
+    }
+
+    /// A client's replies go out ahead of what its commands set off.
+    fn handle_input(&mut self, conn: node::Conn, bytes: &[u8], now: Millis) {
+        match conn {
+            node::Conn::Client(id) => {
+                let mark = self.outputs.len();
+                let received = self.receive(id, bytes, now);
+                if received.close {
+                    self.outputs.insert(mark, Output::Close { conn });
+                }
+                if !received.reply.is_empty() {
+                    self.outputs.insert(mark, Output::Send { conn, bytes: received.reply });
+                }
+            }
+            node::Conn::Dial(dial) => self.net_receive(dial, bytes, now),
+        }
+    }
+
+    fn handle_dialled(&mut self, dial: DialId, outcome: Dialled, now: Millis) {
+        match outcome {
+            Dialled::Connected => self.net_connected(dial, now),
+            Dialled::Refused => self.net_refused(dial, now),
+        }
+    }
+
+    fn handle_closed(&mut self, conn: node::Conn, now: Millis) {
+        match conn {
+            node::Conn::Client(id) => self.disconnect(id),
+            node::Conn::Dial(dial) => self.net_closed(dial, now),
+        }
+    }
+
+    fn handle_timeout(&mut self, now: Millis) {
+        self.cron(now);
+        self.next_timer = now + self.timer_period();
+    }
+
+    fn poll_timeout(&self) -> Option<Millis> {
+        Some(self.next_timer)
+    }
+
+    fn poll_output(&mut self) -> Option<Output> {
+        self.outputs.pop_front()
+    }
+
+    fn is_connected(&self, client: ClientId) -> bool {
+        self.clients.contains_key(&client)
     }
 }

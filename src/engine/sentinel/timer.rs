@@ -404,6 +404,6 @@ impl Sentinel {
     /// SENTINEL SIMULATE-FAILURE's crash: the process exits on the spot.
     pub(super) fn simulated_crash(&mut self, now: Millis) {
         self.log_line(now, '#', "Sentinel CRASH because of SENTINEL simulate-failure".into());
-        self.stopped = true;
+        self.stop();
     }
 }

@@ -3,7 +3,7 @@
 
 use super::Server;
 use super::clients::BlockRequest;
-use crate::engine::node::ClientId;
+use crate::engine::node::{ClientId, Conn, Output};
 use crate::engine::resp::Frame;
 use crate::engine::time::Millis;
 
@@ -20,7 +20,7 @@ impl Server {
         for (id, client) in self.clients.iter_mut() {
             if client.blocked.as_ref().is_some_and(|(_, r, _)| r.deadline.is_some_and(|d| d <= now)) {
                 if let Some((_, request, _)) = client.blocked.take() {
-                    self.outbox.push((*id, request.on_timeout.to_bytes()));
+                    self.outputs.push_back(Output::Send { conn: Conn::Client(*id), bytes: request.on_timeout.to_bytes() });
                 }
             }
         }

@@ -13,7 +13,7 @@ pub mod persistence;
 mod pubsub;
 pub mod replication;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use clients::Client;
 use persistence::Persistence;
@@ -23,12 +23,17 @@ use super::config::Config;
 use super::disk::Disk;
 use super::info::Stats;
 use super::keyspace::Keyspace;
-use super::log::{Log, LogLine};
+use super::log::LogLine;
 use super::params::Settings;
 use super::rng::Rng;
 use super::time::Millis;
 
-pub use super::node::{ClientId, Output};
+use super::node::{Conn, Output};
+
+pub use super::node::ClientId;
+
+/// Redis runs its periodic work `hz` (10) times a second.
+pub(crate) const CRON_PERIOD_MS: Millis = 100;
 
 pub struct Server {
     pub port: u16,
@@ -45,8 +50,10 @@ pub struct Server {
     pub(crate) replies_after_sleep: Vec<(ClientId, Vec<u8>)>,
     pub(crate) dirty: u64,
     pub(crate) rng: Rng,
-    /// Replies produced outside `receive` (served blocked clients), in order.
-    pub(crate) outbox: Vec<(ClientId, Vec<u8>)>,
+    /// What the server wants done, in order (see `Node::poll_output`).
+    pub(crate) outputs: VecDeque<Output>,
+    /// When its periodic work (serverCron, `hz` 10) next runs.
+    pub(crate) next_cron: Millis,
     pub stats: Stats,
     /// Both sides of replication (see replication/).
     pub repl: Replication,
@@ -54,20 +61,13 @@ pub struct Server {
     pub(crate) pending_ports: BTreeMap<ClientId, u16>,
     pub(crate) process_id: u32,
     pub(crate) last_save: Millis,
-    /// The config file after CONFIG REWRITE, for the machine to keep.
-    pub(crate) rewritten_config: Option<Vec<String>>,
     /// The config file's lines as the server was started with them.
     pub config_lines: Vec<String>,
-    /// Connections closed by CLIENT KILL, for the network to notice.
-    pub(crate) killed: Vec<ClientId>,
     /// Clients that sent QUIT: closed once the OK is written.
     pub(crate) quitting: BTreeSet<ClientId>,
-    /// The node's disk, for SAVE, BGSAVE and loading at start.
-    pub disk: Disk,
     pub persistence: Persistence,
     /// Set by SHUTDOWN: the process is gone once the command returns.
     pub stopped: bool,
-    pub log: Log,
 }
 
 impl Server {
@@ -85,8 +85,6 @@ impl Server {
             process_id,
             last_save: now,
             quitting: Default::default(),
-            killed: Vec::new(),
-            rewritten_config: None,
             config_lines: Vec::new(),
             port,
             config,
@@ -100,9 +98,8 @@ impl Server {
             replies_after_sleep: Vec::new(),
             dirty: 0,
             rng,
-            outbox: Vec::new(),
-            log: Log::default(),
-            disk: Disk::default(),
+            outputs: VecDeque::new(),
+            next_cron: now + CRON_PERIOD_MS,
             persistence: Persistence::default(),
             stopped: false,
         }
@@ -110,13 +107,13 @@ impl Server {
 
     /// Starts a server on its disk: the dump named by `dir`/`dbfilename`
     /// is loaded if there is one. A dump that cannot be loaded stops the
-    /// start, as it stops redis-server, and the disk is handed back.
-    pub fn start(port: u16, config: Config, run_id: String, seed: u64, now: Millis, disk: Disk) -> Result<Server, (String, Disk)> {
+    /// start, as it stops redis-server.
+    pub fn start(port: u16, config: Config, run_id: String, seed: u64, now: Millis, disk: &Disk) -> Result<Server, String> {
         let mut server = Server::new(port, config, run_id, seed, now);
-        server.disk = disk;
         server.log_startup(now);
-        if let Err(message) = server.load_dump(now) {
-            return Err((message, std::mem::take(&mut server.disk)));
+        let path = server.dump_path();
+        if let Some(bytes) = disk.read(&path) {
+            server.load_dump(bytes, now)?;
         }
         if server.persistence.loading.is_none() {
             server.after_startup_load(now);
@@ -219,7 +216,7 @@ impl Server {
 
     /// Bytes written to a connection that no INFO counter sees.
     pub(crate) fn push_output_uncounted(&mut self, id: ClientId, bytes: Vec<u8>) {
-        self.outbox.push((id, bytes));
+        self.outputs.push_back(Output::Send { conn: Conn::Client(id), bytes });
     }
 
     /// Bytes for a connection, sent outside a reply (served clients,
@@ -230,7 +227,7 @@ impl Server {
         } else {
             self.stats.net_output_bytes += bytes.len() as u64;
         }
-        self.outbox.push((id, bytes));
+        self.outputs.push_back(Output::Send { conn: Conn::Client(id), bytes });
     }
 
     pub(crate) fn rng_hex40(&mut self) -> String {
@@ -245,19 +242,17 @@ impl Server {
         self.dirty
     }
 
-    /// Replies sent outside `receive` since the last call.
+    /// For driving a server without a network (tests, benchmarks): what
+    /// it sent its clients outside the replies `receive` returned, since
+    /// the last call; everything else it wanted done is dropped.
     pub fn take_output(&mut self) -> Vec<(ClientId, Vec<u8>)> {
-        std::mem::take(&mut self.outbox)
-    }
-
-    /// Connections the server closed on its own (CLIENT KILL), since the last call.
-    pub fn take_killed(&mut self) -> Vec<ClientId> {
-        std::mem::take(&mut self.killed)
-    }
-
-    /// The config file CONFIG REWRITE produced, since the last call.
-    pub fn take_rewritten_config(&mut self) -> Option<Vec<String>> {
-        self.rewritten_config.take()
+        self.outputs
+            .drain(..)
+            .filter_map(|output| match output {
+                Output::Send { conn: Conn::Client(id), bytes } => Some((id, bytes)),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Marks the clients watching a key so that their EXEC fails.
@@ -301,19 +296,19 @@ impl Server {
 
     fn log_line(&mut self, now: Millis, level: char, text: String) {
         let role = if self.repl.master.is_some() { 'S' } else { 'M' };
-        self.log.push(LogLine { at: now, role, level, text });
+        self.log_as(now, role, level, text);
     }
 
     /// A line written while Redis's notion of the role is not the one the
     /// server has now (mid-switch).
     pub(crate) fn log_as(&mut self, now: Millis, role: char, level: char, text: String) {
-        self.log.push(LogLine { at: now, role, level, text });
+        self.outputs.push_back(Output::Log(LogLine { at: now, role, level, text }));
     }
 
     /// Closes a connection from this end (CLIENT KILL, a timed-out replica).
     pub(crate) fn kill_client(&mut self, id: ClientId, now: Millis) {
         self.remove_client(id, now);
-        self.killed.push(id);
+        self.outputs.push_back(Output::Close { conn: Conn::Client(id) });
     }
 
     /// Periodic work below the event loop (Redis's serverCron at `hz` 10):

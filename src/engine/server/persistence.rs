@@ -7,6 +7,7 @@ use super::Server;
 use crate::engine::disk::join;
 use crate::engine::info;
 use crate::engine::keyspace::Keyspace;
+use crate::engine::node::Output;
 use crate::engine::rdb::{self, SaveOptions};
 use crate::engine::time::Millis;
 
@@ -116,29 +117,35 @@ impl Server {
     }
 
     /// rdbSave in the server's own process (SAVE, SHUTDOWN, FLUSHALL,
-    /// DEBUG RELOAD), which logs it.
-    pub fn save_now(&mut self, now: Millis) {
-        self.write_dump(now);
+    /// DEBUG RELOAD), which logs it; returns what it wrote.
+    pub fn save_now(&mut self, now: Millis) -> Vec<u8> {
+        let bytes = self.write_dump(now);
         self.notice(now, "DB saved on disk".into());
+        bytes
     }
 
-    /// The dump written at once; the change counter restarts.
-    pub(crate) fn write_dump(&mut self, now: Millis) {
+    /// The dump written at once (and returned); the change counter restarts.
+    pub(crate) fn write_dump(&mut self, now: Millis) -> Vec<u8> {
         let bytes = self.encode_dump(now);
-        let path = self.dump_path();
-        self.disk.write(&path, bytes);
+        self.write_to_disk(bytes.clone());
         self.dirty = 0;
         self.last_save = now;
         self.persistence.saves += 1;
         self.persistence.last_bgsave_ok = true;
+        bytes
+    }
+
+    /// The dump file goes to the node's disk.
+    fn write_to_disk(&mut self, bytes: Vec<u8>) {
+        let path = self.dump_path();
+        self.outputs.push_back(Output::DiskWrite { path, bytes });
     }
 
     /// Reads the dump at start-up. A dump that does not decode fails the
     /// start; one that does puts the node in the loading state for as long
     /// as Redis would take, its data appearing when that time is up.
-    pub(crate) fn load_dump(&mut self, now: Millis) -> Result<(), String> {
+    pub(crate) fn load_dump(&mut self, bytes: &[u8], now: Millis) -> Result<(), String> {
         let path = self.dump_path();
-        let Some(bytes) = self.disk.read(&path) else { return Ok(()) };
         let total_bytes = bytes.len();
         let snapshot = rdb::decode(bytes, &self.settings.limits).map_err(|e| format!("{path}: {e}"))?;
         let history = snapshot.aux("repl-id").map(|id| String::from_utf8_lossy(id).into_owned()).zip(
@@ -232,6 +239,7 @@ impl Server {
         }
         self.warning(now, "Redis is now ready to exit, bye bye...".into());
         self.stopped = true;
+        self.outputs.push_back(Output::Stopped);
     }
 
     /// FLUSHALL writes an empty dump when save points are set.
@@ -246,8 +254,8 @@ impl Server {
     /// DEBUG RELOAD: save, empty, load again; false if the dump would not
     /// load back.
     pub(crate) fn debug_reload(&mut self, now: Millis) -> bool {
-        self.save_now(now);
-        match self.load_dump(now) {
+        let bytes = self.save_now(now);
+        match self.load_dump(&bytes, now) {
             Ok(()) => {
                 // DEBUG RELOAD blocks the server until the data is back.
                 if let Some(loading) = self.persistence.loading.take() {
@@ -267,8 +275,7 @@ impl Server {
         if let Some(job) = self.persistence.bgsave.as_ref() {
             if now >= job.ends_at {
                 if let Some(job) = self.persistence.bgsave.take() {
-                    let path = self.dump_path();
-                    self.disk.write(&path, job.bytes);
+                    self.write_to_disk(job.bytes);
                     self.dirty = self.dirty.saturating_sub(job.dirty_at_start);
                     self.last_save = now;
                     self.persistence.saves += 1;

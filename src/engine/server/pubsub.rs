@@ -2,7 +2,7 @@
 
 use super::Server;
 use crate::engine::glob;
-use crate::engine::node::ClientId;
+use crate::engine::node::{ClientId, Conn, Output};
 use crate::engine::resp::Frame;
 
 impl Server {
@@ -48,7 +48,7 @@ impl Server {
         for (id, client) in &self.clients {
             if client.channels.iter().any(|c| c == channel) {
                 let frame = Frame::Array(vec![Frame::bulk("message"), Frame::bulk(channel.to_vec()), Frame::bulk(message.to_vec())]);
-                self.outbox.push((*id, frame.to_bytes()));
+                self.outputs.push_back(Output::Send { conn: Conn::Client(*id), bytes: frame.to_bytes() });
                 receivers += 1;
             }
             for pattern in &client.patterns {
@@ -59,7 +59,7 @@ impl Server {
                         Frame::bulk(channel.to_vec()),
                         Frame::bulk(message.to_vec()),
                     ]);
-                    self.outbox.push((*id, frame.to_bytes()));
+                    self.outputs.push_back(Output::Send { conn: Conn::Client(*id), bytes: frame.to_bytes() });
                     receivers += 1;
                 }
             }

@@ -176,12 +176,11 @@ impl Server {
             self.notice(now, "Starting BGSAVE for SYNC with target: disk".into());
             self.notice(now, format!("Background saving started by pid {child_pid}"));
             // The forked child saves, and logs it as the child.
-            self.write_dump(now);
+            let dump = self.write_dump(now);
             self.log_as(now, 'C', '*', "DB saved on disk".into());
             self.log_as(now, 'C', '*', FORK_COW.into());
             self.notice(now, "Background saving terminated with success".into());
-            let path = self.dump_path();
-            (self.disk.read(&path).map(<[u8]>::to_vec).unwrap_or_default(), None)
+            (dump, None)
         };
         // A new sync means the next write selects its db again.
         self.repl.stream_db = None;

@@ -2,8 +2,8 @@
 //! both share, the stream a master feeds, INFO and ROLE (here), a
 //! replica's side (`replica.rs`), a master's (`master.rs`).
 //!
-//! A replica connects to its master (the simulator carries the bytes, see
-//! `NetEffect`), says PING, REPLCONF listening-port, REPLCONF capa eof capa
+//! A replica connects to its master (a connection it dials, whose bytes
+//! the network carries), says PING, REPLCONF listening-port, REPLCONF capa eof capa
 //! psync2 and PSYNC, receives `+FULLRESYNC` and a diskless RDB
 //! (`$EOF:<mark>`), loads it, then applies the command stream, counting
 //! every byte into its offset and acknowledging it every second.
@@ -20,21 +20,13 @@ mod replica;
 use std::collections::{BTreeMap, VecDeque};
 
 use super::Server;
-use crate::engine::node::ClientId;
+use crate::engine::node::{ClientId, DialId};
 use crate::engine::resp::{encode_command, Frame, RequestParser};
 use crate::engine::time::Millis;
 
 /// The connection a replica keeps to its master appears on the replica
 /// under this client id.
 pub const MASTER_CLIENT: ClientId = u64::MAX;
-
-/// What a server asks of the network.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum NetEffect {
-    Connect { host: String, port: u16 },
-    Send(Vec<u8>),
-    Close,
-}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LinkState {
@@ -54,6 +46,8 @@ pub enum LinkState {
 pub struct MasterLink {
     pub host: String,
     pub port: u16,
+    /// The connection to it, once dialled.
+    pub(crate) dial: Option<DialId>,
     pub state: LinkState,
     buffer: Vec<u8>,
     pub last_io: Millis,
@@ -128,7 +122,8 @@ pub struct Replication {
     pub replicas: BTreeMap<ClientId, ReplicaEntry>,
     /// When the diskless transfer starts (after the delay).
     sync_at: Option<Millis>,
-    pub net: Vec<NetEffect>,
+    /// The last connection a replica dialled (each has its own number).
+    pub(crate) last_dial: DialId,
     /// Inside EXEC: what the transaction propagates, sent at its end.
     exec_buffer: Option<Vec<(usize, Vec<Vec<u8>>)>>,
     next_cron: Millis,
@@ -151,7 +146,7 @@ impl Replication {
             master: None,
             replicas: BTreeMap::new(),
             sync_at: None,
-            net: Vec::new(),
+            last_dial: 0,
             exec_buffer: None,
             next_cron: now + 1000,
             cron_loops: 0,
@@ -191,11 +186,6 @@ impl Server {
         self.repl.master.is_some()
     }
 
-    /// What the server wants from the network since the last call.
-    pub fn take_net(&mut self) -> Vec<NetEffect> {
-        std::mem::take(&mut self.repl.net)
-    }
-
     /// `repl-timeout` checks, once a second: a handshake or transfer that
     /// stalled is abandoned and tried again; a master silent for too long
     /// is dropped; a master drops replicas that stopped acknowledging.
@@ -215,7 +205,7 @@ impl Server {
             let (host, port, last_io, connected) = (m.host.clone(), m.port, m.last_io, m.state == LinkState::Connected);
             if let Some(warning) = stalled.filter(|_| silent(last_io)) {
                 self.warning(now, warning.into());
-                self.repl.net.push(NetEffect::Close);
+                self.close_master_link();
                 self.notice(now, format!("Reconnecting to MASTER {host}:{port} after failure"));
                 if let Some(m) = self.repl.master.as_mut() {
                     m.state = LinkState::Connecting;
@@ -224,7 +214,7 @@ impl Server {
                 self.start_connect(host, port, now);
             } else if connected && silent(last_io) {
                 self.warning(now, "MASTER timeout: no data nor PING received...".into());
-                self.repl.net.push(NetEffect::Close);
+                self.close_master_link();
                 self.net_closed(now);
             }
         }

@@ -5,8 +5,8 @@
 
 use std::collections::VecDeque;
 
-use super::{command_bytes, take_line, trim, Backlog, LinkState, MasterLink, NetEffect, ReplicaState};
-use crate::engine::node::ClientId;
+use super::{command_bytes, take_line, trim, Backlog, LinkState, MasterLink, ReplicaState};
+use crate::engine::node::{ClientId, Conn, DialId, Output, Purpose};
 use crate::engine::rdb;
 use crate::engine::resp::RequestParser;
 use crate::engine::server::Server;
@@ -23,7 +23,7 @@ impl Server {
                 self.log_as(now, 'M', '#', "Connection with master lost.".into());
                 self.log_as(now, 'M', '*', "Caching the disconnected master state.".into());
             }
-            self.repl.net.push(NetEffect::Close);
+            self.close_master_link();
         }
         // A master turning replica offers its own history (PSYNC2), as a
         // replica re-pointed does with its master's; its own replicas must
@@ -36,6 +36,7 @@ impl Server {
             port,
             state: LinkState::Connecting,
             buffer: Vec::new(),
+            dial: None,
             last_io: now,
             down_since: None,
             ever_up: false,
@@ -58,13 +59,13 @@ impl Server {
         if let Some(m) = self.repl.master.as_mut() {
             m.last_io = now;
         }
-        self.repl.net.push(NetEffect::Connect { host, port });
+        self.dial_master(host, port);
     }
 
     /// REPLICAOF NO ONE: keep the data, start a new history whose past is
     /// the old one (PSYNC2: replid2 and second_repl_offset).
     pub(crate) fn become_master(&mut self, now: Millis) {
-        self.repl.net.push(NetEffect::Close);
+        self.close_master_link();
         let link = self.repl.master.take();
         if let Some(m) = link {
             if m.state == LinkState::Connected {
@@ -99,7 +100,7 @@ impl Server {
     }
 
     /// The connection to the master is open: the handshake starts.
-    pub fn net_connected(&mut self, now: Millis) {
+    pub(crate) fn net_connected(&mut self, now: Millis) {
         if self.repl.master.is_some() {
             self.notice(now, "Non blocking connect for SYNC fired the event.".into());
         }
@@ -107,20 +108,21 @@ impl Server {
             m.state = LinkState::ReceivePong;
             m.buffer.clear();
             m.last_io = now;
-            self.repl.net.push(NetEffect::Send(command_bytes(&["PING"])));
+            self.send_master(command_bytes(&["PING"]));
         }
     }
 
     /// Nothing listens there (or the host does not resolve): try again in a second.
-    pub fn net_refused(&mut self, now: Millis) {
+    pub(crate) fn net_refused(&mut self, now: Millis) {
         if let Some(m) = self.repl.master.as_mut() {
             m.state = LinkState::Connect;
+            m.dial = None;
             self.warning(now, "Error condition on socket for SYNC: Connection refused".into());
         }
     }
 
     /// The master closed the link (or died).
-    pub fn net_closed(&mut self, now: Millis) {
+    pub(crate) fn net_closed(&mut self, now: Millis) {
         let history = (self.repl.replid.clone(), self.repl.offset);
         let was_connected = self.repl.master.as_ref().is_some_and(|m| m.state == LinkState::Connected);
         if was_connected {
@@ -133,6 +135,7 @@ impl Server {
                 m.cached = Some(history);
             }
             m.state = LinkState::Connect;
+            m.dial = None;
             m.buffer.clear();
         }
         self.drop_master_client();
@@ -190,7 +193,7 @@ impl Server {
                         m.state = LinkState::Transfer { mark: None, length: Some(len) };
                         self.notice(now, format!("MASTER <-> REPLICA sync: receiving {len} bytes from master to disk"));
                     } else {
-                        self.repl.net.push(NetEffect::Close);
+                        self.close_master_link();
                         self.net_closed(now);
                         return;
                     }
@@ -231,16 +234,16 @@ impl Server {
                 if line.starts_with('-') && !line.starts_with("-NOAUTH") && !line.starts_with("-NOPERM") && !line.starts_with("-ERR operation not permitted") {
                     // e.g. -NOMASTERLINK from a replica that is itself syncing.
                     self.warning(now, format!("Error reply to PING from master: '{line}'"));
-                    self.repl.net.push(NetEffect::Close);
+                    self.close_master_link();
                     self.net_closed(now);
                     return;
                 }
                 self.notice(now, "Master replied to PING, replication can continue...".into());
-                self.repl.net.push(NetEffect::Send(command_bytes(&["REPLCONF", "listening-port", &listening_port])));
+                self.send_master(command_bytes(&["REPLCONF", "listening-port", &listening_port]));
                 LinkState::ReceivePort
             }
             LinkState::ReceivePort => {
-                self.repl.net.push(NetEffect::Send(command_bytes(&["REPLCONF", "capa", "eof", "capa", "psync2"])));
+                self.send_master(command_bytes(&["REPLCONF", "capa", "eof", "capa", "psync2"]));
                 LinkState::ReceiveCapa
             }
             LinkState::ReceiveCapa => {
@@ -254,7 +257,7 @@ impl Server {
                         command_bytes(&["PSYNC", "?", "-1"])
                     }
                 };
-                self.repl.net.push(NetEffect::Send(request));
+                self.send_master(request);
                 LinkState::ReceivePsync
             }
             LinkState::ReceivePsync if line.is_empty() => return, // keep-alive while the master delays
@@ -278,7 +281,7 @@ impl Server {
                     } else {
                         self.warning(now, format!("Unexpected reply to PSYNC from master: {line}"));
                     }
-                    self.repl.net.push(NetEffect::Close);
+                    self.close_master_link();
                     self.net_closed(now);
                     return;
                 }
@@ -331,7 +334,7 @@ impl Server {
         let loaded = decoded.and_then(|snapshot| snapshot.into_keyspace(databases, i64::MIN).ok());
         let Some((keyspace, _, _)) = loaded else {
             self.warning(now, "Failed trying to load the MASTER synchronization DB from socket".into());
-            self.repl.net.push(NetEffect::Close);
+            self.close_master_link();
             self.net_closed(now);
             return;
         };
@@ -363,7 +366,7 @@ impl Server {
                 Ok(Some(args)) => args,
                 Ok(None) => return None,
                 Err(_) => {
-                    self.repl.net.push(NetEffect::Close);
+                    self.close_master_link();
                     self.net_closed(now);
                     return None;
                 }
@@ -400,7 +403,7 @@ impl Server {
 
     pub(crate) fn send_ack_at(&mut self, offset: i64) {
         let offset = offset.to_string();
-        self.repl.net.push(NetEffect::Send(command_bytes(&["REPLCONF", "ACK", &offset])));
+        self.send_master(command_bytes(&["REPLCONF", "ACK", &offset]));
     }
 
     /// After a restart: the history a dump recorded (`repl-id`,
@@ -424,9 +427,40 @@ impl Server {
     pub(crate) fn kill_master_link(&mut self, now: Millis) -> bool {
         let connected = self.repl.master.as_ref().is_some_and(|m| m.state == LinkState::Connected);
         if connected {
-            self.repl.net.push(NetEffect::Close);
+            self.close_master_link();
             self.net_closed(now);
         }
         connected
+    }
+
+    /// Opens a new connection to the master (the old one, if any, closes).
+    fn dial_master(&mut self, host: String, port: u16) {
+        self.close_master_link();
+        self.repl.last_dial += 1;
+        let dial = self.repl.last_dial;
+        if let Some(m) = self.repl.master.as_mut() {
+            m.dial = Some(dial);
+        }
+        self.outputs.push_back(Output::Dial { dial, host, port, purpose: Purpose::Replication });
+    }
+
+    /// Bytes for the master, on the connection to it.
+    fn send_master(&mut self, bytes: Vec<u8>) {
+        if let Some(dial) = self.repl.master.as_ref().and_then(|m| m.dial) {
+            self.outputs.push_back(Output::Send { conn: Conn::Dial(dial), bytes });
+        }
+    }
+
+    /// Closes the connection to the master, if there is one.
+    pub(crate) fn close_master_link(&mut self) {
+        if let Some(dial) = self.repl.master.as_mut().and_then(|m| m.dial.take()) {
+            self.outputs.push_back(Output::Close { conn: Conn::Dial(dial) });
+        }
+    }
+
+    /// Whether `dial` is the connection to the master now (an old one's
+    /// news no longer matters).
+    pub(crate) fn is_master_dial(&self, dial: DialId) -> bool {
+        self.repl.master.as_ref().is_some_and(|m| m.dial == Some(dial))
     }
 }

@@ -1,0 +1,92 @@
+//! What a run did, as values: every input, every byte on a link, every
+//! log line, in order, with its virtual time. The same seed and the same
+//! steps give the same trace, byte for byte.
+
+use std::collections::VecDeque;
+
+use crate::engine::log::LogLine;
+use crate::engine::node::ClientId;
+use crate::engine::time::Millis;
+
+/// One thing that happened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TraceEvent {
+    /// A server or Sentinel process started (its run id, or Sentinel's id).
+    NodeStarted { at: Millis, port: u16, run_id: String },
+    NodeRemoved { at: Millis, port: u16 },
+    /// The process ended on its own (SHUTDOWN, a simulated failure).
+    NodeStopped { at: Millis, port: u16 },
+    NodeCrashed { at: Millis, port: u16 },
+    /// A client from outside the network (a console) connected.
+    ClientConnected { at: Millis, port: u16, client: ClientId },
+    ConnectionRefused { at: Millis, port: u16 },
+    ClientClosed { at: Millis, port: u16, client: ClientId },
+    /// Bytes arrived over a link (`from` sent them to `to`).
+    Link { at: Millis, from: u16, to: u16, bytes: Vec<u8> },
+    /// A node dialled `port` and was refused (or the host is not here).
+    LinkRefused { at: Millis, from: u16, host: String, port: u16 },
+    LinkOpened { at: Millis, dialer: u16, acceptor: u16 },
+    LinkClosed { at: Millis, dialer: u16, acceptor: u16 },
+    /// Bytes an outside client sent, and what came back to it.
+    Request { at: Millis, port: u16, client: ClientId, bytes: Vec<u8> },
+    Reply { at: Millis, port: u16, client: ClientId, bytes: Vec<u8> },
+    /// A line a node wrote to its log.
+    Log { port: u16, line: LogLine },
+    /// A node wrote a file to its disk (its size).
+    DiskWrite { at: Millis, port: u16, path: String, size: usize },
+    Cut { at: Millis, a: u16, b: u16 },
+    Heal { at: Millis, a: u16, b: u16 },
+    Latency { at: Millis, a: u16, b: u16, ms: Millis },
+}
+
+/// How many log lines are kept for the page's event log.
+const RECENT_LOG_LINES: usize = 300;
+
+#[derive(Debug, Default)]
+pub struct Trace {
+    events: Vec<TraceEvent>,
+    /// Keep at least this many of the newest events, and at most twice as
+    /// many (`None`: keep everything, as tests want).
+    limit: Option<usize>,
+    /// The newest log lines of every node, oldest first.
+    recent_log: VecDeque<(u16, LogLine)>,
+    /// How many log lines all nodes wrote so far.
+    log_lines_written: u64,
+}
+
+impl Trace {
+    /// A long-lived page keeps only the newest events, so a tab left open
+    /// for a day does not grow without end.
+    pub fn limit(&mut self, keep: usize) {
+        self.limit = Some(keep.max(1));
+    }
+
+    pub fn record(&mut self, event: TraceEvent) {
+        if let TraceEvent::Log { port, line } = &event {
+            self.log_lines_written += 1;
+            if self.recent_log.len() == RECENT_LOG_LINES {
+                self.recent_log.pop_front();
+            }
+            self.recent_log.push_back((*port, line.clone()));
+        }
+        self.events.push(event);
+        if let Some(keep) = self.limit {
+            // Dropping in halves keeps the cost per event constant.
+            if self.events.len() >= 2 * keep {
+                self.events.drain(..self.events.len() - keep);
+            }
+        }
+    }
+
+    pub fn events(&self) -> &[TraceEvent] {
+        &self.events
+    }
+
+    pub fn log_lines_written(&self) -> u64 {
+        self.log_lines_written
+    }
+
+    pub fn recent_log(&self) -> impl Iterator<Item = &(u16, LogLine)> + '_ {
+        self.recent_log.iter()
+    }
+}
