@@ -13,8 +13,10 @@
 //! - `ui/` (wasm only): the Yew page; it reads snapshots of the simulator and
 //!   sends it actions.
 
+pub mod app;
 pub mod engine;
 pub mod scenario;
+pub mod session;
 pub mod sim;
 
 #[cfg(target_arch = "wasm32")]

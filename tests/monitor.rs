@@ -7,7 +7,7 @@
 //! replica as coming from the master.
 
 use redis_playground::engine::resp::{encode_command, parse_frame, Frame};
-use redis_playground::sim::console::Console;
+use redis_playground::session::console::Console;
 use redis_playground::sim::{ClientHandle, Sim};
 
 fn send(sim: &mut Sim, h: ClientHandle, args: &[&str]) {

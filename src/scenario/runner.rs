@@ -1,18 +1,15 @@
-//! Runs parsed steps on a fresh simulator and prints the transcript:
+//! Runs a scenario's steps on a fresh session and prints the transcript:
 //! consoles print what redis-cli prints, other steps are echoed as `# STEP`.
 
 use std::collections::BTreeMap;
 
-use super::{ScenarioError, Step, StepKind};
+use super::{Line, ScenarioError};
 use crate::engine::config::Config;
-use crate::engine::disk::{join, Disk};
-use crate::engine::time::Millis;
+use crate::engine::disk::join;
 use crate::engine::params::Settings;
-use crate::sim::console::Console;
-use crate::sim::Sim;
-
-/// How long a blocked command may wait for its answer in a scenario.
-const MAX_BLOCK_MS: Millis = 60_000;
+use crate::engine::time::Millis;
+use crate::session::{Applied, Options, Printed, Session, Step, Until};
+use crate::sim::{Program, Sim};
 
 #[derive(Clone, Debug)]
 pub struct RunOptions {
@@ -31,125 +28,96 @@ impl Default for RunOptions {
     }
 }
 
-/// The port's files from the options, placed in the `dir` its config names.
-fn initial_disk(options: &RunOptions, port: u16, directives: &[String]) -> Disk {
-    let mut disk = Disk::default();
-    let Some(files) = options.disks.get(&port) else { return disk };
-    let dir = Config::parse(directives).map(|c| Settings::from_config(&c).dir).unwrap_or_default();
-    for (name, bytes) in files {
-        disk.write(&join(&dir, name), bytes.clone());
-    }
-    disk
-}
-
 /// Runs the steps and returns the transcript lines.
-pub fn run(steps: &[Step], options: RunOptions) -> Result<Vec<String>, ScenarioError> {
-    run_on_sim(steps, options).map(|(transcript, _)| transcript)
+pub fn run(steps: &[Line], options: RunOptions) -> Result<Vec<String>, ScenarioError> {
+    run_session(steps, options).map(|(transcript, _)| transcript)
 }
 
 /// `run`, also handing back the simulator as the run left it (its trace).
-pub fn run_on_sim(steps: &[Step], options: RunOptions) -> Result<(Vec<String>, Sim), ScenarioError> {
-    let mut sim = Sim::new(options.seed, options.start);
-    let options = &options;
-    // The recorder waits for a started redis-server to answer PING, which
-    // it does with LOADING until its dump is in: so does the runner.
-    fn wait_until_loaded(sim: &mut Sim, port: u16) {
-        let give_up = sim.now() + 600_000;
-        while sim.server(port).is_some_and(|s| s.is_loading()) && sim.now() < give_up {
-            sim.advance(10);
-        }
-    }
-    let mut consoles: BTreeMap<u16, Console> = BTreeMap::new();
+pub fn run_on_sim(steps: &[Line], options: RunOptions) -> Result<(Vec<String>, Sim), ScenarioError> {
+    run_session(steps, options).map(|(transcript, session)| (transcript, session.into_sim()))
+}
+
+/// `run`, also handing back the session (its steps replay the run).
+pub fn run_session(steps: &[Line], options: RunOptions) -> Result<(Vec<String>, Session), ScenarioError> {
+    let mut session = Session::new(options.seed, options.start, Options::TRANSCRIPT);
     let mut transcript = Vec::new();
-    for step in steps {
-        match &step.kind {
-            StepKind::Server { port, directives } => {
-                transcript.push(format!("# {}", step.text));
-                let disk = initial_disk(&options, *port, directives);
-                sim.start_server_with_disk(*port, directives, disk)
-                    .map_err(|e| ScenarioError { line: step.line, message: e.to_string() })?;
-                wait_until_loaded(&mut sim, *port);
-            }
-            StepKind::Sentinel { port, directives } => {
-                transcript.push(format!("# {}", step.text));
-                sim.start_sentinel(*port, directives).map_err(|e| ScenarioError { line: step.line, message: e.to_string() })?;
-            }
-            StepKind::Command { port, line } => {
-                let console = consoles.entry(*port).or_insert_with(|| Console::open(&mut sim, *port));
-                if console.is_reading_messages() {
-                    return Err(ScenarioError {
-                        line: step.line,
-                        message: format!("redis-cli on port {port} is reading messages (after SUBSCRIBE) and takes no more commands"),
-                    });
+    for line in steps {
+        let fail = |message: String| ScenarioError { line: line.line, message };
+        match &line.step {
+            Step::Command { port, .. } => {
+                if session.console(*port).is_some_and(|c| c.is_reading_messages()) {
+                    return Err(fail(format!("redis-cli on port {port} is reading messages (after SUBSCRIBE) and takes no more commands")));
                 }
-                let exchange = console.run(&mut sim, line);
-                transcript.push(exchange.prompt_line);
-                transcript.extend(exchange.output);
-                if exchange.pending {
-                    // Like redis-cli, wait for the blocked command's answer;
-                    // in a scenario only its timeout can end the wait.
-                    let give_up = sim.now() + MAX_BLOCK_MS;
-                    let output = loop {
-                        if let Some(output) = console.poll(&mut sim) {
-                            break output;
-                        }
-                        match sim.next_event_at().filter(|&at| at <= give_up) {
-                            Some(at) => sim.advance(at - sim.now()),
-                            None => {
-                                return Err(ScenarioError {
-                                    line: step.line,
-                                    message: "the command is still blocked after 60 s and nothing in the scenario can wake it".into(),
-                                })
-                            }
-                        }
-                    };
-                    transcript.extend(output);
+                apply(&mut session, line.step.clone()).map_err(fail)?;
+                // Like redis-cli, wait for a blocked command's answer; in a
+                // scenario only its timeout can end the wait.
+                if session.console(*port).is_some_and(|c| c.is_blocked()) {
+                    let waited = apply(&mut session, Step::wait(Until::Answered(*port))).map_err(fail)?;
+                    if matches!(waited, Applied::Waited { met: false, .. }) {
+                        return Err(fail("the command is still blocked after 60 s and nothing in the scenario can wake it".into()));
+                    }
                 }
+                print(&mut session, &mut transcript, Some(*port));
+                continue;
             }
-            StepKind::Sleep { ms } => {
-                transcript.push(format!("# {}", step.text));
-                sim.advance(*ms);
+            Step::Wait { .. } => {
+                let waited = apply(&mut session, line.step.clone()).map_err(fail)?;
+                let met = matches!(waited, Applied::Waited { met: true, .. });
+                transcript.push(if met { format!("# {}", line.text) } else { format!("# {} timed out", line.text) });
             }
-            StepKind::WaitSync { port } => {
-                // Until the replica's link is up, 60 s at most.
-                let give_up = sim.now() + 60_000;
-                let mut up = sim.link_up(*port);
-                while !up && sim.now() < give_up {
-                    sim.advance(100);
-                    up = sim.link_up(*port);
-                }
-                transcript.push(if up { format!("# {}", step.text) } else { format!("# {} timed out", step.text) });
+            Step::Server { port, config } => {
+                transcript.push(format!("# {}", line.text));
+                start_server(&mut session, *port, config, &options).map_err(fail)?;
+                // The recorder waits for a started redis-server to answer
+                // PING, which it does with LOADING until its dump is in.
+                apply(&mut session, Step::wait(Until::Loaded(*port))).map_err(fail)?;
             }
-            StepKind::Crash { port } => {
-                transcript.push(format!("# {}", step.text));
-                sim.crash(*port).map_err(|e| ScenarioError { line: step.line, message: e.to_string() })?;
+            Step::Restart { port } => {
+                transcript.push(format!("# {}", line.text));
+                apply(&mut session, line.step.clone()).map_err(fail)?;
+                apply(&mut session, Step::wait(Until::Loaded(*port))).map_err(fail)?;
             }
-            StepKind::Restart { port } => {
-                transcript.push(format!("# {}", step.text));
-                sim.restart(*port).map_err(|e| ScenarioError { line: step.line, message: e.to_string() })?;
-                wait_until_loaded(&mut sim, *port);
-            }
-            StepKind::Cut { a, b } => {
-                transcript.push(format!("# {}", step.text));
-                sim.cut(*a, *b);
-            }
-            StepKind::Heal { a, b } => {
-                transcript.push(format!("# {}", step.text));
-                sim.heal(*a, *b);
+            step => {
+                transcript.push(format!("# {}", line.text));
+                apply(&mut session, step.clone()).map_err(fail)?;
             }
         }
         // Messages that reached consoles reading pub/sub print right after
         // the step that sent them.
-        for console in consoles.values_mut().filter(|c| c.is_reading_messages()) {
-            if let Some(output) = console.poll(&mut sim) {
-                transcript.extend(output);
-            }
-        }
+        print(&mut session, &mut transcript, None);
     }
-    for console in consoles.values_mut() {
-        transcript.extend(console.flush());
+    transcript.extend(session.flush_consoles());
+    Ok((transcript, session))
+}
+
+fn apply(session: &mut Session, step: Step) -> Result<Applied, String> {
+    session.apply(step)
+}
+
+/// What the consoles printed: the one a command was typed into first,
+/// then the others in port order.
+fn print(session: &mut Session, transcript: &mut Vec<String>, first: Option<u16>) {
+    let ports = first.into_iter().chain(session.console_ports().into_iter().filter(|p| Some(*p) != first));
+    for port in ports.collect::<Vec<_>>() {
+        transcript.extend(session.take_printed(port).into_iter().map(|p| match p {
+            Printed::Typed(line) | Printed::Line(line) => line,
+        }));
     }
-    Ok((transcript, sim))
+}
+
+/// A `server` step: with the runner's `--dir` files for that port, the
+/// machine is set up with them first (they appear in the server's `dir`).
+fn start_server(session: &mut Session, port: u16, config: &[String], options: &RunOptions) -> Result<Applied, String> {
+    let Some(files) = options.disks.get(&port) else {
+        return session.apply(Step::Server { port, config: config.to_vec() });
+    };
+    let dir = Config::parse(config).map(|c| Settings::from_config(&c).dir).unwrap_or_default();
+    session.apply(Step::Machine { port, program: Program::RedisServer, config: config.to_vec() })?;
+    for (name, bytes) in files {
+        session.apply(Step::File { port, path: join(&dir, name), bytes: bytes.clone() })?;
+    }
+    session.apply(Step::Restart { port })
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! reply, keep the prompt). Scenario transcripts and the web consoles both
 //! use it, so they print the same thing.
 
-use super::{ClientHandle, Sim};
+use crate::sim::{ClientHandle, Sim};
 use crate::engine::cli::{self, PromptState};
 use crate::engine::time::Millis;
 use crate::engine::resp::{encode_command, parse_frame, Frame};
@@ -84,7 +84,7 @@ impl Console {
 
     /// The prompt redis-cli would show now: it believes it is connected
     /// until a command finds out otherwise.
-    pub fn prompt(&self, _sim: &Sim) -> String {
+    pub fn prompt(&self) -> String {
         self.prompt.prompt(self.port, self.client.is_some())
     }
 
@@ -103,6 +103,11 @@ impl Console {
         }
     }
 
+    /// Whether a command it sent waits for its answer (BLPOP...).
+    pub fn is_blocked(&self) -> bool {
+        self.waiting.is_some()
+    }
+
     /// Whether it prints pub/sub messages and takes no commands.
     pub fn is_reading_messages(&self) -> bool {
         self.reading_messages
@@ -116,7 +121,7 @@ impl Console {
 
     /// Types `line` and returns what the terminal shows for it.
     pub fn run(&mut self, sim: &mut Sim, line: &str) -> Exchange {
-        let prompt_line = format!("{}{}{}", std::mem::take(&mut self.unterminated), self.prompt(sim), line);
+        let prompt_line = format!("{}{}{}", std::mem::take(&mut self.unterminated), self.prompt(), line);
         if self.is_waiting() {
             // redis-cli reads no new line until the answer (or ^C).
             return Exchange { prompt_line, output: Vec::new(), pending: true };
@@ -216,6 +221,11 @@ impl Console {
         };
         if args.is_empty() {
             return Vec::new();
+        }
+        // `help ...` is redis-cli's own: answered here, never sent.
+        if args[0].eq_ignore_ascii_case(b"help") {
+            let topics: Vec<String> = args[1..].iter().map(|w| String::from_utf8_lossy(w).into_owned()).collect();
+            return crate::engine::cli_help::help(&topics);
         }
         let mut repeat = 1;
         if args.len() > 1 {

@@ -50,7 +50,7 @@ impl Machine {
             }
             Program::RedisSentinel => {
                 let seed = rng.next_u64();
-                Sentinel::start(port, &self.config_lines, seed, now).map(Process::Sentinel).map_err(SimError::BadConfig)
+                Sentinel::start(port, &self.config_lines, seed, now).map(|s| Process::Sentinel(Box::new(s))).map_err(SimError::BadConfig)
             }
         }
     }
@@ -68,7 +68,7 @@ pub(super) fn check_config<S: AsRef<str>>(port: u16, program: Program, lines: &[
 /// A running process.
 pub enum Process {
     Server(Box<Server>),
-    Sentinel(Sentinel),
+    Sentinel(Box<Sentinel>),
 }
 
 impl Process {
@@ -76,14 +76,14 @@ impl Process {
     pub fn node(&mut self) -> &mut dyn Node {
         match self {
             Process::Server(s) => s.as_mut(),
-            Process::Sentinel(s) => s,
+            Process::Sentinel(s) => s.as_mut(),
         }
     }
 
     pub fn node_ref(&self) -> &dyn Node {
         match self {
             Process::Server(s) => s.as_ref(),
-            Process::Sentinel(s) => s,
+            Process::Sentinel(s) => s.as_ref(),
         }
     }
 

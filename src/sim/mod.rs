@@ -7,12 +7,9 @@
 //! Time moves only when the caller advances it; the same seed and the same
 //! calls give the same trace, byte for byte.
 
-pub mod console;
-pub mod data_view;
 mod link;
 mod machine;
 mod network;
-pub mod playground;
 mod trace;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -151,6 +148,11 @@ impl Sim {
         self.trace.record(event);
     }
 
+    /// A step taken by the session driving the simulator, in its text form.
+    pub fn record_step(&mut self, text: &str) {
+        self.record(TraceEvent::Step { at: self.now, text: text.to_string() });
+    }
+
     /// How many log lines all nodes wrote so far.
     pub fn log_lines_written(&self) -> u64 {
         self.trace.log_lines_written()
@@ -187,12 +189,18 @@ impl Sim {
         }
     }
 
-    fn program(&self, port: u16) -> Option<Program> {
+    /// The program a machine runs, running or not.
+    pub fn program_of(&self, port: u16) -> Option<Program> {
         self.machines.get(&port).map(|m| m.program)
     }
 
     pub fn is_sentinel(&self, port: u16) -> bool {
-        self.program(port) == Some(Program::RedisSentinel)
+        self.program_of(port) == Some(Program::RedisSentinel)
+    }
+
+    /// Every machine's port, servers and Sentinels, running or not.
+    pub fn all_machine_ports(&self) -> Vec<u16> {
+        self.machines.keys().copied().collect()
     }
 
     pub fn sentinel_running(&self, port: u16) -> bool {
@@ -239,6 +247,15 @@ impl Sim {
             return Err(SimError::PortInUse(port));
         }
         self.install(port, Program::RedisServer, config_lines, disk)
+    }
+
+    /// A machine with its program and config file and an empty disk, not
+    /// running.
+    pub fn add_machine<S: AsRef<str>>(&mut self, port: u16, program: Program, config_lines: &[S]) -> Result<(), SimError> {
+        if self.machines.contains_key(&port) {
+            return Err(SimError::PortInUse(port));
+        }
+        self.install(port, program, config_lines, Disk::default())
     }
 
     /// Starts redis-sentinel on `port` with its sentinel.conf lines.
@@ -498,11 +515,21 @@ impl Sim {
     /// time order (ties broken by port, so the order never varies).
     pub fn advance(&mut self, ms: Millis) {
         let until = self.now + ms.max(0);
-        while let Some(at) = self.next_event_at().filter(|&at| at <= until) {
-            self.now = at;
-            self.run_instant(at);
-        }
+        while self.step_until(until) {}
         self.now = until;
+    }
+
+    /// Runs the next instant at which something is due, if it comes by
+    /// `until`; false (and the clock stays) when nothing does.
+    pub fn step_until(&mut self, until: Millis) -> bool {
+        match self.next_event_at().filter(|&at| at <= until) {
+            Some(at) => {
+                self.now = at;
+                self.run_instant(at);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Everything due at `at`: what waited from the last instant, then

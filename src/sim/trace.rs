@@ -37,6 +37,8 @@ pub enum TraceEvent {
     Cut { at: Millis, a: u16, b: u16 },
     Heal { at: Millis, a: u16, b: u16 },
     Latency { at: Millis, a: u16, b: u16, ms: Millis },
+    /// A step the session took (its text form, as in a scenario file).
+    Step { at: Millis, text: String },
 }
 
 /// How many log lines are kept for the page's event log.

@@ -7,8 +7,9 @@ use std::rc::Rc;
 
 use yew::Reducible;
 
-use crate::sim::data_view::DataView;
-use crate::sim::playground::{EventView, NodeView, Playground, SentinelView};
+use crate::app::data_view::DataView;
+use crate::app::playground::Playground;
+use crate::app::views::{EventView, NodeView, SentinelView};
 
 pub enum Action {
     Run { port: u16, line: String },

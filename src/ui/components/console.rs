@@ -7,7 +7,7 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::engine::cli_help;
-use crate::sim::playground::{ConsoleView, LineKind};
+use crate::app::views::{ConsoleView, LineKind};
 
 #[derive(Properties, PartialEq)]
 pub struct ConsoleProps {

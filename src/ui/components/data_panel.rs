@@ -4,7 +4,7 @@
 
 use yew::prelude::*;
 
-use crate::sim::data_view::{DataView, KeyState, ROWS_SHOWN};
+use crate::app::data_view::{DataView, KeyState, ROWS_SHOWN};
 use crate::ui::state::Action;
 
 #[derive(Properties, PartialEq)]

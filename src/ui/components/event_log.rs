@@ -6,7 +6,7 @@
 use web_sys::HtmlElement;
 use yew::prelude::*;
 
-use crate::sim::playground::EventView;
+use crate::app::views::EventView;
 
 #[derive(Properties, PartialEq)]
 pub struct EventLogProps {

@@ -4,7 +4,7 @@ use yew::prelude::*;
 
 use super::console::Console;
 use super::node_controls::{CutToggle, IsolateToggle, Lifecycle};
-use crate::sim::playground::NodeView;
+use crate::app::views::NodeView;
 use crate::ui::state::{Action, EditorTarget};
 
 #[derive(Properties, PartialEq)]
@@ -76,7 +76,7 @@ pub fn node_card(props: &NodeCardProps) -> Html {
                  aria-label={format!("Redis server {port}")}>
             <header class="node-head">
                 <h2 class="port">{ port }</h2>
-                <span class={classes!("role", node.role)}>{ node.role }</span>
+                <span class={classes!("role", node.role.as_str())}>{ node.role.as_str() }</span>
                 <span class="keys">{ keys }</span>
                 if node.loading {
                     <span class="badge loading" title="Reading its dump: commands get LOADING until it is in">{ "loading…" }</span>

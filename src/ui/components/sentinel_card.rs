@@ -5,7 +5,7 @@ use yew::prelude::*;
 
 use super::console::Console;
 use super::node_controls::{CutToggle, IsolateToggle, Lifecycle};
-use crate::sim::playground::SentinelView;
+use crate::app::views::SentinelView;
 use crate::ui::state::{Action, EditorTarget};
 
 #[derive(Properties, PartialEq)]

@@ -5,7 +5,7 @@
 
 use yew::prelude::*;
 
-use crate::sim::playground::format_elapsed;
+use crate::app::views::format_elapsed;
 use crate::ui::state::{Action, SPEEDS};
 
 #[derive(Properties, PartialEq)]

@@ -6,7 +6,8 @@
 
 use yew::prelude::*;
 
-use crate::sim::playground::{layout, NodeView, SentinelView};
+use crate::app::layout::layout;
+use crate::app::views::{Link, NodeView, SentinelView};
 
 #[derive(Properties, PartialEq)]
 pub struct TopologyProps {
@@ -94,15 +95,14 @@ pub fn topology(props: &TopologyProps) -> Html {
         let master = n.master?;
         let (x1, y1) = centre(n.port)?;
         let (x2, y2) = centre(master)?;
-        let state = if n.up { n.link } else { "down" };
-        let label = match state {
+        let link = if n.up { n.link } else { Link::Down };
+        let state = link.as_str();
+        let label = match link {
             // The replica may not have noticed yet; the network has.
             _ if n.cut => format!("✂ cut ({state})"),
-            "online" => "online".to_string(),
-            "sync" => "full sync…".to_string(),
-            "handshake" => "handshake".to_string(),
-            "connect" => "connecting".to_string(),
-            other => other.to_string(),
+            Link::Sync => "full sync…".to_string(),
+            Link::Connect => "connecting".to_string(),
+            other => other.as_str().to_string(),
         };
         // A replica drawn beside or above its master (a loop) still gets a line.
         let (ya, yb) = if y1 > y2 { (y1 - BOX_H / 2.0, y2 + BOX_H / 2.0) } else { (y1, y2) };
@@ -245,7 +245,7 @@ pub fn topology(props: &TopologyProps) -> Html {
     let boxes = props.nodes.iter().filter_map(|n| {
         let (cx, cy) = centre(n.port)?;
         let (x, y) = (cx - BOX_W / 2.0, cy - BOX_H / 2.0);
-        let state = if !n.up { "down" } else if n.loading { "loading" } else { n.role };
+        let state = if !n.up { "down" } else if n.loading { "loading" } else { n.role.as_str() };
         let keys = if n.keys == 1 { "1 key".to_string() } else { format!("{} keys", n.keys) };
         let detail = match (n.up, n.isolated) {
             (false, _) => "not running".to_string(),

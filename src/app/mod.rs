@@ -1,0 +1,11 @@
+//! The page's model, without any web dependency: the playground the page
+//! drives (a session and its consoles' screens), the views the UI
+//! renders, the data view, the graph's layout and the save format for the
+//! browser's storage. Tested natively; `ui/` only renders these views and
+//! sends actions.
+
+pub mod data_view;
+pub mod layout;
+pub mod playground;
+pub mod save;
+pub mod views;

@@ -1,0 +1,800 @@
+//! What the web page drives: a session plus what the page keeps of each
+//! console (its printed lines and its history). Every change is a step
+//! applied to the session, so a page session is its seed plus its steps.
+//! It has no web dependency: its behaviour is tested natively, and the UI
+//! only sends it actions and renders its views.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use super::data_view::{data_view, DataView};
+use super::views::{lag_of, local_master, ConsoleView, EventView, Line, LineKind, Link, NodeView, Role, SentinelView};
+use crate::engine::config::Config;
+use crate::engine::log::log_stamp;
+use crate::engine::rdb;
+use crate::engine::sentinel::conf::SentinelConf;
+use crate::engine::time::Millis;
+use crate::engine::value::Limits;
+use crate::session::{Applied, Options, Printed, Session, Step, Until};
+use crate::sim::Sim;
+
+/// The first port the page uses, as in the lesson.
+pub const FIRST_PORT: u16 = 6379;
+/// The first port a new Sentinel takes (redis-sentinel's default).
+const FIRST_SENTINEL_PORT: u16 = 26379;
+/// A console keeps this many printed lines; older ones scroll away for good.
+const MAX_LINES: usize = 2000;
+const MAX_HISTORY: usize = 500;
+/// Trace events a playground keeps (the newest): enough to inspect a run,
+/// bounded so a page left open does not keep growing.
+const TRACE_KEPT: usize = 20_000;
+/// How many lines the event log shows.
+const EVENTS_SHOWN: usize = 200;
+
+/// How the page's sessions behave: consoles notice a closed connection
+/// at once, and the trace keeps its newest events.
+pub const PAGE_OPTIONS: Options = Options { notice_closes: true, trace_limit: Some(TRACE_KEPT) };
+
+/// What the page keeps of one console.
+#[derive(Default)]
+struct Screen {
+    lines: Rc<Vec<Line>>,
+    history: Rc<Vec<String>>,
+}
+
+pub struct Playground {
+    session: Session,
+    /// The page's nodes, servers and Sentinels, each with its console's screen.
+    screens: BTreeMap<u16, Screen>,
+}
+
+impl Playground {
+    /// A playground with servers on `ports`, each started with an empty config.
+    pub fn new(seed: u64, start: Millis, ports: &[u16]) -> Playground {
+        let mut playground = Playground::empty(Session::new(seed, start, PAGE_OPTIONS));
+        for &port in ports {
+            // Distinct fresh ports cannot clash; a duplicate is simply skipped.
+            let _ = playground.add_node(Step::Server { port, config: Vec::new() });
+        }
+        playground
+    }
+
+    pub(super) fn empty(session: Session) -> Playground {
+        Playground { session, screens: BTreeMap::new() }
+    }
+
+    /// A page session rebuilt from its seed and steps.
+    pub fn replay(seed: u64, start: Millis, steps: impl IntoIterator<Item = Step>) -> Playground {
+        let mut playground = Playground::empty(Session::new(seed, start, PAGE_OPTIONS));
+        for step in steps {
+            let _ = playground.apply(step);
+        }
+        playground
+    }
+
+    /// The page's nodes, servers and Sentinels.
+    pub(super) fn ports(&self) -> Vec<u16> {
+        self.screens.keys().copied().collect()
+    }
+
+    pub fn sim(&self) -> &Sim {
+        self.session.sim()
+    }
+
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// Applies a step and moves what the consoles printed onto their screens.
+    pub(super) fn apply(&mut self, step: Step) -> Result<Applied, String> {
+        if let Step::Connect { port } = step {
+            self.screens.entry(port).or_default();
+        }
+        let outcome = self.session.apply(step);
+        for (&port, screen) in self.screens.iter_mut() {
+            print(screen, self.session.take_printed(port));
+        }
+        outcome
+    }
+
+    /// Starts a node and opens its console.
+    fn add_node(&mut self, start: Step) -> Result<(), String> {
+        let port = match &start {
+            Step::Server { port, .. } | Step::Sentinel { port, .. } => *port,
+            _ => return Err("not a node's start".into()),
+        };
+        self.apply(start)?;
+        self.apply(Step::Connect { port })?;
+        Ok(())
+    }
+
+    /// The lowest free port from 6379 up.
+    pub fn next_free_port(&self) -> Option<u16> {
+        (FIRST_PORT..=u16::MAX).find(|p| !self.sim().is_up(*p) && !self.screens.contains_key(p))
+    }
+
+    /// The sentinel.conf the lesson gives a new Sentinel: watch the
+    /// cluster's master as `mymaster`, quorum 1 (default timings).
+    pub fn lesson_sentinel_config(&self, port: u16) -> Vec<String> {
+        let sim = self.sim();
+        let servers: Vec<_> = sim.ports().filter_map(|p| sim.server(p).map(|s| (p, s))).collect();
+        // The master with the most replicas on this playground (6379 at first).
+        let master = servers
+            .iter()
+            .filter(|(_, s)| !s.is_replica())
+            .max_by_key(|(m, _)| {
+                let replicas = servers.iter().filter(|(_, r)| r.repl.master.as_ref().is_some_and(|l| l.port == *m)).count();
+                (replicas, std::cmp::Reverse(*m))
+            })
+            .map_or(FIRST_PORT, |(m, _)| *m);
+        vec![
+            format!("port {port}"),
+            format!("sentinel monitor mymaster 127.0.0.1 {master} 1"),
+            "# How long the master may be silent before it counts as down (30000 by default):".into(),
+            "# sentinel down-after-milliseconds mymaster 5000".into(),
+        ]
+    }
+
+    /// The port a new Sentinel would take: its own from 26379 up.
+    pub fn next_sentinel_port(&self) -> u16 {
+        (FIRST_SENTINEL_PORT..=u16::MAX)
+            .find(|p| !self.screens.contains_key(p) && !self.sim().has_machine(*p))
+            .unwrap_or(FIRST_SENTINEL_PORT)
+    }
+
+    /// Whether the server or Sentinel on `port` runs.
+    pub fn is_running(&self, port: u16) -> bool {
+        self.sim().is_up(port)
+    }
+
+    /// Starts a Sentinel from its sentinel.conf: on the port the file
+    /// names (the next free one from 26379 if none), which must be free.
+    /// The error is what redis-sentinel would print, or why the port is taken.
+    pub fn add_sentinel(&mut self, lines: &[String]) -> Result<u16, String> {
+        let fallback = self.next_sentinel_port();
+        let conf = SentinelConf::parse(lines, fallback).map_err(|e| e.to_string())?;
+        let port = conf.port;
+        if self.screens.contains_key(&port) || self.sim().has_machine(port) {
+            return Err(format!("Port {port} is taken by another node here: choose another `port`."));
+        }
+        self.add_node(Step::Sentinel { port, config: lines.to_vec() })?;
+        Ok(port)
+    }
+
+    pub fn add_server(&mut self) -> Result<u16, String> {
+        let port = self.next_free_port().ok_or("every port is taken")?;
+        self.add_node(Step::Server { port, config: Vec::new() })?;
+        Ok(port)
+    }
+
+    /// The config file the lesson gives each server: the stock file, then
+    /// what differs for this one.
+    pub fn lesson_config(port: u16) -> Vec<String> {
+        vec![
+            "# Redis's stock config file: its defaults.".into(),
+            "include /etc/redis/redis.conf".into(),
+            format!("port {port}"),
+            "daemonize yes".into(),
+            format!("pidfile /var/run/redis_{port}.pid"),
+            format!("dbfilename dump{port}.rdb"),
+            "appendonly no".into(),
+        ]
+    }
+
+    /// Starts a new server from a config file written by the user: on the
+    /// config's `port` (6379 if it has none), which must be free. The
+    /// error is what redis-server would print, or why the port is taken.
+    pub fn add_server_with_config(&mut self, lines: &[String]) -> Result<u16, String> {
+        let config = Config::parse(lines).map_err(|e| e.to_string())?;
+        let port = config.get("port").and_then(|a| a[0].parse::<u16>().ok()).unwrap_or(6379);
+        if self.screens.contains_key(&port) || self.sim().has_machine(port) {
+            return Err(format!("Port {port} is taken by another server here: choose another `port`."));
+        }
+        self.add_node(Step::Server { port, config: lines.to_vec() })?;
+        Ok(port)
+    }
+
+    /// A server's config file, as its next start will read it (CONFIG
+    /// REWRITE included), or a Sentinel's.
+    pub fn config_of(&self, port: u16) -> Option<Vec<String>> {
+        self.sim().config_lines(port).map(<[String]>::to_vec)
+    }
+
+    /// Replaces a node's config file; it applies from the next start. The
+    /// `port` cannot change: that would be another node.
+    pub fn edit_config(&mut self, port: u16, lines: &[String]) -> Result<(), String> {
+        let wanted = if self.sim().is_sentinel(port) {
+            let conf = SentinelConf::parse(lines, port).map_err(|e| e.to_string())?;
+            if conf.port != port {
+                return Err(format!(
+                    "This is the Sentinel on port {port}: its config must keep `port {port}` (add a Sentinel for another port)."
+                ));
+            }
+            port
+        } else {
+            let config = Config::parse(lines).map_err(|e| e.to_string())?;
+            // A file without `port` (the page's first servers have none) keeps the server's own.
+            config.get("port").and_then(|a| a[0].parse::<u16>().ok()).unwrap_or(port)
+        };
+        if wanted != port {
+            return Err(format!(
+                "This is the server on port {port}: its config must keep `port {port}` (add a server for another port)."
+            ));
+        }
+        self.apply(Step::Config { port, config: lines.to_vec() }).map(|_| ())
+    }
+
+    pub fn remove_server(&mut self, port: u16) -> Result<(), String> {
+        self.screens.remove(&port);
+        self.apply(Step::Remove { port }).map(|_| ())
+    }
+
+    /// kill -9: the process dies, its disk stays.
+    pub fn crash(&mut self, port: u16) -> Result<(), String> {
+        self.apply(Step::Crash { port }).map(|_| ())
+    }
+
+    /// Starts a stopped or crashed server again from its config and disk.
+    pub fn restart(&mut self, port: u16) -> Result<(), String> {
+        self.apply(Step::Restart { port }).map(|_| ())
+    }
+
+    /// The node's dump file, if its disk has one: (file name, bytes).
+    pub fn dump_file(&self, port: u16) -> Option<(String, Vec<u8>)> {
+        let path = self.sim().dump_path(port)?;
+        let bytes = self.sim().disk(port)?.read(&path)?.to_vec();
+        let name = path.rsplit('/').next().unwrap_or(&path).to_string();
+        Some((name, bytes))
+    }
+
+    /// Puts an uploaded dump on the node's disk, to be loaded at its next
+    /// start. A file that is not a loadable RDB changes nothing.
+    pub fn upload_dump(&mut self, port: u16, bytes: Vec<u8>) -> Result<String, String> {
+        let dump = rdb::decode(&bytes, &Limits::default()).map_err(|e| format!("This file cannot be loaded: {e}."))?;
+        let path = self.sim().dump_path(port).ok_or_else(|| format!("There is no server on port {port}."))?;
+        self.apply(Step::File { port, path: path.clone(), bytes })?;
+        let keys = dump.key_count();
+        Ok(format!("{path} now holds a dump of {keys} keys: server {port} loads it when it next starts."))
+    }
+
+    /// Types a line into a node's console.
+    pub fn run(&mut self, port: u16, line: &str) {
+        if !self.screens.contains_key(&port) {
+            return;
+        }
+        let _ = self.apply(Step::Command { port, line: line.to_string() });
+        let Some(screen) = self.screens.get_mut(&port) else { return };
+        if !line.trim().is_empty() {
+            let history = Rc::make_mut(&mut screen.history);
+            if history.last().map(String::as_str) != Some(line) {
+                history.push(line.to_string());
+            }
+            if history.len() > MAX_HISTORY {
+                history.remove(0);
+            }
+        }
+        // `clear` empties the screen, as in redis-cli.
+        if line.trim().eq_ignore_ascii_case("clear") {
+            Rc::make_mut(&mut screen.lines).clear();
+        }
+    }
+
+    /// Ctrl-C in a console: stops a blocked command or message reading.
+    pub fn interrupt(&mut self, port: u16) {
+        if self.session.console(port).is_some_and(|c| c.is_waiting()) {
+            let _ = self.apply(Step::Interrupt { port });
+        }
+    }
+
+    /// Drag and drop on the graph, or the card's "replica of" choice: types
+    /// `REPLICAOF 127.0.0.1 <target>` (or `REPLICAOF NO ONE` for `None`)
+    /// into the node's console, where it shows with its reply. Returns a
+    /// message for the user when there is something to know; refuses what
+    /// would do nothing.
+    pub fn reparent(&mut self, port: u16, target: Option<u16>) -> Result<Option<String>, String> {
+        if target == Some(port) {
+            return Err(format!("{port} was dropped onto itself: nothing to do."));
+        }
+        if !self.sim().is_up(port) {
+            return Err(format!("{port} is not running: restart it before pointing it at a master."));
+        }
+        let follows = |sim: &Sim, node: u16| sim.server(node).and_then(|s| s.repl.master.as_ref()).map(|m| m.port);
+        let current = follows(self.sim(), port);
+        if current == target && (target.is_some() || current.is_none()) {
+            return Err(match target {
+                Some(t) => format!("{port} already replicates from {t}."),
+                None => format!("{port} is already a master."),
+            });
+        }
+        // Would the target end up following `port`, directly or down a chain?
+        let mut loop_through = Vec::new();
+        if let Some(target) = target {
+            let mut node = target;
+            while let Some(master) = follows(self.sim(), node) {
+                if loop_through.contains(&master) || loop_through.len() > 64 {
+                    break;
+                }
+                loop_through.push(master);
+                if master == port {
+                    break;
+                }
+                node = master;
+            }
+        }
+        let line = match target {
+            Some(t) => format!("REPLICAOF 127.0.0.1 {t}"),
+            None => "REPLICAOF NO ONE".to_string(),
+        };
+        self.run(port, &line);
+        Ok(match target {
+            Some(t) if loop_through.last() == Some(&port) => Some(format!(
+                "{t} already replicates from {port}: now they follow each other in a loop, and no write can reach them. \
+                 Redis allows it; drag one of them onto empty space to break the loop."
+            )),
+            Some(t) if !self.sim().is_up(t) => {
+                Some(format!("{t} is not running: {port} keeps trying to connect until it is back."))
+            }
+            _ => None,
+        })
+    }
+
+    /// The data view of a running server: its keys, compared with its
+    /// master's when that master runs on this playground.
+    pub fn data_view(&self, port: u16) -> Option<DataView> {
+        let sim = self.sim();
+        let server = sim.server(port)?;
+        let master = server.repl.master.as_ref().map(|m| m.port).filter(|&m| m != port);
+        let master = master.and_then(|m| sim.server(m).map(|s| (m, s)));
+        Some(data_view(port, server, master, sim.now()))
+    }
+
+    /// Sets the one-way delay of the link between two nodes.
+    pub fn set_latency(&mut self, a: u16, b: u16, ms: Millis) {
+        let _ = self.apply(Step::Latency { a, b, ms });
+    }
+
+    /// Every other node on the playground (servers and Sentinels).
+    fn others(&self, port: u16) -> Vec<u16> {
+        self.screens.keys().copied().filter(|&p| p != port).collect()
+    }
+
+    /// Whether the network between `port` and every other node is cut.
+    pub fn is_isolated(&self, port: u16) -> bool {
+        let others = self.others(port);
+        !others.is_empty() && others.iter().all(|&o| self.sim().is_cut(port, o))
+    }
+
+    /// A partition around one node: cut it off from every other node, or
+    /// (when it is cut off already) let it rejoin them all.
+    pub fn toggle_isolation(&mut self, port: u16) {
+        let step = if self.is_isolated(port) { Step::Rejoin { port } } else { Step::Isolate { port } };
+        let _ = self.apply(step);
+    }
+
+    /// Cuts the network between two nodes, or heals it if it was cut.
+    pub fn toggle_cut(&mut self, a: u16, b: u16) {
+        let step = if self.sim().is_cut(a, b) { Step::Heal { a, b } } else { Step::Cut { a, b } };
+        let _ = self.apply(step);
+    }
+
+    /// Lets virtual time pass until some server logs a line (the next
+    /// step of a handshake, a sync, a timeout), in cron-sized steps, for at
+    /// most `limit` ms; returns the virtual ms that passed.
+    pub fn advance_to_next_event(&mut self, limit: Millis) -> Millis {
+        self.wait(Until::NextLogLine, limit)
+    }
+
+    /// "Run until idle": lets virtual time pass until no server has work
+    /// under way (a sync, a load, a save, a sleep; see
+    /// `Server::has_work_in_progress`) and none has had for `quiet` ms,
+    /// for at most `limit` ms; returns the virtual ms that passed. Pings,
+    /// acks and retries of an absent master go on forever and do not count.
+    pub fn advance_until_idle(&mut self, quiet: Millis, limit: Millis) -> Millis {
+        self.wait(Until::Idle { quiet }, limit)
+    }
+
+    fn wait(&mut self, until: Until, limit: Millis) -> Millis {
+        match self.apply(Step::Wait { until, limit }) {
+            Ok(Applied::Waited { passed, .. }) => passed,
+            _ => 0,
+        }
+    }
+
+    /// Lets virtual time pass; blocked consoles print their answers.
+    pub fn advance(&mut self, ms: Millis) {
+        let _ = self.apply(Step::Sleep { ms });
+    }
+
+    /// The newest log lines of every node, oldest first.
+    pub fn events(&self) -> Vec<EventView> {
+        let lines: Vec<_> = self.sim().recent_log().collect();
+        let skip = lines.len().saturating_sub(EVENTS_SHOWN);
+        lines[skip..]
+            .iter()
+            .map(|(port, line)| EventView {
+                port: *port,
+                stamp: log_stamp(line.at),
+                role: line.role,
+                level: line.level,
+                text: line.text.clone(),
+            })
+            .collect()
+    }
+
+    fn console_view(&self, port: u16, screen: &Screen) -> ConsoleView {
+        let console = self.session.console(port);
+        ConsoleView {
+            prompt: console.map_or_else(|| format!("127.0.0.1:{port}> "), |c| c.prompt()),
+            waiting: console.is_some_and(|c| c.is_waiting()),
+            lines: Rc::clone(&screen.lines),
+            history: Rc::clone(&screen.history),
+        }
+    }
+
+    /// The servers, running or not, with their consoles.
+    pub fn nodes(&self) -> Vec<NodeView> {
+        let sim = self.sim();
+        self.screens
+            .iter()
+            .filter(|(port, _)| !sim.is_sentinel(**port))
+            .map(|(&port, screen)| {
+                let server = sim.server(port);
+                let master_port = server.and_then(|s| s.repl.master.as_ref()).map(|m| m.port);
+                NodeView {
+                    port,
+                    up: server.is_some(),
+                    role: match server {
+                        None => Role::Down,
+                        Some(s) if s.is_replica() => Role::Replica,
+                        Some(_) => Role::Master,
+                    },
+                    keys: server.map_or(0, |s| s.key_count()),
+                    loading: server.is_some_and(|s| s.is_loading()),
+                    sync_progress: sim.transfer_progress(port),
+                    has_dump: self.dump_file(port).is_some(),
+                    master: server.and_then(local_master),
+                    link: server.map_or(Link::None, Link::of),
+                    cut: master_port.is_some_and(|m| sim.is_cut(port, m)),
+                    isolated: self.is_isolated(port),
+                    latency: master_port.map_or(0, |m| sim.latency(port, m)),
+                    lag: master_port.and_then(|m| sim.server(m)).and_then(|m| lag_of(m, port, sim.now())),
+                    offset: server.map_or(0, |s| s.repl.offset),
+                    console: self.console_view(port, screen),
+                }
+            })
+            .collect()
+    }
+
+    /// The Sentinels, running or not, with their consoles.
+    pub fn sentinels(&self) -> Vec<SentinelView> {
+        let sim = self.sim();
+        self.screens
+            .iter()
+            .filter(|(port, _)| sim.is_sentinel(**port))
+            .map(|(&port, screen)| {
+                let watching = sim.sentinel(port).map(|s| s.watching()).unwrap_or_default();
+                let cut = watching.first().is_some_and(|w| sim.is_cut(port, w.port));
+                SentinelView { port, up: sim.sentinel_running(port), watching, cut, isolated: self.is_isolated(port), console: self.console_view(port, screen) }
+            })
+            .collect()
+    }
+}
+
+/// Lines a console printed, onto its screen.
+fn print(screen: &mut Screen, printed: Vec<Printed>) {
+    if printed.is_empty() {
+        return;
+    }
+    let lines = Rc::make_mut(&mut screen.lines);
+    for item in printed {
+        let line = match item {
+            Printed::Typed(text) => Line { kind: LineKind::Input, text },
+            Printed::Line(text) if text.starts_with("(error) ") || text.starts_with("Could not connect") => Line { kind: LineKind::Error, text },
+            Printed::Line(text) => Line { kind: LineKind::Output, text },
+        };
+        lines.push(line);
+    }
+    if lines.len() > MAX_LINES {
+        lines.drain(..lines.len() - MAX_LINES);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::layout::layout;
+    use crate::app::views::format_elapsed;
+    use crate::engine::log::log_stamp;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn log_stamps_read_like_redis() {
+        assert_eq!(log_stamp(0), "1 Jan 1970 00:00:00.000");
+        // 2026-11-25T04:47:50.561Z
+        assert_eq!(log_stamp(1_795_582_070_561), "25 Nov 2026 04:47:50.561");
+        // 2024-02-29T23:59:59.999Z, a leap day
+        assert_eq!(log_stamp(1_709_251_199_999), "29 Feb 2024 23:59:59.999");
+    }
+
+    #[test]
+    fn events_show_what_the_nodes_logged() {
+        let mut p = Playground::new(1, 0, &[6379, 6380]);
+        p.run(6380, "REPLICAOF 127.0.0.1 6379");
+        p.advance(6000);
+        let events = p.events();
+        let has = |port: u16, text: &str| events.iter().any(|e| e.port == port && e.text == text);
+        assert!(has(6380, "Connecting to MASTER 127.0.0.1:6379"), "{events:?}");
+        assert!(has(6379, "Synchronization with replica 127.0.0.1:6380 succeeded"), "{events:?}");
+        assert!(has(6380, "MASTER <-> REPLICA sync: Finished with success"), "{events:?}");
+        assert!(events.iter().all(|e| e.stamp.starts_with("1 Jan 1970 00:00:0")));
+    }
+
+    #[test]
+    fn next_event_stops_at_the_next_log_line() {
+        let mut p = Playground::new(1, 0, &[6379, 6380]);
+        p.run(6380, "REPLICAOF 127.0.0.1 6379");
+        // The master waits 5 s (repl-diskless-sync-delay) before the transfer.
+        let passed = p.advance_to_next_event(60_000);
+        assert!((4_900..=5_100).contains(&passed), "{passed} ms");
+        assert!(p.events().iter().any(|e| e.text == "Starting BGSAVE for SYNC with target: replicas sockets"));
+        // Nothing else is due: it gives up at the limit.
+        let mut idle = Playground::new(1, 0, &[6379]);
+        assert_eq!(idle.advance_to_next_event(3_000), 3_000);
+    }
+
+    #[test]
+    fn elapsed_reads_in_seconds_then_minutes() {
+        assert_eq!(format_elapsed(0), "0.0 s");
+        assert_eq!(format_elapsed(43_449), "43.4 s");
+        assert_eq!(format_elapsed(83_449), "1 min 23.4 s");
+        assert_eq!(format_elapsed(59_999), "59.9 s");
+        assert_eq!(format_elapsed(60_000), "1 min 00.0 s");
+        assert_eq!(format_elapsed(723_400), "12 min 03.4 s");
+        assert_eq!(format_elapsed(-5), "0.0 s");
+    }
+
+    #[test]
+    fn three_servers_add_and_remove() {
+        let mut p = Playground::new(1, 0, &[6379, 6380, 6381]);
+        assert_eq!(p.nodes().iter().map(|n| n.port).collect::<Vec<_>>(), [6379, 6380, 6381]);
+        assert_eq!(p.add_server().unwrap(), 6382);
+        p.remove_server(6380).unwrap();
+        assert_eq!(p.add_server().unwrap(), 6380);
+        assert!(p.remove_server(7000).is_err());
+    }
+
+    #[test]
+    fn state_survives_export_and_import() {
+        let mut p = Playground::new(1, 0, &[6379, 6380]);
+        p.run(6379, "SET saved yes");
+        p.run(6379, "SAVE");
+        p.run(6379, "SET unsaved yes");
+        p.crash(6380).unwrap();
+        let text = p.export_state();
+        let mut q = Playground::import_state(2, 10_000, &text).unwrap();
+        let nodes = q.nodes();
+        assert!(nodes[0].up && !nodes[1].up);
+        // The page comes back once the dumps are in.
+        q.run(6379, "GET saved");
+        q.run(6379, "GET unsaved");
+        let lines: Vec<String> = q.nodes()[0].console.lines.iter().map(|l| l.text.clone()).collect();
+        assert_eq!(lines, ["127.0.0.1:6379> GET saved", "\"yes\"", "127.0.0.1:6379> GET unsaved", "(nil)"]);
+        assert!(Playground::import_state(1, 0, "garbage").is_err());
+    }
+
+    #[test]
+    fn edited_configs_cuts_and_latencies_survive_a_reload() {
+        let mut p = Playground::new(1, 0, &[6379, 6380]);
+        let before = p.state_fingerprint();
+        let mut config = p.config_of(6380).unwrap();
+        config.push("hz 20".into());
+        p.edit_config(6380, &config).unwrap();
+        assert_ne!(p.state_fingerprint(), before, "an edited config must be saved");
+        p.run(6380, "REPLICAOF 127.0.0.1 6379");
+        p.toggle_cut(6380, 6379);
+        p.set_latency(6379, 6380, 50);
+        let q = Playground::import_state(2, 0, &p.export_state()).unwrap();
+        assert_eq!(q.config_of(6380).unwrap().last().map(String::as_str), Some("hz 20"));
+        assert!(q.sim().is_cut(6379, 6380));
+        assert_eq!(q.sim().latency(6380, 6379), 50);
+        assert!(Playground::import_state(1, 0, "redis-playground-state 1\ncut 1").is_err());
+    }
+
+    #[test]
+    fn sentinels_start_from_their_conf_show_what_they_watch_and_survive_a_reload() {
+        let mut p = Playground::new(1, 0, &[6379, 6380]);
+        p.run(6380, "REPLICAOF 127.0.0.1 6379");
+        p.advance(6000);
+        let conf = p.lesson_sentinel_config(p.next_sentinel_port());
+        assert_eq!(conf[..2], ["port 26379".to_string(), "sentinel monitor mymaster 127.0.0.1 6379 1".to_string()]);
+        let bad = vec!["sentinel monitor mymaster 127.0.0.1 6379 0".to_string()];
+        assert!(p.add_sentinel(&bad).unwrap_err().contains("Quorum must be 1 or greater."));
+        assert_eq!(p.add_sentinel(&conf), Ok(26379));
+        assert!(p.add_sentinel(&conf).unwrap_err().contains("Port 26379 is taken"));
+        p.advance(1000);
+        let sentinels = p.sentinels();
+        assert_eq!(sentinels.len(), 1);
+        let watch = &sentinels[0].watching[0];
+        assert_eq!((watch.name.as_str(), watch.port, watch.status, watch.replicas.as_slice()), ("mymaster", 6379, "ok", &[6380][..]));
+        assert!(p.nodes().iter().all(|n| n.port != 26379), "a Sentinel is not a server");
+        p.run(26379, "SENTINEL get-master-addr-by-name mymaster");
+        assert_eq!(sentinels[0].console.prompt, "127.0.0.1:26379> ");
+        assert!(!sentinels[0].cut);
+        p.toggle_cut(26379, 6379);
+        assert!(p.sentinels()[0].cut, "the card offers to heal what was cut");
+        p.toggle_cut(26379, 6379);
+        // A partition around 6379: cut from every node, then whole again.
+        p.toggle_isolation(6379);
+        assert!(p.is_isolated(6379) && p.nodes()[0].isolated && p.sentinels()[0].cut);
+        assert!(p.sim().is_cut(6379, 6380) && p.sim().is_cut(6379, 26379));
+        p.toggle_isolation(6379);
+        assert!(!p.is_isolated(6379) && !p.sim().is_cut(6379, 6380));
+        // Its sentinel.conf is edited like a server's, and keeps its port.
+        let mut edited = p.config_of(26379).unwrap();
+        edited.push("sentinel down-after-milliseconds mymaster 5000".into());
+        assert!(p.edit_config(26379, &["port 26400".to_string()]).unwrap_err().contains("must keep `port 26379`"));
+        p.edit_config(26379, &edited).unwrap();
+        let q = Playground::import_state(2, 0, &p.export_state()).unwrap();
+        assert!(q.config_of(26379).unwrap().iter().any(|l| l == "sentinel down-after-milliseconds mymaster 5000"));
+        assert!(q.is_running(26379));
+        assert_eq!(q.sentinels()[0].port, 26379);
+    }
+
+    #[test]
+    fn uploads_are_checked_before_they_land() {
+        let mut p = Playground::new(1, 0, &[6379, 6380]);
+        p.run(6379, "RPUSH l a b");
+        p.run(6379, "SAVE");
+        let (name, dump) = p.dump_file(6379).unwrap();
+        assert_eq!(name, "dump.rdb");
+        assert!(p.upload_dump(6380, b"not a dump".to_vec()).is_err());
+        assert!(p.dump_file(6380).is_none());
+        let message = p.upload_dump(6380, dump).unwrap();
+        assert!(message.contains("1 keys"));
+        p.crash(6380).unwrap();
+        p.restart(6380).unwrap();
+        p.advance(1);
+        p.run(6380, "PING");
+        p.run(6380, "LLEN l");
+        assert_eq!(p.nodes()[1].console.lines.last().unwrap().text, "(integer) 2");
+    }
+
+    #[test]
+    fn reparenting_types_replicaof_and_says_what_a_careful_user_needs_to_know() {
+        let mut p = Playground::new(1, 0, &[6379, 6380, 6381]);
+        assert_eq!(p.reparent(6380, Some(6379)), Ok(None));
+        let lines: Vec<String> = p.nodes()[1].console.lines.iter().map(|l| l.text.clone()).collect();
+        assert_eq!(lines, ["127.0.0.1:6380> REPLICAOF 127.0.0.1 6379", "OK"]);
+        assert!(p.reparent(6380, Some(6380)).unwrap_err().contains("onto itself"));
+        assert!(p.reparent(6380, Some(6379)).unwrap_err().contains("already replicates from 6379"));
+        assert!(p.reparent(6379, None).unwrap_err().contains("already a master"));
+        // 6381 under 6380, then 6379 under 6381: a loop through the chain.
+        assert_eq!(p.reparent(6381, Some(6380)), Ok(None));
+        let warning = p.reparent(6379, Some(6381)).unwrap().unwrap();
+        assert!(warning.contains("loop"), "{warning}");
+        assert_eq!(p.reparent(6379, None), Ok(None));
+        assert_eq!(p.nodes()[0].console.lines.last().unwrap().text, "OK");
+        p.crash(6381).unwrap();
+        assert!(p.reparent(6381, None).unwrap_err().contains("not running"));
+        let note = p.reparent(6380, Some(6381)).unwrap().unwrap();
+        assert!(note.contains("keeps trying"), "{note}");
+    }
+
+    #[test]
+    fn help_is_answered_by_the_console_itself() {
+        let mut p = Playground::new(1, 0, &[6379]);
+        p.run(6379, "HELP get");
+        let lines: Vec<String> = p.nodes()[0].console.lines.iter().map(|l| l.text.clone()).collect();
+        assert_eq!(lines[..3], ["127.0.0.1:6379> HELP get", "", "  GET key"]);
+        assert_eq!(p.sim().server(6379).map(|s| s.changes_since_save()), Some(0));
+        p.run(6379, "help nosuch");
+        assert_eq!(p.nodes()[0].console.lines.last().unwrap().text, "");
+    }
+
+    #[test]
+    fn run_until_idle_stops_once_a_sync_has_settled() {
+        let mut p = Playground::new(1, 0, &[6379, 6380]);
+        p.run(6380, "REPLICAOF 127.0.0.1 6379");
+        let passed = p.advance_until_idle(2_000, 120_000);
+        // The 5 s diskless delay and the transfer, then two quiet seconds.
+        assert!((6_500..12_000).contains(&passed), "{passed}");
+        assert_eq!(p.nodes()[1].link, "online");
+        // Already idle: it stops after the quiet time alone.
+        assert_eq!(p.advance_until_idle(2_000, 120_000), 2_000);
+    }
+
+    #[test]
+    fn servers_start_from_a_config_file_and_keep_edits_for_their_next_start() {
+        let mut p = Playground::new(1, 0, &[6379]);
+        let lines = Playground::lesson_config(6390);
+        assert_eq!(p.add_server_with_config(&lines), Ok(6390));
+        assert!(p.add_server_with_config(&lines).unwrap_err().contains("taken"));
+        let bad = vec!["port 6391".to_string(), "maxmemory lots".to_string()];
+        let error = p.add_server_with_config(&bad).unwrap_err();
+        assert!(error.starts_with("*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***"), "{error}");
+        assert!(error.contains("maxmemory lots"), "{error}");
+        p.run(6390, "CONFIG GET dbfilename");
+        assert_eq!(p.nodes()[1].console.lines.last().unwrap().text, "2) \"dump6390.rdb\"");
+        // An edit waits for the next start.
+        let mut edited = p.config_of(6390).unwrap();
+        edited.push("replicaof 127.0.0.1 6379".into());
+        assert!(p.edit_config(6390, &["port 6391".to_string()]).unwrap_err().contains("keep `port 6390`"));
+        p.edit_config(6390, &edited).unwrap();
+        assert_eq!(p.nodes()[1].role, "master");
+        p.crash(6390).unwrap();
+        p.restart(6390).unwrap();
+        assert_eq!(p.nodes()[1].role, "replica");
+    }
+
+    #[test]
+    fn the_data_view_shows_where_a_replica_still_differs() {
+        use crate::app::data_view::KeyState;
+        let mut p = Playground::new(1, 0, &[6379, 6380]);
+        p.run(6379, "SET a 1");
+        p.run(6379, "RPUSH l x y");
+        p.run(6380, "SET stale yes");
+        p.run(6380, "REPLICAOF 127.0.0.1 6379");
+        // Before the sync: a is missing, stale is extra.
+        let view = p.data_view(6380).unwrap();
+        assert_eq!(view.master, Some(6379));
+        let state = |view: &crate::app::data_view::DataView, key: &str| view.rows.iter().find(|r| r.key == key).map(|r| r.state);
+        assert_eq!(state(&view, "a"), Some(KeyState::Missing));
+        assert_eq!(state(&view, "stale"), Some(KeyState::Extra));
+        assert_eq!(view.differing, 3);
+        p.advance(7_000);
+        let view = p.data_view(6380).unwrap();
+        assert_eq!(view.differing, 0);
+        assert_eq!(state(&view, "l"), Some(KeyState::Same));
+        assert_eq!(view.rows.iter().find(|r| r.key == "l").unwrap().summary, "2 items");
+        let master = p.data_view(6379).unwrap();
+        assert_eq!(master.master, None);
+        assert_eq!(master.rows.iter().find(|r| r.key == "a").unwrap().summary, "\"1\"");
+        assert!(p.data_view(7000).is_none());
+    }
+
+    #[test]
+    fn a_replica_shows_the_lag_its_master_reports() {
+        let mut p = Playground::new(1, 0, &[6379, 6380]);
+        p.run(6380, "REPLICAOF 127.0.0.1 6379");
+        p.advance(7_000);
+        assert_eq!(p.nodes()[1].lag, Some(0));
+        // Behind a cut no ACK gets through: the lag grows as INFO shows it.
+        p.toggle_cut(6380, 6379);
+        p.advance(3_000);
+        assert!(p.nodes()[1].lag.is_some_and(|lag| lag >= 2), "{:?}", p.nodes()[1].lag);
+        assert_eq!(p.nodes()[0].lag, None);
+    }
+
+    #[test]
+    fn layout_puts_replicas_under_their_masters() {
+        let mut p = Playground::new(1, 0, &[6379, 6380, 6381, 6382]);
+        p.run(6380, "REPLICAOF 127.0.0.1 6379");
+        p.run(6381, "REPLICAOF 127.0.0.1 6380");
+        p.run(6382, "REPLICAOF 127.0.0.1 6382");
+        let nodes = p.nodes();
+        let at: BTreeMap<u16, (f64, usize)> = layout(&nodes).into_iter().map(|(p, x, d)| (p, (x, d))).collect();
+        assert_eq!(at[&6379].1, 0);
+        assert_eq!(at[&6380].1, 1);
+        assert_eq!(at[&6381].1, 2);
+        assert_eq!(at[&6382].1, 0, "a server following itself is a root");
+        assert_eq!(at[&6379].0, at[&6381].0);
+        assert_ne!(at[&6379].0, at[&6382].0);
+        assert_eq!(nodes[1].master, Some(6379));
+    }
+
+    #[test]
+    fn console_lines_and_history() {
+        let mut p = Playground::new(1, 0, &[6379]);
+        p.run(6379, "SET k1 v1");
+        p.run(6379, "GET");
+        p.run(6379, "GET");
+        let node = &p.nodes()[0];
+        assert_eq!(node.keys, 1);
+        let texts: Vec<&str> = node.console.lines.iter().map(|l| l.text.as_str()).collect();
+        assert_eq!(texts[..2], ["127.0.0.1:6379> SET k1 v1", "OK"]);
+        assert_eq!(node.console.lines[3].kind, LineKind::Error);
+        assert_eq!(*node.console.history, ["SET k1 v1", "GET"]);
+        p.run(6379, "clear");
+        assert!(p.nodes()[0].console.lines.is_empty());
+    }
+}
