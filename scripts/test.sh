@@ -21,6 +21,9 @@ diff -u src/engine/commands/recorded/config.tsv "$fresh/config.tsv"
 
 build_page
 
+say "the browser-shaped session of tests/replay.rs, built for wasm (replayed by tests/e2e/replay.test.js)"
+cargo build --locked --example replay_wasm --target wasm32-unknown-unknown
+
 say "browser tests (playwright-core + Debian Chromium, headless)"
 node --test --test-concurrency=1 tests/e2e/
 say "screenshots are in target/e2e/"

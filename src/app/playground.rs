@@ -85,14 +85,28 @@ impl Playground {
         &self.session
     }
 
-    /// Applies a step and moves what the consoles printed onto their screens.
+    /// Applies a step and moves what the consoles printed onto their
+    /// screens (a typed line into its console's history too).
     pub(super) fn apply(&mut self, step: Step) -> Result<Applied, String> {
-        if let Step::Connect { port } = step {
-            self.screens.entry(port).or_default();
+        match &step {
+            Step::Connect { port } => {
+                self.screens.entry(*port).or_default();
+            }
+            Step::Remove { port } => {
+                self.screens.remove(port);
+            }
+            _ => {}
         }
+        let typed = match &step {
+            Step::Command { port, line } => Some((*port, line.clone())),
+            _ => None,
+        };
         let outcome = self.session.apply(step);
         for (&port, screen) in self.screens.iter_mut() {
             print(screen, self.session.take_printed(port));
+        }
+        if let Some(screen) = typed.as_ref().and_then(|(port, _)| self.screens.get_mut(port)) {
+            remember(screen, typed.as_ref().map_or("", |(_, line)| line.as_str()));
         }
         outcome
     }
@@ -225,7 +239,6 @@ impl Playground {
     }
 
     pub fn remove_server(&mut self, port: u16) -> Result<(), String> {
-        self.screens.remove(&port);
         self.apply(Step::Remove { port }).map(|_| ())
     }
 
@@ -263,20 +276,6 @@ impl Playground {
             return;
         }
         let _ = self.apply(Step::Command { port, line: line.to_string() });
-        let Some(screen) = self.screens.get_mut(&port) else { return };
-        if !line.trim().is_empty() {
-            let history = Rc::make_mut(&mut screen.history);
-            if history.last().map(String::as_str) != Some(line) {
-                history.push(line.to_string());
-            }
-            if history.len() > MAX_HISTORY {
-                history.remove(0);
-            }
-        }
-        // `clear` empties the screen, as in redis-cli.
-        if line.trim().eq_ignore_ascii_case("clear") {
-            Rc::make_mut(&mut screen.lines).clear();
-        }
     }
 
     /// Ctrl-C in a console: stops a blocked command or message reading.
@@ -477,6 +476,23 @@ impl Playground {
                 SentinelView { port, up: sim.sentinel_running(port), watching, cut, isolated: self.is_isolated(port), console: self.console_view(port, screen) }
             })
             .collect()
+    }
+}
+
+/// A line typed into a console goes into its history; `clear` empties
+/// the screen, as in redis-cli.
+fn remember(screen: &mut Screen, line: &str) {
+    if !line.trim().is_empty() {
+        let history = Rc::make_mut(&mut screen.history);
+        if history.last().map(String::as_str) != Some(line) {
+            history.push(line.to_string());
+        }
+        if history.len() > MAX_HISTORY {
+            history.remove(0);
+        }
+    }
+    if line.trim().eq_ignore_ascii_case("clear") {
+        Rc::make_mut(&mut screen.lines).clear();
     }
 }
 

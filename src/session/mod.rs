@@ -135,11 +135,18 @@ impl Session {
 
     /// Takes a step: it is recorded with its time (in the list and the
     /// trace) whether it succeeds or not, so a replay goes the same way.
+    /// Sleeps in a row are one sleep (the page sleeps a little at every
+    /// frame), and leave no mark in the trace but the time they let pass.
     pub fn apply(&mut self, step: Step) -> Result<Applied, String> {
         let at = self.sim.now();
-        self.sim.record_step(&step.to_string());
+        if !matches!(step, Step::Sleep { .. }) {
+            self.sim.record_step(&step.to_string());
+        }
         let outcome = self.run(&step);
-        self.steps.push((at, step));
+        match (self.steps.last_mut(), &step) {
+            (Some((_, Step::Sleep { ms: before })), Step::Sleep { ms }) => *before += ms,
+            _ => self.steps.push((at, step)),
+        }
         self.poll_consoles();
         outcome
     }
