@@ -180,86 +180,11 @@ fn parse_memory(raw: &[u8]) -> Option<i64> {
 fn special_value(name: &str, text: &str, current: &str) -> Result<String, String> {
     let words: Vec<&str> = text.split_ascii_whitespace().collect();
     match name {
-        "notify-keyspace-events" => {
-            // Classes as Redis orders them; `A` stands for all but m and n.
-            const ALL: &str = "g$lshzxetd";
-            let mut flags = String::new();
-            for c in text.chars() {
-                match c {
-                    'A' => flags.push_str(ALL),
-                    'g' | '$' | 'l' | 's' | 'h' | 'z' | 'x' | 'e' | 'K' | 'E' | 't' | 'm' | 'd' | 'n' => flags.push(c),
-                    _ => return Err("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".into()),
-                }
-            }
-            let has = |c: char| flags.contains(c);
-            let mut out = if ALL.chars().all(has) { "A".to_string() } else { "g$lshzxetdn".chars().filter(|&c| has(c)).collect() };
-            out.extend("KEm".chars().filter(|&c| has(c)));
-            Ok(out)
-        }
-        "client-output-buffer-limit" => {
-            if words.len() % 4 != 0 {
-                return Err("Wrong number of arguments in buffer limit configuration.".into());
-            }
-            // The current limits, each class given replaced.
-            let mut limits = [("normal", [0i64, 0, 0]), ("slave", [268_435_456, 67_108_864, 60]), ("pubsub", [33_554_432, 8_388_608, 60])];
-            let now: Vec<&str> = current.split_ascii_whitespace().collect();
-            for (class, values) in limits.iter_mut() {
-                if let Some(at) = now.iter().position(|w| w == class) {
-                    for (i, value) in values.iter_mut().enumerate() {
-                        if let Some(v) = now.get(at + 1 + i).and_then(|w| w.parse().ok()) {
-                            *value = v;
-                        }
-                    }
-                }
-            }
-            for group in words.chunks(4) {
-                let class = match group[0].to_ascii_lowercase().as_str() {
-                    "normal" => 0,
-                    "slave" | "replica" => 1,
-                    "pubsub" => 2,
-                    _ => return Err("Invalid client class specified in buffer limit configuration.".into()),
-                };
-                let hard = parse_memory(group[1].as_bytes());
-                let soft = parse_memory(group[2].as_bytes());
-                let seconds = group[3].parse::<i64>().ok().filter(|s| *s >= 0);
-                match (hard, soft, seconds) {
-                    (Some(h), Some(s), Some(secs)) => limits[class].1 = [h, s, secs],
-                    _ => return Err("Error in hard, soft or soft_seconds setting in buffer limit configuration.".into()),
-                }
-            }
-            Ok(limits.iter().map(|(class, [h, s, secs])| format!("{class} {h} {s} {secs}")).collect::<Vec<_>>().join(" "))
-        }
-        "oom-score-adj-values" => {
-            if words.len() != 3 {
-                return Err("wrong number of arguments".into());
-            }
-            let values: Option<Vec<i64>> = words.iter().map(|w| w.parse::<i64>().ok().filter(|v| (-2000..=2000).contains(v))).collect();
-            let values = values.ok_or("Invalid oom-score-adj-values, elements must be between -2000 and 2000.")?;
-            Ok(values.iter().map(i64::to_string).collect::<Vec<_>>().join(" "))
-        }
-        "latency-tracking-info-percentiles" => {
-            let mut out = Vec::new();
-            for word in &words {
-                let p = super::numfmt::parse_f64(word.as_bytes()).ok_or("Invalid latency-tracking-info-percentiles parameters")?;
-                if !(0.0..=100.0).contains(&p) {
-                    return Err("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]".into());
-                }
-                // printf's %f, then trailing zeros (and the dot) trimmed.
-                let shown = format!("{p:.6}");
-                out.push(shown.trim_end_matches('0').trim_end_matches('.').to_string());
-            }
-            Ok(out.join(" "))
-        }
-        "maxmemory-clients" => {
-            if let Some(bytes) = parse_memory(text.as_bytes()) {
-                return Ok(bytes.to_string());
-            }
-            match text.strip_suffix('%').filter(|d| !d.is_empty()).and_then(|d| d.parse::<i64>().ok()).filter(|p| *p >= 0) {
-                Some(p) if p > 100 => Err("percentage argument must be less or equal to 100".into()),
-                Some(p) => Ok(format!("{p}%")),
-                None => Err("argument must be a memory or percent value".into()),
-            }
-        }
+        "notify-keyspace-events" => notify_keyspace_events(text),
+        "client-output-buffer-limit" => client_output_buffer_limit(&words, current),
+        "oom-score-adj-values" => oom_score_adj_values(&words),
+        "latency-tracking-info-percentiles" => latency_percentiles(&words),
+        "maxmemory-clients" => maxmemory_clients(text),
         "cluster-announce-hostname" => {
             if text.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.') {
                 Ok(text.to_string())
@@ -267,24 +192,117 @@ fn special_value(name: &str, text: &str, current: &str) -> Result<String, String
                 Err("Hostnames may only contain alphanumeric characters, hyphens or dots".into())
             }
         }
-        "bind" => {
-            if words.len() > 16 {
-                return Err("Too many bind addresses specified.".into());
-            }
-            // The virtual machine has only its loopback interface (and the
-            // wildcards): any other address cannot be bound, as on a real one.
-            let bindable = |word: &str| {
-                let addr = word.strip_prefix('-').unwrap_or(word);
-                matches!(addr, "*" | "::*" | "localhost" | "0.0.0.0" | "::" | "::1")
-                    || addr.parse::<std::net::Ipv4Addr>().is_ok_and(|a| a.is_loopback())
-            };
-            if words.iter().all(|w| bindable(w)) {
-                Ok(words.join(" "))
-            } else {
-                Err("Failed to bind to specified addresses.".into())
+        "bind" => bind(&words),
+        _ => Ok(text.to_string()),
+    }
+}
+
+/// `notify-keyspace-events`, checked and shown as Redis does.
+fn notify_keyspace_events(text: &str) -> Result<String, String> {
+    // Classes as Redis orders them; `A` stands for all but m and n.
+    const ALL: &str = "g$lshzxetd";
+    let mut flags = String::new();
+    for c in text.chars() {
+        match c {
+            'A' => flags.push_str(ALL),
+            'g' | '$' | 'l' | 's' | 'h' | 'z' | 'x' | 'e' | 'K' | 'E' | 't' | 'm' | 'd' | 'n' => flags.push(c),
+            _ => return Err("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.".into()),
+        }
+    }
+    let has = |c: char| flags.contains(c);
+    let mut out = if ALL.chars().all(has) { "A".to_string() } else { "g$lshzxetdn".chars().filter(|&c| has(c)).collect() };
+    out.extend("KEm".chars().filter(|&c| has(c)));
+    Ok(out)
+}
+
+/// `client-output-buffer-limit`, checked and shown as Redis does.
+fn client_output_buffer_limit(words: &[&str], current: &str) -> Result<String, String> {
+    if words.len() % 4 != 0 {
+        return Err("Wrong number of arguments in buffer limit configuration.".into());
+    }
+    // The current limits, each class given replaced.
+    let mut limits = [("normal", [0i64, 0, 0]), ("slave", [268_435_456, 67_108_864, 60]), ("pubsub", [33_554_432, 8_388_608, 60])];
+    let now: Vec<&str> = current.split_ascii_whitespace().collect();
+    for (class, values) in limits.iter_mut() {
+        if let Some(at) = now.iter().position(|w| w == class) {
+            for (i, value) in values.iter_mut().enumerate() {
+                if let Some(v) = now.get(at + 1 + i).and_then(|w| w.parse().ok()) {
+                    *value = v;
+                }
             }
         }
-        _ => Ok(text.to_string()),
+    }
+    for group in words.chunks(4) {
+        let class = match group[0].to_ascii_lowercase().as_str() {
+            "normal" => 0,
+            "slave" | "replica" => 1,
+            "pubsub" => 2,
+            _ => return Err("Invalid client class specified in buffer limit configuration.".into()),
+        };
+        let hard = parse_memory(group[1].as_bytes());
+        let soft = parse_memory(group[2].as_bytes());
+        let seconds = group[3].parse::<i64>().ok().filter(|s| *s >= 0);
+        match (hard, soft, seconds) {
+            (Some(h), Some(s), Some(secs)) => limits[class].1 = [h, s, secs],
+            _ => return Err("Error in hard, soft or soft_seconds setting in buffer limit configuration.".into()),
+        }
+    }
+    Ok(limits.iter().map(|(class, [h, s, secs])| format!("{class} {h} {s} {secs}")).collect::<Vec<_>>().join(" "))
+}
+
+/// `oom-score-adj-values`, checked and shown as Redis does.
+fn oom_score_adj_values(words: &[&str]) -> Result<String, String> {
+    if words.len() != 3 {
+        return Err("wrong number of arguments".into());
+    }
+    let values: Option<Vec<i64>> = words.iter().map(|w| w.parse::<i64>().ok().filter(|v| (-2000..=2000).contains(v))).collect();
+    let values = values.ok_or("Invalid oom-score-adj-values, elements must be between -2000 and 2000.")?;
+    Ok(values.iter().map(i64::to_string).collect::<Vec<_>>().join(" "))
+}
+
+/// `latency-tracking-info-percentiles`, checked and shown as Redis does.
+fn latency_percentiles(words: &[&str]) -> Result<String, String> {
+    let mut out = Vec::new();
+    for word in words {
+        let p = super::numfmt::parse_f64(word.as_bytes()).ok_or("Invalid latency-tracking-info-percentiles parameters")?;
+        if !(0.0..=100.0).contains(&p) {
+            return Err("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]".into());
+        }
+        // printf's %f, then trailing zeros (and the dot) trimmed.
+        let shown = format!("{p:.6}");
+        out.push(shown.trim_end_matches('0').trim_end_matches('.').to_string());
+    }
+    Ok(out.join(" "))
+}
+
+/// `maxmemory-clients`, checked and shown as Redis does.
+fn maxmemory_clients(text: &str) -> Result<String, String> {
+    if let Some(bytes) = parse_memory(text.as_bytes()) {
+        return Ok(bytes.to_string());
+    }
+    match text.strip_suffix('%').filter(|d| !d.is_empty()).and_then(|d| d.parse::<i64>().ok()).filter(|p| *p >= 0) {
+        Some(p) if p > 100 => Err("percentage argument must be less or equal to 100".into()),
+        Some(p) => Ok(format!("{p}%")),
+        None => Err("argument must be a memory or percent value".into()),
+    }
+}
+
+/// `bind`, checked and shown as Redis does.
+fn bind(words: &[&str]) -> Result<String, String> {
+    if words.len() > 16 {
+        return Err("Too many bind addresses specified.".into());
+    }
+    // The virtual machine has only its loopback interface (and the
+    // wildcards): any other address cannot be bound, as on a real one.
+    let bindable = |word: &str| {
+        let addr = word.strip_prefix('-').unwrap_or(word);
+        matches!(addr, "*" | "::*" | "localhost" | "0.0.0.0" | "::" | "::1")
+            || addr.parse::<std::net::Ipv4Addr>().is_ok_and(|a| a.is_loopback())
+    };
+    if words.iter().all(|w| bindable(w)) {
+        Ok(words.join(" "))
+    } else {
+        Err("Failed to bind to specified addresses.".into())
     }
 }
 

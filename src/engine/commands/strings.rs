@@ -442,6 +442,40 @@ pub fn setrange(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     Frame::Integer(len as i64)
 }
 
+/// LCS's options: LEN, IDX, WITHMATCHLEN, MINMATCHLEN n.
+struct LcsOptions {
+    get_len: bool,
+    get_idx: bool,
+    with_match_len: bool,
+    min_match_len: i64,
+}
+
+fn lcs_options(args: &[Vec<u8>]) -> Result<LcsOptions, Frame> {
+    let mut o = LcsOptions { get_len: false, get_idx: false, with_match_len: false, min_match_len: 0 };
+    let mut j = 3;
+    while j < args.len() {
+        let opt = &args[j];
+        let more = j + 1 < args.len();
+        if super::eq_ignore_case(opt, "idx") {
+            o.get_idx = true;
+        } else if super::eq_ignore_case(opt, "len") {
+            o.get_len = true;
+        } else if super::eq_ignore_case(opt, "withmatchlen") {
+            o.with_match_len = true;
+        } else if super::eq_ignore_case(opt, "minmatchlen") && more {
+            o.min_match_len = int_arg(&args[j + 1])?.max(0);
+            j += 1;
+        } else {
+            return Err(syntax_error());
+        }
+        j += 1;
+    }
+    if o.get_len && o.get_idx {
+        return Err(err("If you want both the length and indexes, please just use IDX."));
+    }
+    Ok(o)
+}
+
 pub fn lcs(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     let now = ctx.now;
     let mut fetch = |key: &[u8]| match ctx.db().get(key, now).map(|e| &e.value) {
@@ -453,37 +487,37 @@ pub fn lcs(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
         (Ok(a), Ok(b)) => (a, b),
         _ => return err("The specified keys must contain string values"),
     };
-    let (mut get_len, mut get_idx, mut with_match_len, mut min_match_len) = (false, false, false, 0i64);
-    let mut j = 3;
-    while j < args.len() {
-        let opt = &args[j];
-        let more = j + 1 < args.len();
-        if super::eq_ignore_case(opt, "idx") {
-            get_idx = true;
-        } else if super::eq_ignore_case(opt, "len") {
-            get_len = true;
-        } else if super::eq_ignore_case(opt, "withmatchlen") {
-            with_match_len = true;
-        } else if super::eq_ignore_case(opt, "minmatchlen") && more {
-            min_match_len = match int_arg(&args[j + 1]) {
-                Ok(n) => n.max(0),
-                Err(e) => return e,
-            };
-            j += 1;
-        } else {
-            return syntax_error();
-        }
-        j += 1;
-    }
-    if get_len && get_idx {
-        return err("If you want both the length and indexes, please just use IDX.");
-    }
+    let options = match lcs_options(args) {
+        Ok(o) => o,
+        Err(e) => return e,
+    };
     let cells = (a.len() as u64 + 1) * (b.len() as u64 + 1);
     if cells * 4 > MAX_STRING as u64 {
         return err("Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
     }
+    let table = lcs_table(&a, &b);
+    let total = table[a.len() * (b.len() + 1) + b.len()];
+    if options.get_len {
+        return Frame::Integer(total as i64);
+    }
+    let (result, ranges) = lcs_walk(&a, &b, &table, total as usize, &options);
+    if options.get_idx {
+        Frame::Array(vec![
+            Frame::bulk("matches"),
+            Frame::Array(ranges),
+            Frame::bulk("len"),
+            Frame::Integer(total as i64),
+        ])
+    } else {
+        Frame::Bulk(result)
+    }
+}
+
+/// The lengths of the longest common subsequences of every pair of
+/// prefixes, row by row.
+fn lcs_table(a: &[u8], b: &[u8]) -> Vec<u32> {
     let width = b.len() + 1;
-    let mut table = vec![0u32; cells as usize];
+    let mut table = vec![0u32; (a.len() + 1) * width];
     for i in 1..=a.len() {
         for k in 1..=b.len() {
             table[i * width + k] = if a[i - 1] == b[k - 1] {
@@ -493,15 +527,16 @@ pub fn lcs(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
             };
         }
     }
-    let total = table[a.len() * width + b.len()];
-    if get_len {
-        return Frame::Integer(total as i64);
-    }
-    // Walk back from the end, collecting the common string and, for IDX,
-    // the matching ranges (latest first), exactly as Redis emits them.
+    table
+}
+
+/// Walks back from the end, collecting the common string and, for IDX,
+/// the matching ranges (latest first), exactly as Redis emits them.
+fn lcs_walk(a: &[u8], b: &[u8], table: &[u32], total: usize, options: &LcsOptions) -> (Vec<u8>, Vec<Frame>) {
+    let width = b.len() + 1;
     let (mut i, mut k) = (a.len(), b.len());
-    let mut result = vec![0u8; total as usize];
-    let mut idx = total as usize;
+    let mut result = vec![0u8; total];
+    let mut idx = total;
     let mut ranges = Vec::new();
     let (mut a_start, mut a_end, mut b_start, mut b_end) = (a.len(), 0usize, 0usize, 0usize);
     while i > 0 && k > 0 {
@@ -537,12 +572,12 @@ pub fn lcs(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
         }
         let match_len = a_end.wrapping_sub(a_start).wrapping_add(1);
         if emit {
-            if min_match_len == 0 || match_len as i64 >= min_match_len {
+            if options.min_match_len == 0 || match_len as i64 >= options.min_match_len {
                 let mut range = vec![
                     Frame::Array(vec![Frame::Integer(a_start as i64), Frame::Integer(a_end as i64)]),
                     Frame::Array(vec![Frame::Integer(b_start as i64), Frame::Integer(b_end as i64)]),
                 ];
-                if with_match_len {
+                if options.with_match_len {
                     range.push(Frame::Integer(match_len as i64));
                 }
                 ranges.push(Frame::Array(range));
@@ -550,16 +585,7 @@ pub fn lcs(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
             a_start = a.len();
         }
     }
-    if get_idx {
-        Frame::Array(vec![
-            Frame::bulk("matches"),
-            Frame::Array(ranges),
-            Frame::bulk("len"),
-            Frame::Integer(total as i64),
-        ])
-    } else {
-        Frame::Bulk(result)
-    }
+    (result, ranges)
 }
 
 /// The value as a long double, as Redis reads it for INCRBYFLOAT.

@@ -591,6 +591,45 @@ fn load_source(ctx: &mut Ctx, key: &[u8]) -> Result<Option<Vec<(Vec<u8>, f64)>>,
     }
 }
 
+/// The options after the keys of ZUNION, ZINTER, ZDIFF and their STORE
+/// forms: WEIGHTS, AGGREGATE, WITHSCORES.
+struct SetOpOptions {
+    weights: Vec<f64>,
+    how: Aggregate,
+    with_scores: bool,
+}
+
+fn set_op_options(args: &[Vec<u8>], from: usize, numkeys: usize, op: SetOp, store: bool) -> Result<SetOpOptions, Frame> {
+    let mut o = SetOpOptions { weights: vec![1.0; numkeys], how: Aggregate::Sum, with_scores: false };
+    let mut j = from;
+    while j < args.len() {
+        let remaining = args.len() - j - 1;
+        if op != SetOp::Diff && remaining >= numkeys && eq_ignore_case(&args[j], "weights") {
+            for w in o.weights.iter_mut() {
+                j += 1;
+                *w = float_arg(&args[j], "weight value is not a float")?;
+            }
+        } else if op != SetOp::Diff && remaining >= 1 && eq_ignore_case(&args[j], "aggregate") {
+            j += 1;
+            o.how = if eq_ignore_case(&args[j], "sum") {
+                Aggregate::Sum
+            } else if eq_ignore_case(&args[j], "min") {
+                Aggregate::Min
+            } else if eq_ignore_case(&args[j], "max") {
+                Aggregate::Max
+            } else {
+                return Err(syntax_error());
+            };
+        } else if !store && eq_ignore_case(&args[j], "withscores") {
+            o.with_scores = true;
+        } else {
+            return Err(syntax_error());
+        }
+        j += 1;
+    }
+    Ok(o)
+}
+
 fn set_op_generic(ctx: &mut Ctx, args: &[Vec<u8>], op: SetOp, store: bool) -> Frame {
     let numkeys_at = if store { 2 } else { 1 };
     let name = String::from_utf8_lossy(&args[0]).to_ascii_lowercase();
@@ -613,38 +652,28 @@ fn set_op_generic(ctx: &mut Ctx, args: &[Vec<u8>], op: SetOp, store: bool) -> Fr
             Err(e) => return e,
         }
     }
-    let mut weights = vec![1.0; numkeys];
-    let mut how = Aggregate::Sum;
-    let mut with_scores = false;
-    let mut j = numkeys_at + 1 + numkeys;
-    while j < args.len() {
-        let remaining = args.len() - j - 1;
-        if op != SetOp::Diff && remaining >= numkeys && eq_ignore_case(&args[j], "weights") {
-            for w in weights.iter_mut() {
-                j += 1;
-                match float_arg(&args[j], "weight value is not a float") {
-                    Ok(v) => *w = v,
-                    Err(e) => return e,
-                }
-            }
-        } else if op != SetOp::Diff && remaining >= 1 && eq_ignore_case(&args[j], "aggregate") {
-            j += 1;
-            how = if eq_ignore_case(&args[j], "sum") {
-                Aggregate::Sum
-            } else if eq_ignore_case(&args[j], "min") {
-                Aggregate::Min
-            } else if eq_ignore_case(&args[j], "max") {
-                Aggregate::Max
-            } else {
-                return syntax_error();
-            };
-        } else if !store && eq_ignore_case(&args[j], "withscores") {
-            with_scores = true;
-        } else {
-            return syntax_error();
-        }
-        j += 1;
+    let options = match set_op_options(args, numkeys_at + 1 + numkeys, numkeys, op, store) {
+        Ok(o) => o,
+        Err(e) => return e,
+    };
+    let result = combine(&sources, op, &options);
+    let limits = ctx.settings.limits.clone();
+    let mut sorted = ZSet::new(0, &limits);
+    for (m, s) in &result {
+        sorted.insert(m, *s, &limits);
     }
+    let items: Vec<(Vec<u8>, f64)> = sorted.iter().map(|(m, s)| (m.clone(), s)).collect();
+    if store {
+        store_zset(ctx, &args[1], items)
+    } else {
+        with_scores_reply(items, options.with_scores)
+    }
+}
+
+/// The members and scores of a union, intersection or difference of the
+/// sources (a missing key is `None`).
+fn combine(sources: &[Option<Vec<(Vec<u8>, f64)>>], op: SetOp, options: &SetOpOptions) -> crate::engine::fnv::FixedHashMap<Vec<u8>, f64> {
+    let (weights, how) = (&options.weights, options.how);
     let weighted = |s: f64, w: f64| {
         let v = s * w;
         if v.is_nan() {
@@ -656,7 +685,7 @@ fn set_op_generic(ctx: &mut Ctx, args: &[Vec<u8>], op: SetOp, store: bool) -> Fr
     let mut result: crate::engine::fnv::FixedHashMap<Vec<u8>, f64> = Default::default();
     match op {
         SetOp::Union => {
-            for (source, &w) in sources.iter().zip(&weights) {
+            for (source, &w) in sources.iter().zip(weights) {
                 for (m, s) in source.iter().flatten() {
                     let v = weighted(*s, w);
                     result.entry(m.clone()).and_modify(|cur| *cur = aggregate(*cur, v, how)).or_insert(v);
@@ -672,7 +701,7 @@ fn set_op_generic(ctx: &mut Ctx, args: &[Vec<u8>], op: SetOp, store: bool) -> Fr
                 if let Some(Some(first)) = sources.first() {
                     'member: for (m, s) in first {
                         let mut acc = weighted(*s, weights[0]);
-                        for (map, &w) in maps.iter().zip(&weights).skip(1) {
+                        for (map, &w) in maps.iter().zip(weights).skip(1) {
                             match map.get(m) {
                                 Some(&other) => acc = aggregate(acc, weighted(other, w), how),
                                 None => continue 'member,
@@ -694,17 +723,7 @@ fn set_op_generic(ctx: &mut Ctx, args: &[Vec<u8>], op: SetOp, store: bool) -> Fr
             }
         }
     }
-    let limits = ctx.settings.limits.clone();
-    let mut sorted = ZSet::new(0, &limits);
-    for (m, s) in &result {
-        sorted.insert(m, *s, &limits);
-    }
-    let items: Vec<(Vec<u8>, f64)> = sorted.iter().map(|(m, s)| (m.clone(), s)).collect();
-    if store {
-        store_zset(ctx, &args[1], items)
-    } else {
-        with_scores_reply(items, with_scores)
-    }
+    result
 }
 
 pub fn zunion(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {

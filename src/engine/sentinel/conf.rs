@@ -69,94 +69,98 @@ impl SentinelConf {
         for (i, raw) in lines.iter().enumerate() {
             let text = raw.as_ref().trim();
             let w = words(text);
-            if !w.first().is_some_and(|w| w.eq_ignore_ascii_case("sentinel")) {
-                continue;
-            }
-            let line = i + 1;
-            let bad = |reason: &str| fail(line, text, reason);
-            let args = &w[1..];
-            let Some(option) = args.first().map(|o| o.to_ascii_lowercase()) else {
-                return Err(bad("Unrecognized sentinel configuration statement."));
-            };
-            let master_mut = |conf: &mut SentinelConf, name: &str| -> Result<usize, ConfigError> {
-                conf.masters.iter().position(|m| m.name == name).ok_or_else(|| bad("No such master with specified name."))
-            };
-            match (option.as_str(), args.len()) {
-                ("monitor", 5) => {
-                    let quorum: i64 = args[4].parse().unwrap_or(0);
-                    if quorum <= 0 {
-                        return Err(bad("Quorum must be 1 or greater."));
-                    }
-                    let Some(port) = parse_port(&args[3]) else { return Err(bad("Invalid port number.")) };
-                    if conf.masters.iter().any(|m| m.name == args[1]) {
-                        return Err(bad("Duplicate master name."));
-                    }
-                    conf.masters.push(MasterConf {
-                        name: args[1].clone(),
-                        host: args[2].clone(),
-                        port,
-                        quorum,
-                        down_after_ms: DEFAULT_DOWN_AFTER_MS,
-                        failover_timeout_ms: DEFAULT_FAILOVER_TIMEOUT_MS,
-                        parallel_syncs: DEFAULT_PARALLEL_SYNCS,
-                        config_epoch: 0,
-                        leader_epoch: 0,
-                        known_replicas: Vec::new(),
-                        known_sentinels: Vec::new(),
-                    });
-                }
-                ("down-after-milliseconds", 3) | ("failover-timeout", 3) | ("parallel-syncs", 3) => {
-                    let m = master_mut(&mut conf, &args[1])?;
-                    let value: i64 = args[2].parse().unwrap_or(-1);
-                    let master = &mut conf.masters[m];
-                    match option.as_str() {
-                        "down-after-milliseconds" if value > 0 => master.down_after_ms = value,
-                        "failover-timeout" if value > 0 => master.failover_timeout_ms = value,
-                        "parallel-syncs" if value >= 0 => master.parallel_syncs = value,
-                        _ => return Err(bad("Unrecognized sentinel configuration statement.")),
-                    }
-                }
-                ("myid", 2) => {
-                    if args[1].len() != 40 {
-                        return Err(bad("Malformed Sentinel id in myid option."));
-                    }
-                    conf.myid = Some(args[1].clone());
-                }
-                ("current-epoch", 2) => conf.current_epoch = args[1].parse().unwrap_or(0),
-                ("config-epoch", 3) | ("leader-epoch", 3) => {
-                    let m = master_mut(&mut conf, &args[1])?;
-                    let value = args[2].parse().unwrap_or(0);
-                    if option == "config-epoch" {
-                        conf.masters[m].config_epoch = value;
-                    } else {
-                        conf.masters[m].leader_epoch = value;
-                    }
-                    conf.current_epoch = conf.current_epoch.max(value);
-                }
-                ("known-replica", 4) | ("known-slave", 4) => {
-                    let m = master_mut(&mut conf, &args[1])?;
-                    let Some(port) = parse_port(&args[3]) else { return Err(bad("Invalid port number.")) };
-                    conf.masters[m].known_replicas.push((args[2].clone(), port));
-                }
-                ("known-sentinel", 5) => {
-                    let m = master_mut(&mut conf, &args[1])?;
-                    let Some(port) = parse_port(&args[3]) else { return Err(bad("Invalid port number.")) };
-                    conf.masters[m].known_sentinels.push((args[2].clone(), port, args[4].clone()));
-                }
-                ("resolve-hostnames", 2) | ("announce-hostnames", 2) | ("announce-ip", 2) | ("announce-port", 2) | ("sentinel-user", 2)
-                | ("sentinel-pass", 2) => conf.globals.push((option.clone(), args[1].clone())),
-                // Accepted and kept, with no effect in the playground.
-                ("deny-scripts-reconfig", 2)
-                | ("auth-pass", 3)
-                | ("auth-user", 3)
-                | ("rename-command", 4)
-                | ("master-reboot-down-after-period", 3) => {}
-                _ => return Err(bad("Unrecognized sentinel configuration statement.")),
+            if w.first().is_some_and(|w| w.eq_ignore_ascii_case("sentinel")) {
+                conf.apply(&w[1..]).map_err(|reason| fail(i + 1, text, reason))?;
             }
         }
         Ok(conf)
     }
+
+    /// One `sentinel ...` statement (its words after `sentinel`), or why
+    /// Sentinel refuses it.
+    fn apply(&mut self, args: &[String]) -> Result<(), &'static str> {
+        let Some(option) = args.first().map(|o| o.to_ascii_lowercase()) else { return Err(UNRECOGNIZED) };
+        match (option.as_str(), args.len()) {
+            ("monitor", 5) => {
+                let quorum: i64 = args[4].parse().unwrap_or(0);
+                if quorum <= 0 {
+                    return Err("Quorum must be 1 or greater.");
+                }
+                let Some(port) = parse_port(&args[3]) else { return Err("Invalid port number.") };
+                if self.masters.iter().any(|m| m.name == args[1]) {
+                    return Err("Duplicate master name.");
+                }
+                self.masters.push(MasterConf {
+                    name: args[1].clone(),
+                    host: args[2].clone(),
+                    port,
+                    quorum,
+                    down_after_ms: DEFAULT_DOWN_AFTER_MS,
+                    failover_timeout_ms: DEFAULT_FAILOVER_TIMEOUT_MS,
+                    parallel_syncs: DEFAULT_PARALLEL_SYNCS,
+                    config_epoch: 0,
+                    leader_epoch: 0,
+                    known_replicas: Vec::new(),
+                    known_sentinels: Vec::new(),
+                });
+            }
+            ("down-after-milliseconds", 3) | ("failover-timeout", 3) | ("parallel-syncs", 3) => {
+                let m = self.master_index(&args[1])?;
+                let value: i64 = args[2].parse().unwrap_or(-1);
+                let master = &mut self.masters[m];
+                match option.as_str() {
+                    "down-after-milliseconds" if value > 0 => master.down_after_ms = value,
+                    "failover-timeout" if value > 0 => master.failover_timeout_ms = value,
+                    "parallel-syncs" if value >= 0 => master.parallel_syncs = value,
+                    _ => return Err(UNRECOGNIZED),
+                }
+            }
+            ("myid", 2) => {
+                if args[1].len() != 40 {
+                    return Err("Malformed Sentinel id in myid option.");
+                }
+                self.myid = Some(args[1].clone());
+            }
+            ("current-epoch", 2) => self.current_epoch = args[1].parse().unwrap_or(0),
+            ("config-epoch", 3) | ("leader-epoch", 3) => {
+                let m = self.master_index(&args[1])?;
+                let value = args[2].parse().unwrap_or(0);
+                if option == "config-epoch" {
+                    self.masters[m].config_epoch = value;
+                } else {
+                    self.masters[m].leader_epoch = value;
+                }
+                self.current_epoch = self.current_epoch.max(value);
+            }
+            ("known-replica", 4) | ("known-slave", 4) => {
+                let m = self.master_index(&args[1])?;
+                let Some(port) = parse_port(&args[3]) else { return Err("Invalid port number.") };
+                self.masters[m].known_replicas.push((args[2].clone(), port));
+            }
+            ("known-sentinel", 5) => {
+                let m = self.master_index(&args[1])?;
+                let Some(port) = parse_port(&args[3]) else { return Err("Invalid port number.") };
+                self.masters[m].known_sentinels.push((args[2].clone(), port, args[4].clone()));
+            }
+            ("resolve-hostnames", 2) | ("announce-hostnames", 2) | ("announce-ip", 2) | ("announce-port", 2) | ("sentinel-user", 2)
+            | ("sentinel-pass", 2) => self.globals.push((option.clone(), args[1].clone())),
+            // Accepted and kept, with no effect in the playground.
+            ("deny-scripts-reconfig", 2)
+            | ("auth-pass", 3)
+            | ("auth-user", 3)
+            | ("rename-command", 4)
+            | ("master-reboot-down-after-period", 3) => {}
+            _ => return Err(UNRECOGNIZED),
+        }
+        Ok(())
+    }
+
+    fn master_index(&self, name: &str) -> Result<usize, &'static str> {
+        self.masters.iter().position(|m| m.name == name).ok_or("No such master with specified name.")
+    }
 }
+
+const UNRECOGNIZED: &str = "Unrecognized sentinel configuration statement.";
 
 /// Options Sentinel rewrites, by their first two words.
 fn state_key(line: &str) -> Option<String> {
