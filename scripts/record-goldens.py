@@ -59,6 +59,41 @@ LOG_MESSAGES = re.compile(
 LOG_LINE = re.compile(r"\d+:([MSCX]) \d+ \w+ \d+ [\d:.]+ ([*#.-]) (.*)")
 
 
+
+def info_replication(port):
+    """INFO replication of the server on `port`, as raw bytes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
+        s.sendall(b"INFO replication\r\n")
+        data = b""
+        while not data.endswith(b"\r\n") or data.count(b"\r\n") < 2:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        return data
+
+
+def settle_on_master(port, replica_info):
+    """Once a replica's link is up, its master still notices the end of
+    its transfer child at its next cron (up to ~100 ms later): wait for the
+    master to list the replica online too, so that a command right after
+    `waitsync` never races it (the engine has both at once)."""
+    fields = dict(
+        line.split(":", 1) for line in replica_info.decode(errors="replace").split("\r\n") if ":" in line
+    )
+    if fields.get("master_host") not in ("127.0.0.1", "localhost"):
+        return
+    master = int(fields.get("master_port", "0"))
+    wanted = f"port={port},state=online".encode()
+    deadline = time.monotonic() + 1
+    while time.monotonic() < deadline:
+        try:
+            if wanted in info_replication(master):
+                return
+        except OSError:
+            return
+        time.sleep(0.01)
+
 def normalize_log_text(text):
     """Masks what differs from run to run (the same rules as tests/scenarios.rs)."""
     text = re.sub(r"\b[0-9a-f]{40}\b", "<id>", text)
@@ -285,17 +320,12 @@ def record(scenario, workdir, with_log=False):
                 deadline = time.monotonic() + 60
                 up = False
                 while time.monotonic() < deadline and not up:
-                    with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
-                        s.sendall(b"INFO replication\r\n")
-                        data = b""
-                        while not data.endswith(b"\r\n") or data.count(b"\r\n") < 2:
-                            chunk = s.recv(65536)
-                            if not chunk:
-                                break
-                            data += chunk
-                        up = b"master_link_status:up" in data
+                    data = info_replication(port)
+                    up = b"master_link_status:up" in data
                     if not up:
                         time.sleep(0.1)
+                if up:
+                    settle_on_master(port, data)
                 out.append(f"# {text}" if up else f"# {text} timed out")
                 continue
             if word in ("crash", "restart"):

@@ -9,3 +9,6 @@ pub mod layout;
 pub mod playground;
 pub mod save;
 pub mod views;
+
+#[cfg(test)]
+mod tests;

@@ -188,128 +188,160 @@ impl PageState {
     }
 }
 
+/// What an action changes besides the playground.
+struct Change {
+    notice: Option<String>,
+    /// Whether the message shown before stays.
+    keep_notice: bool,
+    clock: Clock,
+    highlighted: Option<u16>,
+    editor: Option<Editor>,
+    data_port: Option<u16>,
+}
+
 impl Reducible for PageState {
     type Action = Action;
 
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
-        let mut notice = None;
-        let mut keep_notice = true;
-        let mut clock = self.clock;
-        let mut highlighted = self.highlighted;
-        let mut editor = self.editor.clone();
-        let mut data_port = self.data_port;
-        {
-            let mut playground = self.playground.borrow_mut();
-            match action {
-                Action::Run { port, line } => playground.run(port, &line),
-                Action::DismissNotice => keep_notice = false,
-                Action::RemoveServer(port) => {
-                    if let Err(e) = playground.remove_server(port) {
-                        notice = Some(format!("Could not remove {port}: {e}"));
-                    }
-                }
-                Action::Tick(_) if clock.paused => {}
-                Action::Tick(ms) => playground.advance(ms * clock.speed as i64),
-                Action::Step(ms) => playground.advance(ms),
-                Action::SetPaused(paused) => clock.paused = paused,
-                Action::SetSpeed(speed) => clock.speed = speed,
-                Action::ToggleCut(a, b) => playground.toggle_cut(a, b),
-                Action::ToggleIsolation(port) => playground.toggle_isolation(port),
-                Action::SetLatency(a, b, ms) => playground.set_latency(a, b, ms),
-                Action::Reparent(port, target) => match playground.reparent(port, target) {
-                    Ok(message) => notice = message,
-                    Err(message) => notice = Some(message),
-                },
-                Action::RunUntilIdle => {
-                    if playground.advance_until_idle(IDLE_QUIET_MS, IDLE_LIMIT_MS) >= IDLE_LIMIT_MS {
-                        notice = Some("Still busy after ten minutes of virtual time.".into());
-                    }
-                }
-                Action::OpenEditor(target) => {
-                    let text = match target {
-                        EditorTarget::New => {
-                            let port = playground.next_free_port().unwrap_or(6379);
-                            Playground::lesson_config(port).join("\n")
-                        }
-                        EditorTarget::NewSentinel => {
-                            let port = playground.next_sentinel_port();
-                            playground.lesson_sentinel_config(port).join("\n")
-                        }
-                        EditorTarget::Existing(port) => playground.config_of(port).unwrap_or_default().join("\n"),
-                    };
-                    editor = Some(Editor { target, text, error: None });
-                }
-                Action::CloseEditor => editor = None,
-                Action::SubmitConfig { text, restart } => {
-                    let lines: Vec<String> = text.lines().map(str::to_string).collect();
-                    let outcome = match editor.as_ref().map(|e| e.target) {
-                        Some(EditorTarget::New) => playground.add_server_with_config(&lines).map(|port| {
-                            Some(format!("Server {port} started from its config file."))
-                        }),
-                        Some(EditorTarget::NewSentinel) => playground.add_sentinel(&lines).map(|port| {
-                            Some(format!("Sentinel {port} started from its sentinel.conf."))
-                        }),
-                        Some(EditorTarget::Existing(port)) => playground.edit_config(port, &lines).map(|()| {
-                            if !restart {
-                                return Some(format!("Saved: {port} reads it at its next start."));
-                            }
-                            if playground.is_running(port) {
-                                // Stopped as an admin would, through its console.
-                                playground.run(port, "SHUTDOWN");
-                            }
-                            match playground.restart(port) {
-                                Ok(()) => Some(format!("{port} restarted with its new config file.")),
-                                Err(e) => Some(format!("Saved, but {port} did not start: {e}")),
-                            }
-                        }),
-                        None => Ok(None),
-                    };
-                    match outcome {
-                        Ok(message) => {
-                            editor = None;
-                            notice = message;
-                        }
-                        Err(error) => editor = Some(Editor { target: editor.map_or(EditorTarget::New, |e| e.target), text, error: Some(error) }),
-                    }
-                }
-                Action::ShowData(port) => data_port = port,
+        let mut change = Change {
+            notice: None,
+            keep_notice: true,
+            clock: self.clock,
+            highlighted: self.highlighted,
+            editor: self.editor.clone(),
+            data_port: self.data_port,
+        };
+        apply(&mut self.playground.borrow_mut(), action, &mut change);
+        if let Some(problem) = self.persist() {
+            change.notice = Some(problem);
+        }
+        self.with(change)
+    }
+}
 
-                Action::Highlight(port) => highlighted = if port == highlighted { None } else { port },
-                Action::NextEvent => {
-                    if playground.advance_to_next_event(60_000) >= 60_000 {
-                        notice = Some("Nothing happened in the next minute of virtual time.".into());
-                    }
-                }
-                Action::Interrupt(port) => playground.interrupt(port),
-                Action::Crash(port) => {
-                    if let Err(e) = playground.crash(port) {
-                        notice = Some(format!("Could not crash {port}: {e}"));
-                    }
-                }
-                Action::Restart(port) => {
-                    if let Err(e) = playground.restart(port) {
-                        notice = Some(format!("Could not restart {port}: {e}"));
-                    }
-                }
-                Action::UploadDump { port, bytes } => {
-                    notice = Some(match playground.upload_dump(port, bytes) {
-                        Ok(message) | Err(message) => message,
-                    });
-                }
+/// Carries out an action on the playground.
+fn apply(playground: &mut Playground, action: Action, change: &mut Change) {
+    match action {
+        Action::Run { port, line } => playground.run(port, &line),
+        Action::DismissNotice => change.keep_notice = false,
+        Action::RemoveServer(port) => {
+            if let Err(e) = playground.remove_server(port) {
+                change.notice = Some(format!("Could not remove {port}: {e}"));
             }
         }
-        if let Some(problem) = self.persist() {
-            notice = Some(problem);
+        Action::Tick(_) if change.clock.paused => {}
+        Action::Tick(ms) => playground.advance(ms * change.clock.speed as i64),
+        Action::Step(ms) => playground.advance(ms),
+        Action::SetPaused(paused) => change.clock.paused = paused,
+        Action::SetSpeed(speed) => change.clock.speed = speed,
+        Action::ToggleCut(a, b) => playground.toggle_cut(a, b),
+        Action::ToggleIsolation(port) => playground.toggle_isolation(port),
+        Action::SetLatency(a, b, ms) => playground.set_latency(a, b, ms),
+        Action::Reparent(port, target) => match playground.reparent(port, target) {
+            Ok(message) => change.notice = message,
+            Err(message) => change.notice = Some(message),
+        },
+        Action::RunUntilIdle => {
+            if playground.advance_until_idle(IDLE_QUIET_MS, IDLE_LIMIT_MS) >= IDLE_LIMIT_MS {
+                change.notice = Some("Still busy after ten minutes of virtual time.".into());
+            }
         }
-        let nodes = self.playground.borrow().nodes();
-        let sentinels = self.playground.borrow().sentinels();
-        let events = self.playground.borrow().events();
-        clock.elapsed_ms = self.playground.borrow().sim().now() - self.opened_at;
+        Action::OpenEditor(target) => change.editor = Some(open_editor(playground, target)),
+        Action::CloseEditor => change.editor = None,
+        Action::SubmitConfig { text, restart } => submit_config(playground, text, restart, change),
+        Action::ShowData(port) => change.data_port = port,
+        Action::Highlight(port) => change.highlighted = if port == change.highlighted { None } else { port },
+        Action::NextEvent => {
+            if playground.advance_to_next_event(60_000) >= 60_000 {
+                change.notice = Some("Nothing happened in the next minute of virtual time.".into());
+            }
+        }
+        Action::Interrupt(port) => playground.interrupt(port),
+        Action::Crash(port) => {
+            if let Err(e) = playground.crash(port) {
+                change.notice = Some(format!("Could not crash {port}: {e}"));
+            }
+        }
+        Action::Restart(port) => {
+            if let Err(e) = playground.restart(port) {
+                change.notice = Some(format!("Could not restart {port}: {e}"));
+            }
+        }
+        Action::UploadDump { port, bytes } => {
+            change.notice = Some(match playground.upload_dump(port, bytes) {
+                Ok(message) | Err(message) => message,
+            });
+        }
+    }
+}
+
+/// The editor opened on a new server's or Sentinel's file (the lesson's),
+/// or on a node's own.
+fn open_editor(playground: &Playground, target: EditorTarget) -> Editor {
+    let text = match target {
+        EditorTarget::New => {
+            let port = playground.next_free_port().unwrap_or(6379);
+            Playground::lesson_config(port).join("\n")
+        }
+        EditorTarget::NewSentinel => {
+            let port = playground.next_sentinel_port();
+            playground.lesson_sentinel_config(port).join("\n")
+        }
+        EditorTarget::Existing(port) => playground.config_of(port).unwrap_or_default().join("\n"),
+    };
+    Editor { target, text, error: None }
+}
+
+/// The editor's text: start the new node, or save the file (and restart
+/// the node, as an admin would: SHUTDOWN through its console, then start).
+fn submit_config(playground: &mut Playground, text: String, restart: bool, change: &mut Change) {
+    let lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let target = change.editor.as_ref().map(|e| e.target);
+    let outcome = match target {
+        Some(EditorTarget::New) => playground.add_server_with_config(&lines).map(|port| Some(format!("Server {port} started from its config file."))),
+        Some(EditorTarget::NewSentinel) => {
+            playground.add_sentinel(&lines).map(|port| Some(format!("Sentinel {port} started from its sentinel.conf.")))
+        }
+        Some(EditorTarget::Existing(port)) => playground.edit_config(port, &lines).map(|()| {
+            if !restart {
+                return Some(format!("Saved: {port} reads it at its next start."));
+            }
+            if playground.is_running(port) {
+                playground.run(port, "SHUTDOWN");
+            }
+            match playground.restart(port) {
+                Ok(()) => Some(format!("{port} restarted with its new config file.")),
+                Err(e) => Some(format!("Saved, but {port} did not start: {e}")),
+            }
+        }),
+        None => Ok(None),
+    };
+    match outcome {
+        Ok(message) => {
+            change.editor = None;
+            change.notice = message;
+        }
+        Err(error) => change.editor = Some(Editor { target: target.unwrap_or(EditorTarget::New), text, error: Some(error) }),
+    }
+}
+
+impl PageState {
+    /// The state after a change: the views read again from the playground,
+    /// the same value when nothing the page shows changed (Yew then
+    /// renders nothing).
+    fn with(self: Rc<Self>, change: Change) -> Rc<Self> {
+        let Change { notice, keep_notice, mut clock, highlighted, editor, data_port } = change;
+        let playground = self.playground.borrow();
+        let nodes = playground.nodes();
+        let sentinels = playground.sentinels();
+        let events = playground.events();
+        clock.elapsed_ms = playground.sim().now() - self.opened_at;
         let notice = notice.or_else(|| if keep_notice { self.notice.clone() } else { None });
         let data_port = data_port.filter(|p| nodes.iter().any(|n| n.port == *p));
-        let data = data_port.and_then(|p| self.playground.borrow().data_view(p));
+        let data = data_port.and_then(|p| playground.data_view(p));
         // A server that is gone cannot stay picked out.
         let highlighted = highlighted.filter(|p| nodes.iter().any(|n| n.port == *p) || sentinels.iter().any(|s| s.port == *p));
+        drop(playground);
         if nodes == self.nodes && sentinels == self.sentinels && notice == self.notice && clock == self.clock && events == self.events
             && highlighted == self.highlighted
             && editor == self.editor

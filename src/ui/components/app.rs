@@ -25,32 +25,15 @@ pub fn app() -> Html {
         PageState::new(now as u64, now)
     });
 
-    let tick = {
-        let state = state.clone();
-        Callback::from(move |()| state.dispatch(Action::Tick(TICK_MS as i64)))
-    };
-    use_interval(tick, TICK_MS);
-
-    let on_add = {
-        let state = state.clone();
-        Callback::from(move |_| state.dispatch(Action::OpenEditor(EditorTarget::New)))
-    };
-    let on_add_sentinel = {
-        let state = state.clone();
-        Callback::from(move |_| state.dispatch(Action::OpenEditor(EditorTarget::NewSentinel)))
-    };
-    let on_run = {
-        let state = state.clone();
-        Callback::from(move |(port, line): (u16, String)| state.dispatch(Action::Run { port, line }))
-    };
-    let on_interrupt = {
-        let state = state.clone();
-        Callback::from(move |port: u16| state.dispatch(Action::Interrupt(port)))
-    };
-    let on_node_action = {
-        let state = state.clone();
-        Callback::from(move |action: Action| state.dispatch(action))
-    };
+    use_interval(dispatch(&state, |()| Action::Tick(TICK_MS as i64)), TICK_MS);
+    let on_add = dispatch(&state, |_: MouseEvent| Action::OpenEditor(EditorTarget::New));
+    let on_add_sentinel = dispatch(&state, |_: MouseEvent| Action::OpenEditor(EditorTarget::NewSentinel));
+    let on_run = dispatch(&state, |(port, line): (u16, String)| Action::Run { port, line });
+    let on_interrupt = dispatch(&state, Action::Interrupt);
+    let on_node_action = dispatch(&state, |action: Action| action);
+    let on_dismiss = dispatch(&state, |_: MouseEvent| Action::DismissNotice);
+    let on_reparent = dispatch(&state, |(port, target): (u16, Option<u16>)| Action::Reparent(port, target));
+    let on_remove = dispatch(&state, Action::RemoveServer);
     let on_download = {
         let state = state.clone();
         Callback::from(move |port: u16| {
@@ -59,30 +42,12 @@ pub fn app() -> Html {
             }
         })
     };
-    let on_dismiss = {
-        let state = state.clone();
-        Callback::from(move |_| state.dispatch(Action::DismissNotice))
-    };
-    let on_reparent = {
-        let state = state.clone();
-        Callback::from(move |(port, target): (u16, Option<u16>)| state.dispatch(Action::Reparent(port, target)))
-    };
     let on_pick = {
         let state = state.clone();
         Callback::from(move |port: u16| {
             state.dispatch(Action::Highlight(Some(port)));
-            // Bring the server's card into view too.
-            let card = web_sys::window()
-                .and_then(|w| w.document())
-                .and_then(|d| d.query_selector(&format!("[data-node=\"{port}\"]")).ok().flatten());
-            if let Some(card) = card {
-                card.scroll_into_view();
-            }
+            scroll_to_card(port);
         })
-    };
-    let on_remove = {
-        let state = state.clone();
-        Callback::from(move |port: u16| state.dispatch(Action::RemoveServer(port)))
     };
 
     html! {
@@ -123,23 +88,43 @@ pub fn app() -> Html {
                                   on_action={on_node_action.clone()} />
                 }) }
             </main>
-            if let Some(editor) = &state.editor {
-                <ConfigEditor target={editor.target}
-                              sentinel={match editor.target {
-                                  EditorTarget::NewSentinel => true,
-                                  EditorTarget::Existing(port) => state.sentinels.iter().any(|s| s.port == port),
-                                  EditorTarget::New => false,
-                              }} text={editor.text.clone()} error={editor.error.clone()}
-                              running={match editor.target {
-                                  EditorTarget::Existing(port) => state.nodes.iter().any(|n| n.port == port && n.up)
-                                      || state.sentinels.iter().any(|s| s.port == port && s.up),
-                                  EditorTarget::New | EditorTarget::NewSentinel => false,
-                              }}
-                              on_action={on_node_action.clone()} />
-            }
+            { editor_view(&state, &on_node_action) }
             <DataPanel ports={state.nodes.iter().map(|n| n.port).collect::<Vec<_>>()} chosen={state.data_port}
                        view={state.data.clone()} on_action={on_node_action.clone()} />
             <EventLog events={state.events.clone()} highlighted={state.highlighted} on_pick={on_pick} />
         </div>
+    }
+}
+
+/// A callback that dispatches the action `make` builds from its argument.
+fn dispatch<T: 'static>(state: &UseReducerHandle<PageState>, make: impl Fn(T) -> Action + 'static) -> Callback<T> {
+    let state = state.clone();
+    Callback::from(move |value: T| state.dispatch(make(value)))
+}
+
+/// Brings a server's card into view (an event log line was picked).
+fn scroll_to_card(port: u16) {
+    let card = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector(&format!("[data-node=\"{port}\"]")).ok().flatten());
+    if let Some(card) = card {
+        card.scroll_into_view();
+    }
+}
+
+/// The config editor, while it is open.
+fn editor_view(state: &PageState, on_action: &Callback<Action>) -> Html {
+    let Some(editor) = &state.editor else { return Html::default() };
+    let (sentinel, running) = match editor.target {
+        EditorTarget::NewSentinel => (true, false),
+        EditorTarget::New => (false, false),
+        EditorTarget::Existing(port) => (
+            state.sentinels.iter().any(|s| s.port == port),
+            state.nodes.iter().any(|n| n.port == port && n.up) || state.sentinels.iter().any(|s| s.port == port && s.up),
+        ),
+    };
+    html! {
+        <ConfigEditor target={editor.target} {sentinel} text={editor.text.clone()} error={editor.error.clone()}
+                      {running} on_action={on_action.clone()} />
     }
 }

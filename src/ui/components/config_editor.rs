@@ -66,28 +66,7 @@ pub fn config_editor(props: &ConfigEditorProps) -> Html {
             }
         })
     };
-    let (node, file) = if props.sentinel { ("Sentinel", "sentinel.conf") } else { ("server", "redis.conf") };
-    let (title, hint) = match props.target {
-        EditorTarget::New => (
-            "A new server".to_string(),
-            "Its redis.conf. The server starts on the port it names.".to_string(),
-        ),
-        EditorTarget::NewSentinel => (
-            "A new Sentinel".to_string(),
-            "Its sentinel.conf: what it monitors (name, address, quorum) and how fast it acts. It starts on the port it names."
-                .to_string(),
-        ),
-        EditorTarget::Existing(port) => (
-            format!("{file} of {port}"),
-            if props.running && props.sentinel {
-                "Read when the Sentinel starts; while it runs it rewrites this file itself whenever its state changes, so use Save and restart.".to_string()
-            } else if props.running {
-                format!("Read when the {node} starts: save, then restart it for the changes to apply.")
-            } else {
-                format!("Read when the {node} starts.")
-            },
-        ),
-    };
+    let (title, hint) = title_and_hint(props.target, props.sentinel, props.running);
     html! {
         <div class="editor-backdrop">
             <div class="editor" role="dialog" aria-modal="true" aria-labelledby="editor-title" onkeydown={on_key}
@@ -104,25 +83,56 @@ pub fn config_editor(props: &ConfigEditorProps) -> Html {
                     <pre class="editor-error" role="alert">{ error }</pre>
                 }
                 <div class="editor-buttons">
-                    { match props.target {
-                        EditorTarget::New => html! {
-                            <button class="primary" data-editor-action="start" onclick={submit(false)}>{ "Start server" }</button>
-                        },
-                        EditorTarget::NewSentinel => html! {
-                            <button class="primary" data-editor-action="start" onclick={submit(false)}>{ "Start Sentinel" }</button>
-                        },
-                        EditorTarget::Existing(_) => html! {
-                            <>
-                                <button class="primary" data-editor-action="restart" onclick={submit(true)}>
-                                    { if props.running { "Save and restart" } else { "Save and start" } }
-                                </button>
-                                <button data-editor-action="save" onclick={submit(false)}>{ "Save" }</button>
-                            </>
-                        },
-                    } }
+                    { submit_buttons(props.target, props.running, submit) }
                     <button data-editor-action="cancel" onclick={cancel}>{ "Cancel" }</button>
                 </div>
             </div>
         </div>
+    }
+}
+
+/// The editor's heading, and what it says about when the file is read.
+fn title_and_hint(target: EditorTarget, sentinel: bool, running: bool) -> (String, String) {
+    let (node, file) = if sentinel { ("Sentinel", "sentinel.conf") } else { ("server", "redis.conf") };
+    match target {
+        EditorTarget::New => (
+            "A new server".to_string(),
+            "Its redis.conf. The server starts on the port it names.".to_string(),
+        ),
+        EditorTarget::NewSentinel => (
+            "A new Sentinel".to_string(),
+            "Its sentinel.conf: what it monitors (name, address, quorum) and how fast it acts. It starts on the port it names."
+                .to_string(),
+        ),
+        EditorTarget::Existing(port) => (
+            format!("{file} of {port}"),
+            if running && sentinel {
+                "Read when the Sentinel starts; while it runs it rewrites this file itself whenever its state changes, so use Save and restart.".to_string()
+            } else if running {
+                format!("Read when the {node} starts: save, then restart it for the changes to apply.")
+            } else {
+                format!("Read when the {node} starts.")
+            },
+        ),
+    }
+}
+
+/// Start (a new node), or save (and restart) an existing one's file.
+fn submit_buttons(target: EditorTarget, running: bool, submit: impl Fn(bool) -> Callback<MouseEvent>) -> Html {
+    match target {
+        EditorTarget::New => html! {
+            <button class="primary" data-editor-action="start" onclick={submit(false)}>{ "Start server" }</button>
+        },
+        EditorTarget::NewSentinel => html! {
+            <button class="primary" data-editor-action="start" onclick={submit(false)}>{ "Start Sentinel" }</button>
+        },
+        EditorTarget::Existing(_) => html! {
+            <>
+                <button class="primary" data-editor-action="restart" onclick={submit(true)}>
+                    { if running { "Save and restart" } else { "Save and start" } }
+                </button>
+                <button data-editor-action="save" onclick={submit(false)}>{ "Save" }</button>
+            </>
+        },
     }
 }

@@ -7,7 +7,8 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::engine::cli_help;
-use crate::app::views::{ConsoleView, LineKind};
+use crate::app::views::{ConsoleView, Line, LineKind};
+use crate::ui::hooks::{use_line_editor, LineEditor};
 
 #[derive(Properties, PartialEq)]
 pub struct ConsoleProps {
@@ -19,117 +20,20 @@ pub struct ConsoleProps {
 
 #[function_component(Console)]
 pub fn console(props: &ConsoleProps) -> Html {
-    let input_ref = use_node_ref();
     let output_ref = use_node_ref();
-    // Position while walking the history: None is the line being typed.
-    let history_pos = use_mut_ref(|| None::<usize>);
-    // What was typed before walking up, restored when walking back down.
-    let draft = use_mut_ref(String::new);
-    // The line as typed, for the hint.
-    let typed = use_state(String::new);
-    // Tab cycling: the line before the first Tab, and the completion shown.
-    let completing = use_mut_ref(|| None::<(String, usize)>);
-
+    let port = props.port;
+    let view = &props.view;
+    let editor = use_line_editor(port, view.history.clone(), view.waiting, props.on_run.clone(), props.on_interrupt.clone());
     {
         let output_ref = output_ref.clone();
-        use_effect_with(props.view.lines.len(), move |_| {
+        use_effect_with(view.lines.len(), move |_| {
             if let Some(el) = output_ref.cast::<web_sys::Element>() {
                 el.set_scroll_top(el.scroll_height());
             }
         });
     }
-
-    let onkeydown = {
-        let input_ref = input_ref.clone();
-        let history = props.view.history.clone();
-        let on_run = props.on_run.clone();
-        let on_interrupt = props.on_interrupt.clone();
-        let waiting = props.view.waiting;
-        let port = props.port;
-        let typed = typed.clone();
-        let completing = completing.clone();
-        Callback::from(move |e: KeyboardEvent| {
-            let Some(input) = input_ref.cast::<HtmlInputElement>() else { return };
-            if e.ctrl_key() && e.key().eq_ignore_ascii_case("c") && waiting {
-                e.prevent_default();
-                on_interrupt.emit(port);
-                return;
-            }
-            if e.key() != "Tab" {
-                *completing.borrow_mut() = None;
-            }
-            let set_line = |line: &str| {
-                input.set_value(line);
-                typed.set(line.to_string());
-            };
-            match e.key().as_str() {
-                // On an empty line Tab moves focus on as usual, so keyboard
-                // users are never trapped in a console.
-                "Tab" if !e.shift_key() && (completing.borrow().is_some() || !input.value().is_empty()) => {
-                    // Tab completes in place; with nothing to complete it
-                    // stays in the console rather than moving focus.
-                    e.prevent_default();
-                    let mut state = completing.borrow_mut();
-                    let original = state.as_ref().map_or_else(|| input.value(), |(o, _)| o.clone());
-                    let choices = cli_help::completions(&original);
-                    if choices.is_empty() {
-                        return;
-                    }
-                    // After the last one, the line as it was typed (as linenoise does).
-                    let next = state.as_ref().map_or(0, |(_, i)| i + 1);
-                    if next >= choices.len() {
-                        set_line(&original);
-                        *state = None;
-                    } else {
-                        set_line(&choices[next]);
-                        *state = Some((original, next));
-                    }
-                }
-                "Enter" => {
-                    e.prevent_default();
-                    let line = input.value();
-                    set_line("");
-                    *history_pos.borrow_mut() = None;
-                    on_run.emit((port, line));
-                }
-                "ArrowUp" => {
-                    e.prevent_default();
-                    if history.is_empty() {
-                        return;
-                    }
-                    let mut pos = history_pos.borrow_mut();
-                    let next = match *pos {
-                        None => {
-                            *draft.borrow_mut() = input.value();
-                            history.len() - 1
-                        }
-                        Some(p) => p.saturating_sub(1),
-                    };
-                    *pos = Some(next);
-                    set_line(&history[next]);
-                }
-                "ArrowDown" => {
-                    e.prevent_default();
-                    let mut pos = history_pos.borrow_mut();
-                    match *pos {
-                        Some(p) if p + 1 < history.len() => {
-                            *pos = Some(p + 1);
-                            set_line(&history[p + 1]);
-                        }
-                        Some(_) => {
-                            *pos = None;
-                            set_line(&draft.borrow());
-                        }
-                        None => {}
-                    }
-                }
-                _ => {}
-            }
-        })
-    };
-
     let focus_input = {
-        let input_ref = input_ref.clone();
+        let input_ref = editor.input_ref.clone();
         Callback::from(move |_: MouseEvent| {
             // Clicking the console focuses the line, unless text is being selected to copy.
             let selecting = web_sys::window()
@@ -142,36 +46,19 @@ pub fn console(props: &ConsoleProps) -> Html {
             }
         })
     };
-
-    let oninput = {
-        let typed = typed.clone();
-        Callback::from(move |e: InputEvent| {
-            if let Some(input) = e.target_dyn_into::<HtmlInputElement>() {
-                typed.set(input.value());
-            }
-        })
-    };
-    let hint = if props.view.waiting { None } else { cli_help::hint(&typed) };
-
-    let port = props.port;
+    let hint = if view.waiting { None } else { cli_help::hint(&editor.typed) };
+    let LineEditor { input_ref, typed, onkeydown, oninput } = editor;
     html! {
         <div class="console" data-console={port.to_string()} onclick={focus_input}>
             <div class="output" data-output="" ref={output_ref} role="log" aria-live="polite"
                  aria-label={format!("Output of {port}")}>
-                { for props.view.lines.iter().map(|line| {
-                    let class = match line.kind {
-                        LineKind::Input => "line input",
-                        LineKind::Output => "line",
-                        LineKind::Error => "line error",
-                    };
-                    html! { <div class={class}>{ &line.text }</div> }
-                }) }
+                { for view.lines.iter().map(output_line) }
             </div>
             <div class="input-row">
-                if props.view.waiting {
+                if view.waiting {
                     <span class="waiting">{ "waiting… Ctrl-C stops" }</span>
                 } else {
-                    <span class="prompt" aria-hidden="true">{ &props.view.prompt }</span>
+                    <span class="prompt" aria-hidden="true">{ &view.prompt }</span>
                 }
                 <span class="command-wrap">
                     <input ref={input_ref} type="text" class="command" spellcheck="false" autocomplete="off"
@@ -187,4 +74,13 @@ pub fn console(props: &ConsoleProps) -> Html {
             </div>
         </div>
     }
+}
+
+fn output_line(line: &Line) -> Html {
+    let class = match line.kind {
+        LineKind::Input => "line input",
+        LineKind::Output => "line",
+        LineKind::Error => "line error",
+    };
+    html! { <div class={class}>{ &line.text }</div> }
 }

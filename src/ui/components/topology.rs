@@ -8,6 +8,7 @@ use yew::prelude::*;
 
 use crate::app::layout::layout;
 use crate::app::views::{Link, NodeView, SentinelView};
+use crate::ui::hooks::{use_graph_drag, Drag, DropTarget};
 
 #[derive(Properties, PartialEq)]
 pub struct TopologyProps {
@@ -22,43 +23,6 @@ pub struct TopologyProps {
     /// The server picked out from the event log.
     #[prop_or_default]
     pub highlighted: Option<u16>,
-}
-
-/// Where a drag would drop at the moment.
-#[derive(Clone, Copy, PartialEq, Debug)]
-enum DropTarget {
-    Server(u16),
-    Canvas,
-    Outside,
-}
-
-#[derive(Clone, Copy, PartialEq, Debug)]
-struct Drag {
-    port: u16,
-    pointer: i32,
-    /// Where the pointer went down and where it is, in the SVG's units.
-    from: (f64, f64),
-    at: (f64, f64),
-    over: DropTarget,
-}
-
-/// A press that moves less than this is a click, not a drag.
-const DRAG_THRESHOLD: f64 = 6.0;
-
-/// What is under a point of the page: a server box, the graph's empty
-/// space, or something else.
-fn target_at(client_x: i32, client_y: i32) -> DropTarget {
-    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return DropTarget::Outside };
-    let Some(element) = document.element_from_point(client_x as f32, client_y as f32) else { return DropTarget::Outside };
-    if let Ok(Some(node)) = element.closest("[data-graph-node]") {
-        if let Some(port) = node.get_attribute("data-graph-node").and_then(|p| p.parse().ok()) {
-            return DropTarget::Server(port);
-        }
-    }
-    match element.closest("figure.topology") {
-        Ok(Some(_)) => DropTarget::Canvas,
-        _ => DropTarget::Outside,
-    }
 }
 
 const SLOT_W: f64 = 150.0;
@@ -77,7 +41,6 @@ const SENTINEL_H: f64 = 40.0;
 
 #[function_component(Topology)]
 pub fn topology(props: &TopologyProps) -> Html {
-    let drag = use_state(|| None::<Drag>);
     let svg_ref = use_node_ref();
     let places = layout(&props.nodes);
     let columns = places.iter().map(|(_, x, _)| *x).fold(0.0f64, f64::max) + 1.0;
@@ -88,231 +51,34 @@ pub fn topology(props: &TopologyProps) -> Html {
     // Sentinels watch from a row above the masters, so their lines cross no box.
     let top = if props.sentinels.is_empty() { 0.0 } else { SENTINEL_ROW_H };
     let height = top + rows as f64 * ROW_H;
+    let drag = use_graph_drag(svg_ref.clone(), width, props.on_reparent.clone());
     let centre = |port: u16| -> Option<(f64, f64)> {
         places.iter().find(|(p, _, _)| *p == port).map(|(_, x, d)| (x * SLOT_W + SLOT_W / 2.0, top + *d as f64 * ROW_H + 14.0 + BOX_H / 2.0))
     };
     let edges = props.nodes.iter().filter_map(|n| {
         let master = n.master?;
-        let (x1, y1) = centre(n.port)?;
-        let (x2, y2) = centre(master)?;
-        let link = if n.up { n.link } else { Link::Down };
-        let state = link.as_str();
-        let label = match link {
-            // The replica may not have noticed yet; the network has.
-            _ if n.cut => format!("✂ cut ({state})"),
-            Link::Sync => "full sync…".to_string(),
-            Link::Connect => "connecting".to_string(),
-            other => other.as_str().to_string(),
-        };
-        // A replica drawn beside or above its master (a loop) still gets a line.
-        let (ya, yb) = if y1 > y2 { (y1 - BOX_H / 2.0, y2 + BOX_H / 2.0) } else { (y1, y2) };
-        let (mx, my) = ((x1 + x2) / 2.0 + 6.0, (ya + yb) / 2.0);
-        // The snapshot's bytes as they arrive: a bar, and the figures in
-        // words (fitted between the two boxes).
-        let progress = n.sync_progress.filter(|_| n.up && !n.cut).map(|(arrived, total)| {
-            let fraction = arrived as f64 / total.max(1) as f64;
-            ((fraction * 100.0).floor() as u64, fraction, arrived, total)
-        });
-        let label = match progress {
-            Some((percent, ..)) => format!("full sync {percent}%"),
-            None => {
-                let mut label = label;
-                if n.latency > 0 {
-                    label.push_str(&format!(" · {} ms", n.latency));
-                }
-                // INFO's lag, once it says something: a second or more.
-                if let Some(lag) = n.lag.filter(|&l| l >= 1 && !n.cut) {
-                    label.push_str(&format!(" · lag {lag} s"));
-                }
-                label
-            }
-        };
-        let label_y = if progress.is_some() { my - 8.0 } else { my };
-        let progress = progress.map(|(percent, fraction, arrived, total)| {
-            let mb = |b: u64| format!("{:.1}", b as f64 / 1_000_000.0);
-            html! {
-                <g class="progress" data-progress={percent.to_string()}>
-                    <title>{ format!("RDB transfer: {arrived} of {total} bytes") }</title>
-                    <rect class="track" x={mx.to_string()} y={(my - 3.0).to_string()} width={PROGRESS_W.to_string()} height="5" rx="2.5" />
-                    <rect class="done" x={mx.to_string()} y={(my - 3.0).to_string()} width={(PROGRESS_W * fraction).to_string()} height="5" rx="2.5" />
-                    <text class="figures" x={mx.to_string()} y={(my + 12.0).to_string()}>
-                        { format!("{} / {} MB", mb(arrived), mb(total)) }
-                    </text>
-                </g>
-            }
-        });
-        Some(html! {
-            <g key={format!("{}-{}", n.port, master)}
-               class={classes!("edge", state, n.cut.then_some("cut"))} data-link={format!("{}-{}", n.port, master)}
-               data-state={state} data-cut={n.cut.to_string()}>
-                // A path whose `d` is a style, so that it glides with the boxes.
-                <path class="link" style={format!("d: path('M {x1} {ya} L {x2} {yb}')")} />
-                <text x={mx.to_string()} y={label_y.to_string()}>{ label }</text>
-                { for progress }
-            </g>
-        })
+        Some(edge(n, master, centre(n.port)?, centre(master)?))
     });
     // Each Sentinel above the servers, centred as a row, with a dotted
     // line to the master it watches (it moves when Sentinel switches).
     let row_start = ((width - LABEL_ROOM) - sentinel_slots * SLOT_W).max(0.0) / 2.0;
     let sentinels = props.sentinels.iter().enumerate().map(|(i, s)| {
         let x = row_start + i as f64 * SLOT_W + (SLOT_W - SENTINEL_W) / 2.0;
-        let y = 14.0;
-        let watch = s.watching.first();
-        let status = match (s.up, watch) {
-            (false, _) => "down".to_string(),
-            (true, None) => "watching nothing".to_string(),
-            (true, Some(w)) => match w.failover {
-                Some(step) => format!("failover: {}", step.replace('_', " ")),
-                None if s.cut => format!("✂ cut · {} {}", w.name, w.status),
-                None => format!("{} {}", w.name, w.status),
-            },
-        };
-        let state = match (s.up, watch) {
-            (false, _) => "down",
-            (true, Some(_)) if s.cut => "cut",
-            (true, Some(w)) if w.failover.is_some() => "failover",
-            (true, Some(w)) => w.status,
-            (true, None) => "ok",
-        };
-        let line = watch.filter(|_| s.up).and_then(|w| {
-            let (mx, my) = centre(w.port)?;
-            let (sx, sy) = (x + SENTINEL_W / 2.0, y + SENTINEL_H);
-            Some(html! {
-                <path class="watch" data-watch-line={format!("{}-{}", s.port, w.port)}
-                      style={format!("d: path('M {sx} {sy} L {mx} {}')", my - BOX_H / 2.0)} />
-            })
-        });
-        html! {
-            <g key={format!("sentinel-{}", s.port)}
-               class={classes!("sentinel", state, (props.highlighted == Some(s.port)).then_some("picked"))}
-               data-graph-sentinel={s.port.to_string()} data-state={state}
-               data-watching={watch.map(|w| w.port.to_string()).unwrap_or_default()}>
-                <title>{ format!("Sentinel {} ({status})", s.port) }</title>
-                { for line }
-                <rect x={x.to_string()} y={y.to_string()} width={SENTINEL_W.to_string()} height={SENTINEL_H.to_string()} rx="20" />
-                <text class="port" x={(x + SENTINEL_W / 2.0).to_string()} y={(y + 17.0).to_string()}>{ format!("Sentinel {}", s.port) }</text>
-                <text class="detail" x={(x + SENTINEL_W / 2.0).to_string()} y={(y + 32.0).to_string()}>{ status }</text>
-            </g>
-        }
+        let master = s.watching.first().and_then(|w| centre(w.port));
+        sentinel_badge(s, x, master, props.highlighted == Some(s.port))
     });
-    // Client pixels to the SVG's own units (it is scaled to fit).
-    let to_svg = {
-        let svg_ref = svg_ref.clone();
-        move |client_x: i32, client_y: i32| -> (f64, f64) {
-            let Some(svg) = svg_ref.cast::<web_sys::Element>() else { return (0.0, 0.0) };
-            let rect = svg.get_bounding_client_rect();
-            let scale = if rect.width() > 0.0 { width / rect.width() } else { 1.0 };
-            ((client_x as f64 - rect.left()) * scale, (client_y as f64 - rect.top()) * scale)
-        }
-    };
-    let on_pointer_move = {
-        let drag = drag.clone();
-        let to_svg = to_svg.clone();
-        Callback::from(move |e: PointerEvent| {
-            let Some(current) = *drag else { return };
-            if current.pointer != e.pointer_id() {
-                return;
-            }
-            let at = to_svg(e.client_x(), e.client_y());
-            drag.set(Some(Drag { at, over: target_at(e.client_x(), e.client_y()), ..current }));
-        })
-    };
-    let on_pointer_up = {
-        let drag = drag.clone();
-        let on_reparent = props.on_reparent.clone();
-        let to_svg = to_svg.clone();
-        Callback::from(move |e: PointerEvent| {
-            let Some(current) = *drag else { return };
-            drag.set(None);
-            let (x, y) = to_svg(e.client_x(), e.client_y());
-            let moved = ((x - current.from.0).powi(2) + (y - current.from.1).powi(2)).sqrt();
-            if moved < DRAG_THRESHOLD {
-                return;
-            }
-            match target_at(e.client_x(), e.client_y()) {
-                DropTarget::Server(port) => on_reparent.emit((current.port, Some(port))),
-                DropTarget::Canvas => on_reparent.emit((current.port, None)),
-                DropTarget::Outside => {}
-            }
-        })
-    };
-    let on_pointer_cancel = {
-        let drag = drag.clone();
-        Callback::from(move |_: PointerEvent| drag.set(None))
-    };
-    let dragging = drag.filter(|d| ((d.at.0 - d.from.0).powi(2) + (d.at.1 - d.from.1).powi(2)).sqrt() >= DRAG_THRESHOLD);
+    let dragging = drag.dragging();
     let boxes = props.nodes.iter().filter_map(|n| {
         let (cx, cy) = centre(n.port)?;
-        let (x, y) = (cx - BOX_W / 2.0, cy - BOX_H / 2.0);
-        let state = if !n.up { "down" } else if n.loading { "loading" } else { n.role.as_str() };
-        let keys = if n.keys == 1 { "1 key".to_string() } else { format!("{} keys", n.keys) };
-        let detail = match (n.up, n.isolated) {
-            (false, _) => "not running".to_string(),
-            (true, true) => format!("✂ isolated · {keys}"),
-            (true, false) => format!("{keys} · offset {}", n.offset),
-        };
-        let on_pointer_down = {
-            let drag = drag.clone();
-            let to_svg = to_svg.clone();
-            let svg_ref = svg_ref.clone();
-            let port = n.port;
-            Callback::from(move |e: PointerEvent| {
-                if e.button() != 0 {
-                    return;
-                }
-                e.prevent_default();
-                // The SVG follows the pointer until it is released, even
-                // outside the graph.
-                if let Some(svg) = svg_ref.cast::<web_sys::Element>() {
-                    let _ = svg.set_pointer_capture(e.pointer_id());
-                }
-                let at = to_svg(e.client_x(), e.client_y());
-                drag.set(Some(Drag { port, pointer: e.pointer_id(), from: at, at, over: DropTarget::Server(port) }));
-            })
-        };
+        let on_pointer_down = drag.press(n.port);
         let dragged = dragging.is_some_and(|d| d.port == n.port);
         let drop_here = dragging.is_some_and(|d| d.port != n.port && d.over == DropTarget::Server(n.port));
-        Some(html! {
-            // Keyed: the same element stays with the same server, so a move glides.
-            <g key={n.port.to_string()}
-               class={classes!("server", state, n.isolated.then_some("isolated"), dragged.then_some("dragged"), drop_here.then_some("drop-target"),
-                               (props.highlighted == Some(n.port)).then_some("picked"))}
-               data-graph-node={n.port.to_string()} onpointerdown={on_pointer_down}>
-                <title>{ format!("Server {} ({state})", n.port) }</title>
-                // Drawn at the origin and moved into place, so that a move
-                // (a promotion, a re-parenting) glides (see the stylesheet).
-                <g class="box" style={format!("transform: translate({x}px, {y}px)")}>
-                    <rect x="0" y="0" width={BOX_W.to_string()} height={BOX_H.to_string()} rx="8" />
-                    <text class="port" x={(BOX_W / 2.0).to_string()} y="22">{ n.port }</text>
-                    <text class="role" x={(BOX_W / 2.0).to_string()} y="38">{ state.to_uppercase() }</text>
-                    <text class="detail" x={(BOX_W / 2.0).to_string()} y="53">{ detail }</text>
-                </g>
-            </g>
-        })
+        let classes = classes!(dragged.then_some("dragged"), drop_here.then_some("drop-target"), (props.highlighted == Some(n.port)).then_some("picked"));
+        Some(server_box(n, (cx, cy), classes, on_pointer_down))
     });
     // The dragged server follows the pointer, with a line back to its place
     // and a caption saying what a drop here would do.
-    let ghost = dragging.and_then(|d| {
-        let (cx, cy) = centre(d.port)?;
-        // Beside the pointer, so the box under it stays visible.
-        let (gx, gy) = (d.at.0 + GHOST_OFFSET, d.at.1 + GHOST_OFFSET);
-        let caption = match d.over {
-            DropTarget::Server(p) if p == d.port => format!("{} stays as it is", d.port),
-            DropTarget::Server(p) => format!("REPLICAOF 127.0.0.1 {p}"),
-            DropTarget::Canvas => "REPLICAOF NO ONE".to_string(),
-            DropTarget::Outside => "drop on the graph".to_string(),
-        };
-        Some(html! {
-            <g class="ghost" aria-hidden="true">
-                <line x1={cx.to_string()} y1={cy.to_string()} x2={gx.to_string()} y2={gy.to_string()} />
-                <rect x={(gx - BOX_W / 2.0).to_string()} y={(gy - BOX_H / 2.0).to_string()}
-                      width={BOX_W.to_string()} height={BOX_H.to_string()} rx="8" />
-                <text class="port" x={gx.to_string()} y={(gy - 4.0).to_string()}>{ d.port }</text>
-                <text class="caption" x={gx.to_string()} y={(gy + 14.0).to_string()}>{ caption }</text>
-            </g>
-        })
-    });
+    let ghost = dragging.and_then(|d| Some(ghost(&d, centre(d.port)?)));
     let canvas_drop = dragging.is_some_and(|d| d.over == DropTarget::Canvas);
     html! {
         <figure class={classes!("topology", canvas_drop.then_some("drop-canvas"))}
@@ -320,12 +86,166 @@ pub fn topology(props: &TopologyProps) -> Html {
             <svg ref={svg_ref.clone()} viewBox={format!("0 0 {width} {height}")} role="img"
                  // Never shrunk below a readable size: a phone scrolls it sideways.
                  style={format!("max-width: {width}px; min-width: {}px", width.min(MIN_READABLE_W))}
-                 onpointermove={on_pointer_move} onpointerup={on_pointer_up} onpointercancel={on_pointer_cancel}>
+                 onpointermove={drag.on_move.clone()} onpointerup={drag.on_up.clone()} onpointercancel={drag.on_cancel.clone()}>
                 { for sentinels }
                 { for edges }
                 { for boxes }
                 { for ghost }
             </svg>
         </figure>
+    }
+}
+
+/// A replica's line to its master: the link's state in words, its
+/// latency and lag, a full sync's progress.
+fn edge(n: &NodeView, master: u16, (x1, y1): (f64, f64), (x2, y2): (f64, f64)) -> Html {
+    let link = if n.up { n.link } else { Link::Down };
+    let state = link.as_str();
+    let label = match link {
+        // The replica may not have noticed yet; the network has.
+        _ if n.cut => format!("✂ cut ({state})"),
+        Link::Sync => "full sync…".to_string(),
+        Link::Connect => "connecting".to_string(),
+        other => other.as_str().to_string(),
+    };
+    // A replica drawn beside or above its master (a loop) still gets a line.
+    let (ya, yb) = if y1 > y2 { (y1 - BOX_H / 2.0, y2 + BOX_H / 2.0) } else { (y1, y2) };
+    let (mx, my) = ((x1 + x2) / 2.0 + 6.0, (ya + yb) / 2.0);
+    // The snapshot's bytes as they arrive: a bar, and the figures in
+    // words (fitted between the two boxes).
+    let progress = n.sync_progress.filter(|_| n.up && !n.cut).map(|(arrived, total)| {
+        let fraction = arrived as f64 / total.max(1) as f64;
+        ((fraction * 100.0).floor() as u64, fraction, arrived, total)
+    });
+    let label = match progress {
+        Some((percent, ..)) => format!("full sync {percent}%"),
+        None => {
+            let mut label = label;
+            if n.latency > 0 {
+                label.push_str(&format!(" · {} ms", n.latency));
+            }
+            // INFO's lag, once it says something: a second or more.
+            if let Some(lag) = n.lag.filter(|&l| l >= 1 && !n.cut) {
+                label.push_str(&format!(" · lag {lag} s"));
+            }
+            label
+        }
+    };
+    let label_y = if progress.is_some() { my - 8.0 } else { my };
+    let progress = progress.map(|(percent, fraction, arrived, total)| {
+        let mb = |b: u64| format!("{:.1}", b as f64 / 1_000_000.0);
+        html! {
+            <g class="progress" data-progress={percent.to_string()}>
+                <title>{ format!("RDB transfer: {arrived} of {total} bytes") }</title>
+                <rect class="track" x={mx.to_string()} y={(my - 3.0).to_string()} width={PROGRESS_W.to_string()} height="5" rx="2.5" />
+                <rect class="done" x={mx.to_string()} y={(my - 3.0).to_string()} width={(PROGRESS_W * fraction).to_string()} height="5" rx="2.5" />
+                <text class="figures" x={mx.to_string()} y={(my + 12.0).to_string()}>
+                    { format!("{} / {} MB", mb(arrived), mb(total)) }
+                </text>
+            </g>
+        }
+    });
+    html! {
+        <g key={format!("{}-{}", n.port, master)}
+           class={classes!("edge", state, n.cut.then_some("cut"))} data-link={format!("{}-{}", n.port, master)}
+           data-state={state} data-cut={n.cut.to_string()}>
+            // A path whose `d` is a style, so that it glides with the boxes.
+            <path class="link" style={format!("d: path('M {x1} {ya} L {x2} {yb}')")} />
+            <text x={mx.to_string()} y={label_y.to_string()}>{ label }</text>
+            { for progress }
+        </g>
+    }
+}
+
+/// A Sentinel in the row above the servers, with a dotted line to the
+/// master it watches (it moves when Sentinel switches).
+fn sentinel_badge(s: &SentinelView, x: f64, master: Option<(f64, f64)>, highlighted: bool) -> Html {
+    let y = 14.0;
+    let watch = s.watching.first();
+    let status = match (s.up, watch) {
+        (false, _) => "down".to_string(),
+        (true, None) => "watching nothing".to_string(),
+        (true, Some(w)) => match w.failover {
+            Some(step) => format!("failover: {}", step.replace('_', " ")),
+            None if s.cut => format!("✂ cut · {} {}", w.name, w.status),
+            None => format!("{} {}", w.name, w.status),
+        },
+    };
+    let state = match (s.up, watch) {
+        (false, _) => "down",
+        (true, Some(_)) if s.cut => "cut",
+        (true, Some(w)) if w.failover.is_some() => "failover",
+        (true, Some(w)) => w.status,
+        (true, None) => "ok",
+    };
+    let line = watch.filter(|_| s.up).and_then(|w| {
+        let (mx, my) = master?;
+        let (sx, sy) = (x + SENTINEL_W / 2.0, y + SENTINEL_H);
+        Some(html! {
+            <path class="watch" data-watch-line={format!("{}-{}", s.port, w.port)}
+                  style={format!("d: path('M {sx} {sy} L {mx} {}')", my - BOX_H / 2.0)} />
+        })
+    });
+    html! {
+        <g key={format!("sentinel-{}", s.port)}
+           class={classes!("sentinel", state, highlighted.then_some("picked"))}
+           data-graph-sentinel={s.port.to_string()} data-state={state}
+           data-watching={watch.map(|w| w.port.to_string()).unwrap_or_default()}>
+            <title>{ format!("Sentinel {} ({status})", s.port) }</title>
+            { for line }
+            <rect x={x.to_string()} y={y.to_string()} width={SENTINEL_W.to_string()} height={SENTINEL_H.to_string()} rx="20" />
+            <text class="port" x={(x + SENTINEL_W / 2.0).to_string()} y={(y + 17.0).to_string()}>{ format!("Sentinel {}", s.port) }</text>
+            <text class="detail" x={(x + SENTINEL_W / 2.0).to_string()} y={(y + 32.0).to_string()}>{ status }</text>
+        </g>
+    }
+}
+
+/// A server's box: port, role, keys and offset, its state in its style.
+fn server_box(n: &NodeView, (cx, cy): (f64, f64), extra: Classes, on_pointer_down: Callback<PointerEvent>) -> Html {
+    let (x, y) = (cx - BOX_W / 2.0, cy - BOX_H / 2.0);
+    let state = if !n.up { "down" } else if n.loading { "loading" } else { n.role.as_str() };
+    let keys = if n.keys == 1 { "1 key".to_string() } else { format!("{} keys", n.keys) };
+    let detail = match (n.up, n.isolated) {
+        (false, _) => "not running".to_string(),
+        (true, true) => format!("✂ isolated · {keys}"),
+        (true, false) => format!("{keys} · offset {}", n.offset),
+    };
+    html! {
+        // Keyed: the same element stays with the same server, so a move glides.
+        <g key={n.port.to_string()}
+           class={classes!("server", state, n.isolated.then_some("isolated"), extra)}
+           data-graph-node={n.port.to_string()} onpointerdown={on_pointer_down}>
+            <title>{ format!("Server {} ({state})", n.port) }</title>
+            // Drawn at the origin and moved into place, so that a move
+            // (a promotion, a re-parenting) glides (see the stylesheet).
+            <g class="box" style={format!("transform: translate({x}px, {y}px)")}>
+                <rect x="0" y="0" width={BOX_W.to_string()} height={BOX_H.to_string()} rx="8" />
+                <text class="port" x={(BOX_W / 2.0).to_string()} y="22">{ n.port }</text>
+                <text class="role" x={(BOX_W / 2.0).to_string()} y="38">{ state.to_uppercase() }</text>
+                <text class="detail" x={(BOX_W / 2.0).to_string()} y="53">{ detail }</text>
+            </g>
+        </g>
+    }
+}
+
+/// The dragged server following the pointer, with a line back to its
+/// place and a caption saying what a drop here would do.
+fn ghost(d: &Drag, (cx, cy): (f64, f64)) -> Html {
+    // Beside the pointer, so the box under it stays visible.
+    let (gx, gy) = (d.at.0 + GHOST_OFFSET, d.at.1 + GHOST_OFFSET);
+    let caption = match d.over {
+        DropTarget::Server(p) if p == d.port => format!("{} stays as it is", d.port),
+        DropTarget::Server(p) => format!("REPLICAOF 127.0.0.1 {p}"),
+        DropTarget::Canvas => "REPLICAOF NO ONE".to_string(),
+        DropTarget::Outside => "drop on the graph".to_string(),
+    };
+    html! {
+        <g class="ghost" aria-hidden="true">
+            <line x1={cx.to_string()} y1={cy.to_string()} x2={gx.to_string()} y2={gy.to_string()} />
+            <rect x={(gx - BOX_W / 2.0).to_string()} y={(gy - BOX_H / 2.0).to_string()}
+                  width={BOX_W.to_string()} height={BOX_H.to_string()} rx="8" />
+            <text class="port" x={gx.to_string()} y={(gy - 4.0).to_string()}>{ d.port }</text>
+            <text class="caption" x={gx.to_string()} y={(gy + 14.0).to_string()}>{ caption }</text>
+        </g>
     }
 }
