@@ -5,7 +5,10 @@
 //! the node next needs time. A node owns no socket, no clock and no disk:
 //! what it wants done comes out as an `Output`.
 
+use std::collections::{BTreeMap, VecDeque};
+
 use super::log::LogLine;
+use super::resp::{Frame, RequestParser};
 use super::time::Millis;
 
 /// A connection a peer opened to a node, numbered by the node (CLIENT ID).
@@ -87,4 +90,41 @@ pub struct Received {
     pub reply: Vec<u8>,
     /// The node closes the connection after sending `reply` (protocol error).
     pub close: bool,
+}
+
+impl Received {
+    /// The next whole command a client sent (`None`: none yet). A
+    /// protocol error is answered as Redis answers it, and closes.
+    pub(crate) fn next_command(&mut self, input: &mut RequestParser) -> Option<Vec<Vec<u8>>> {
+        match input.next_command() {
+            Ok(args) => args,
+            Err(e) => {
+                Frame::Error(format!("ERR {e}")).encode(&mut self.reply);
+                self.close = true;
+                None
+            }
+        }
+    }
+
+    /// Done reading a client's input: a connection that closes forgets its
+    /// client, and the bytes written count in INFO's output figure.
+    pub(crate) fn finish<C>(self, id: ClientId, clients: &mut BTreeMap<ClientId, C>, output_bytes: &mut u64) -> Received {
+        if self.close {
+            clients.remove(&id);
+        }
+        *output_bytes += self.reply.len() as u64;
+        self
+    }
+
+    /// Puts a client's replies, and the close after them, where its input
+    /// began among the node's outputs: ahead of what the input set off for
+    /// others, as Redis writes a reply before it returns to its event loop.
+    pub(crate) fn place(self, outputs: &mut VecDeque<Output>, mark: usize, conn: Conn) {
+        if self.close {
+            outputs.insert(mark, Output::Close { conn });
+        }
+        if !self.reply.is_empty() {
+            outputs.insert(mark, Output::Send { conn, bytes: self.reply });
+        }
+    }
 }

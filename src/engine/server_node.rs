@@ -21,13 +21,7 @@ impl Node for Server {
         match conn {
             Conn::Client(id) => {
                 let mark = self.outputs.len();
-                let received = self.receive(id, bytes, now);
-                if received.close {
-                    self.outputs.insert(mark, Output::Close { conn });
-                }
-                if !received.reply.is_empty() {
-                    self.outputs.insert(mark, Output::Send { conn, bytes: received.reply });
-                }
+                self.receive(id, bytes, now).place(&mut self.outputs, mark, conn);
             }
             Conn::Dial(dial) if self.is_master_dial(dial) => self.net_receive(bytes, now),
             Conn::Dial(_) => {}
@@ -104,15 +98,7 @@ impl Server {
             if client.blocked.is_some() {
                 break;
             }
-            let args = match client.input.next_command() {
-                Ok(Some(args)) => args,
-                Ok(None) => break,
-                Err(e) => {
-                    Frame::Error(format!("ERR {e}")).encode(&mut out.reply);
-                    out.close = true;
-                    break;
-                }
-            };
+            let Some(args) = out.next_command(&mut client.input) else { break };
             if args.is_empty() {
                 continue;
             }
@@ -132,11 +118,7 @@ impl Server {
                 break;
             }
         }
-        if out.close {
-            self.clients.remove(&id);
-        }
-        self.stats.net_output_bytes += out.reply.len() as u64;
-        out
+        out.finish(id, &mut self.clients, &mut self.stats.net_output_bytes)
     }
 
     /// Error replies count in INFO stats and errorstats by their first word.

@@ -39,15 +39,16 @@ pub fn split_args(line: &[u8]) -> Result<Vec<Vec<u8>>, InvalidArguments> {
         let (mut in_double, mut in_single) = (false, false);
         loop {
             let c = at(p);
-            if in_double {
-                if c == b'\\' && at(p + 1) == b'x' {
+            if in_double || in_single {
+                let quote = if in_double { b'"' } else { b'\'' };
+                if in_double && c == b'\\' && at(p + 1) == b'x' {
                     if let (Some(hi), Some(lo)) = (hex_value(at(p + 2)), hex_value(at(p + 3))) {
                         current.push(hi * 16 + lo);
                         p += 4;
                         continue;
                     }
                 }
-                if c == b'\\' && at(p + 1) != 0 {
+                if in_double && c == b'\\' && at(p + 1) != 0 {
                     p += 1;
                     current.push(match at(p) {
                         b'n' => b'\n',
@@ -57,26 +58,11 @@ pub fn split_args(line: &[u8]) -> Result<Vec<Vec<u8>>, InvalidArguments> {
                         b'a' => 0x07,
                         other => other,
                     });
-                } else if c == b'"' {
-                    if at(p + 1) != 0 && !is_c_space(at(p + 1)) {
-                        return Err(InvalidArguments);
-                    }
-                    p += 1;
-                    break;
-                } else if c == 0 {
-                    return Err(InvalidArguments);
-                } else {
-                    current.push(c);
-                }
-            } else if in_single {
-                if c == b'\\' && at(p + 1) == b'\'' {
+                } else if in_single && c == b'\\' && at(p + 1) == b'\'' {
                     p += 1;
                     current.push(b'\'');
-                } else if c == b'\'' {
-                    if at(p + 1) != 0 && !is_c_space(at(p + 1)) {
-                        return Err(InvalidArguments);
-                    }
-                    p += 1;
+                } else if c == quote {
+                    p = closing_quote(p, at(p + 1))?;
                     break;
                 } else if c == 0 {
                     return Err(InvalidArguments);
@@ -100,4 +86,13 @@ pub fn split_args(line: &[u8]) -> Result<Vec<Vec<u8>>, InvalidArguments> {
         }
         args.push(current);
     }
+}
+
+/// A closing quote at `p` must be followed by a blank or the end of the
+/// line; the argument then ends after it.
+fn closing_quote(p: usize, next: u8) -> Result<usize, InvalidArguments> {
+    if next != 0 && !is_c_space(next) {
+        return Err(InvalidArguments);
+    }
+    Ok(p + 1)
 }

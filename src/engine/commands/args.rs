@@ -172,6 +172,21 @@ pub fn parse_mpop(args: &[Vec<u8>], numkeys_at: usize, ends: [&str; 2]) -> Resul
     Ok(MpopArgs { keys: numkeys_at + 1..where_at, second_end, count: count.unwrap_or(1) })
 }
 
+/// HRANDFIELD / ZRANDMEMBER key [count [WITHVALUES|WITHSCORES]]: the
+/// count, if given, and whether the flag `with` followed it.
+pub fn random_count(args: &[Vec<u8>], with: &str) -> Result<(Option<i64>, bool), Frame> {
+    let Some(raw) = args.get(2) else { return Ok((None, false)) };
+    let n = ranged_int_arg(raw, -i64::MAX, i64::MAX)?;
+    if args.len() > 4 || (args.len() == 4 && !eq_ignore_case(&args[3], with)) {
+        return Err(syntax_error());
+    }
+    let flagged = args.len() == 4;
+    if flagged && !(-i64::MAX / 2..=i64::MAX / 2).contains(&n) {
+        return Err(err("value is out of range"));
+    }
+    Ok((Some(n), flagged))
+}
+
 /// A count or index from a client, as usize without wrapping on 32-bit
 /// targets (wasm): negatives become 0, huge values usize::MAX.
 pub fn to_usize(n: i64) -> usize {

@@ -1,6 +1,6 @@
 //! Hash commands: HSET and friends, HINCRBY, HRANDFIELD, HSCAN.
 
-use super::{err, hash, int_arg, ranged_int_arg, syntax_error, wrong_arity, Ctx};
+use super::{err, hash, int_arg, random_count, wrong_arity, Ctx};
 use crate::engine::longdouble::LongDouble;
 use crate::engine::resp::Frame;
 use crate::engine::value::{Hash, Value};
@@ -53,55 +53,32 @@ pub fn hsetnx(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
 }
 
 pub fn hget(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
-    match ctx.typed(&args[1], hash) {
-        Err(e) => e,
-        Ok(h) => h.and_then(|h| h.get(&args[2])).map_or(Frame::Null, |v| Frame::Bulk(v.clone())),
-    }
+    ctx.reply_with(&args[1], hash, |h| h.and_then(|h| h.get(&args[2])).map_or(Frame::Null, |v| Frame::Bulk(v.clone())))
 }
 
 pub fn hmget(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
-    match ctx.typed(&args[1], hash) {
-        Err(e) => e,
-        Ok(h) => Frame::Array(
-            args[2..]
-                .iter()
-                .map(|f| h.as_ref().and_then(|h| h.get(f)).map_or(Frame::Null, |v| Frame::Bulk(v.clone())))
-                .collect(),
-        ),
-    }
+    ctx.reply_with(&args[1], hash, |h| Frame::Array(
+        args[2..]
+            .iter()
+            .map(|f| h.as_ref().and_then(|h| h.get(f)).map_or(Frame::Null, |v| Frame::Bulk(v.clone())))
+            .collect(),
+    ))
 }
 
 pub fn hdel(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
-    let h = match ctx.typed(&args[1], hash) {
-        Err(e) => return e,
-        Ok(None) => return Frame::Integer(0),
-        Ok(Some(h)) => h,
-    };
-    let deleted = args[2..].iter().filter(|f| h.remove(f)).count();
-    *ctx.dirty += deleted as u64;
-    ctx.remove_if_empty(&args[1]);
-    Frame::Integer(deleted as i64)
+    ctx.remove_members(&args[1], hash, &args[2..], |h, field| h.remove(field))
 }
 
 pub fn hlen(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
-    match ctx.typed(&args[1], hash) {
-        Err(e) => e,
-        Ok(h) => Frame::Integer(h.map_or(0, |h| h.len() as i64)),
-    }
+    ctx.reply_with(&args[1], hash, |h| Frame::Integer(h.map_or(0, |h| h.len() as i64)))
 }
 
 pub fn hstrlen(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
-    match ctx.typed(&args[1], hash) {
-        Err(e) => e,
-        Ok(h) => Frame::Integer(h.and_then(|h| h.get(&args[2])).map_or(0, |v| v.len() as i64)),
-    }
+    ctx.reply_with(&args[1], hash, |h| Frame::Integer(h.and_then(|h| h.get(&args[2])).map_or(0, |v| v.len() as i64)))
 }
 
 pub fn hexists(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
-    match ctx.typed(&args[1], hash) {
-        Err(e) => e,
-        Ok(h) => Frame::Integer(h.is_some_and(|h| h.get(&args[2]).is_some()) as i64),
-    }
+    ctx.reply_with(&args[1], hash, |h| Frame::Integer(h.is_some_and(|h| h.get(&args[2]).is_some()) as i64))
 }
 
 fn hgetall_generic(ctx: &mut Ctx, key: &[u8], fields: bool, values: bool) -> Frame {
@@ -167,25 +144,9 @@ pub fn hincrby(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
 }
 
 pub fn hrandfield(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
-    let mut with_values = false;
-    let count = match args.get(2) {
-        None => None,
-        Some(raw) => {
-            let n = match ranged_int_arg(raw, -i64::MAX, i64::MAX) {
-                Ok(n) => n,
-                Err(e) => return e,
-            };
-            if args.len() > 4 || (args.len() == 4 && !super::eq_ignore_case(&args[3], "withvalues")) {
-                return syntax_error();
-            }
-            if args.len() == 4 {
-                with_values = true;
-                if n < -i64::MAX / 2 || n > i64::MAX / 2 {
-                    return err("value is out of range");
-                }
-            }
-            Some(n)
-        }
+    let (count, with_values) = match random_count(args, "withvalues") {
+        Ok(parsed) => parsed,
+        Err(e) => return e,
     };
     let entries: Vec<(Vec<u8>, Vec<u8>)> = match ctx.typed(&args[1], hash) {
         Err(e) => return e,

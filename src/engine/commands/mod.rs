@@ -76,6 +76,29 @@ impl Ctx<'_> {
         }
     }
 
+    /// The reply `answer` gives from the value at `key` when it is of the
+    /// type `pick` selects (`None`: no such key); WRONGTYPE when it is not.
+    pub fn reply_with<T>(&mut self, key: &[u8], pick: fn(&mut Value) -> Option<&mut T>, answer: impl FnOnce(Option<&mut T>) -> Frame) -> Frame {
+        match self.typed(key, pick) {
+            Err(e) => e,
+            Ok(value) => answer(value),
+        }
+    }
+
+    /// HDEL, SREM, ZREM: removes each of `members` that `remove` finds in
+    /// the collection at `key` and answers how many; an emptied key goes.
+    pub fn remove_members<T>(&mut self, key: &[u8], pick: fn(&mut Value) -> Option<&mut T>, members: &[Vec<u8>], remove: fn(&mut T, &[u8]) -> bool) -> Frame {
+        let collection = match self.typed(key, pick) {
+            Err(e) => return e,
+            Ok(None) => return Frame::Integer(0),
+            Ok(Some(c)) => c,
+        };
+        let removed = members.iter().filter(|m| remove(collection, m)).count();
+        *self.dirty += removed as u64;
+        self.remove_if_empty(key);
+        Frame::Integer(removed as i64)
+    }
+
     /// Like `typed`, creating the value with `make` when the key is missing.
     pub fn typed_or_insert<T>(
         &mut self,

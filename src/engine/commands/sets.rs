@@ -18,45 +18,25 @@ pub fn sadd(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
 }
 
 pub fn srem(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
-    let s = match ctx.typed(&args[1], set) {
-        Err(e) => return e,
-        Ok(None) => return Frame::Integer(0),
-        Ok(Some(s)) => s,
-    };
-    let removed = args[2..].iter().filter(|m| s.remove(m)).count();
-    *ctx.dirty += removed as u64;
-    ctx.remove_if_empty(&args[1]);
-    Frame::Integer(removed as i64)
+    ctx.remove_members(&args[1], set, &args[2..], |s, member| s.remove(member))
 }
 
 pub fn sismember(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
-    match ctx.typed(&args[1], set) {
-        Err(e) => e,
-        Ok(s) => Frame::Integer(s.is_some_and(|s| s.contains(&args[2])) as i64),
-    }
+    ctx.reply_with(&args[1], set, |s| Frame::Integer(s.is_some_and(|s| s.contains(&args[2])) as i64))
 }
 
 pub fn smismember(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
-    match ctx.typed(&args[1], set) {
-        Err(e) => e,
-        Ok(s) => Frame::Array(
-            args[2..].iter().map(|m| Frame::Integer(s.as_ref().is_some_and(|s| s.contains(m)) as i64)).collect(),
-        ),
-    }
+    ctx.reply_with(&args[1], set, |s| Frame::Array(
+        args[2..].iter().map(|m| Frame::Integer(s.as_ref().is_some_and(|s| s.contains(m)) as i64)).collect(),
+    ))
 }
 
 pub fn scard(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
-    match ctx.typed(&args[1], set) {
-        Err(e) => e,
-        Ok(s) => Frame::Integer(s.map_or(0, |s| s.len() as i64)),
-    }
+    ctx.reply_with(&args[1], set, |s| Frame::Integer(s.map_or(0, |s| s.len() as i64)))
 }
 
 pub fn smembers(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
-    match ctx.typed(&args[1], set) {
-        Err(e) => e,
-        Ok(s) => super::bulks(s.map(|s| s.members()).unwrap_or_default()),
-    }
+    ctx.reply_with(&args[1], set, |s| super::bulks(s.map(|s| s.members()).unwrap_or_default()))
 }
 
 pub fn smove(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
@@ -97,6 +77,15 @@ pub fn smove(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     Frame::Integer(1)
 }
 
+/// The members of the set at `key`; for a missing key, the reply SPOP and
+/// SRANDMEMBER give (an empty array with a count, else nil).
+fn members_or_empty(ctx: &mut Ctx, key: &[u8], counted: bool) -> Result<Vec<Vec<u8>>, Frame> {
+    match ctx.typed(key, set)? {
+        None => Err(if counted { Frame::Array(Vec::new()) } else { Frame::Null }),
+        Some(s) => Ok(s.members()),
+    }
+}
+
 pub fn spop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     if args.len() > 3 {
         return syntax_error();
@@ -108,10 +97,9 @@ pub fn spop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
             Err(e) => return e,
         },
     };
-    let members = match ctx.typed(&args[1], set) {
-        Err(e) => return e,
-        Ok(None) => return if count.is_some() { Frame::Array(Vec::new()) } else { Frame::Null },
-        Ok(Some(s)) => s.members(),
+    let members = match members_or_empty(ctx, &args[1], count.is_some()) {
+        Ok(members) => members,
+        Err(reply) => return reply,
     };
     let picks: Vec<usize> = match count {
         None => vec![ctx.rng.below(members.len())],
@@ -147,10 +135,9 @@ pub fn srandmember(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
             Err(e) => return e,
         },
     };
-    let members = match ctx.typed(&args[1], set) {
-        Err(e) => return e,
-        Ok(None) => return if count.is_some() { Frame::Array(Vec::new()) } else { Frame::Null },
-        Ok(Some(s)) => s.members(),
+    let members = match members_or_empty(ctx, &args[1], count.is_some()) {
+        Ok(members) => members,
+        Err(reply) => return reply,
     };
     match count {
         None => Frame::Bulk(members[ctx.rng.below(members.len())].clone()),

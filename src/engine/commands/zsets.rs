@@ -2,7 +2,7 @@
 //! score and lex ranges, REV, LIMIT, STORE), counts, removals, pops,
 //! ZUNION / ZINTER / ZDIFF with WEIGHTS and AGGREGATE, ZRANDMEMBER.
 
-use super::{to_usize, err, eq_ignore_case, int_arg, positive_int_arg, ranged_int_arg, syntax_error, zset, Ctx};
+use super::{to_usize, err, eq_ignore_case, int_arg, positive_int_arg, random_count, syntax_error, zset, Ctx};
 use crate::engine::numfmt::{fmt_g17, parse_f64, parse_f64_loose};
 use crate::engine::resp::Frame;
 use crate::engine::value::{Set, Value, ZSet};
@@ -120,36 +120,24 @@ fn zadd_generic(ctx: &mut Ctx, args: &[Vec<u8>], force_incr: bool) -> Frame {
 }
 
 pub fn zcard(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
-    match ctx.typed(&args[1], zset) {
-        Err(e) => e,
-        Ok(z) => Frame::Integer(z.map_or(0, |z| z.len() as i64)),
-    }
+    ctx.reply_with(&args[1], zset, |z| Frame::Integer(z.map_or(0, |z| z.len() as i64)))
 }
 
 pub fn zscore(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
-    match ctx.typed(&args[1], zset) {
-        Err(e) => e,
-        Ok(z) => z.and_then(|z| z.score(&args[2])).map_or(Frame::Null, score_reply),
-    }
+    ctx.reply_with(&args[1], zset, |z| z.and_then(|z| z.score(&args[2])).map_or(Frame::Null, score_reply))
 }
 
 pub fn zmscore(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
-    match ctx.typed(&args[1], zset) {
-        Err(e) => e,
-        Ok(z) => Frame::Array(
-            args[2..].iter().map(|m| z.as_ref().and_then(|z| z.score(m)).map_or(Frame::Null, score_reply)).collect(),
-        ),
-    }
+    ctx.reply_with(&args[1], zset, |z| Frame::Array(
+        args[2..].iter().map(|m| z.as_ref().and_then(|z| z.score(m)).map_or(Frame::Null, score_reply)).collect(),
+    ))
 }
 
 fn rank_generic(ctx: &mut Ctx, args: &[Vec<u8>], reverse: bool) -> Frame {
-    match ctx.typed(&args[1], zset) {
-        Err(e) => e,
-        Ok(z) => match z.and_then(|z| z.rank(&args[2]).map(|r| (r, z.len()))) {
-            Some((r, len)) => Frame::Integer(if reverse { len - 1 - r } else { r } as i64),
-            None => Frame::Null,
-        },
-    }
+    ctx.reply_with(&args[1], zset, |z| match z.and_then(|z| z.rank(&args[2]).map(|r| (r, z.len()))) {
+        Some((r, len)) => Frame::Integer(if reverse { len - 1 - r } else { r } as i64),
+        None => Frame::Null,
+    })
 }
 
 pub fn zrank(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
@@ -161,15 +149,7 @@ pub fn zrevrank(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
 }
 
 pub fn zrem(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
-    let z = match ctx.typed(&args[1], zset) {
-        Err(e) => return e,
-        Ok(None) => return Frame::Integer(0),
-        Ok(Some(z)) => z,
-    };
-    let removed = args[2..].iter().filter(|m| z.remove(m).is_some()).count();
-    *ctx.dirty += removed as u64;
-    ctx.remove_if_empty(&args[1]);
-    Frame::Integer(removed as i64)
+    ctx.remove_members(&args[1], zset, &args[2..], |z, member| z.remove(member).is_some())
 }
 
 /// A score bound: value and whether it is exclusive (`(1.5`).
@@ -426,20 +406,14 @@ pub fn zrevrangebylex(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
 
 pub fn zcount(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     let Some(range) = ScoreRange::parse(&args[2], &args[3]) else { return err("min or max is not a float") };
-    match ctx.typed(&args[1], zset) {
-        Err(e) => e,
-        Ok(z) => Frame::Integer(z.map_or(0, |z| z.iter().filter(|(_, s)| range.contains(*s)).count()) as i64),
-    }
+    ctx.reply_with(&args[1], zset, |z| Frame::Integer(z.map_or(0, |z| z.iter().filter(|(_, s)| range.contains(*s)).count()) as i64))
 }
 
 pub fn zlexcount(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     let Some(range) = LexRange::parse(&args[2], &args[3]) else {
         return err("min or max not valid string range item");
     };
-    match ctx.typed(&args[1], zset) {
-        Err(e) => e,
-        Ok(z) => Frame::Integer(z.map_or(0, |z| z.iter().filter(|(m, _)| range.contains(m)).count()) as i64),
-    }
+    ctx.reply_with(&args[1], zset, |z| Frame::Integer(z.map_or(0, |z| z.iter().filter(|(m, _)| range.contains(m)).count()) as i64))
 }
 
 fn zremrange_generic(ctx: &mut Ctx, args: &[Vec<u8>], kind: RangeKind) -> Frame {
@@ -751,25 +725,9 @@ pub fn zdiffstore(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
 }
 
 pub fn zrandmember(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
-    let mut with_scores = false;
-    let count = match args.get(2) {
-        None => None,
-        Some(raw) => {
-            let n = match ranged_int_arg(raw, -i64::MAX, i64::MAX) {
-                Ok(n) => n,
-                Err(e) => return e,
-            };
-            if args.len() > 4 || (args.len() == 4 && !eq_ignore_case(&args[3], "withscores")) {
-                return syntax_error();
-            }
-            if args.len() == 4 {
-                with_scores = true;
-                if n < -i64::MAX / 2 || n > i64::MAX / 2 {
-                    return err("value is out of range");
-                }
-            }
-            Some(n)
-        }
+    let (count, with_scores) = match random_count(args, "withscores") {
+        Ok(parsed) => parsed,
+        Err(e) => return e,
     };
     let items: Vec<(Vec<u8>, f64)> = match ctx.typed(&args[1], zset) {
         Err(e) => return e,

@@ -31,15 +31,7 @@ impl Sentinel {
                 break;
             }
             let Some(client) = self.clients.get_mut(&id) else { break };
-            let args = match client.input.next_command() {
-                Ok(Some(args)) => args,
-                Ok(None) => break,
-                Err(e) => {
-                    Frame::Error(format!("ERR {e}")).encode(&mut out.reply);
-                    out.close = true;
-                    break;
-                }
-            };
+            let Some(args) = out.next_command(&mut client.input) else { break };
             if args.is_empty() {
                 continue;
             }
@@ -57,11 +49,7 @@ impl Sentinel {
                 break;
             }
         }
-        if out.close {
-            self.clients.remove(&id);
-        }
-        self.stats.net_output_bytes += out.reply.len() as u64;
-        out
+        out.finish(id, &mut self.clients, &mut self.stats.net_output_bytes)
     }
 }
 
@@ -75,13 +63,7 @@ impl Node for Sentinel {
         match conn {
             node::Conn::Client(id) => {
                 let mark = self.outputs.len();
-                let received = self.receive(id, bytes, now);
-                if received.close {
-                    self.outputs.insert(mark, Output::Close { conn });
-                }
-                if !received.reply.is_empty() {
-                    self.outputs.insert(mark, Output::Send { conn, bytes: received.reply });
-                }
+                self.receive(id, bytes, now).place(&mut self.outputs, mark, conn);
             }
             node::Conn::Dial(dial) => self.net_receive(dial, bytes, now),
         }
