@@ -137,7 +137,7 @@ impl Playground {
             .iter()
             .filter(|(_, s)| !s.is_replica())
             .max_by_key(|(m, _)| {
-                let replicas = servers.iter().filter(|(_, r)| r.repl.master.as_ref().is_some_and(|l| l.port == *m)).count();
+                let replicas = servers.iter().filter(|(_, r)| r.master_address().is_some_and(|(_, p)| p == *m)).count();
                 (replicas, std::cmp::Reverse(*m))
             })
             .map_or(FIRST_PORT, |(m, _)| *m);
@@ -297,7 +297,7 @@ impl Playground {
         if !self.sim().is_up(port) {
             return Err(format!("{port} is not running: restart it before pointing it at a master."));
         }
-        let follows = |sim: &Sim, node: u16| sim.server(node).and_then(|s| s.repl.master.as_ref()).map(|m| m.port);
+        let follows = |sim: &Sim, node: u16| sim.server(node).and_then(|s| s.master_address()).map(|(_, port)| port);
         let current = follows(self.sim(), port);
         if current == target && (target.is_some() || current.is_none()) {
             return Err(match target {
@@ -342,7 +342,7 @@ impl Playground {
     pub fn data_view(&self, port: u16) -> Option<DataView> {
         let sim = self.sim();
         let server = sim.server(port)?;
-        let master = server.repl.master.as_ref().map(|m| m.port).filter(|&m| m != port);
+        let master = server.master_address().map(|(_, m)| m).filter(|&m| m != port);
         let master = master.and_then(|m| sim.server(m).map(|s| (m, s)));
         Some(data_view(port, server, master, sim.now()))
     }
@@ -438,7 +438,7 @@ impl Playground {
             .filter(|(port, _)| !sim.is_sentinel(**port))
             .map(|(&port, screen)| {
                 let server = sim.server(port);
-                let master_port = server.and_then(|s| s.repl.master.as_ref()).map(|m| m.port);
+                let master_port = server.and_then(|s| s.master_address()).map(|(_, m)| m);
                 NodeView {
                     port,
                     up: server.is_some(),
@@ -452,12 +452,12 @@ impl Playground {
                     sync_progress: sim.transfer_progress(port),
                     has_dump: self.dump_file(port).is_some(),
                     master: server.and_then(local_master),
-                    link: server.map_or(Link::None, Link::of),
+                    link: server.map_or(Link::None, |s| s.link_status()),
                     cut: master_port.is_some_and(|m| sim.is_cut(port, m)),
                     isolated: self.is_isolated(port),
                     latency: master_port.map_or(0, |m| sim.latency(port, m)),
                     lag: master_port.and_then(|m| sim.server(m)).and_then(|m| lag_of(m, port, sim.now())),
-                    offset: server.map_or(0, |s| s.repl.offset),
+                    offset: server.map_or(0, |s| s.repl_offset()),
                     console: self.console_view(port, screen),
                 }
             })

@@ -6,7 +6,6 @@
 use std::rc::Rc;
 
 use crate::engine::sentinel::WatchView;
-use crate::engine::server::replication::{LinkState, ReplicaState};
 use crate::engine::server::Server;
 use crate::engine::time::Millis;
 
@@ -62,49 +61,24 @@ impl PartialEq<&str> for Role {
 }
 
 /// Where a replica's link to its master stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Link {
-    /// Not a replica.
-    None,
-    /// Connecting (or waiting to try again).
-    Connect,
-    Handshake,
-    /// Receiving its snapshot.
-    Sync,
-    Online,
-    /// It was up, and is down now.
-    Down,
-}
+pub use crate::engine::server::replication::LinkStatus as Link;
 
-impl Link {
-    pub fn of(server: &Server) -> Link {
-        let master = server.repl.master.as_ref();
-        match master.map(|m| &m.state) {
-            None => Link::None,
-            Some(LinkState::Connected) => Link::Online,
-            Some(LinkState::Transfer { .. }) => Link::Sync,
-            Some(LinkState::Connect) if master.is_some_and(|m| m.ever_up) => Link::Down,
-            Some(LinkState::Connect) | Some(LinkState::Connecting) => Link::Connect,
-            Some(_) => Link::Handshake,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Link::None => "none",
-            Link::Connect => "connect",
-            Link::Handshake => "handshake",
-            Link::Sync => "sync",
-            Link::Online => "online",
-            Link::Down => "down",
-        }
+/// Its word, for the page's text and style classes.
+pub fn link_word(link: Link) -> &'static str {
+    match link {
+        Link::None => "none",
+        Link::Connect => "connect",
+        Link::Handshake => "handshake",
+        Link::Sync => "sync",
+        Link::Online => "online",
+        Link::Down => "down",
     }
 }
 
 /// A link state equals its word (`node.link == "online"`).
 impl PartialEq<&str> for Link {
     fn eq(&self, word: &&str) -> bool {
-        self.as_str() == *word
+        link_word(*self) == *word
     }
 }
 
@@ -167,14 +141,14 @@ pub struct EventView {
 
 /// A replica's lag as its master reports it in INFO (`slaveN:...,lag=`).
 pub fn lag_of(master: &Server, replica: u16, now: Millis) -> Option<i64> {
-    let entry = master.repl.replicas.values().find(|r| r.listening_port == replica && r.state == ReplicaState::Online)?;
-    Some(now.div_euclid(1000) - entry.ack_time.div_euclid(1000))
+    let ack_time = master.replica_ack_time(replica)?;
+    Some(now.div_euclid(1000) - ack_time.div_euclid(1000))
 }
 
 /// The port a server follows when its master is on this machine's
 /// loopback (a master elsewhere is not on the graph).
 pub fn local_master(server: &Server) -> Option<u16> {
-    server.repl.master.as_ref().filter(|m| m.host == "127.0.0.1" || m.host.eq_ignore_ascii_case("localhost")).map(|m| m.port)
+    server.master_address().filter(|(host, _)| *host == "127.0.0.1" || host.eq_ignore_ascii_case("localhost")).map(|(_, port)| port)
 }
 
 /// `43.4 s`, `12 min 03.4 s`: tenths are enough to follow a 100 ms cron.

@@ -1,6 +1,16 @@
 //! The Redis engine: pure Rust, no web crate, no real clock, no real
 //! randomness. Everything time-dependent takes virtual milliseconds from the
 //! caller; everything random takes values the caller drew from a seeded RNG.
+//!
+//! From the bottom up: numbers, hashes, time and the argument splitter
+//! (`numfmt`, `fnv`, `time`, `splitargs`, ...); RESP, values, the keyspace,
+//! RDB, INFO's rendering, config (`resp`, `value`, `keyspace`, `rdb`,
+//! `info`, `params`, `config`); a server's state and machinery (`server/`);
+//! every command and the one table they are run through (`commands/`); a
+//! redis-server reading its connections and running its timers
+//! (`server_node`); Sentinel (`sentinel/`); redis-cli's side of a console
+//! (`cli`, `cli_help`). `node` is the sans-IO interface both kinds of
+//! process show the network.
 
 pub mod cli;
 pub mod cli_help;
@@ -21,9 +31,9 @@ pub mod params;
 pub mod rdb;
 pub mod resp;
 pub mod rng;
+pub mod sentinel;
 pub mod server;
 pub mod server_node;
-pub mod sentinel;
 pub mod sha1;
 pub mod splitargs;
 pub mod time;

@@ -19,8 +19,8 @@ use crate::engine::disk::Disk;
 use crate::engine::log::LogLine;
 use crate::engine::node::{ClientId, Conn, DialId, Dialled, Output};
 use crate::engine::rng::Rng;
-use crate::engine::sentinel::{Sentinel, WatchView};
-use crate::engine::server::replication::LinkState;
+use crate::engine::sentinel::Sentinel;
+use crate::engine::server::replication::LinkStatus;
 use crate::engine::server::Server;
 use crate::engine::time::Millis;
 
@@ -74,30 +74,6 @@ enum Input {
     Bytes(Conn, Vec<u8>),
     Dialled(DialId, Dialled),
     Closed(Conn),
-}
-
-/// What the UI shows of one server.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NodeSnapshot {
-    pub port: u16,
-    pub role: &'static str,
-    pub keys: usize,
-    pub run_id: String,
-    /// The master it follows, when it is a replica: (host, port).
-    pub master: Option<(String, u16)>,
-    /// Its link to that master: connect, handshake, sync, online or down.
-    pub link: &'static str,
-    pub offset: i64,
-    /// Reading its dump at start-up (answering LOADING).
-    pub loading: bool,
-}
-
-/// What the page shows of one Sentinel.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SentinelSnapshot {
-    pub port: u16,
-    pub myid: String,
-    pub watching: Vec<WatchView>,
 }
 
 pub struct Sim {
@@ -547,54 +523,14 @@ impl Sim {
         }
     }
 
-    // ----- what the page shows -----
+    // ----- what is known of the nodes -----
 
     /// Whether a replica's link to its master is up.
     pub fn link_up(&self, port: u16) -> bool {
-        self.server(port).is_some_and(|s| s.repl.master.as_ref().is_some_and(|m| m.state == LinkState::Connected))
-    }
-
-    pub fn snapshot(&self) -> Vec<NodeSnapshot> {
-        self.processes
-            .iter()
-            .filter_map(|(&port, p)| match p {
-                Process::Server(server) => Some((port, server)),
-                Process::Sentinel(_) => None,
-            })
-            .map(|(port, server)| {
-                let master = server.repl.master.as_ref();
-                let link = match master.map(|m| &m.state) {
-                    None => "none",
-                    Some(LinkState::Connected) => "online",
-                    Some(LinkState::Transfer { .. }) => "sync",
-                    Some(LinkState::Connect) if master.is_some_and(|m| m.ever_up) => "down",
-                    Some(LinkState::Connect) | Some(LinkState::Connecting) => "connect",
-                    Some(_) => "handshake",
-                };
-                NodeSnapshot {
-                    port,
-                    role: if server.is_replica() { "replica" } else { "master" },
-                    keys: server.key_count(),
-                    run_id: server.run_id.clone(),
-                    master: master.map(|m| (m.host.clone(), m.port)),
-                    link,
-                    offset: server.repl.offset,
-                    loading: server.is_loading(),
-                }
-            })
-            .collect()
-    }
-
-    pub fn sentinel_snapshot(&self) -> Vec<SentinelSnapshot> {
-        self.processes
-            .iter()
-            .filter_map(|(&port, p)| match p {
-                Process::Sentinel(s) => Some(SentinelSnapshot { port, myid: s.myid.clone(), watching: s.watching() }),
-                Process::Server(_) => None,
-            })
-            .collect()
+        self.server(port).is_some_and(|s| s.link_status() == LinkStatus::Online)
     }
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;

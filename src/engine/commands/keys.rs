@@ -1,4 +1,6 @@
-//! Generic key commands: DEL, EXISTS, KEYS, TYPE, TTL, PTTL, EXPIRE.
+//! Generic key commands: DEL, UNLINK, EXISTS, KEYS, TYPE, TOUCH, the
+//! expiry family (EXPIRE, PEXPIREAT, TTL, PERSIST...), RENAME, MOVE,
+//! COPY, SWAPDB, RANDOMKEY, OBJECT, DUMP and RESTORE.
 
 use super::{err, int_arg, invalid_expire_time, Ctx};
 use crate::engine::glob;

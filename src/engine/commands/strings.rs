@@ -1,5 +1,6 @@
-//! String commands of the first slice: SET with all of its options, GET,
-//! INCR, DECR, INCRBY, DECRBY.
+//! String commands: SET with all of its options, GET and its variants
+//! (GETEX, GETDEL, GETSET, GETRANGE), the counters (INCR, INCRBY,
+//! INCRBYFLOAT, DECR...), MGET / MSET, APPEND, SETRANGE, STRLEN, LCS.
 
 use super::{err, int_arg, invalid_expire_time, not_an_integer, parse_i64, string, syntax_error, wrong_arity, wrong_type, Ctx};
 use crate::engine::keyspace::Value;

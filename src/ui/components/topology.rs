@@ -7,7 +7,7 @@
 use yew::prelude::*;
 
 use crate::app::layout::layout;
-use crate::app::views::{Link, NodeView, SentinelView};
+use crate::app::views::{link_word, Link, NodeView, SentinelView};
 use crate::ui::hooks::{use_graph_drag, Drag, DropTarget};
 
 #[derive(Properties, PartialEq)]
@@ -100,13 +100,13 @@ pub fn topology(props: &TopologyProps) -> Html {
 /// latency and lag, a full sync's progress.
 fn edge(n: &NodeView, master: u16, (x1, y1): (f64, f64), (x2, y2): (f64, f64)) -> Html {
     let link = if n.up { n.link } else { Link::Down };
-    let state = link.as_str();
+    let state = link_word(link);
     let label = match link {
         // The replica may not have noticed yet; the network has.
         _ if n.cut => format!("✂ cut ({state})"),
         Link::Sync => "full sync…".to_string(),
         Link::Connect => "connecting".to_string(),
-        other => other.as_str().to_string(),
+        other => link_word(other).to_string(),
     };
     // A replica drawn beside or above its master (a loop) still gets a line.
     let (ya, yb) = if y1 > y2 { (y1 - BOX_H / 2.0, y2 + BOX_H / 2.0) } else { (y1, y2) };

@@ -275,7 +275,6 @@ impl Server {
         }
     }
 
-    /// A replica's connection closed.
     /// A replica's connection is gone, whoever closed it; Redis logs
     /// each one when it frees the client.
     pub(crate) fn forget_replica(&mut self, id: ClientId, now: Millis) {

@@ -160,11 +160,11 @@ impl Replication {
 /// history its dump recorded): it offers its own history to the master.
 pub(crate) const SYNTHESIZED_CACHED_MASTER: &str = "Before turning into a replica, using my own master parameters to synthesize a cached master: I may be able to synchronize with the new master with just a partial transfer.";
 
-/// The next line from the master, without its end. Lines end in \n (a
-/// master keeps a waiting replica's link alive with bare newlines); a \r
 /// What a forked child logs about its copy-on-write memory (none here).
 pub(super) const FORK_COW: &str = "Fork CoW for RDB: current 0 MB, peak 0 MB, average 0 MB";
 
+/// The next line from the master, without its end. Lines end in \n (a
+/// master keeps a waiting replica's link alive with bare newlines); a \r
 /// before it goes too.
 pub(super) fn take_line(buffer: &mut Vec<u8>) -> Option<Vec<u8>> {
     let eol = buffer.iter().position(|&b| b == b'\n')?;
@@ -181,9 +181,52 @@ pub(super) fn command_bytes<A: AsRef<[u8]>>(args: &[A]) -> Vec<u8> {
     bytes
 }
 
+/// Where a server's link to its master stands, as seen from outside.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkStatus {
+    /// Not a replica.
+    None,
+    /// Connecting (or waiting to try again).
+    Connect,
+    Handshake,
+    /// Receiving its snapshot.
+    Sync,
+    Online,
+    /// It was up, and is down now.
+    Down,
+}
+
 impl Server {
     pub fn is_replica(&self) -> bool {
         self.repl.master.is_some()
+    }
+
+    /// The master it follows: (host, port).
+    pub fn master_address(&self) -> Option<(&str, u16)> {
+        self.repl.master.as_ref().map(|m| (m.host.as_str(), m.port))
+    }
+
+    pub fn link_status(&self) -> LinkStatus {
+        let master = self.repl.master.as_ref();
+        match master.map(|m| &m.state) {
+            None => LinkStatus::None,
+            Some(LinkState::Connected) => LinkStatus::Online,
+            Some(LinkState::Transfer { .. }) => LinkStatus::Sync,
+            Some(LinkState::Connect) if master.is_some_and(|m| m.ever_up) => LinkStatus::Down,
+            Some(LinkState::Connect) | Some(LinkState::Connecting) => LinkStatus::Connect,
+            Some(_) => LinkStatus::Handshake,
+        }
+    }
+
+    /// Its replication offset (`master_repl_offset`).
+    pub fn repl_offset(&self) -> i64 {
+        self.repl.offset
+    }
+
+    /// When this master last heard an online replica (by the port it
+    /// listens on) acknowledge the stream.
+    pub fn replica_ack_time(&self, listening_port: u16) -> Option<Millis> {
+        self.repl.replicas.values().find(|r| r.listening_port == listening_port && r.state == ReplicaState::Online).map(|r| r.ack_time)
     }
 
     /// `repl-timeout` checks, once a second: a handshake or transfer that
