@@ -276,7 +276,7 @@ fn mask_stream_offsets(text: String) -> String {
 
 /// The log lines a scenario made the engine write, port by port.
 fn engine_log(steps: &[scenario::Line]) -> Vec<String> {
-    let with_sentinel = steps.iter().any(|s| matches!(s.step, scenario::Step::Sentinel { .. }));
+    let with_sentinel = steps.iter().any(|s| matches!(s.item, scenario::Item::Step(scenario::Step::Sentinel { .. })));
     let (_, sim) = scenario::run_on_sim(steps, RunOptions::default()).expect("the scenario runs");
     let mut lines: Vec<(u16, String)> = sim
         .trace()

@@ -1,5 +1,6 @@
 //! `scenario FILE [--seed N] [--dir DIR]`: runs a scenario file on the
-//! simulator and prints its transcript, as SCENARIO.md defines it.
+//! simulator and prints its transcript, as SCENARIO.md defines it; exits
+//! 1 when one of its `expect` checks failed.
 //!
 //! With `--dir`, each server's disk is the real folder `DIR/PORT/`: a dump
 //! there before `server PORT` is loaded at start, and the files the servers
@@ -66,24 +67,30 @@ fn main() -> ExitCode {
             }
         }
     }
-    let result = scenario::parse(&source).and_then(|steps| scenario::run_on_sim(&steps, options));
+    let result = scenario::parse(&source).and_then(|steps| scenario::run_session(&steps, options));
     match result {
-        Ok((transcript, sim)) => {
+        Ok(run) => {
             if let Some(dir) = &disk_dir {
-                if let Err(e) = write_disks(dir, &sim) {
+                if let Err(e) = write_disks(dir, run.session.sim()) {
                     eprintln!("{}: {e}", dir.display());
                     return ExitCode::from(1);
                 }
             }
             use std::io::Write;
             let mut out = std::io::stdout().lock();
-            for line in transcript {
+            for line in &run.transcript {
                 // A closed pipe (`| head`) is not an error worth a panic.
                 if writeln!(out, "{line}").is_err() {
                     break;
                 }
             }
-            ExitCode::SUCCESS
+            if run.failed.is_empty() {
+                return ExitCode::SUCCESS;
+            }
+            for (line, why) in &run.failed {
+                eprintln!("{file}: line {line}: expect failed: {why}");
+            }
+            ExitCode::from(1)
         }
         Err(e) => {
             eprintln!("{file}: {e}");

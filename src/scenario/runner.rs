@@ -1,9 +1,12 @@
-//! Runs a scenario's steps on a fresh session and prints the transcript:
-//! consoles print what redis-cli prints, other steps are echoed as `# STEP`.
+//! Runs a scenario on a fresh session and prints the transcript: consoles
+//! print what redis-cli prints, other steps are echoed as `# STEP`, a
+//! guided scenario's narration and tasks as `# say TEXT` and `# task
+//! TEXT`; its `solve` steps are taken, its `expect` checks answer `# expect
+//! ok` or `# expect failed: ...`.
 
 use std::collections::BTreeMap;
 
-use super::{Line, ScenarioError};
+use super::{Item, Line, ScenarioError};
 use crate::engine::config::Config;
 use crate::engine::disk::join;
 use crate::engine::params::Settings;
@@ -28,71 +31,101 @@ impl Default for RunOptions {
     }
 }
 
+/// A scenario run: its transcript, the session as it left it, and the
+/// checks that failed (their line, and why).
+pub struct Run {
+    pub transcript: Vec<String>,
+    pub session: Session,
+    pub failed: Vec<(usize, String)>,
+}
+
 /// Runs the steps and returns the transcript lines.
-pub fn run(steps: &[Line], options: RunOptions) -> Result<Vec<String>, ScenarioError> {
-    run_session(steps, options).map(|(transcript, _)| transcript)
+pub fn run(lines: &[Line], options: RunOptions) -> Result<Vec<String>, ScenarioError> {
+    run_session(lines, options).map(|run| run.transcript)
 }
 
 /// `run`, also handing back the simulator as the run left it (its trace).
-pub fn run_on_sim(steps: &[Line], options: RunOptions) -> Result<(Vec<String>, Sim), ScenarioError> {
-    run_session(steps, options).map(|(transcript, session)| (transcript, session.into_sim()))
+pub fn run_on_sim(lines: &[Line], options: RunOptions) -> Result<(Vec<String>, Sim), ScenarioError> {
+    run_session(lines, options).map(|run| (run.transcript, run.session.into_sim()))
 }
 
-/// `run`, also handing back the session (its steps replay the run).
-pub fn run_session(steps: &[Line], options: RunOptions) -> Result<(Vec<String>, Session), ScenarioError> {
-    let mut session = Session::new(options.seed, options.start, Options::TRANSCRIPT);
-    let mut transcript = Vec::new();
-    for line in steps {
+/// Runs a scenario, keeping everything about the run.
+pub fn run_session(lines: &[Line], options: RunOptions) -> Result<Run, ScenarioError> {
+    let mut run = Run { transcript: Vec::new(), session: Session::new(options.seed, options.start, Options::TRANSCRIPT), failed: Vec::new() };
+    for line in lines {
         let fail = |message: String| ScenarioError { line: line.line, message };
-        match &line.step {
-            Step::Command { port, .. } => {
-                if session.console(*port).is_some_and(|c| c.is_reading_messages()) {
-                    return Err(fail(format!("redis-cli on port {port} is reading messages (after SUBSCRIBE) and takes no more commands")));
+        match &line.item {
+            Item::Seed(seed) => {
+                if !run.session.steps().is_empty() {
+                    return Err(fail("'seed' comes before any other step".into()));
                 }
-                apply(&mut session, line.step.clone()).map_err(fail)?;
-                // Like redis-cli, wait for a blocked command's answer; in a
-                // scenario only its timeout can end the wait.
-                if session.console(*port).is_some_and(|c| c.is_blocked()) {
-                    let waited = apply(&mut session, Step::wait(Until::Answered(*port))).map_err(fail)?;
-                    if matches!(waited, Applied::Waited { met: false, .. }) {
-                        return Err(fail("the command is still blocked after 60 s and nothing in the scenario can wake it".into()));
+                run.session = Session::new(*seed, options.start, Options::TRANSCRIPT);
+                run.transcript.push(format!("# {}", line.text));
+            }
+            Item::Say(_) | Item::Task(_) => run.transcript.push(format!("# {}", line.text)),
+            Item::Step(step) | Item::Solve(step) => take(&mut run, step, &line.text, &options).map_err(fail)?,
+            Item::Expect(expectation) => {
+                let verdict = run.session.probe(expectation.port, &expectation.command).and_then(|printed| expectation.verdict(&printed));
+                match verdict {
+                    Ok(()) => run.transcript.push("# expect ok".into()),
+                    Err(why) => {
+                        run.transcript.push(format!("# expect failed: {why}"));
+                        run.failed.push((line.line, why));
                     }
                 }
-                print(&mut session, &mut transcript, Some(*port));
-                continue;
-            }
-            Step::Wait { .. } => {
-                let waited = apply(&mut session, line.step.clone()).map_err(fail)?;
-                let met = matches!(waited, Applied::Waited { met: true, .. });
-                transcript.push(if met { format!("# {}", line.text) } else { format!("# {} timed out", line.text) });
-            }
-            Step::Server { port, config } => {
-                transcript.push(format!("# {}", line.text));
-                start_server(&mut session, *port, config, &options).map_err(fail)?;
-                // The recorder waits for a started redis-server to answer
-                // PING, which it does with LOADING until its dump is in.
-                apply(&mut session, Step::wait(Until::Loaded(*port))).map_err(fail)?;
-            }
-            Step::Restart { port } => {
-                transcript.push(format!("# {}", line.text));
-                apply(&mut session, line.step.clone()).map_err(fail)?;
-                apply(&mut session, Step::wait(Until::Loaded(*port))).map_err(fail)?;
-            }
-            step => {
-                transcript.push(format!("# {}", line.text));
-                apply(&mut session, step.clone()).map_err(fail)?;
             }
         }
-        // Messages that reached consoles reading pub/sub print right after
-        // the step that sent them.
-        print(&mut session, &mut transcript, None);
     }
-    transcript.extend(session.flush_consoles());
-    Ok((transcript, session))
+    let flushed = run.session.flush_consoles();
+    run.transcript.extend(flushed);
+    Ok(run)
 }
 
-fn apply(session: &mut Session, step: Step) -> Result<Applied, String> {
-    session.apply(step)
+/// One step, and what it prints.
+fn take(run: &mut Run, step: &Step, text: &str, options: &RunOptions) -> Result<(), String> {
+    let (session, transcript) = (&mut run.session, &mut run.transcript);
+    match step {
+        Step::Command { port, .. } => {
+            if session.console(*port).is_some_and(|c| c.is_reading_messages()) {
+                return Err(format!("redis-cli on port {port} is reading messages (after SUBSCRIBE) and takes no more commands"));
+            }
+            session.apply(step.clone())?;
+            // Like redis-cli, wait for a blocked command's answer; in a
+            // scenario only its timeout can end the wait.
+            if session.console(*port).is_some_and(|c| c.is_blocked()) {
+                let waited = session.apply(Step::wait(Until::Answered(*port)))?;
+                if matches!(waited, Applied::Waited { met: false, .. }) {
+                    return Err("the command is still blocked after 60 s and nothing in the scenario can wake it".into());
+                }
+            }
+            print(session, transcript, Some(*port));
+            return Ok(());
+        }
+        Step::Wait { .. } => {
+            let met = matches!(session.apply(step.clone())?, Applied::Waited { met: true, .. });
+            transcript.push(if met { format!("# {text}") } else { format!("# {text} timed out") });
+        }
+        Step::Server { port, config } => {
+            transcript.push(format!("# {text}"));
+            start_server(session, *port, config, options)?;
+            // The recorder waits for a started redis-server to answer
+            // PING, which it does with LOADING until its dump is in.
+            session.apply(Step::wait(Until::Loaded(*port)))?;
+        }
+        Step::Restart { port } => {
+            transcript.push(format!("# {text}"));
+            session.apply(step.clone())?;
+            session.apply(Step::wait(Until::Loaded(*port)))?;
+        }
+        step => {
+            transcript.push(format!("# {text}"));
+            session.apply(step.clone())?;
+        }
+    }
+    // Messages that reached consoles reading pub/sub print right after
+    // the step that sent them.
+    print(session, transcript, None);
+    Ok(())
 }
 
 /// What the consoles printed: the one a command was typed into first,
@@ -140,5 +173,29 @@ mod tests {
                 "Could not connect to Redis at 127.0.0.1:6380: Connection refused"
             ]
         );
+    }
+
+    #[test]
+    fn a_guided_scenario_narrates_solves_and_checks() {
+        let lines = parse(
+            "seed 3\nsay Two servers.\nserver 6379\nserver 6380\n6379> SET k v\ntask Make 6380 a replica of 6379.\nsolve 6380> REPLICAOF 127.0.0.1 6379\nsolve waitsync 6380\nexpect 6380> GET k\n= \"v\"\nexpect 6380> ROLE ~ connected\nexpect 6380> GET k ~ nope\n",
+        )
+        .unwrap();
+        let run = run_session(&lines, RunOptions::default()).unwrap();
+        let t = &run.transcript;
+        assert_eq!(t[..3], ["# seed 3", "# say Two servers.", "# server 6379"]);
+        assert!(t.contains(&"# task Make 6380 a replica of 6379.".to_string()), "{t:?}");
+        assert!(t.contains(&"127.0.0.1:6380> REPLICAOF 127.0.0.1 6379".to_string()), "{t:?}");
+        assert!(t.contains(&"# solve waitsync 6380".to_string()), "{t:?}");
+        assert_eq!(t.iter().filter(|l| *l == "# expect ok").count(), 2, "{t:?}");
+        assert!(t.last().unwrap().starts_with("# expect failed: GET k printed"), "{t:?}");
+        assert_eq!(run.failed.len(), 1);
+        assert_eq!(run.failed[0].0, 12);
+        // The checks touched nothing: only the console's connection and this
+        // probe's own are counted, not the three checks'.
+        let info = run.session.probe(6380, "INFO stats").unwrap();
+        assert!(info.iter().any(|l| l == "total_connections_received:2"), "{info:?}");
+        // A seed after a step is refused.
+        assert!(run_session(&parse("server 6379\nseed 3\n").unwrap(), RunOptions::default()).is_err());
     }
 }

@@ -10,6 +10,7 @@ pub mod step;
 
 use std::collections::BTreeMap;
 
+use crate::engine::node::{Conn, Output};
 use crate::engine::time::Millis;
 use crate::sim::{Program, Sim, SimError};
 use console::Console;
@@ -131,6 +132,35 @@ impl Session {
     /// Output left without a newline when the session ends, console by console.
     pub fn flush_consoles(&mut self) -> Vec<String> {
         self.terminals.values_mut().filter_map(|t| t.console.flush()).collect()
+    }
+
+    /// What a one-off `redis-cli -p PORT LINE` would print now, worked out
+    /// on a copy of the node so that the session is untouched (no step, no
+    /// trace, no client id taken): how scenario checks look at a cluster.
+    pub fn probe(&self, port: u16, line: &str) -> Result<Vec<String>, String> {
+        let now = self.sim.now();
+        let mut process = self.sim.process(port).cloned().ok_or_else(|| format!("Could not connect to Redis at 127.0.0.1:{port}: Connection refused"))?;
+        let args = crate::engine::cli::split_args(line.as_bytes()).map_err(|_| "Invalid argument(s)".to_string())?;
+        if args.is_empty() {
+            return Ok(Vec::new());
+        }
+        let node = process.node();
+        let client = node.accept(now);
+        let mut bytes = Vec::new();
+        crate::engine::resp::encode_command(&args, &mut bytes);
+        node.handle_input(Conn::Client(client), &bytes, now);
+        let mut reply = Vec::new();
+        while let Some(output) = node.poll_output() {
+            if let Output::Send { conn: Conn::Client(id), bytes } = output {
+                if id == client {
+                    reply.extend_from_slice(&bytes);
+                }
+            }
+        }
+        match crate::engine::resp::parse_frame(&reply) {
+            Ok(Some((frame, _))) => Ok(crate::engine::cli::reply_lines(&args, &frame)),
+            _ => Err("no reply (the command blocks)".to_string()),
+        }
     }
 
     /// Takes a step: it is recorded with its time (in the list and the

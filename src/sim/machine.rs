@@ -66,6 +66,7 @@ pub(super) fn check_config<S: AsRef<str>>(port: u16, program: Program, lines: &[
 }
 
 /// A running process.
+#[derive(Clone)]
 pub enum Process {
     Server(Box<Server>),
     Sentinel(Box<Sentinel>),

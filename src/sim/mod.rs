@@ -158,6 +158,11 @@ impl Sim {
         }
     }
 
+    /// The process running on the port, whatever its program.
+    pub fn process(&self, port: u16) -> Option<&Process> {
+        self.processes.get(&port)
+    }
+
     pub fn sentinel(&self, port: u16) -> Option<&Sentinel> {
         match self.processes.get(&port) {
             Some(Process::Sentinel(sentinel)) => Some(sentinel),

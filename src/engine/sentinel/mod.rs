@@ -113,7 +113,7 @@ enum Expect {
     Discard,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Conn {
     master: String,
     who: Who,
@@ -125,7 +125,7 @@ struct Conn {
 }
 
 /// A client connected to this Sentinel (a console, another Sentinel).
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 struct Client {
     input: RequestParser,
     name: Vec<u8>,
@@ -136,6 +136,7 @@ struct Client {
     last_command: String,
 }
 
+#[derive(Clone)]
 pub struct Sentinel {
     pub port: u16,
     pub myid: String,

@@ -41,7 +41,7 @@ pub struct BlockRequest {
     pub on_timeout: Frame,
 }
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Client {
     pub(crate) state: ClientState,
     pub(crate) input: RequestParser,

@@ -35,6 +35,7 @@ pub use super::node::ClientId;
 /// Redis runs its periodic work `hz` (10) times a second.
 pub(crate) const CRON_PERIOD_MS: Millis = 100;
 
+#[derive(Clone)]
 pub struct Server {
     pub port: u16,
     pub config: Config,
