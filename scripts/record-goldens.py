@@ -249,6 +249,44 @@ class Cli:
         os.close(self.fd)
 
 
+
+def read_items(scenario):
+    """The scenario's lines as (line number, text, the '= LINE' lines that
+    follow an expect)."""
+    items = []
+    for number, raw in enumerate(scenario.read_text().splitlines(), 1):
+        stripped = raw.lstrip()
+        if stripped.startswith("="):
+            rest = stripped[1:]
+            items[-1][2].append(rest[1:] if rest.startswith(" ") else rest)
+            continue
+        text = raw.strip()
+        if text and not text.startswith("#"):
+            items.append((number, text, []))
+    return items
+
+
+def check_expectation(rest, expected, workdir, where):
+    """`expect PORT> COMMAND`: what a one-off redis-cli prints, against the
+    '= LINE' lines (exactly) or the '~ TEXT' (contained)."""
+    m = re.fullmatch(r"(\d+)> ?(.*)", rest.strip(), re.S)
+    if not m:
+        fail(f"{where}: expect takes PORT> COMMAND")
+    port, command = int(m.group(1)), m.group(2)
+    contains = None
+    if " ~ " in command:
+        command, contains = command.rsplit(" ~ ", 1)
+    cli = Cli(port, workdir)
+    try:
+        _, printed = cli.run(command.strip())
+    finally:
+        cli.close()
+    if contains is not None:
+        ok = contains in "\n".join(printed)
+    else:
+        ok = printed == expected
+    return "# expect ok" if ok else f"# expect failed: {command.strip()} printed {chr(10).join(printed)!r}"
+
 def wait_listening(port, proc, timeout=10.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -283,10 +321,17 @@ def record(scenario, workdir, with_log=False):
     clis = {}
     out = []
     try:
-        for number, raw in enumerate(scenario.read_text().splitlines(), 1):
-            text = raw.strip()
-            if not text or text.startswith("#"):
+        for number, echo, expected in read_items(scenario):
+            word, _, rest = echo.partition(" ")
+            if word in ("seed", "say", "task"):
+                # The seed is the simulation's; real servers draw their own ids.
+                out.append(f"# {echo}")
                 continue
+            if word == "expect":
+                out.append(check_expectation(rest, expected, workdir, f"{scenario.name}:{number}"))
+                continue
+            # A guided scenario's solution is taken as the learner would.
+            text = rest.strip() if word == "solve" else echo
             m = re.fullmatch(r"(\d+)> ?(.*)", text, re.S)
             if m:
                 port = int(m.group(1))
@@ -326,7 +371,7 @@ def record(scenario, workdir, with_log=False):
                         time.sleep(0.1)
                 if up:
                     settle_on_master(port, data)
-                out.append(f"# {text}" if up else f"# {text} timed out")
+                out.append(f"# {echo}" if up else f"# {echo} timed out")
                 continue
             if word in ("crash", "restart"):
                 port = int(rest.strip())
@@ -337,7 +382,7 @@ def record(scenario, workdir, with_log=False):
                     program = "redis-sentinel" if port in sentinels else "redis-server"
                     servers[port] = start_server(workdir / str(port) / "redis.conf", port,
                                                  f"{scenario.name}:{number}", "restart", program)
-                out.append(f"# {text}")
+                out.append(f"# {echo}")
                 continue
             if word in ("server", "sentinel"):
                 port_word, _, directives = rest.strip().partition(" ")
@@ -353,13 +398,13 @@ def record(scenario, workdir, with_log=False):
                 if word == "sentinel":
                     sentinels.add(port)
                 servers[port] = start_server(conf, port, f"{scenario.name}:{number}", "start", program)
-                out.append(f"# {text}")
+                out.append(f"# {echo}")
             elif word == "sleep":
                 seconds = parse_duration(rest.strip())
                 if seconds is None:
                     fail(f"{scenario.name}:{number}: bad duration {rest!r}")
                 time.sleep(seconds)
-                out.append(f"# {text}")
+                out.append(f"# {echo}")
             elif word in ("cut", "heal"):
                 fail(f"{scenario.name}:{number}: '{word}' cannot be recorded: real servers on one loopback "
                      "interface cannot be partitioned here (tests/link_faults.rs covers link faults)")
