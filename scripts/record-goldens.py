@@ -392,7 +392,14 @@ def record(scenario, workdir, with_log=False):
                 conf = node_dir / "redis.conf"
                 lines = [f"port {port}", "bind 127.0.0.1", "daemonize no", f"dir {node_dir}",
                          f"logfile {node_dir / 'redis.log'}"]
-                lines += [d.strip() for d in directives.split(" ; ") if d.strip()]
+                given = [d.strip() for d in directives.split(" ; ") if d.strip()]
+                lines += given
+                if any(d.split()[0].lower() in ("include", "daemonize", "dir", "logfile", "pidfile") for d in given):
+                    # The lesson's files run as a service would (an included stock
+                    # file, daemonize yes, a pid file in /var/run); here the process
+                    # stays in the foreground with its files in its own folder.
+                    lines += ["daemonize no", f"dir {node_dir}", f"logfile {node_dir / 'redis.log'}",
+                              f"pidfile {node_dir / 'redis.pid'}"]
                 conf.write_text("\n".join(lines) + "\n")
                 program = "redis-sentinel" if word == "sentinel" else "redis-server"
                 if word == "sentinel":

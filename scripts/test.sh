@@ -19,6 +19,15 @@ GOLDEN_DIR="$fresh" cargo test --locked --test scenarios
 python3 scripts/record-config-table.py --out "$fresh/config.tsv"
 diff -u src/engine/commands/recorded/config.tsv "$fresh/config.tsv"
 
+say "the built-in lessons on real Redis: their solutions typed into redis-cli, every expectation met"
+builtins="$ROOT/target/fresh-builtins"
+rm -rf "$builtins"
+python3 scripts/record-goldens.py --out "$builtins" www/scenarios/lesson-?.scn
+if grep -H "^# expect failed" "$builtins"/*.out; then
+    echo "a built-in lesson's expectation fails on real Redis" >&2
+    exit 1
+fi
+
 build_page
 
 say "the browser-shaped session of tests/replay.rs, built for wasm (replayed by tests/e2e/replay.test.js)"

@@ -4,7 +4,11 @@
 //! browser's storage. Tested natively; `ui/` only renders these views and
 //! sends actions.
 
+pub mod address;
+pub mod builtins;
 pub mod data_view;
+pub mod embed;
+pub mod guide;
 pub mod layout;
 pub mod playground;
 pub mod save;

@@ -40,6 +40,8 @@ pub const PAGE_OPTIONS: Options = Options { notice_closes: true, trace_limit: So
 struct Screen {
     lines: Rc<Vec<Line>>,
     history: Rc<Vec<String>>,
+    /// Lines ever printed, the scrolled-away ones included.
+    printed: usize,
 }
 
 pub struct Playground {
@@ -120,6 +122,43 @@ impl Playground {
         self.apply(start)?;
         self.apply(Step::Connect { port })?;
         Ok(())
+    }
+
+    /// Starts a node and opens its console, unless `connect` is the
+    /// scenario's next step anyway (a permalink records it).
+    pub(super) fn start_node(&mut self, start: &Step, connect_follows: bool) -> Result<Applied, String> {
+        let applied = crate::scenario::perform(self, start)?;
+        if let Step::Server { port, .. } | Step::Sentinel { port, .. } = start {
+            if !connect_follows && !self.screens.contains_key(port) {
+                self.apply(Step::Connect { port: *port })?;
+            }
+        }
+        Ok(applied)
+    }
+
+    /// How many lines the node's console has printed so far.
+    pub fn printed_count(&self, port: u16) -> usize {
+        self.screens.get(&port).map_or(0, |s| s.printed)
+    }
+
+    /// What the node's console printed after the first `count` lines
+    /// (those still on its screen).
+    pub fn printed_since(&self, port: u16, count: usize) -> Vec<Line> {
+        let Some(screen) = self.screens.get(&port) else { return Vec::new() };
+        let new = screen.printed.saturating_sub(count).min(screen.lines.len());
+        screen.lines[screen.lines.len() - new..].to_vec()
+    }
+
+    /// The session as a scenario: its seed and every step taken (typed
+    /// commands, drags, buttons, time passing). Loading it replays the
+    /// session to the identical state: a permalink.
+    pub fn scenario_text(&self) -> String {
+        let mut text = format!("# A session of the Redis replication playground.\nseed {}\nexact\n", self.session.seed());
+        for (_, step) in self.session.steps() {
+            text.push_str(&step.to_string());
+            text.push('\n');
+        }
+        text
     }
 
     /// The lowest free port from 6379 up.
@@ -479,6 +518,16 @@ impl Playground {
     }
 }
 
+impl crate::scenario::Taker for Playground {
+    fn apply(&mut self, step: Step) -> Result<Applied, String> {
+        Playground::apply(self, step)
+    }
+
+    fn session(&self) -> &Session {
+        &self.session
+    }
+}
+
 /// A line typed into a console goes into its history; `clear` empties
 /// the screen, as in redis-cli.
 fn remember(screen: &mut Screen, line: &str) {
@@ -501,6 +550,7 @@ fn print(screen: &mut Screen, printed: Vec<Printed>) {
     if printed.is_empty() {
         return;
     }
+    screen.printed += printed.len();
     let lines = Rc::make_mut(&mut screen.lines);
     for item in printed {
         let line = match item {

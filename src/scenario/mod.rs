@@ -9,12 +9,17 @@
 
 mod runner;
 
-pub use runner::{run, run_on_sim, run_session, RunOptions, Run};
+pub use runner::{perform, run, run_on_sim, run_session, Run, RunOptions, Taker};
 
 use std::fmt;
 
 pub use crate::session::step::parse_duration;
 pub use crate::session::Step;
+
+/// The virtual time every scenario starts at, in the runner and on the
+/// page alike (2026-01-01T00:00:00Z): a fixed start keeps transcripts and
+/// permalinks reproducible.
+pub const START: crate::engine::time::Millis = 1_767_225_600_000;
 
 /// The largest scenario accepted (from a URL, a file, an embedding page).
 pub const MAX_SCENARIO_BYTES: usize = 256 * 1024;
@@ -26,6 +31,11 @@ pub enum Item {
     Step(Step),
     /// The simulation's seed; before any node starts.
     Seed(u64),
+    /// Every step is taken exactly as written: no wait for a started
+    /// server or a blocked command, no console opened on the page but by
+    /// `connect`. A permalink is written so, since the page's session
+    /// already holds every wait and connection it made.
+    Exact,
     /// Narration.
     Say(String),
     /// An exercise: a guided page stops here and waits for the learner.
@@ -121,6 +131,8 @@ fn parse_item(text: &str) -> Result<Item, String> {
     let rest = rest.trim();
     match word {
         "seed" => rest.parse().map(Item::Seed).map_err(|_| format!("'{rest}' is not a seed (a number)")),
+        "exact" if rest.is_empty() => Ok(Item::Exact),
+        "exact" => Err("'exact' takes nothing after it".into()),
         "say" if !rest.is_empty() => Ok(Item::Say(rest.to_string())),
         "task" if !rest.is_empty() => Ok(Item::Task(rest.to_string())),
         "say" | "task" => Err(format!("'{word}' needs its text")),

@@ -26,8 +26,7 @@ pub struct RunOptions {
 
 impl Default for RunOptions {
     fn default() -> RunOptions {
-        // 2026-01-01T00:00:00Z: a fixed start keeps transcripts reproducible.
-        RunOptions { seed: 1, start: 1_767_225_600_000, disks: BTreeMap::new() }
+        RunOptions { seed: 1, start: super::START, disks: BTreeMap::new() }
     }
 }
 
@@ -52,18 +51,23 @@ pub fn run_on_sim(lines: &[Line], options: RunOptions) -> Result<(Vec<String>, S
 /// Runs a scenario, keeping everything about the run.
 pub fn run_session(lines: &[Line], options: RunOptions) -> Result<Run, ScenarioError> {
     let mut run = Run { transcript: Vec::new(), session: Session::new(options.seed, options.start, Options::TRANSCRIPT), failed: Vec::new() };
+    let mut exact = false;
     for line in lines {
         let fail = |message: String| ScenarioError { line: line.line, message };
         match &line.item {
+            Item::Seed(_) | Item::Exact if !run.session.steps().is_empty() => {
+                return Err(fail(format!("'{}' comes before any other step", line.text)));
+            }
             Item::Seed(seed) => {
-                if !run.session.steps().is_empty() {
-                    return Err(fail("'seed' comes before any other step".into()));
-                }
                 run.session = Session::new(*seed, options.start, Options::TRANSCRIPT);
                 run.transcript.push(format!("# {}", line.text));
             }
+            Item::Exact => {
+                exact = true;
+                run.transcript.push(format!("# {}", line.text));
+            }
             Item::Say(_) | Item::Task(_) => run.transcript.push(format!("# {}", line.text)),
-            Item::Step(step) | Item::Solve(step) => take(&mut run, step, &line.text, &options).map_err(fail)?,
+            Item::Step(step) | Item::Solve(step) => take(&mut run, step, &line.text, &options, exact).map_err(fail)?,
             Item::Expect(expectation) => {
                 let verdict = run.session.probe(expectation.port, &expectation.command).and_then(|printed| expectation.verdict(&printed));
                 match verdict {
@@ -81,50 +85,74 @@ pub fn run_session(lines: &[Line], options: RunOptions) -> Result<Run, ScenarioE
     Ok(run)
 }
 
-/// One step, and what it prints.
-fn take(run: &mut Run, step: &Step, text: &str, options: &RunOptions) -> Result<(), String> {
-    let (session, transcript) = (&mut run.session, &mut run.transcript);
+/// What takes a scenario's steps: a bare session (the runner) or the
+/// page's playground (which also shows what the consoles print).
+pub trait Taker {
+    fn apply(&mut self, step: Step) -> Result<Applied, String>;
+    fn session(&self) -> &Session;
+}
+
+impl Taker for Session {
+    fn apply(&mut self, step: Step) -> Result<Applied, String> {
+        Session::apply(self, step)
+    }
+
+    fn session(&self) -> &Session {
+        self
+    }
+}
+
+/// A scenario's step, as the runner and a guided page both take it. Like
+/// the recorder on real Redis, a started server is waited for until it
+/// answers (its dump read), and a blocked command until its answer, as an
+/// interactive redis-cli waits.
+pub fn perform(taker: &mut impl Taker, step: &Step) -> Result<Applied, String> {
     match step {
         Step::Command { port, .. } => {
-            if session.console(*port).is_some_and(|c| c.is_reading_messages()) {
+            if taker.session().console(*port).is_some_and(|c| c.is_reading_messages()) {
                 return Err(format!("redis-cli on port {port} is reading messages (after SUBSCRIBE) and takes no more commands"));
             }
-            session.apply(step.clone())?;
-            // Like redis-cli, wait for a blocked command's answer; in a
-            // scenario only its timeout can end the wait.
-            if session.console(*port).is_some_and(|c| c.is_blocked()) {
-                let waited = session.apply(Step::wait(Until::Answered(*port)))?;
+            taker.apply(step.clone())?;
+            // In a scenario only the command's timeout can end the wait.
+            if taker.session().console(*port).is_some_and(|c| c.is_blocked()) {
+                let waited = taker.apply(Step::wait(Until::Answered(*port)))?;
                 if matches!(waited, Applied::Waited { met: false, .. }) {
                     return Err("the command is still blocked after 60 s and nothing in the scenario can wake it".into());
                 }
             }
-            print(session, transcript, Some(*port));
-            return Ok(());
+            Ok(Applied::Done)
         }
-        Step::Wait { .. } => {
-            let met = matches!(session.apply(step.clone())?, Applied::Waited { met: true, .. });
+        Step::Server { port, .. } | Step::Restart { port } => {
+            taker.apply(step.clone())?;
+            taker.apply(Step::wait(Until::Loaded(*port)))
+        }
+        step => taker.apply(step.clone()),
+    }
+}
+
+/// One step, and what it prints.
+fn take(run: &mut Run, step: &Step, text: &str, options: &RunOptions, exact: bool) -> Result<(), String> {
+    let (session, transcript) = (&mut run.session, &mut run.transcript);
+    let first = match step {
+        Step::Command { port, .. } => Some(*port),
+        _ => None,
+    };
+    if first.is_none() && !matches!(step, Step::Wait { .. }) {
+        transcript.push(format!("# {text}"));
+    }
+    let applied = match step {
+        Step::Server { port, config } if options.disks.contains_key(port) => start_server(session, *port, config, options)?,
+        step if exact => session.apply(step.clone())?,
+        step => perform(session, step)?,
+    };
+    if let Applied::Waited { met, .. } = applied {
+        if matches!(step, Step::Wait { .. }) {
             transcript.push(if met { format!("# {text}") } else { format!("# {text} timed out") });
-        }
-        Step::Server { port, config } => {
-            transcript.push(format!("# {text}"));
-            start_server(session, *port, config, options)?;
-            // The recorder waits for a started redis-server to answer
-            // PING, which it does with LOADING until its dump is in.
-            session.apply(Step::wait(Until::Loaded(*port)))?;
-        }
-        Step::Restart { port } => {
-            transcript.push(format!("# {text}"));
-            session.apply(step.clone())?;
-            session.apply(Step::wait(Until::Loaded(*port)))?;
-        }
-        step => {
-            transcript.push(format!("# {text}"));
-            session.apply(step.clone())?;
         }
     }
     // Messages that reached consoles reading pub/sub print right after
     // the step that sent them.
-    print(session, transcript, None);
+    print(session, transcript, first);
     Ok(())
 }
 
@@ -150,7 +178,7 @@ fn start_server(session: &mut Session, port: u16, config: &[String], options: &R
     for (name, bytes) in files {
         session.apply(Step::File { port, path: join(&dir, name), bytes: bytes.clone() })?;
     }
-    session.apply(Step::Restart { port })
+    perform(session, &Step::Restart { port })
 }
 
 #[cfg(test)]
