@@ -60,6 +60,21 @@ pub enum GuideEvent {
     TaskDone { index: usize, text: String },
 }
 
+/// The guide as the page shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GuideView {
+    pub stops: Vec<StopView>,
+    /// The stop shown last.
+    pub current: Option<usize>,
+    /// The task waiting for the learner.
+    pub open: Option<usize>,
+    pub finished: bool,
+    /// Steps that failed, as `line N: why`.
+    pub problems: Vec<String>,
+    /// The open task's solution, in the scenario's words (a hint).
+    pub hint: Vec<String>,
+}
+
 /// A step of the scenario that failed on the page: where, and why.
 pub type Problem = ScenarioError;
 
@@ -140,6 +155,11 @@ impl Guide {
         !self.stops.is_empty()
     }
 
+    /// Whether its steps are taken as written (a permalink).
+    pub fn is_exact(&self) -> bool {
+        self.exact
+    }
+
     /// Every stop, reached or not.
     pub fn stops(&self) -> Vec<StopView> {
         self.stops
@@ -154,6 +174,17 @@ impl Guide {
                 StopView { kind, text, reached: index < self.reached, task: self.tasks.get(&index).copied() }
             })
             .collect()
+    }
+
+    pub fn view(&self) -> GuideView {
+        GuideView {
+            stops: self.stops(),
+            current: self.current(),
+            open: self.open,
+            finished: self.finished(),
+            problems: self.problems.iter().map(ToString::to_string).collect(),
+            hint: self.open.map(|task| self.solution(task).iter().map(ToString::to_string).collect()).unwrap_or_default(),
+        }
     }
 
     /// The stop shown last (0-based), if any was reached.

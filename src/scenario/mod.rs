@@ -138,7 +138,11 @@ fn parse_item(text: &str) -> Result<Item, String> {
         "say" | "task" => Err(format!("'{word}' needs its text")),
         "solve" => crate::session::step::parse(rest).map(Item::Solve),
         "expect" => parse_expectation(rest).map(Item::Expect),
-        _ => crate::session::step::parse(text).map(Item::Step),
+        _ => crate::session::step::parse(text).map(Item::Step).map_err(|e| match e.strip_suffix(')') {
+            // A scenario has words of its own besides the session's steps.
+            Some(head) if e.starts_with("unknown step") => format!("{head}; in a scenario also: seed, exact, say, task, solve, expect)"),
+            _ => e,
+        }),
     }
 }
 

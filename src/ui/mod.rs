@@ -2,6 +2,7 @@
 //! playground; components render its snapshots and send it actions;
 //! hooks hold the browser plumbing (timers).
 
+mod bridge;
 mod components;
 mod hooks;
 mod state;

@@ -21,22 +21,41 @@ const TYPES = {
   '.json': 'application/json',
   '.svg': 'image/svg+xml',
   '.png': 'image/png',
+  '.scn': 'text/plain; charset=utf-8',
 };
 
-/** Starts a static server for dist/ on a free loopback port. */
+/** The test pages (embedding pages, a foreign origin's page), served
+ * beside the built page under test/. */
+const TEST_PAGES = path.join(__dirname, 'pages');
+
+/** Starts a static server for dist/ (and the test pages under test/) on a
+ * free loopback port. */
 function serveDist() {
   if (!fs.existsSync(path.join(DIST, 'index.html'))) {
     throw new Error('dist/index.html is missing: build the page first (scripts/test.sh does)');
   }
+  return serveDir(DIST, SUB_PATH, { 'test/': TEST_PAGES });
+}
+
+/** A static server for `root` below `subPath`; `extra` maps a prefix of
+ * the path to another folder. */
+function serveDir(root, subPath, extra = {}) {
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://127.0.0.1');
-    if (!url.pathname.startsWith(SUB_PATH)) {
+    if (!url.pathname.startsWith(subPath)) {
       res.writeHead(404).end('not found');
       return;
     }
-    let rel = decodeURIComponent(url.pathname.slice(SUB_PATH.length)) || 'index.html';
-    const file = path.join(DIST, path.normalize(rel));
-    if (!file.startsWith(DIST) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
+    let rel = decodeURIComponent(url.pathname.slice(subPath.length)) || 'index.html';
+    let base = root;
+    for (const [prefix, dir] of Object.entries(extra)) {
+      if (rel.startsWith(prefix)) {
+        base = dir;
+        rel = rel.slice(prefix.length);
+      }
+    }
+    const file = path.join(base, path.normalize(rel));
+    if (!file.startsWith(base) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
       res.writeHead(404).end('not found');
       return;
     }
@@ -46,7 +65,7 @@ function serveDist() {
   return new Promise((resolve) => {
     server.listen(0, '127.0.0.1', () => {
       const { port } = server.address();
-      resolve({ url: `http://127.0.0.1:${port}${SUB_PATH}`, close: () => new Promise((r) => server.close(r)) });
+      resolve({ url: `http://127.0.0.1:${port}${subPath}`, close: () => new Promise((r) => server.close(r)) });
     });
   });
 }
@@ -159,4 +178,4 @@ function pageForTests(setPage, errors) {
   });
 }
 
-module.exports = { serveDist, launchBrowser, openPage, pageHelpers, pageForTests, SCREENSHOTS, DIST };
+module.exports = { serveDist, serveDir, TEST_PAGES, launchBrowser, openPage, pageHelpers, pageForTests, SCREENSHOTS, DIST };

@@ -1,15 +1,22 @@
-//! The page's one state: the playground (simulator and consoles) behind a
-//! shared cell, plus the snapshot the components render. Every action
-//! produces a new state value so Yew re-renders.
+//! The page's one state: the model (the playground, its guide when a
+//! scenario was loaded) behind a shared cell, plus the snapshot the
+//! components render. Every action produces a new state value so Yew
+//! re-renders. `scenario` loads scenarios, moves the guide and tells an
+//! embedding page what happened.
+
+mod scenario;
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use yew::Reducible;
 
+use crate::app::address::{Address, Source};
 use crate::app::data_view::DataView;
+use crate::app::guide::GuideView;
 use crate::app::playground::Playground;
 use crate::app::views::{EventView, NodeView, SentinelView};
+pub use scenario::{GuideStep, Model, Share};
 
 pub enum Action {
     Run { port: u16, line: String },
@@ -51,6 +58,14 @@ pub enum Action {
     SubmitConfig { text: String, restart: bool },
     /// Show the keys of a server in the data view (or none).
     ShowData(Option<u16>),
+    /// A scenario's text: the cluster is replaced by it.
+    LoadScenario(String),
+    /// The scenario asked for could not be read (fetched, inflated).
+    LoadFailed(String),
+    /// Back, Next, Play, Restart, or a jump to a stop of the guide.
+    Guide(GuideStep),
+    /// A permalink was made (or the panel showing it closed).
+    Shared(Option<Share>),
 }
 
 /// Whose config file the editor shows.
@@ -91,13 +106,13 @@ pub struct Clock {
 
 #[derive(Clone)]
 pub struct PageState {
-    playground: Rc<RefCell<Playground>>,
+    model: Rc<RefCell<Model>>,
+    /// What the page's address asked for.
+    pub address: Rc<Address>,
     pub nodes: Vec<NodeView>,
     pub sentinels: Vec<SentinelView>,
     pub events: Vec<EventView>,
     pub clock: Clock,
-    /// The virtual time when the page opened.
-    opened_at: i64,
     /// A message for the user about the last action.
     pub notice: Option<String>,
     /// The server picked out from the event log.
@@ -106,6 +121,15 @@ pub struct PageState {
     /// The server whose keys the data view shows, and what it shows.
     pub data_port: Option<u16>,
     pub data: Option<DataView>,
+    /// The loaded scenario's guide, when it narrates or sets tasks.
+    pub guide: Option<GuideView>,
+    /// A scenario is on its way (fetched, inflated).
+    pub loading: bool,
+    /// Why the scenario asked for could not be loaded.
+    pub load_error: Option<String>,
+    pub share: Option<Share>,
+    /// Whether the cluster is kept in the browser (the plain page only).
+    persistent: bool,
     /// What was last written to the browser's storage.
     saved: Rc<RefCell<Option<u64>>>,
 }
@@ -119,7 +143,7 @@ fn storage() -> Option<web_sys::Storage> {
 
 impl PartialEq for PageState {
     fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.playground, &other.playground) && self.nodes == other.nodes
+        Rc::ptr_eq(&self.model, &other.model) && self.nodes == other.nodes
             && self.sentinels == other.sentinels
             && self.clock == other.clock
             && self.events == other.events
@@ -128,55 +152,82 @@ impl PartialEq for PageState {
             && self.editor == other.editor
             && self.data_port == other.data_port
             && self.data == other.data
+            && self.guide == other.guide
+            && self.loading == other.loading
+            && self.load_error == other.load_error
+            && self.share == other.share
     }
 }
 
 impl PageState {
-    /// The cluster kept in the browser if there is one, else three fresh servers.
-    pub fn new(seed: u64, start_ms: i64) -> PageState {
-        let stored = storage().and_then(|s| s.get_item(STORAGE_KEY).ok().flatten());
-        let (playground, notice) = match stored.map(|text| Playground::import_state(seed, start_ms, &text)) {
-            Some(Ok(p)) => (p, None),
-            Some(Err(e)) => (
-                Playground::new(seed, start_ms, &[6379, 6380, 6381]),
-                Some(format!("The saved cluster could not be restored ({e}); starting afresh.")),
-            ),
-            None => (Playground::new(seed, start_ms, &[6379, 6380, 6381]), None),
-        };
-        let nodes = playground.nodes();
-        let sentinels = playground.sentinels();
-        let events = playground.events();
-        let opened_at = playground.sim().now();
+    /// The page as its address asks: a built-in scenario loaded, one on its
+    /// way (fetched or inflated by the app), or the plain page with the
+    /// cluster kept in the browser (three fresh servers the first time).
+    /// `seed` varies run ids between visits of the plain page.
+    pub fn new(address: Address, seed: u64) -> PageState {
+        let persistent = address.source == Source::None && !address.embed;
+        let fresh = || Playground::new(seed, crate::scenario::START, &[6379, 6380, 6381]);
+        let mut notice = None;
+        let mut model = Model::new(fresh());
+        match &address.source {
+            Source::None if persistent => {
+                let stored = storage().and_then(|s| s.get_item(STORAGE_KEY).ok().flatten());
+                match stored.map(|text| Playground::import_state(seed, crate::scenario::START, &text)) {
+                    Some(Ok(p)) => model.playground = p,
+                    Some(Err(e)) => notice = Some(format!("The saved cluster could not be restored ({e}); starting afresh.")),
+                    None => {}
+                }
+            }
+            Source::None => {}
+            Source::Builtin(name) => model.load_builtin(name, address.lang),
+            Source::File(_) | Source::Inline(_) | Source::FromParent => model.playground = Playground::new(seed, crate::scenario::START, &[]),
+        }
+        model.after_action(false, false);
+        let loading = matches!(address.source, Source::File(_) | Source::Inline(_));
         let clock = Clock { paused: false, speed: 1, elapsed_ms: 0 };
-        let state =
-            PageState {
-            playground: Rc::new(RefCell::new(playground)),
-            nodes,
-            sentinels,
-            events,
+        let state = PageState {
+            nodes: Vec::new(),
+            sentinels: Vec::new(),
+            events: Vec::new(),
+            guide: None,
+            load_error: None,
+            model: Rc::new(RefCell::new(model)),
+            address: Rc::new(address),
             clock,
-            opened_at,
             notice,
             highlighted: None,
             editor: None,
             data_port: None,
             data: None,
+            loading,
+            share: None,
+            persistent,
             saved: Rc::default(),
         };
+        let change = Change::keeping(&state);
+        let state = Rc::new(state).with(change);
         state.persist();
-        state
+        Rc::unwrap_or_clone(state)
+    }
+
+    /// The model behind the page, for the embedding bridge's requests.
+    pub fn model(&self) -> Rc<RefCell<Model>> {
+        Rc::clone(&self.model)
     }
 
     /// Writes the cluster to the browser's storage when it changed.
     fn persist(&self) -> Option<String> {
-        let playground = self.playground.borrow();
-        let fingerprint = playground.state_fingerprint();
+        if !self.persistent {
+            return None;
+        }
+        let model = self.model.borrow();
+        let fingerprint = model.playground.state_fingerprint();
         if self.saved.borrow().as_ref() == Some(&fingerprint) {
             return None;
         }
         *self.saved.borrow_mut() = Some(fingerprint);
         let storage = storage()?;
-        match storage.set_item(STORAGE_KEY, &playground.export_state()) {
+        match storage.set_item(STORAGE_KEY, &model.playground.export_state()) {
             Ok(()) => None,
             Err(_) => Some("The cluster is too big to keep in this browser: it will not survive a reload.".into()),
         }
@@ -184,7 +235,12 @@ impl PageState {
 
     /// The node's dump file, for downloading.
     pub fn dump_file(&self, port: u16) -> Option<(String, Vec<u8>)> {
-        self.playground.borrow().dump_file(port)
+        self.model.borrow().playground.dump_file(port)
+    }
+
+    /// The session as a scenario, for a permalink.
+    pub fn scenario_text(&self) -> String {
+        self.model.borrow().playground.scenario_text()
     }
 }
 
@@ -197,25 +253,71 @@ struct Change {
     highlighted: Option<u16>,
     editor: Option<Editor>,
     data_port: Option<u16>,
+    loading: bool,
+    share: Option<Share>,
+    /// Whether it was the learner's doing (a guided task is checked then).
+    by_learner: bool,
+}
+
+impl Change {
+    /// Nothing changed yet.
+    fn keeping(state: &PageState) -> Change {
+        Change {
+            notice: None,
+            keep_notice: true,
+            clock: state.clock,
+            highlighted: state.highlighted,
+            editor: state.editor.clone(),
+            data_port: state.data_port,
+            loading: state.loading,
+            share: state.share.clone(),
+            by_learner: false,
+        }
+    }
 }
 
 impl Reducible for PageState {
     type Action = Action;
 
     fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
-        let mut change = Change {
-            notice: None,
-            keep_notice: true,
-            clock: self.clock,
-            highlighted: self.highlighted,
-            editor: self.editor.clone(),
-            data_port: self.data_port,
-        };
-        apply(&mut self.playground.borrow_mut(), action, &mut change);
+        let mut change = Change::keeping(&self);
+        {
+            let mut model = self.model.borrow_mut();
+            change.by_learner = is_learners(&action, change.clock.paused);
+            let tick = matches!(action, Action::Tick(_));
+            match action {
+                Action::LoadScenario(text) => model.load(&text, &mut change),
+                Action::LoadFailed(error) => model.load_failed(error, &mut change),
+                Action::Guide(step) => model.guide_step(step),
+                Action::Shared(share) => change.share = share,
+                action => apply(&mut model.playground, action, &mut change),
+            }
+            model.after_action(change.by_learner, tick);
+        }
         if let Some(problem) = self.persist() {
             change.notice = Some(problem);
         }
         self.with(change)
+    }
+}
+
+/// Whether an action is the learner's: a guided task is checked after it
+/// (time passing counts: a replica syncs while the learner watches).
+fn is_learners(action: &Action, paused: bool) -> bool {
+    match action {
+        Action::Tick(_) => !paused,
+        Action::DismissNotice
+        | Action::SetPaused(_)
+        | Action::SetSpeed(_)
+        | Action::Highlight(_)
+        | Action::OpenEditor(_)
+        | Action::CloseEditor
+        | Action::ShowData(_)
+        | Action::LoadScenario(_)
+        | Action::LoadFailed(_)
+        | Action::Guide(_)
+        | Action::Shared(_) => false,
+        _ => true,
     }
 }
 
@@ -272,6 +374,7 @@ fn apply(playground: &mut Playground, action: Action, change: &mut Change) {
                 Ok(message) | Err(message) => message,
             });
         }
+        Action::LoadScenario(_) | Action::LoadFailed(_) | Action::Guide(_) | Action::Shared(_) => {}
     }
 }
 
@@ -330,38 +433,50 @@ impl PageState {
     /// the same value when nothing the page shows changed (Yew then
     /// renders nothing).
     fn with(self: Rc<Self>, change: Change) -> Rc<Self> {
-        let Change { notice, keep_notice, mut clock, highlighted, editor, data_port } = change;
-        let playground = self.playground.borrow();
+        let Change { notice, keep_notice, mut clock, highlighted, editor, data_port, loading, share, .. } = change;
+        let model = self.model.borrow();
+        let playground = &model.playground;
         let nodes = playground.nodes();
         let sentinels = playground.sentinels();
         let events = playground.events();
-        clock.elapsed_ms = playground.sim().now() - self.opened_at;
+        clock.elapsed_ms = playground.sim().now() - playground.session().start();
         let notice = notice.or_else(|| if keep_notice { self.notice.clone() } else { None });
         let data_port = data_port.filter(|p| nodes.iter().any(|n| n.port == *p));
         let data = data_port.and_then(|p| playground.data_view(p));
         // A server that is gone cannot stay picked out.
         let highlighted = highlighted.filter(|p| nodes.iter().any(|n| n.port == *p) || sentinels.iter().any(|s| s.port == *p));
-        drop(playground);
+        let guide = model.guide.as_ref().filter(|g| g.is_guided()).map(|g| g.view());
+        let load_error = model.load_error.clone();
+        drop(model);
         if nodes == self.nodes && sentinels == self.sentinels && notice == self.notice && clock == self.clock && events == self.events
             && highlighted == self.highlighted
             && editor == self.editor
             && data_port == self.data_port
             && data == self.data
+            && guide == self.guide
+            && loading == self.loading
+            && load_error == self.load_error
+            && share == self.share
         {
             return self;
         }
         Rc::new(PageState {
-            playground: Rc::clone(&self.playground),
+            model: Rc::clone(&self.model),
+            address: Rc::clone(&self.address),
             nodes,
             sentinels,
             events,
             clock,
-            opened_at: self.opened_at,
             notice,
             highlighted,
             editor,
             data_port,
             data,
+            guide,
+            loading,
+            load_error,
+            share,
+            persistent: self.persistent,
             saved: Rc::clone(&self.saved),
         })
     }
