@@ -53,6 +53,9 @@ pub async fn deflate(text: &str) -> Result<String, String> {
 
 /// A permalink's text back from its fragment (at most the scenario cap).
 pub async fn inflate(data: &str) -> Result<String, String> {
+    if data.len() > crate::app::address::MAX_INLINE_CHARS {
+        return Err(format!("the link's scenario is longer than {} KiB", crate::app::address::MAX_INLINE_CHARS / 1024));
+    }
     inflate_base64url(data, MAX_SCENARIO_BYTES as u32).await.map(|v| v.as_string().unwrap_or_default()).map_err(message)
 }
 
