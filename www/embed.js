@@ -71,7 +71,9 @@
     }
 
     attributeChangedCallback(name, before, after) {
-      if (before === after || !this._frame) return;
+      // No lang means English: setting it to "en" changes nothing.
+      const meaning = (value) => (name === "lang" ? (value === "zh" ? "zh" : "en") : value);
+      if (meaning(before) === meaning(after) || !this._frame) return;
       if (name === "height") {
         this._applyHeight();
         return;

@@ -101,6 +101,10 @@ async fn answer(op: &str, args: &js_sys::Array, model: &Rc<RefCell<Model>>, disp
         "run" => {
             let port = args.get(0).as_f64().filter(|p| p.fract() == 0.0 && (1.0..=65535.0).contains(p)).ok_or("'run' takes a port (1-65535) first")? as u16;
             let line = text(1)?;
+            if line.contains(['\n', '\r']) {
+                // A console takes one line at a time, as redis-cli's prompt does.
+                return Err("'run' takes one line: send each command on its own".into());
+            }
             run(model, dispatcher, port, &line).await
         }
         "snapshot" => parse_json(&embed::snapshot_json(&model.borrow().playground)),

@@ -70,6 +70,8 @@ test('three elements on one page, each its own playground, driven through the AP
   assert.equal(await api('c', 'run', 6380, 'SET x 1'), "(error) READONLY You can't write against a read only replica.");
   assert.equal(await api('b', 'run', 6379, 'RPUSH l x y'), '(integer) 2');
   assert.equal(await api('b', 'run', 6379, 'LRANGE l 0 -1'), '1) "x"\n2) "y"');
+  // One line at a time, as at redis-cli's prompt (a permalink keeps one step a line).
+  await assert.rejects(api('b', 'run', 6379, 'SET a 1\nSET b 2'), /one line/);
   // A blocked command resolves once it is answered.
   assert.equal(await api('b', 'run', 6379, 'BLPOP nothing 1'), '(nil)\n(1.00s)');
   // The console shows what the API typed, as if typed there.
@@ -125,7 +127,8 @@ test('a plain iframe speaks the protocol; a foreign origin beside it is ignored'
   assert.equal(await page.evaluate(() => window.request('run', [6379, 'EXISTS hacked'])), '(integer) 0');
   assert.equal(await page.evaluate(() => window.request('run', [6379, 'GET mine'])), '"1"');
   const seen = await page.evaluate(() => window.seen);
-  assert.equal(seen.welcome, 1);
+  // (Each hello on its channel is welcomed; the page says hello until the first arrives.)
+  assert.ok(seen.welcome >= 1);
   // Its forged responses reached the page, which did not take them for the frame's.
   assert.ok(seen.strays > 0);
   assert.ok(seen.events.includes('ready'));
