@@ -287,6 +287,69 @@ def check_expectation(rest, expected, workdir, where):
         ok = printed == expected
     return "# expect ok" if ok else f"# expect failed: {command.strip()} printed {chr(10).join(printed)!r}"
 
+LOG_STAMP = re.compile(r"\d+:[MSCX] (\d+ \w+ \d+ [\d:.]+) ")
+
+
+def log_lines(log):
+    """A log's lines with their stamps (a stamp sorts as text within a day)."""
+    out = []
+    for raw in log.read_text(errors="replace").splitlines():
+        m = LOG_STAMP.match(raw)
+        if m:
+            out.append((m.group(1).split(" ", 3)[3], raw))
+    return out
+
+
+def explain(workdir, port):
+    """`explain PORT`: why the latest sync request of the replica on PORT
+    was continued or fully resynchronized, read from the masters' logs in
+    the words the engine's explainer uses (PsyncDecision::summary)."""
+    latest = None
+    for log in workdir.glob("*/redis.log"):
+        lines = log_lines(log)
+        for i, (stamp, raw) in enumerate(lines):
+            if f"Replica 127.0.0.1:{port} asks for synchronization" in raw and (latest is None or stamp >= latest[0]):
+                latest = (stamp, lines, i, int(log.parent.name))
+    if latest is None:
+        return f"none ({port} has not asked a master to sync)"
+    _, lines, i, master_port = latest
+    following = []
+    for _, raw in lines[i + 1:i + 6]:
+        if "asks for synchronization" in raw:
+            break
+        following.append(raw)
+    text = "\n".join(following)
+    m = re.search(r"Requested offset for second ID was (\d+), but I can reply up to (-?\d+)", text)
+    if m:
+        return (f"FULLRESYNC offset {m.group(1)} of the master's previous replication id is past where that "
+                f"history ended ({m.group(2)})")
+    if "Full resync requested by replica" in text:
+        return "FULLRESYNC first sync: the replica has no replication history (PSYNC ? -1)"
+    if "Replication ID mismatch" in text:
+        return "FULLRESYNC the replica's replication id is not one the master knows"
+    m = re.search(r"for lack of backlog \(Replica request was: (-?\d+)\)", text)
+    if m:
+        offset = m.group(1)
+        if "greater than the master replication offset" in text:
+            return f"FULLRESYNC offset {offset} is ahead of the master's own"
+        created = any("Replication backlog created" in raw for _, raw in lines[:i])
+        if not created:
+            return f"FULLRESYNC offset {offset}: the master has no backlog"
+        return f"FULLRESYNC offset {offset} is no longer in the master's backlog"
+    m = re.search(r"Partial resynchronization request from \S+ accepted\. Sending \d+ bytes of backlog starting from offset (\d+)", text)
+    if m:
+        offset = m.group(1)
+        asked = [raw for _, raw in log_lines(workdir / str(port) / "redis.log")
+                 if "Trying a partial resynchronization (request" in raw]
+        asked_id = re.search(r"request ([0-9a-f]{40}):", asked[-1]).group(1) if asked else ""
+        master_id = re.search(rb"master_replid:([0-9a-f]{40})", info_replication(master_port))
+        if master_id and master_id.group(1).decode() == asked_id:
+            return f"CONTINUE from offset {offset}: same replication id, the backlog still holds what follows"
+        return (f"CONTINUE from offset {offset} through the master's previous replication id "
+                "(it was promoted after the replica's master)")
+    return "FULLRESYNC the replica sent SYNC, which always gets a full copy"
+
+
 def wait_listening(port, proc, timeout=10.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -406,6 +469,9 @@ def record(scenario, workdir, with_log=False):
                     sentinels.add(port)
                 servers[port] = start_server(conf, port, f"{scenario.name}:{number}", "start", program)
                 out.append(f"# {echo}")
+            elif word == "explain":
+                out.append(f"# {echo}")
+                out.append(f"# psync: {explain(workdir, int(rest.strip()))}")
             elif word == "sleep":
                 seconds = parse_duration(rest.strip())
                 if seconds is None:

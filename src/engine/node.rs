@@ -59,6 +59,8 @@ pub enum Output {
     ConfigRewritten(Vec<String>),
     /// A file the node wrote to its disk (a dump).
     DiskWrite { path: String, bytes: Vec<u8> },
+    /// A master judged a replica's PSYNC (or SYNC): for the explainer.
+    Psync(crate::engine::server::replication::psync::PsyncDecision),
     /// The process ended (SHUTDOWN, a Sentinel's simulated failure); what
     /// it wrote before still goes out.
     Stopped,

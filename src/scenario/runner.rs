@@ -150,6 +150,12 @@ fn take(run: &mut Run, step: &Step, text: &str, options: &RunOptions, exact: boo
             transcript.push(if met { format!("# {text}") } else { format!("# {text} timed out") });
         }
     }
+    if let Step::Explain { port } = step {
+        transcript.push(match session.sim().latest_psync(*port) {
+            Some(record) => format!("# psync: {}", record.decision.summary()),
+            None => format!("# psync: none ({port} has not asked a master to sync)"),
+        });
+    }
     // Messages that reached consoles reading pub/sub print right after
     // the step that sent them.
     print(session, transcript, first);

@@ -217,6 +217,7 @@ impl Session {
                     self.sim.cut(*port, other);
                 }
             }
+            Step::Explain { .. } => {}
             Step::Rejoin { port } => {
                 for other in self.others(*port) {
                     self.sim.heal(*port, other);

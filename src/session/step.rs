@@ -45,6 +45,9 @@ pub enum Step {
     /// Cut a node off from every other one / let it rejoin them all.
     Isolate { port: u16 },
     Rejoin { port: u16 },
+    /// Why that replica's latest (re)connection was continued or fully
+    /// resynchronized (the transcript prints it; nothing changes).
+    Explain { port: u16 },
 }
 
 /// What a wait waits for.
@@ -150,6 +153,7 @@ impl fmt::Display for Step {
             Step::Latency { a, b, ms } => write!(f, "latency {a} {b} {ms}ms"),
             Step::Isolate { port } => write!(f, "isolate {port}"),
             Step::Rejoin { port } => write!(f, "rejoin {port}"),
+            Step::Explain { port } => write!(f, "explain {port}"),
         }
     }
 }
@@ -200,7 +204,7 @@ fn server_directives(port: u16, rest: &str) -> Result<Vec<String>, String> {
     Ok(config)
 }
 
-const STEP_NAMES: &str = "server, sentinel, PORT> COMMAND, sleep, waitsync, wait, crash, restart, cut, heal, latency, isolate, rejoin, config, connect, interrupt, remove, machine, file";
+const STEP_NAMES: &str = "server, sentinel, PORT> COMMAND, sleep, waitsync, wait, crash, restart, cut, heal, latency, isolate, rejoin, explain, config, connect, interrupt, remove, machine, file";
 
 /// Reads a step from its text form (one scenario line, trimmed).
 pub fn parse(text: &str) -> Result<Step, String> {
@@ -266,6 +270,7 @@ pub fn parse(text: &str) -> Result<Step, String> {
         "interrupt" => Ok(Step::Interrupt { port: one_port()? }),
         "isolate" => Ok(Step::Isolate { port: one_port()? }),
         "rejoin" => Ok(Step::Rejoin { port: one_port()? }),
+        "explain" => Ok(Step::Explain { port: one_port()? }),
         "cut" => two_ports().map(|(a, b)| Step::Cut { a, b }),
         "heal" => two_ports().map(|(a, b)| Step::Heal { a, b }),
         "latency" => match args.as_slice() {
@@ -341,6 +346,7 @@ mod tests {
             Step::Latency { a: 6379, b: 6380, ms: 50 },
             Step::Isolate { port: 6379 },
             Step::Rejoin { port: 6379 },
+            Step::Explain { port: 6380 },
         ];
         for step in steps {
             assert_eq!(parse(&step.to_string()), Ok(step.clone()), "{step}");

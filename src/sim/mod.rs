@@ -26,7 +26,7 @@ use crate::engine::time::Millis;
 
 pub use link::LinkId;
 pub use machine::{Process, Program};
-pub use trace::TraceEvent;
+pub use trace::{PsyncRecord, TraceEvent};
 
 use machine::{check_config, Machine};
 use network::Network;
@@ -137,6 +137,16 @@ impl Sim {
     /// The newest log lines of all nodes, oldest first.
     pub fn recent_log(&self) -> impl Iterator<Item = &(u16, LogLine)> + '_ {
         self.trace.recent_log()
+    }
+
+    /// The newest PSYNC decisions of all masters, oldest first.
+    pub fn psyncs(&self) -> impl DoubleEndedIterator<Item = &PsyncRecord> + '_ {
+        self.trace.psyncs()
+    }
+
+    /// The latest PSYNC a master judged for the replica listening on `port`.
+    pub fn latest_psync(&self, replica_port: u16) -> Option<&PsyncRecord> {
+        self.trace.psyncs().rev().find(|r| r.decision.replica_port == replica_port)
     }
 
     // ----- machines and processes -----
@@ -407,6 +417,7 @@ impl Sim {
             Output::Dial { dial, host, port: to, purpose } => self.dial(port, dial, &host, to, purpose),
             Output::Close { conn } => self.close_from(port, conn),
             Output::Log(line) => self.record(TraceEvent::Log { port, line }),
+            Output::Psync(decision) => self.record(TraceEvent::Psync { at: self.now, master: port, decision }),
             Output::ConfigRewritten(lines) => {
                 if let Some(machine) = self.machines.get_mut(&port) {
                     machine.config_lines = lines;

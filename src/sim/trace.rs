@@ -5,6 +5,7 @@
 use std::collections::VecDeque;
 
 use crate::engine::log::LogLine;
+use crate::engine::server::replication::psync::PsyncDecision;
 use crate::engine::node::ClientId;
 use crate::engine::time::Millis;
 
@@ -39,10 +40,22 @@ pub enum TraceEvent {
     Latency { at: Millis, a: u16, b: u16, ms: Millis },
     /// A step the session took (its text form, as in a scenario file).
     Step { at: Millis, text: String },
+    /// A master judged a replica's PSYNC.
+    Psync { at: Millis, master: u16, decision: PsyncDecision },
+}
+
+/// A master's PSYNC decision, when and where it was taken.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PsyncRecord {
+    pub at: Millis,
+    pub master: u16,
+    pub decision: PsyncDecision,
 }
 
 /// How many log lines are kept for the page's event log.
 const RECENT_LOG_LINES: usize = 300;
+/// How many PSYNC decisions are kept for the explainer, whatever the trace keeps.
+const RECENT_PSYNCS: usize = 64;
 
 #[derive(Debug, Default)]
 pub struct Trace {
@@ -54,6 +67,8 @@ pub struct Trace {
     recent_log: VecDeque<(u16, LogLine)>,
     /// How many log lines all nodes wrote so far.
     log_lines_written: u64,
+    /// The newest PSYNC decisions, oldest first.
+    psyncs: VecDeque<PsyncRecord>,
 }
 
 impl Trace {
@@ -70,6 +85,12 @@ impl Trace {
                 self.recent_log.pop_front();
             }
             self.recent_log.push_back((*port, line.clone()));
+        }
+        if let TraceEvent::Psync { at, master, decision } = &event {
+            if self.psyncs.len() == RECENT_PSYNCS {
+                self.psyncs.pop_front();
+            }
+            self.psyncs.push_back(PsyncRecord { at: *at, master: *master, decision: decision.clone() });
         }
         self.events.push(event);
         if let Some(keep) = self.limit {
@@ -90,5 +111,10 @@ impl Trace {
 
     pub fn recent_log(&self) -> impl Iterator<Item = &(u16, LogLine)> + '_ {
         self.recent_log.iter()
+    }
+
+    /// The newest PSYNC decisions, oldest first.
+    pub fn psyncs(&self) -> impl DoubleEndedIterator<Item = &PsyncRecord> + '_ {
+        self.psyncs.iter()
     }
 }

@@ -5,7 +5,9 @@
 
 use std::collections::VecDeque;
 
+use super::psync::{Asked, History, PsyncDecision, Reason, Verdict};
 use super::{transfer_ms, Backlog, LinkState, ReplicaEntry, ReplicaState, FORK_COW};
+use crate::engine::node::Output;
 use crate::engine::numfmt::parse_i64;
 use crate::engine::node::ClientId;
 use crate::engine::rdb::{self, SaveOptions};
@@ -49,25 +51,19 @@ impl Server {
         let listening_port = self.pending_ports.get(&id).copied().unwrap_or(0);
         let replica = ReplicaEntry { listening_port, state: ReplicaState::WaitBgsave, ack_offset: 0, ack_time: now, pre_psync }.name();
         self.notice(now, format!("Replica {replica} asks for synchronization"));
-        // SYNC asks for nothing but a full copy; PSYNC may continue.
-        if !pre_psync && asked_id == "?" {
-            self.notice(now, format!("Full resync requested by replica {replica}"));
-        } else if !pre_psync {
-            self.explain_refused_psync(&replica, &asked_id, asked_offset, now);
-            if let Some(backlog_bytes) = self.backlog_from(&asked_id, asked_offset) {
-                let text = format!(
-                    "Partial resynchronization request from {replica} accepted. Sending {} bytes of backlog starting from offset {asked_offset}.",
-                    backlog_bytes.len()
-                );
-                self.notice(now, text);
-                self.repl.replicas.insert(
-                    id,
-                    ReplicaEntry { listening_port, state: ReplicaState::Online, ack_offset: 0, ack_time: now, pre_psync },
-                );
-                self.stats.sync_partial_ok += 1;
-                self.push_output(id, backlog_bytes);
-                return Some(Frame::Simple(format!("CONTINUE {}", self.repl.replid)));
-            }
+        let asked = if pre_psync { Asked::Sync } else { Asked::Psync { replid: asked_id.clone(), offset: asked_offset } };
+        let decision = PsyncDecision::judge(listening_port, asked, &self.psync_history());
+        self.log_psync(&replica, &decision, now);
+        let continued = decision.verdict == Verdict::Continue;
+        self.outputs.push_back(Output::Psync(decision));
+        if continued {
+            let backlog_bytes = self.backlog_from(&asked_id, asked_offset).unwrap_or_default();
+            self.repl.replicas.insert(id, ReplicaEntry { listening_port, state: ReplicaState::Online, ack_offset: 0, ack_time: now, pre_psync });
+            self.stats.sync_partial_ok += 1;
+            self.push_output(id, backlog_bytes);
+            return Some(Frame::Simple(format!("CONTINUE {}", self.repl.replid)));
+        }
+        if !pre_psync && asked_id != "?" {
             self.stats.sync_partial_err += 1;
         }
         if self.repl.backlog.is_none() {
@@ -102,33 +98,55 @@ impl Server {
         None
     }
 
-    /// Why a PSYNC cannot continue, in the log (as the master sees it).
-    pub(crate) fn explain_refused_psync(&mut self, replica: &str, asked_id: &str, asked_offset: i64, now: Millis) {
+    /// What the master knows of its history, for judging a PSYNC.
+    fn psync_history(&self) -> History<'_> {
         let r = &self.repl;
-        let text = if asked_id != r.replid && (asked_id != r.replid2 || asked_offset > r.second_offset) {
-            if asked_id == r.replid2 {
+        History {
+            replid: &r.replid,
+            replid2: &r.replid2,
+            second_offset: r.second_offset,
+            master_offset: r.offset,
+            backlog: r.backlog.as_ref().map(|b| (b.first_byte_offset, b.bytes.len() as i64)),
+        }
+    }
+
+    /// The decision in the log, in Redis 7.0's words.
+    fn log_psync(&mut self, replica: &str, decision: &PsyncDecision, now: Millis) {
+        let offset = match &decision.asked {
+            Asked::Psync { offset, .. } => *offset,
+            Asked::Sync => return,
+        };
+        let text = match decision.reason {
+            Reason::SyncCommand => return,
+            Reason::FirstSync => format!("Full resync requested by replica {replica}"),
+            Reason::PastSecondIdEnd => format!(
+                "Partial resynchronization not accepted: Requested offset for second ID was {offset}, but I can reply up to {}",
+                decision.second_offset
+            ),
+            Reason::IdUnknown => {
+                let asked = match &decision.asked {
+                    Asked::Psync { replid, .. } => replid.as_str(),
+                    Asked::Sync => "",
+                };
                 format!(
-                    "Partial resynchronization not accepted: Requested offset for second ID was {asked_offset}, but I can reply up to {}",
-                    r.second_offset
-                )
-            } else {
-                format!(
-                    "Partial resynchronization not accepted: Replication ID mismatch (Replica asked for '{asked_id}', my replication IDs are '{}' and '{}')",
-                    r.replid, r.replid2
+                    "Partial resynchronization not accepted: Replication ID mismatch (Replica asked for '{asked}', my replication IDs are '{}' and '{}')",
+                    decision.replid, decision.replid2
                 )
             }
-        } else {
-            let in_backlog = r.backlog.as_ref().is_some_and(|b| {
-                asked_offset >= b.first_byte_offset && asked_offset <= b.first_byte_offset + b.bytes.len() as i64
-            });
-            if in_backlog {
-                return;
+            Reason::NoBacklog | Reason::BeforeBacklog | Reason::AheadOfMaster => {
+                if decision.reason == Reason::AheadOfMaster {
+                    let warning = format!("Warning: replica {replica} tried to PSYNC with an offset that is greater than the master replication offset.");
+                    self.warning(now, warning);
+                }
+                format!("Unable to partial resync with replica {replica} for lack of backlog (Replica request was: {offset}).")
             }
-            if asked_offset > r.offset {
-                let warning = format!("Warning: replica {replica} tried to PSYNC with an offset that is greater than the master replication offset.");
-                self.warning(now, warning);
+            Reason::SameId | Reason::ThroughPreviousId => {
+                let bytes = self.backlog_from(match &decision.asked {
+                    Asked::Psync { replid, .. } => replid,
+                    Asked::Sync => "",
+                }, offset).map_or(0, |b| b.len());
+                format!("Partial resynchronization request from {replica} accepted. Sending {bytes} bytes of backlog starting from offset {offset}.")
             }
-            format!("Unable to partial resync with replica {replica} for lack of backlog (Replica request was: {asked_offset}).")
         };
         self.notice(now, text);
     }

@@ -15,6 +15,7 @@
 //! `repl-ping-replica-period` seconds.
 
 mod master;
+pub mod psync;
 mod replica;
 
 use std::collections::{BTreeMap, VecDeque};
