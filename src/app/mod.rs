@@ -13,6 +13,7 @@ pub mod layout;
 pub mod playground;
 pub mod save;
 pub mod views;
+pub mod wire;
 
 #[cfg(test)]
 mod tests;
