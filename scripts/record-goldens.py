@@ -346,7 +346,7 @@ def explain(workdir, port):
         if master_id and master_id.group(1).decode() == asked_id:
             return f"CONTINUE from offset {offset}: same replication id, the backlog still holds what follows"
         return (f"CONTINUE from offset {offset} through the master's previous replication id "
-                "(it was promoted after the replica's master)")
+                "(its history from before its promotion)")
     return "FULLRESYNC the replica sent SYNC, which always gets a full copy"
 
 

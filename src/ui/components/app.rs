@@ -9,6 +9,7 @@ use super::config_editor::ConfigEditor;
 use super::data_panel::DataPanel;
 use super::event_log::EventLog;
 use super::guide_panel::GuidePanel;
+use super::instruments::Instruments;
 use super::node_card::NodeCard;
 use super::sentinel_card::SentinelCard;
 use super::share_panel::SharePanel;
@@ -17,7 +18,7 @@ use super::topology::Topology;
 use crate::app::address::{self, Address, Source};
 use crate::ui::bridge;
 use crate::ui::hooks::use_interval;
-use crate::ui::state::{Action, EditorTarget, PageState, Share};
+use crate::ui::state::{Action, EditorTarget, Instrument, PageState, Share};
 
 /// A permalink longer than this is offered as a file instead.
 const MAX_LINK_BYTES: usize = 8 * 1024;
@@ -88,6 +89,8 @@ pub fn app() -> Html {
                     <button class="add-server add-sentinel" onclick={on_add_sentinel}
                             title="Start redis-sentinel from a sentinel.conf (the lesson's: sentinel monitor mymaster 127.0.0.1 <master> 1)">{ "+ Add Sentinel" }</button>
                 }
+                <button class="share" data-instruments="open" onclick={dispatch(&state, |_: MouseEvent| Action::ShowInstruments(Some(Instrument::Psync)))}
+                        title="See inside replication: the bytes on a link, why each resync was partial or full">{ "Instruments" }</button>
                 <button class="share" data-share="make" onclick={on_share}
                         title="A link that replays this session: its seed and every step taken">{ "Share" }</button>
             </header>
@@ -110,7 +113,11 @@ pub fn app() -> Html {
                 <GuidePanel view={guide.clone()} lang={state.address.lang} on_step={on_guide} />
             }
             if graph {
-                <Topology nodes={state.nodes.clone()} sentinels={state.sentinels.clone()} on_reparent={on_reparent} highlighted={state.highlighted} />
+                <Topology nodes={state.nodes.clone()} sentinels={state.sentinels.clone()} on_reparent={on_reparent} highlighted={state.highlighted}
+                          on_inspect={dispatch(&state, |link| Action::Inspect(Some(link)))} inspected={state.inspect} />
+            }
+            if let Some(tab) = state.instrument {
+                <Instruments {tab} wire={state.wire.clone()} psyncs={state.psyncs.clone()} on_action={on_node_action.clone()} />
             }
             if panels.consoles {
                 <main class="nodes">

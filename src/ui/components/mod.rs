@@ -9,6 +9,7 @@ mod data_panel;
 mod console;
 mod event_log;
 mod guide_panel;
+mod instruments;
 mod node_card;
 mod node_controls;
 mod sentinel_card;

@@ -23,6 +23,12 @@ pub struct TopologyProps {
     /// The server picked out from the event log.
     #[prop_or_default]
     pub highlighted: Option<u16>,
+    /// A line was clicked: inspect that link (replica, master).
+    #[prop_or_default]
+    pub on_inspect: Callback<(u16, u16)>,
+    /// The link the wire inspector shows.
+    #[prop_or_default]
+    pub inspected: Option<(u16, u16)>,
 }
 
 const SLOT_W: f64 = 150.0;
@@ -57,7 +63,8 @@ pub fn topology(props: &TopologyProps) -> Html {
     };
     let edges = props.nodes.iter().filter_map(|n| {
         let master = n.master?;
-        Some(edge(n, master, centre(n.port)?, centre(master)?))
+        let inspected = props.inspected == Some((n.port, master));
+        Some(edge(n, master, centre(n.port)?, centre(master)?, &props.on_inspect, inspected))
     });
     // Each Sentinel above the servers, centred as a row, with a dotted
     // line to the master it watches (it moves when Sentinel switches).
@@ -98,7 +105,7 @@ pub fn topology(props: &TopologyProps) -> Html {
 
 /// A replica's line to its master: the link's state in words, its
 /// latency and lag, a full sync's progress.
-fn edge(n: &NodeView, master: u16, (x1, y1): (f64, f64), (x2, y2): (f64, f64)) -> Html {
+fn edge(n: &NodeView, master: u16, (x1, y1): (f64, f64), (x2, y2): (f64, f64), on_inspect: &Callback<(u16, u16)>, inspected: bool) -> Html {
     let link = if n.up { n.link } else { Link::Down };
     let state = link_word(link);
     let label = match link {
@@ -145,12 +152,20 @@ fn edge(n: &NodeView, master: u16, (x1, y1): (f64, f64), (x2, y2): (f64, f64)) -
             </g>
         }
     });
+    let onclick = {
+        let (on_inspect, replica) = (on_inspect.clone(), n.port);
+        Callback::from(move |_: MouseEvent| on_inspect.emit((replica, master)))
+    };
     html! {
         <g key={format!("{}-{}", n.port, master)}
-           class={classes!("edge", state, n.cut.then_some("cut"))} data-link={format!("{}-{}", n.port, master)}
+           class={classes!("edge", state, n.cut.then_some("cut"), inspected.then_some("inspected"))} data-link={format!("{}-{}", n.port, master)}
            data-state={state} data-cut={n.cut.to_string()}>
+            <title>{ format!("The link from {} to its master {master}: click to see its bytes", n.port) }</title>
             // A path whose `d` is a style, so that it glides with the boxes.
             <path class="link" style={format!("d: path('M {x1} {ya} L {x2} {yb}')")} />
+            // A wider, invisible line to click.
+            <path class="link-hit" data-inspect={format!("{}-{}", n.port, master)} {onclick}
+                  style={format!("d: path('M {x1} {ya} L {x2} {yb}')")} />
             <text x={mx.to_string()} y={label_y.to_string()}>{ label }</text>
             { for progress }
         </g>

@@ -14,6 +14,7 @@ use yew::Reducible;
 use crate::app::address::{Address, Source};
 use crate::app::data_view::DataView;
 use crate::app::guide::GuideView;
+use crate::app::instruments::{PsyncView, WireView};
 use crate::app::playground::Playground;
 use crate::app::views::{EventView, NodeView, SentinelView};
 pub use scenario::{GuideStep, Model, Share};
@@ -66,6 +67,17 @@ pub enum Action {
     Guide(GuideStep),
     /// A permalink was made (or the panel showing it closed).
     Shared(Option<Share>),
+    /// Open the wire inspector on a link (replica, master), or close it.
+    Inspect(Option<(u16, u16)>),
+    /// Show an instrument's tab, or close the instruments.
+    ShowInstruments(Option<Instrument>),
+}
+
+/// The instruments' tabs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Instrument {
+    Wire,
+    Psync,
 }
 
 /// Whose config file the editor shows.
@@ -128,6 +140,11 @@ pub struct PageState {
     /// Why the scenario asked for could not be loaded.
     pub load_error: Option<String>,
     pub share: Option<Share>,
+    /// The instruments' open tab, the link inspected, and what they show.
+    pub instrument: Option<Instrument>,
+    pub inspect: Option<(u16, u16)>,
+    pub wire: Option<WireView>,
+    pub psyncs: Vec<PsyncView>,
     /// Whether the cluster is kept in the browser (the plain page only).
     persistent: bool,
     /// What was last written to the browser's storage.
@@ -156,6 +173,10 @@ impl PartialEq for PageState {
             && self.loading == other.loading
             && self.load_error == other.load_error
             && self.share == other.share
+            && self.instrument == other.instrument
+            && self.inspect == other.inspect
+            && self.wire == other.wire
+            && self.psyncs == other.psyncs
     }
 }
 
@@ -201,6 +222,10 @@ impl PageState {
             data: None,
             loading,
             share: None,
+            instrument: None,
+            inspect: None,
+            wire: None,
+            psyncs: Vec::new(),
             persistent,
             saved: Rc::default(),
         };
@@ -255,6 +280,8 @@ struct Change {
     data_port: Option<u16>,
     loading: bool,
     share: Option<Share>,
+    instrument: Option<Instrument>,
+    inspect: Option<(u16, u16)>,
     /// Whether it was the learner's doing (a guided task is checked then).
     by_learner: bool,
 }
@@ -271,6 +298,8 @@ impl Change {
             data_port: state.data_port,
             loading: state.loading,
             share: state.share.clone(),
+            instrument: state.instrument,
+            inspect: state.inspect,
             by_learner: false,
         }
     }
@@ -290,6 +319,11 @@ impl Reducible for PageState {
                 Action::LoadFailed(error) => model.load_failed(error, &mut change),
                 Action::Guide(step) => model.guide_step(step),
                 Action::Shared(share) => change.share = share,
+                Action::Inspect(link) => {
+                    change.inspect = link;
+                    change.instrument = link.map(|_| Instrument::Wire).or(change.instrument.filter(|i| *i != Instrument::Wire));
+                }
+                Action::ShowInstruments(tab) => change.instrument = tab,
                 action => apply(&mut model.playground, action, &mut change),
             }
             model.after_action(change.by_learner, tick);
@@ -316,7 +350,9 @@ fn is_learners(action: &Action, paused: bool) -> bool {
         | Action::LoadScenario(_)
         | Action::LoadFailed(_)
         | Action::Guide(_)
-        | Action::Shared(_) => false,
+        | Action::Shared(_)
+        | Action::Inspect(_)
+        | Action::ShowInstruments(_) => false,
         _ => true,
     }
 }
@@ -374,7 +410,7 @@ fn apply(playground: &mut Playground, action: Action, change: &mut Change) {
                 Ok(message) | Err(message) => message,
             });
         }
-        Action::LoadScenario(_) | Action::LoadFailed(_) | Action::Guide(_) | Action::Shared(_) => {}
+        Action::LoadScenario(_) | Action::LoadFailed(_) | Action::Guide(_) | Action::Shared(_) | Action::Inspect(_) | Action::ShowInstruments(_) => {}
     }
 }
 
@@ -433,7 +469,7 @@ impl PageState {
     /// the same value when nothing the page shows changed (Yew then
     /// renders nothing).
     fn with(self: Rc<Self>, change: Change) -> Rc<Self> {
-        let Change { notice, keep_notice, mut clock, highlighted, editor, data_port, loading, share, .. } = change;
+        let Change { notice, keep_notice, mut clock, highlighted, editor, data_port, loading, share, instrument, inspect, .. } = change;
         let model = self.model.borrow();
         let playground = &model.playground;
         let nodes = playground.nodes();
@@ -446,6 +482,9 @@ impl PageState {
         // A server that is gone cannot stay picked out.
         let highlighted = highlighted.filter(|p| nodes.iter().any(|n| n.port == *p) || sentinels.iter().any(|s| s.port == *p));
         let guide = model.guide.as_ref().filter(|g| g.is_guided()).map(|g| g.view());
+        // The instruments read the trace only while they are open.
+        let wire = inspect.filter(|_| instrument == Some(Instrument::Wire)).map(|(replica, master)| playground.wire_view(replica, master));
+        let psyncs = if instrument == Some(Instrument::Psync) { playground.psync_views() } else { Vec::new() };
         let load_error = model.load_error.clone();
         drop(model);
         if nodes == self.nodes && sentinels == self.sentinels && notice == self.notice && clock == self.clock && events == self.events
@@ -457,6 +496,10 @@ impl PageState {
             && loading == self.loading
             && load_error == self.load_error
             && share == self.share
+            && instrument == self.instrument
+            && inspect == self.inspect
+            && wire == self.wire
+            && psyncs == self.psyncs
         {
             return self;
         }
@@ -476,6 +519,10 @@ impl PageState {
             loading,
             load_error,
             share,
+            instrument,
+            inspect,
+            wire,
+            psyncs,
             persistent: self.persistent,
             saved: Rc::clone(&self.saved),
         })

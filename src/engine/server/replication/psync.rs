@@ -143,7 +143,7 @@ impl PsyncDecision {
             Reason::AheadOfMaster => format!("offset {offset} is ahead of the master's own"),
             Reason::SameId => format!("from offset {offset}: same replication id, the backlog still holds what follows"),
             Reason::ThroughPreviousId => {
-                format!("from offset {offset} through the master's previous replication id (it was promoted after the replica's master)")
+                format!("from offset {offset} through the master's previous replication id (its history from before its promotion)")
             }
         };
         format!("{} {why}", self.verdict.as_str())
@@ -159,11 +159,16 @@ impl PsyncDecision {
                 format!("The replica asked PSYNC {replid} {offset}: it holds that history up to byte {}, and wants byte {offset} on.", offset - 1)
             }
         });
-        lines.push(format!(
-            "The master's replication id is {}; its previous one is {} (valid up to offset {}).",
-            self.replid, self.replid2, self.second_offset
-        ));
+        lines.push(if self.replid2.bytes().all(|b| b == b'0') {
+            format!("The master's replication id is {}; it has no previous one.", self.replid)
+        } else {
+            format!(
+                "The master's replication id is {}; its previous one is {}, valid up to offset {} (where it took over).",
+                self.replid, self.replid2, self.second_offset
+            )
+        });
         lines.push(match self.backlog {
+            Some((first, 0)) => format!("Its backlog is empty (the next byte will be offset {first}); its own offset is {}.", self.master_offset),
             Some((first, len)) => format!(
                 "Its backlog holds offsets {first} to {} ({len} bytes); its own offset is {}.",
                 first + len - 1,

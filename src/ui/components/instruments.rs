@@ -1,0 +1,177 @@
+//! The instruments under the graph: the wire inspector (a link's frames,
+//! decoded and raw, with their offsets; filtered by kind; following live or
+//! held still; the frames that carried the command typed last marked) and
+//! the PSYNC explainer (each (re)connection's verdict, and why).
+
+use std::collections::BTreeSet;
+use std::rc::Rc;
+
+use yew::prelude::*;
+
+use crate::app::instruments::{FrameView, PsyncView, WireView};
+use crate::app::views::format_elapsed;
+use crate::app::wire::{Direction, FrameKind};
+use crate::ui::state::{Action, Instrument};
+
+#[derive(Properties, PartialEq)]
+pub struct InstrumentsProps {
+    pub tab: Instrument,
+    pub wire: Option<WireView>,
+    pub psyncs: Vec<PsyncView>,
+    pub on_action: Callback<Action>,
+}
+
+#[function_component(Instruments)]
+pub fn instruments(props: &InstrumentsProps) -> Html {
+    let show = |tab: Instrument| {
+        let on_action = props.on_action.clone();
+        Callback::from(move |_: MouseEvent| on_action.emit(Action::ShowInstruments(Some(tab))))
+    };
+    let close = {
+        let on_action = props.on_action.clone();
+        Callback::from(move |_: MouseEvent| on_action.emit(Action::ShowInstruments(None)))
+    };
+    let body = match props.tab {
+        Instrument::Wire => match &props.wire {
+            Some(wire) => html! { <WireInspector wire={wire.clone()} /> },
+            None => html! { <p class="empty">{ "Click a line on the graph to see the bytes on that link." }</p> },
+        },
+        Instrument::Psync => html! { <PsyncExplainer psyncs={props.psyncs.clone()} /> },
+    };
+    html! {
+        <section class="instruments" aria-label="Instruments" data-instrument={match props.tab { Instrument::Wire => "wire", Instrument::Psync => "psync" }}>
+            <div class="instrument-tabs" role="tablist">
+                <button role="tab" data-tab="wire" aria-selected={(props.tab == Instrument::Wire).to_string()} onclick={show(Instrument::Wire)}>{ "Wire" }</button>
+                <button role="tab" data-tab="psync" aria-selected={(props.tab == Instrument::Psync).to_string()} onclick={show(Instrument::Psync)}>{ "PSYNC" }</button>
+                <button class="dismiss" aria-label="Close the instruments" onclick={close}>{ "×" }</button>
+            </div>
+            { body }
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct WireInspectorProps {
+    wire: WireView,
+}
+
+#[function_component(WireInspector)]
+fn wire_inspector(props: &WireInspectorProps) -> Html {
+    let wire = &props.wire;
+    // Held still: the frames as they were when the learner paused.
+    let held = use_state(|| None::<Rc<Vec<FrameView>>>);
+    let hidden = use_state(|| BTreeSet::from([FrameKind::KeepAlive]));
+    let opened = use_state(|| None::<usize>);
+    let list = use_node_ref();
+    let frames = held.as_ref().cloned().unwrap_or_else(|| Rc::clone(&wire.frames));
+    {
+        // Following live, the newest frame stays in sight.
+        let list = list.clone();
+        let following = held.is_none();
+        use_effect_with((wire.frames.len(), wire.total, following), move |(_, _, following)| {
+            if let (true, Some(element)) = (*following, list.cast::<web_sys::HtmlElement>()) {
+                element.set_scroll_top(element.scroll_height());
+            }
+        });
+    }
+    let toggle_hold = {
+        let (held, current) = (held.clone(), Rc::clone(&wire.frames));
+        Callback::from(move |_: MouseEvent| held.set(if held.is_some() { None } else { Some(Rc::clone(&current)) }))
+    };
+    let find_typed = {
+        let list = list.clone();
+        Callback::from(move |_: MouseEvent| {
+            let element = list.cast::<web_sys::Element>().and_then(|l| l.query_selector("[data-carries-typed=\"true\"]").ok().flatten());
+            if let Some(row) = element {
+                row.scroll_into_view();
+            }
+        })
+    };
+    let filters = FrameKind::ALL.iter().map(|&kind| {
+        let hidden = hidden.clone();
+        let shown = !hidden.contains(&kind);
+        let onchange = Callback::from(move |_: Event| {
+            let mut set = (*hidden).clone();
+            if !set.remove(&kind) {
+                set.insert(kind);
+            }
+            hidden.set(set);
+        });
+        html! {
+            <label class="wire-filter">
+                <input type="checkbox" checked={shown} data-filter={kind.as_str()} {onchange} />
+                { kind.as_str() }
+            </label>
+        }
+    });
+    let rows = frames.iter().enumerate().filter(|(_, f)| !hidden.contains(&f.kind)).map(|(i, f)| {
+        let open = *opened == Some(i);
+        let onclick = {
+            let opened = opened.clone();
+            Callback::from(move |_: MouseEvent| opened.set(if open { None } else { Some(i) }))
+        };
+        let (arrow, towards) = match f.direction {
+            Direction::ToMaster => ("→", format!("to {}", wire.master)),
+            Direction::ToReplica => ("←", format!("to {}", wire.replica)),
+        };
+        html! {
+            <li class={classes!("frame", f.kind.as_str(), f.carries_typed.then_some("typed"))} data-kind={f.kind.as_str()}
+                data-carries-typed={f.carries_typed.to_string()}
+                data-offsets={f.offsets.map(|(a, b)| format!("{a}-{b}"))} {onclick}>
+                <span class="frame-time">{ format_elapsed(f.elapsed_ms) }</span>
+                <span class="frame-dir" title={towards}>{ arrow }</span>
+                <span class="frame-kind">{ f.kind.as_str() }</span>
+                <span class="frame-text">{ &f.text }</span>
+                <span class="frame-offsets">{ match f.offsets {
+                    Some((before, after)) => format!("{before} → {after}"),
+                    None => format!("{} B", f.len),
+                } }</span>
+                if open {
+                    <code class="frame-raw">{ if f.kind == FrameKind::Rdb { format!("{} … ({} bytes in all)", f.raw, f.len) } else { f.raw.clone() } }</code>
+                }
+            </li>
+        }
+    });
+    html! {
+        <div class="wire" data-link={format!("{}-{}", wire.replica, wire.master)}>
+            <div class="wire-head">
+                <strong>{ format!("{} → {}: the replica's link to its master", wire.replica, wire.master) }</strong>
+                <button data-wire="hold" aria-pressed={held.is_some().to_string()} onclick={toggle_hold}>
+                    { if held.is_some() { "Follow live" } else { "Hold still" } }
+                </button>
+                if wire.typed.is_some() {
+                    <button data-wire="find-typed" onclick={find_typed} title={wire.typed.clone()}>{ "Find the command typed last" }</button>
+                }
+                <span class="wire-count">{ format!("{} of {} frames", frames.len(), wire.total) }</span>
+            </div>
+            <div class="wire-filters">{ for filters }</div>
+            <ol class="wire-frames" ref={list}>{ for rows }</ol>
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct PsyncExplainerProps {
+    psyncs: Vec<PsyncView>,
+}
+
+#[function_component(PsyncExplainer)]
+fn psync_explainer(props: &PsyncExplainerProps) -> Html {
+    if props.psyncs.is_empty() {
+        return html! { <p class="empty">{ "No replica has asked a master to sync yet." }</p> };
+    }
+    html! {
+        <ol class="psync-cards">
+            { for props.psyncs.iter().map(|p| html! {
+                <li class={classes!("psync-card", p.verdict.to_ascii_lowercase())} data-verdict={p.verdict}
+                    data-replica={p.replica.to_string()} data-master={p.master.to_string()}>
+                    <p class="psync-head">
+                        <span class="psync-verdict">{ p.verdict }</span>
+                        { format!(" {} → {} at {}", p.replica, p.master, format_elapsed(p.elapsed_ms)) }
+                    </p>
+                    <ul>{ for p.explanation.iter().map(|line| html! { <li>{ line }</li> }) }</ul>
+                </li>
+            }) }
+        </ol>
+    }
+}
