@@ -18,7 +18,7 @@ pageForTests((p) => {
   page = p;
 }, pageErrors);
 
-const { run } = pageHelpers(() => page);
+const { run, settled } = pageHelpers(() => page);
 
 /** Virtual time passes in 10 s steps. */
 async function tenSeconds(times) {
@@ -118,5 +118,51 @@ test('the PSYNC explainer says why each resync was partial or full', async () =>
   assert.equal(card.verdict, 'FULLRESYNC', card.text);
   assert.match(card.text, /no longer in the master's backlog/);
   await page.locator('.instruments').screenshot({ path: path.join(SCREENSHOTS, 'psync-explainer.png') });
+  assert.deepEqual(pageErrors, []);
+});
+
+test('the graph stays readable: two full syncs at once, labels apart; the graph in sight with the instruments open', async () => {
+  // A fourth server with a dataset big enough to take a while on the wire.
+  await page.getByRole('button', { name: '+ Add server' }).click();
+  const editor = page.locator('[data-editor="new"]');
+  await editor.waitFor();
+  const conf = await editor.locator('textarea').inputValue();
+  await editor.locator('textarea').fill(`${conf}\nenable-debug-command yes`);
+  await editor.locator('[data-editor-action="start"]').click();
+  await page.locator('[data-console="6382"] input').waitFor();
+  assert.deepEqual((await run(6382, 'DEBUG POPULATE 60000 key 100')).slice(1), ['OK']);
+  await run(6380, 'REPLICAOF 127.0.0.1 6382');
+  await run(6381, 'REPLICAOF 127.0.0.1 6382');
+  // Step through the events until both transfers show their progress.
+  for (let i = 0; i < 60 && (await page.locator('.edge [data-progress]').count()) < 2; i++) {
+    await page.click('[data-time="next-event"]');
+  }
+  assert.equal(await page.locator('.edge [data-progress]').count(), 2);
+  await settled();
+  const boxes = await page.evaluate(() =>
+    [...document.querySelectorAll('.topology .edge')].map((edge) => {
+      const rects = [...edge.querySelectorAll('text, .progress rect')].map((t) => t.getBoundingClientRect());
+      return {
+        link: edge.dataset.link,
+        left: Math.min(...rects.map((r) => r.left)),
+        right: Math.max(...rects.map((r) => r.right)),
+        top: Math.min(...rects.map((r) => r.top)),
+        bottom: Math.max(...rects.map((r) => r.bottom)),
+      };
+    }),
+  );
+  for (const a of boxes) {
+    for (const b of boxes) {
+      if (a.link >= b.link) continue;
+      const apart = a.right <= b.left || b.right <= a.left || a.bottom <= b.top || b.bottom <= a.top;
+      assert.ok(apart, `the labels of ${a.link} and ${b.link} overlap: ${JSON.stringify([a, b])}`);
+    }
+  }
+  await page.locator('.topology').screenshot({ path: path.join(SCREENSHOTS, 'two-syncs.png') });
+  // With the instruments open, the graph starts within a 1280×800 screen.
+  await page.click('[data-inspect="6380-6382"]', { force: true });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const graph = await page.locator('.topology').boundingBox();
+  assert.ok(graph.y < 400, `the graph starts at ${graph.y}px`);
   assert.deepEqual(pageErrors, []);
 });

@@ -33,7 +33,7 @@ pub struct TopologyProps {
 
 const SLOT_W: f64 = 150.0;
 const ROW_H: f64 = 110.0;
-const BOX_W: f64 = 124.0;
+const BOX_W: f64 = 138.0;
 const BOX_H: f64 = 62.0;
 const PROGRESS_W: f64 = 56.0;
 const LABEL_ROOM: f64 = 40.0;
@@ -117,7 +117,20 @@ fn edge(n: &NodeView, master: u16, (x1, y1): (f64, f64), (x2, y2): (f64, f64), o
     };
     // A replica drawn beside or above its master (a loop) still gets a line.
     let (ya, yb) = if y1 > y2 { (y1 - BOX_H / 2.0, y2 + BOX_H / 2.0) } else { (y1, y2) };
-    let (mx, my) = ((x1 + x2) / 2.0 + 6.0, (ya + yb) / 2.0);
+    // The words sit in the replica's own column, just above its box, so
+    // that siblings' labels (two full syncs at once) never overlap; a
+    // replica drawn beside or above its master keeps them mid-line.
+    // They go on the side of the line away from the master, so that the
+    // line never crosses them.
+    let below = y1 > y2;
+    let leftward = below && x2 > x1 + 1.0;
+    let (mx, my) = if below {
+        (if leftward { x1 - 6.0 } else { x1 + 6.0 }, ya - if n.sync_progress.is_some() { 22.0 } else { 9.0 })
+    } else {
+        ((x1 + x2) / 2.0 + 6.0, (ya + yb) / 2.0)
+    };
+    let anchor = if leftward { "end" } else { "start" };
+    let bar_x = if leftward { mx - PROGRESS_W } else { mx };
     // The snapshot's bytes as they arrive: a bar, and the figures in
     // words (fitted between the two boxes).
     let progress = n.sync_progress.filter(|_| n.up && !n.cut).map(|(arrived, total)| {
@@ -144,9 +157,9 @@ fn edge(n: &NodeView, master: u16, (x1, y1): (f64, f64), (x2, y2): (f64, f64), o
         html! {
             <g class="progress" data-progress={percent.to_string()}>
                 <title>{ format!("RDB transfer: {arrived} of {total} bytes") }</title>
-                <rect class="track" x={mx.to_string()} y={(my - 3.0).to_string()} width={PROGRESS_W.to_string()} height="5" rx="2.5" />
-                <rect class="done" x={mx.to_string()} y={(my - 3.0).to_string()} width={(PROGRESS_W * fraction).to_string()} height="5" rx="2.5" />
-                <text class="figures" x={mx.to_string()} y={(my + 12.0).to_string()}>
+                <rect class="track" x={bar_x.to_string()} y={(my - 3.0).to_string()} width={PROGRESS_W.to_string()} height="5" rx="2.5" />
+                <rect class="done" x={bar_x.to_string()} y={(my - 3.0).to_string()} width={(PROGRESS_W * fraction).to_string()} height="5" rx="2.5" />
+                <text class="figures" x={mx.to_string()} y={(my + 12.0).to_string()} text-anchor={anchor}>
                     { format!("{} / {} MB", mb(arrived), mb(total)) }
                 </text>
             </g>
@@ -166,7 +179,7 @@ fn edge(n: &NodeView, master: u16, (x1, y1): (f64, f64), (x2, y2): (f64, f64), o
             // A wider, invisible line to click.
             <path class="link-hit" data-inspect={format!("{}-{}", n.port, master)} {onclick}
                   style={format!("d: path('M {x1} {ya} L {x2} {yb}')")} />
-            <text x={mx.to_string()} y={label_y.to_string()}>{ label }</text>
+            <text x={mx.to_string()} y={label_y.to_string()} text-anchor={anchor}>{ label }</text>
             { for progress }
         </g>
     }
@@ -216,14 +229,23 @@ fn sentinel_badge(s: &SentinelView, x: f64, master: Option<(f64, f64)>, highligh
 }
 
 /// A server's box: port, role, keys and offset, its state in its style.
+/// A count short enough for a box: 60425, 1.2M, 60.4k.
+fn compact(n: i64) -> String {
+    match n.abs() {
+        0..=99_999 => n.to_string(),
+        100_000..=999_999 => format!("{:.1}k", n as f64 / 1_000.0),
+        _ => format!("{:.1}M", n as f64 / 1_000_000.0),
+    }
+}
+
 fn server_box(n: &NodeView, (cx, cy): (f64, f64), extra: Classes, on_pointer_down: Callback<PointerEvent>) -> Html {
     let (x, y) = (cx - BOX_W / 2.0, cy - BOX_H / 2.0);
     let state = if !n.up { "down" } else if n.loading { "loading" } else { n.role.as_str() };
-    let keys = if n.keys == 1 { "1 key".to_string() } else { format!("{} keys", n.keys) };
+    let keys = if n.keys == 1 { "1 key".to_string() } else { format!("{} keys", compact(n.keys as i64)) };
     let detail = match (n.up, n.isolated) {
         (false, _) => "not running".to_string(),
         (true, true) => format!("✂ isolated · {keys}"),
-        (true, false) => format!("{keys} · offset {}", n.offset),
+        (true, false) => format!("{keys} · offset {}", compact(n.offset)),
     };
     html! {
         // Keyed: the same element stays with the same server, so a move glides.
