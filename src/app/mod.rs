@@ -11,6 +11,7 @@ pub mod embed;
 pub mod guide;
 pub mod instruments;
 pub mod layout;
+pub mod metrics;
 pub mod playground;
 pub mod save;
 pub mod views;

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use super::data_view::{data_view, DataView};
+use super::metrics::{LagChart, Metrics};
 use super::views::{lag_of, local_master, ConsoleView, EventView, Line, LineKind, Link, NodeView, Role, SentinelView};
 use crate::engine::config::Config;
 use crate::engine::log::log_stamp;
@@ -48,6 +49,8 @@ pub struct Playground {
     session: Session,
     /// The page's nodes, servers and Sentinels, each with its console's screen.
     screens: BTreeMap<u16, Screen>,
+    /// Replicas' lag and offsets over time, for the chart.
+    metrics: Metrics,
 }
 
 impl Playground {
@@ -62,7 +65,7 @@ impl Playground {
     }
 
     pub(super) fn empty(session: Session) -> Playground {
-        Playground { session, screens: BTreeMap::new() }
+        Playground { session, screens: BTreeMap::new(), metrics: Metrics::default() }
     }
 
     /// A page session rebuilt from its seed and steps.
@@ -110,7 +113,13 @@ impl Playground {
         if let Some(screen) = typed.as_ref().and_then(|(port, _)| self.screens.get_mut(port)) {
             remember(screen, typed.as_ref().map_or("", |(_, line)| line.as_str()));
         }
+        self.metrics.sample(self.session.sim());
         outcome
+    }
+
+    /// Each replica's lag and offsets over the last minutes.
+    pub fn lag_charts(&self) -> Vec<LagChart> {
+        self.metrics.charts(self.session.sim(), self.session.steps(), self.session.start())
     }
 
     /// Starts a node and opens its console.

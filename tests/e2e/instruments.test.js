@@ -118,6 +118,14 @@ test('the PSYNC explainer says why each resync was partial or full', async () =>
   assert.equal(card.verdict, 'FULLRESYNC', card.text);
   assert.match(card.text, /no longer in the master's backlog/);
   await page.locator('.instruments').screenshot({ path: path.join(SCREENSHOTS, 'psync-explainer.png') });
+  // The lag chart shows it: the cut, the full sync, and 6381 caught up again.
+  await page.click('[data-tab="lag"]');
+  const chart = page.locator('.lag-chart[data-replica="6381"]');
+  await chart.waitFor();
+  const marks = (await chart.getAttribute('data-marks')).split(',');
+  assert.ok(marks.includes('cut') && marks.includes('full sync'), marks.join(','));
+  assert.equal(await chart.getAttribute('data-behind'), '0');
+  await page.locator('.instruments').screenshot({ path: path.join(SCREENSHOTS, 'lag-chart.png') });
   assert.deepEqual(pageErrors, []);
 });
 

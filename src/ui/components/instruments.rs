@@ -9,6 +9,7 @@ use std::rc::Rc;
 use yew::prelude::*;
 
 use crate::app::instruments::{FrameView, PsyncView, WireView};
+use crate::app::metrics::LagChart;
 use crate::app::views::format_elapsed;
 use crate::app::wire::{Direction, FrameKind};
 use crate::ui::state::{Action, Instrument};
@@ -18,6 +19,7 @@ pub struct InstrumentsProps {
     pub tab: Instrument,
     pub wire: Option<WireView>,
     pub psyncs: Vec<PsyncView>,
+    pub charts: Vec<LagChart>,
     pub on_action: Callback<Action>,
 }
 
@@ -37,12 +39,14 @@ pub fn instruments(props: &InstrumentsProps) -> Html {
             None => html! { <p class="empty">{ "Click a line on the graph to see the bytes on that link." }</p> },
         },
         Instrument::Psync => html! { <PsyncExplainer psyncs={props.psyncs.clone()} /> },
+        Instrument::Lag => lag_charts(&props.charts),
     };
     html! {
-        <section class="instruments" aria-label="Instruments" data-instrument={match props.tab { Instrument::Wire => "wire", Instrument::Psync => "psync" }}>
+        <section class="instruments" aria-label="Instruments" data-instrument={match props.tab { Instrument::Wire => "wire", Instrument::Psync => "psync", Instrument::Lag => "lag" }}>
             <div class="instrument-tabs" role="tablist">
                 <button role="tab" data-tab="wire" aria-selected={(props.tab == Instrument::Wire).to_string()} onclick={show(Instrument::Wire)}>{ "Wire" }</button>
                 <button role="tab" data-tab="psync" aria-selected={(props.tab == Instrument::Psync).to_string()} onclick={show(Instrument::Psync)}>{ "PSYNC" }</button>
+                <button role="tab" data-tab="lag" aria-selected={(props.tab == Instrument::Lag).to_string()} onclick={show(Instrument::Lag)}>{ "Lag" }</button>
                 <button class="dismiss" aria-label="Close the instruments" onclick={close}>{ "×" }</button>
             </div>
             { body }
@@ -173,5 +177,67 @@ fn psync_explainer(props: &PsyncExplainerProps) -> Html {
                 </li>
             }) }
         </ol>
+    }
+}
+
+const CHART_W: f64 = 600.0;
+const CHART_H: f64 = 64.0;
+
+/// Each replica's bytes behind its master and its lag over the last
+/// minutes of virtual time, with cuts, heals, syncs and promotions marked.
+fn lag_charts(charts: &[LagChart]) -> Html {
+    if charts.is_empty() {
+        return html! { <p class="empty">{ "No replica yet: make a server the replica of another to chart its lag." }</p> };
+    }
+    html! {
+        <div class="lag-charts">
+            { for charts.iter().map(lag_chart) }
+        </div>
+    }
+}
+
+fn lag_chart(chart: &LagChart) -> Html {
+    let span = (chart.to - chart.from).max(1) as f64;
+    let x = |at: i64| (at - chart.from) as f64 / span * CHART_W;
+    let most_behind = chart.samples.iter().filter_map(|s| s.behind).max().unwrap_or(0).max(1) as f64;
+    let most_lag = chart.samples.iter().filter_map(|s| s.lag).max().unwrap_or(0).max(1) as f64;
+    let line = |value: &dyn Fn(&crate::app::metrics::Sample) -> Option<f64>| {
+        chart
+            .samples
+            .iter()
+            .filter_map(|s| value(s).map(|v| format!("{:.1},{:.1}", x(s.at), CHART_H - 4.0 - v * (CHART_H - 14.0))))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let behind = line(&|s| s.behind.map(|b| b as f64 / most_behind));
+    let lag = line(&|s| s.lag.map(|l| l as f64 / most_lag));
+    let last = chart.samples.last();
+    html! {
+        <figure class="lag-chart" data-replica={chart.port.to_string()}
+                data-behind={last.and_then(|s| s.behind).map(|b| b.to_string())} data-marks={chart.marks.iter().map(|m| m.kind.as_str()).collect::<Vec<_>>().join(",")}>
+            <figcaption>
+                <strong>{ chart.port }</strong>
+                { format!(" behind its master: {} bytes now (at most {} in view) · lag {} s",
+                    last.and_then(|s| s.behind).map_or("?".into(), |b| b.to_string()), most_behind as i64,
+                    last.and_then(|s| s.lag).map_or("?".into(), |l| l.to_string())) }
+                <span class="lag-window">{ format!("{} – {}", format_elapsed(chart.from), format_elapsed(chart.to)) }</span>
+            </figcaption>
+            <svg viewBox={format!("0 0 {CHART_W} {CHART_H}")} preserveAspectRatio="none" role="img"
+                 aria-label={format!("{} bytes behind and lag over time", chart.port)}>
+                { for chart.marks.iter().map(|m| html! {
+                    <g class={classes!("mark", m.kind.as_str().replace(' ', "-"))}>
+                        <title>{ format!("{} at {}", m.kind.as_str(), format_elapsed(m.at)) }</title>
+                        <line x1={x(m.at).to_string()} x2={x(m.at).to_string()} y1="0" y2={CHART_H.to_string()} />
+                    </g>
+                }) }
+                <polyline class="behind" points={behind} />
+                <polyline class="lag" points={lag} />
+            </svg>
+            <p class="lag-legend">
+                <span class="key behind">{ "bytes behind" }</span>
+                <span class="key lag">{ "lag (s)" }</span>
+                { for chart.marks.iter().rev().take(4).map(|m| html! { <span class="key mark">{ format!("{} {}", m.kind.as_str(), format_elapsed(m.at)) }</span> }) }
+            </p>
+        </figure>
     }
 }

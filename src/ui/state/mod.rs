@@ -15,6 +15,7 @@ use crate::app::address::{Address, Source};
 use crate::app::data_view::DataView;
 use crate::app::guide::GuideView;
 use crate::app::instruments::{PsyncView, WireView};
+use crate::app::metrics::LagChart;
 use crate::app::playground::Playground;
 use crate::app::views::{EventView, NodeView, SentinelView};
 pub use scenario::{GuideStep, Model, Share};
@@ -78,6 +79,7 @@ pub enum Action {
 pub enum Instrument {
     Wire,
     Psync,
+    Lag,
 }
 
 /// Whose config file the editor shows.
@@ -145,6 +147,7 @@ pub struct PageState {
     pub inspect: Option<(u16, u16)>,
     pub wire: Option<WireView>,
     pub psyncs: Vec<PsyncView>,
+    pub charts: Vec<LagChart>,
     /// Whether the cluster is kept in the browser (the plain page only).
     persistent: bool,
     /// What was last written to the browser's storage.
@@ -177,6 +180,7 @@ impl PartialEq for PageState {
             && self.inspect == other.inspect
             && self.wire == other.wire
             && self.psyncs == other.psyncs
+            && self.charts == other.charts
     }
 }
 
@@ -226,6 +230,7 @@ impl PageState {
             inspect: None,
             wire: None,
             psyncs: Vec::new(),
+            charts: Vec::new(),
             persistent,
             saved: Rc::default(),
         };
@@ -485,6 +490,7 @@ impl PageState {
         // The instruments read the trace only while they are open.
         let wire = inspect.filter(|_| instrument == Some(Instrument::Wire)).map(|(replica, master)| playground.wire_view(replica, master));
         let psyncs = if instrument == Some(Instrument::Psync) { playground.psync_views() } else { Vec::new() };
+        let charts = if instrument == Some(Instrument::Lag) { playground.lag_charts() } else { Vec::new() };
         let load_error = model.load_error.clone();
         drop(model);
         if nodes == self.nodes && sentinels == self.sentinels && notice == self.notice && clock == self.clock && events == self.events
@@ -500,6 +506,7 @@ impl PageState {
             && inspect == self.inspect
             && wire == self.wire
             && psyncs == self.psyncs
+            && charts == self.charts
         {
             return self;
         }
@@ -523,6 +530,7 @@ impl PageState {
             inspect,
             wire,
             psyncs,
+            charts,
             persistent: self.persistent,
             saved: Rc::clone(&self.saved),
         })
