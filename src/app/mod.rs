@@ -13,6 +13,7 @@ pub mod instruments;
 pub mod layout;
 pub mod metrics;
 pub mod playground;
+pub mod reasoning;
 pub mod save;
 pub mod views;
 pub mod wire;

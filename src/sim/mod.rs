@@ -26,7 +26,7 @@ use crate::engine::time::Millis;
 
 pub use link::LinkId;
 pub use machine::{Process, Program};
-pub use trace::{PsyncRecord, TraceEvent};
+pub use trace::{PsyncRecord, RankingRecord, TraceEvent};
 
 use machine::{check_config, Machine};
 use network::Network;
@@ -142,6 +142,11 @@ impl Sim {
     /// The newest PSYNC decisions of all masters, oldest first.
     pub fn psyncs(&self) -> impl DoubleEndedIterator<Item = &PsyncRecord> + '_ {
         self.trace.psyncs()
+    }
+
+    /// The newest failovers' rankings, oldest first.
+    pub fn rankings(&self) -> impl DoubleEndedIterator<Item = &RankingRecord> + '_ {
+        self.trace.rankings()
     }
 
     /// The latest PSYNC a master judged for the replica listening on `port`.
@@ -418,6 +423,7 @@ impl Sim {
             Output::Close { conn } => self.close_from(port, conn),
             Output::Log(line) => self.record(TraceEvent::Log { port, line }),
             Output::Psync(decision) => self.record(TraceEvent::Psync { at: self.now, master: port, decision }),
+            Output::Ranking(ranking) => self.record(TraceEvent::Ranking { at: self.now, sentinel: port, ranking }),
             Output::ConfigRewritten(lines) => {
                 if let Some(machine) = self.machines.get_mut(&port) {
                     machine.config_lines = lines;

@@ -5,6 +5,7 @@
 use std::collections::VecDeque;
 
 use crate::engine::log::LogLine;
+use crate::engine::sentinel::ranking::Ranking;
 use crate::engine::server::replication::psync::PsyncDecision;
 use crate::engine::node::ClientId;
 use crate::engine::time::Millis;
@@ -42,6 +43,16 @@ pub enum TraceEvent {
     Step { at: Millis, text: String },
     /// A master judged a replica's PSYNC.
     Psync { at: Millis, master: u16, decision: PsyncDecision },
+    /// A Sentinel weighed the replicas it could promote.
+    Ranking { at: Millis, sentinel: u16, ranking: Ranking },
+}
+
+/// A Sentinel's choice of the replica to promote, when and by whom.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RankingRecord {
+    pub at: Millis,
+    pub sentinel: u16,
+    pub ranking: Ranking,
 }
 
 /// A master's PSYNC decision, when and where it was taken.
@@ -54,7 +65,8 @@ pub struct PsyncRecord {
 
 /// How many log lines are kept for the page's event log.
 const RECENT_LOG_LINES: usize = 300;
-/// How many PSYNC decisions are kept for the explainer, whatever the trace keeps.
+/// How many PSYNC decisions (and failover rankings) are kept for the
+/// instruments, whatever the trace keeps.
 const RECENT_PSYNCS: usize = 64;
 
 #[derive(Debug, Default)]
@@ -69,6 +81,8 @@ pub struct Trace {
     log_lines_written: u64,
     /// The newest PSYNC decisions, oldest first.
     psyncs: VecDeque<PsyncRecord>,
+    /// The newest failovers' rankings, oldest first.
+    rankings: VecDeque<RankingRecord>,
 }
 
 impl Trace {
@@ -92,6 +106,12 @@ impl Trace {
             }
             self.psyncs.push_back(PsyncRecord { at: *at, master: *master, decision: decision.clone() });
         }
+        if let TraceEvent::Ranking { at, sentinel, ranking } = &event {
+            if self.rankings.len() == RECENT_PSYNCS {
+                self.rankings.pop_front();
+            }
+            self.rankings.push_back(RankingRecord { at: *at, sentinel: *sentinel, ranking: ranking.clone() });
+        }
         self.events.push(event);
         if let Some(keep) = self.limit {
             // Dropping in halves keeps the cost per event constant.
@@ -111,6 +131,11 @@ impl Trace {
 
     pub fn recent_log(&self) -> impl Iterator<Item = &(u16, LogLine)> + '_ {
         self.recent_log.iter()
+    }
+
+    /// The newest failovers' rankings, oldest first.
+    pub fn rankings(&self) -> impl DoubleEndedIterator<Item = &RankingRecord> + '_ {
+        self.rankings.iter()
     }
 
     /// The newest PSYNC decisions, oldest first.

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use super::ranking::{Candidate, Excluded, Ranking};
 use super::conf::MasterConf;
 use super::{ConnId, Timings};
 use crate::engine::time::Millis;
@@ -286,31 +287,54 @@ pub(super) fn status_word(inst: &Instance) -> &'static str {
     }
 }
 
-/// sentinelSelectSlave: the best replica to promote, or none.
-pub(super) fn select_slave(m: &Master, timings: &Timings, now: Millis) -> Option<String> {
+/// sentinelSelectSlave: every replica weighed, the best first (none
+/// ranked: no replica can be promoted).
+pub(super) fn rank_slaves(m: &Master, timings: &Timings, now: Millis) -> Ranking {
     let mut max_master_down = 0;
     if m.inst.s_down {
         max_master_down += now - m.inst.s_down_since;
     }
     max_master_down = max_master_down.saturating_add(m.inst.down_after.saturating_mul(10));
     let info_validity = if m.inst.s_down { timings.ping_period.saturating_mul(5) } else { timings.info_period.saturating_mul(3) };
-    let mut candidates: Vec<&Instance> = m
-        .slaves
-        .values()
-        .filter(|s| !s.s_down && !s.o_down && !s.disconnected())
-        .filter(|s| now - s.link.last_avail_time <= timings.ping_period.saturating_mul(5))
-        .filter(|s| s.slave_priority != 0)
-        .filter(|s| now - s.info_refresh <= info_validity)
-        .filter(|s| s.master_link_down_time <= max_master_down)
-        .collect();
-    candidates.sort_by(|a, b| {
-        a.slave_priority.cmp(&b.slave_priority).then(b.slave_repl_offset.cmp(&a.slave_repl_offset)).then_with(|| match (&a.runid, &b.runid) {
+    let excluded = |s: &Instance| {
+        if s.s_down || s.o_down {
+            Some(Excluded::Down)
+        } else if s.disconnected() {
+            Some(Excluded::Disconnected)
+        } else if now - s.link.last_avail_time > timings.ping_period.saturating_mul(5) {
+            Some(Excluded::Silent)
+        } else if s.slave_priority == 0 {
+            Some(Excluded::PriorityZero)
+        } else if now - s.info_refresh > info_validity {
+            Some(Excluded::StaleInfo)
+        } else if s.master_link_down_time > max_master_down {
+            Some(Excluded::TooStale)
+        } else {
+            None
+        }
+    };
+    let mut weighed: Vec<(&Instance, Option<Excluded>)> = m.slaves.values().map(|s| (s, excluded(s))).collect();
+    weighed.sort_by(|(a, ea), (b, eb)| {
+        ea.is_some().cmp(&eb.is_some()).then(a.slave_priority.cmp(&b.slave_priority)).then(b.slave_repl_offset.cmp(&a.slave_repl_offset)).then_with(|| match (&a.runid, &b.runid) {
             (Some(x), Some(y)) => x.to_ascii_lowercase().cmp(&y.to_ascii_lowercase()),
             (None, Some(_)) => std::cmp::Ordering::Greater,
             (Some(_), None) => std::cmp::Ordering::Less,
             (None, None) => std::cmp::Ordering::Equal,
         })
     });
-    candidates.first().map(|s| s.name.clone())
+    let candidates = weighed
+        .iter()
+        .enumerate()
+        .map(|(i, (s, excluded))| Candidate {
+            name: s.name.clone(),
+            port: s.port,
+            priority: s.slave_priority,
+            offset: s.slave_repl_offset,
+            run_id: s.runid.clone(),
+            excluded: *excluded,
+            rank: excluded.is_none().then_some(i + 1),
+        })
+        .collect();
+    Ranking { master: m.inst.name.clone(), epoch: m.failover_epoch, candidates }
 }
 

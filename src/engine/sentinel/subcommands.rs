@@ -4,7 +4,7 @@
 //! type comes from the folder's mod.rs.)
 
 use super::commands::{bulk, err, lower, text};
-use super::instance::{select_slave, Instance, Master};
+use super::instance::{rank_slaves, Instance, Master};
 use super::Sentinel;
 use crate::engine::resp::Frame;
 use crate::engine::time::Millis;
@@ -60,7 +60,7 @@ impl Sentinel {
         let Some(mut m) = self.masters.remove(&name) else { return err("ERR No such master with that name") };
         let reply = if m.failover_in_progress {
             err("INPROG Failover already in progress")
-        } else if select_slave(&m, &self.timings, now).is_none() {
+        } else if rank_slaves(&m, &self.timings, now).chosen().is_none() {
             err("NOGOODSLAVE No suitable replica to promote")
         } else {
             self.log_line(now, '#', format!("Executing user requested FAILOVER of '{name}'"));

@@ -3,8 +3,9 @@
 //! master's subjective then objective down state, the leader vote of an
 //! epoch and the failover's steps advance here.
 
-use super::instance::{select_slave, FailoverState, Instance, Master, Role};
+use super::instance::{rank_slaves, FailoverState, Instance, Master, Role};
 use super::{Expect, Sentinel, Who, MAX_DESYNC, MAX_PENDING_COMMANDS, SIMFAILURE_CRASH_AFTER_ELECTION};
+use crate::engine::node::Output;
 use crate::engine::time::Millis;
 use std::collections::BTreeMap;
 
@@ -281,7 +282,12 @@ impl Sentinel {
                 m.failover_state_change_time = now;
                 self.event(now, '#', "+failover-state-select-slave", what);
             }
-            FailoverState::SelectSlave => match select_slave(m, &self.timings, now) {
+            FailoverState::SelectSlave => match {
+                let ranking = rank_slaves(m, &self.timings, now);
+                let chosen = ranking.chosen().map(|c| c.name.clone());
+                self.outputs.push_back(Output::Ranking(ranking));
+                chosen
+            } {
                 None => {
                     let what = m.describe();
                     self.event(now, '#', "-failover-abort-no-good-slave", what);

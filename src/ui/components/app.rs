@@ -117,7 +117,7 @@ pub fn app() -> Html {
                           on_inspect={dispatch(&state, |link| Action::Inspect(Some(link)))} inspected={state.inspect} />
             }
             if let Some(tab) = state.instrument {
-                <Instruments {tab} wire={state.wire.clone()} psyncs={state.psyncs.clone()} charts={state.charts.clone()} on_action={on_node_action.clone()} />
+                <Instruments {tab} wire={state.wire.clone()} psyncs={state.psyncs.clone()} charts={state.charts.clone()} reasoning={state.reasoning.clone()} on_action={on_node_action.clone()} />
             }
             if panels.consoles {
                 <main class="nodes">

@@ -10,6 +10,7 @@ use yew::prelude::*;
 
 use crate::app::instruments::{FrameView, PsyncView, WireView};
 use crate::app::metrics::LagChart;
+use crate::app::reasoning::Reasoning;
 use crate::app::views::format_elapsed;
 use crate::app::wire::{Direction, FrameKind};
 use crate::ui::state::{Action, Instrument};
@@ -20,6 +21,7 @@ pub struct InstrumentsProps {
     pub wire: Option<WireView>,
     pub psyncs: Vec<PsyncView>,
     pub charts: Vec<LagChart>,
+    pub reasoning: Option<Reasoning>,
     pub on_action: Callback<Action>,
 }
 
@@ -40,13 +42,15 @@ pub fn instruments(props: &InstrumentsProps) -> Html {
         },
         Instrument::Psync => html! { <PsyncExplainer psyncs={props.psyncs.clone()} /> },
         Instrument::Lag => lag_charts(&props.charts),
+        Instrument::Sentinel => sentinel_reasoning(props.reasoning.as_ref()),
     };
     html! {
-        <section class="instruments" aria-label="Instruments" data-instrument={match props.tab { Instrument::Wire => "wire", Instrument::Psync => "psync", Instrument::Lag => "lag" }}>
+        <section class="instruments" aria-label="Instruments" data-instrument={match props.tab { Instrument::Wire => "wire", Instrument::Psync => "psync", Instrument::Lag => "lag", Instrument::Sentinel => "sentinel" }}>
             <div class="instrument-tabs" role="tablist">
                 <button role="tab" data-tab="wire" aria-selected={(props.tab == Instrument::Wire).to_string()} onclick={show(Instrument::Wire)}>{ "Wire" }</button>
                 <button role="tab" data-tab="psync" aria-selected={(props.tab == Instrument::Psync).to_string()} onclick={show(Instrument::Psync)}>{ "PSYNC" }</button>
                 <button role="tab" data-tab="lag" aria-selected={(props.tab == Instrument::Lag).to_string()} onclick={show(Instrument::Lag)}>{ "Lag" }</button>
+                <button role="tab" data-tab="sentinel" aria-selected={(props.tab == Instrument::Sentinel).to_string()} onclick={show(Instrument::Sentinel)}>{ "Sentinel" }</button>
                 <button class="dismiss" aria-label="Close the instruments" onclick={close}>{ "×" }</button>
             </div>
             { body }
@@ -239,5 +243,60 @@ fn lag_chart(chart: &LagChart) -> Html {
                 { for chart.marks.iter().rev().take(4).map(|m| html! { <span class="key mark">{ format!("{} {}", m.kind.as_str(), format_elapsed(m.at)) }</span> }) }
             </p>
         </figure>
+    }
+}
+
+/// Each Sentinel's timeline side by side, and the ranking of the replicas
+/// the leader weighed.
+fn sentinel_reasoning(reasoning: Option<&Reasoning>) -> Html {
+    let Some(reasoning) = reasoning.filter(|r| !r.timelines.is_empty()) else {
+        return html! { <p class="empty">{ "No Sentinel yet: add one to see how it reasons." }</p> };
+    };
+    let ranking = reasoning.ranking.as_ref().map(|view| {
+        let r = &view.ranking;
+        html! {
+            <div class="ranking" data-sentinel={view.sentinel.to_string()}>
+                <p>{ format!("Sentinel {} chose the replica to promote for {} (epoch {}) at {}: priority first (lowest wins, 0 never), then the largest replication offset, then the smallest run id.",
+                    view.sentinel, r.master, r.epoch, format_elapsed(view.elapsed_ms)) }</p>
+                <table>
+                    <thead><tr><th>{ "rank" }</th><th>{ "replica" }</th><th>{ "priority" }</th><th>{ "offset" }</th><th>{ "run id" }</th><th>{ "left out because" }</th></tr></thead>
+                    <tbody>
+                        { for r.candidates.iter().map(|c| html! {
+                            <tr class={classes!(c.rank.is_some_and(|n| n == 1).then_some("chosen"), c.excluded.is_some().then_some("excluded"))}
+                                data-port={c.port.to_string()} data-rank={c.rank.map(|n| n.to_string())}
+                                data-excluded={c.excluded.map(|e| e.as_str())}>
+                                <td>{ c.rank.map_or("–".to_string(), |n| n.to_string()) }</td>
+                                <td>{ &c.name }</td>
+                                <td>{ c.priority }</td>
+                                <td>{ c.offset }</td>
+                                <td class="runid">{ c.run_id.as_deref().map(|id| id.chars().take(12).collect::<String>()).unwrap_or_default() }</td>
+                                <td>{ c.excluded.map(|e| e.as_str()).unwrap_or("") }</td>
+                            </tr>
+                        }) }
+                    </tbody>
+                </table>
+            </div>
+        }
+    });
+    html! {
+        <div class="reasoning">
+            { for ranking }
+            <div class="timelines">
+                { for reasoning.timelines.iter().map(|t| html! {
+                    <section class="timeline" data-sentinel={t.sentinel.to_string()}>
+                        <h3>{ format!("Sentinel {}", t.sentinel) }</h3>
+                        <ol>
+                            { for t.moments.iter().map(|m| html! {
+                                <li class={classes!("moment", m.kind.trim_start_matches(['+', '-']).to_string())} data-kind={m.kind.clone()}>
+                                    <span class="moment-time">{ format_elapsed(m.elapsed_ms) }</span>
+                                    <span class="moment-kind">{ &m.kind }</span>
+                                    <span class="moment-text">{ &m.text }</span>
+                                </li>
+                            }) }
+                        </ol>
+                    </section>
+                }) }
+            </div>
+        </div>
     }
 }

@@ -16,6 +16,7 @@ use crate::app::data_view::DataView;
 use crate::app::guide::GuideView;
 use crate::app::instruments::{PsyncView, WireView};
 use crate::app::metrics::LagChart;
+use crate::app::reasoning::Reasoning;
 use crate::app::playground::Playground;
 use crate::app::views::{EventView, NodeView, SentinelView};
 pub use scenario::{GuideStep, Model, Share};
@@ -80,6 +81,7 @@ pub enum Instrument {
     Wire,
     Psync,
     Lag,
+    Sentinel,
 }
 
 /// Whose config file the editor shows.
@@ -148,6 +150,7 @@ pub struct PageState {
     pub wire: Option<WireView>,
     pub psyncs: Vec<PsyncView>,
     pub charts: Vec<LagChart>,
+    pub reasoning: Option<Reasoning>,
     /// Whether the cluster is kept in the browser (the plain page only).
     persistent: bool,
     /// What was last written to the browser's storage.
@@ -181,6 +184,7 @@ impl PartialEq for PageState {
             && self.wire == other.wire
             && self.psyncs == other.psyncs
             && self.charts == other.charts
+            && self.reasoning == other.reasoning
     }
 }
 
@@ -231,6 +235,7 @@ impl PageState {
             wire: None,
             psyncs: Vec::new(),
             charts: Vec::new(),
+            reasoning: None,
             persistent,
             saved: Rc::default(),
         };
@@ -491,6 +496,7 @@ impl PageState {
         let wire = inspect.filter(|_| instrument == Some(Instrument::Wire)).map(|(replica, master)| playground.wire_view(replica, master));
         let psyncs = if instrument == Some(Instrument::Psync) { playground.psync_views() } else { Vec::new() };
         let charts = if instrument == Some(Instrument::Lag) { playground.lag_charts() } else { Vec::new() };
+        let reasoning = (instrument == Some(Instrument::Sentinel)).then(|| playground.sentinel_reasoning());
         let load_error = model.load_error.clone();
         drop(model);
         if nodes == self.nodes && sentinels == self.sentinels && notice == self.notice && clock == self.clock && events == self.events
@@ -507,6 +513,7 @@ impl PageState {
             && wire == self.wire
             && psyncs == self.psyncs
             && charts == self.charts
+            && reasoning == self.reasoning
         {
             return self;
         }
@@ -531,6 +538,7 @@ impl PageState {
             wire,
             psyncs,
             charts,
+            reasoning,
             persistent: self.persistent,
             saved: Rc::clone(&self.saved),
         })
