@@ -9,6 +9,7 @@ pub mod builtins;
 pub mod data_view;
 pub mod embed;
 pub mod guide;
+pub mod history;
 pub mod instruments;
 pub mod layout;
 pub mod metrics;

@@ -37,7 +37,7 @@ const EVENTS_SHOWN: usize = 200;
 pub const PAGE_OPTIONS: Options = Options { notice_closes: true, trace_limit: Some(TRACE_KEPT) };
 
 /// What the page keeps of one console.
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct Screen {
     lines: Rc<Vec<Line>>,
     history: Rc<Vec<String>>,
@@ -45,6 +45,7 @@ struct Screen {
     printed: usize,
 }
 
+#[derive(Clone)]
 pub struct Playground {
     session: Session,
     /// The page's nodes, servers and Sentinels, each with its console's screen.
@@ -86,6 +87,12 @@ impl Playground {
         self.session.sim()
     }
 
+    /// A copy to rewind to (its trace's events left out: they come back
+    /// from the present when it is rewound to).
+    pub fn checkpoint(&self) -> Playground {
+        Playground { session: self.session.checkpoint(), screens: self.screens.clone(), metrics: self.metrics.clone() }
+    }
+
     pub fn session(&self) -> &Session {
         &self.session
     }
@@ -115,6 +122,17 @@ impl Playground {
         }
         self.metrics.sample(self.session.sim());
         outcome
+    }
+
+    /// Takes a step again (a rewind replaying the session's own steps).
+    pub(super) fn take(&mut self, step: Step) {
+        let _ = self.apply(step);
+    }
+
+    /// A playground rebuilt from a checkpoint takes back the trace events
+    /// from before it from the present.
+    pub(super) fn restore_trace(&mut self, present: &Playground) {
+        self.session.restore_trace(&present.session);
     }
 
     /// Each replica's lag and offsets over the last minutes.

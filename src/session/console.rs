@@ -20,6 +20,7 @@ pub struct Exchange {
 }
 
 /// A command sent and not answered yet.
+#[derive(Clone)]
 struct Waiting {
     args: Vec<Vec<u8>>,
     sent_at: Millis,
@@ -27,6 +28,7 @@ struct Waiting {
     repeats_left: i64,
 }
 
+#[derive(Clone)]
 pub struct Console {
     port: u16,
     prompt: PromptState,

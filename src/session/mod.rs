@@ -48,11 +48,13 @@ pub enum Applied {
     Waited { passed: Millis, met: bool },
 }
 
+#[derive(Clone)]
 struct Terminal {
     console: Console,
     printed: Vec<Printed>,
 }
 
+#[derive(Clone)]
 pub struct Session {
     sim: Sim,
     seed: u64,
@@ -90,6 +92,24 @@ impl Session {
 
     pub fn sim(&self) -> &Sim {
         &self.sim
+    }
+
+    /// A copy to rewind to, without the trace's events (see `Sim::checkpoint`).
+    pub fn checkpoint(&self) -> Session {
+        Session {
+            sim: self.sim.checkpoint(),
+            seed: self.seed,
+            start: self.start,
+            options: self.options,
+            terminals: self.terminals.clone(),
+            steps: self.steps.clone(),
+        }
+    }
+
+    /// A session rebuilt from a checkpoint takes back the trace events
+    /// from before it from `later`, the same session gone further.
+    pub fn restore_trace(&mut self, later: &Session) {
+        self.sim.restore_trace(&later.sim);
     }
 
     /// The simulator, as the session left it.

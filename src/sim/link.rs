@@ -16,7 +16,7 @@ const PIECE_MS: Millis = 50;
 
 /// One direction of a link: bytes on their way, each piece with the time
 /// it arrives, in order, at the network's pace (`LINK_BYTES_PER_MS`).
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Lane {
     pieces: VecDeque<(Millis, Vec<u8>)>,
     /// When the lane has carried everything queued so far.
@@ -89,7 +89,7 @@ pub enum LinkState {
     HalfOpen,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Link {
     /// The node that dialled, and its number for the connection.
     pub dialer: u16,

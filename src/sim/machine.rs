@@ -21,7 +21,7 @@ pub enum Program {
 }
 
 /// What outlives a process: the program, its config file and its disk.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(super) struct Machine {
     pub program: Program,
     pub config_lines: Vec<String>,

@@ -69,13 +69,14 @@ impl std::fmt::Display for SimError {
 }
 
 /// What a node is fed.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 enum Input {
     Bytes(Conn, Vec<u8>),
     Dialled(DialId, Dialled),
     Closed(Conn),
 }
 
+#[derive(Clone)]
 pub struct Sim {
     now: Millis,
     rng: Rng,
@@ -116,6 +117,31 @@ impl Sim {
     }
 
     /// A long-lived page keeps only the newest events.
+    /// A copy of the simulation without its trace's events, to rewind to.
+    pub fn checkpoint(&self) -> Sim {
+        Sim { trace: self.trace.without_events(), ..self.clone_without_trace() }
+    }
+
+    fn clone_without_trace(&self) -> Sim {
+        Sim {
+            now: self.now,
+            rng: self.rng.clone(),
+            machines: self.machines.clone(),
+            processes: self.processes.clone(),
+            net: self.net.clone(),
+            inboxes: self.inboxes.clone(),
+            queue: self.queue.clone(),
+            stopping: self.stopping.clone(),
+            trace: Trace::default(),
+        }
+    }
+
+    /// A simulation rebuilt from a checkpoint gets back the trace events
+    /// from before it, from `later` (the same run, gone further).
+    pub fn restore_trace(&mut self, later: &Sim) {
+        self.trace.restore_events(&later.trace);
+    }
+
     pub fn limit_trace(&mut self, keep: usize) {
         self.trace.limit(keep);
     }

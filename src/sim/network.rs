@@ -18,7 +18,7 @@ use crate::engine::time::Millis;
 /// so they are visited in the same order on every run.
 type LinkKey = (u16, DialId);
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(super) struct Network {
     links: BTreeMap<LinkKey, Link>,
     /// The other way: a node's client that is a link's accepting end.

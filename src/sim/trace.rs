@@ -69,7 +69,7 @@ const RECENT_LOG_LINES: usize = 300;
 /// instruments, whatever the trace keeps.
 const RECENT_PSYNCS: usize = 64;
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Trace {
     events: Vec<TraceEvent>,
     /// Keep at least this many of the newest events, and at most twice as
@@ -83,6 +83,10 @@ pub struct Trace {
     psyncs: VecDeque<PsyncRecord>,
     /// The newest failovers' rankings, oldest first.
     rankings: VecDeque<RankingRecord>,
+    /// How many events were ever recorded, and how many of the oldest
+    /// were let go (the first kept is number `dropped`).
+    recorded: u64,
+    dropped: u64,
 }
 
 impl Trace {
@@ -113,12 +117,46 @@ impl Trace {
             self.rankings.push_back(RankingRecord { at: *at, sentinel: *sentinel, ranking: ranking.clone() });
         }
         self.events.push(event);
+        self.recorded += 1;
         if let Some(keep) = self.limit {
             // Dropping in halves keeps the cost per event constant.
             if self.events.len() >= 2 * keep {
-                self.events.drain(..self.events.len() - keep);
+                let gone = self.events.len() - keep;
+                self.events.drain(..gone);
+                self.dropped += gone as u64;
             }
         }
+    }
+
+    /// The same trace without its events (they are the bulk of it): a
+    /// checkpoint keeps this, and gets its events back from a later trace
+    /// of the same run with `restore_events`.
+    pub fn without_events(&self) -> Trace {
+        Trace {
+            events: Vec::new(),
+            limit: self.limit,
+            recent_log: self.recent_log.clone(),
+            log_lines_written: self.log_lines_written,
+            psyncs: self.psyncs.clone(),
+            rankings: self.rankings.clone(),
+            recorded: self.recorded,
+            dropped: self.recorded,
+        }
+    }
+
+    /// Puts back the events a checkpoint's trace let go, from `later`, a
+    /// trace of the same run that went on from the checkpoint (those it
+    /// still keeps).
+    pub fn restore_events(&mut self, later: &Trace) {
+        let first = later.dropped;
+        if first >= self.dropped || self.dropped > later.recorded {
+            return;
+        }
+        let to = (self.dropped - later.dropped) as usize;
+        let mut events = later.events[..to].to_vec();
+        events.append(&mut self.events);
+        self.events = events;
+        self.dropped = first;
     }
 
     pub fn events(&self) -> &[TraceEvent] {

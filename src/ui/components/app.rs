@@ -14,6 +14,7 @@ use super::node_card::NodeCard;
 use super::sentinel_card::SentinelCard;
 use super::share_panel::SharePanel;
 use super::time_controls::TimeControls;
+use super::time_travel::TimeTravelBar;
 use super::topology::Topology;
 use crate::app::address::{self, Address, Source};
 use crate::ui::bridge;
@@ -94,6 +95,7 @@ pub fn app() -> Html {
                 <button class="share" data-share="make" onclick={on_share}
                         title="A link that replays this session: its seed and every step taken">{ "Share" }</button>
             </header>
+            <TimeTravelBar view={state.time_travel.clone()} on_action={on_node_action.clone()} />
             if let Some(share) = &state.share {
                 <SharePanel share={share.clone()} on_copy={on_copy} on_download={on_download_scenario} on_close={on_close_share} />
             }

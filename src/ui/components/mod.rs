@@ -15,4 +15,5 @@ mod node_controls;
 mod sentinel_card;
 mod share_panel;
 mod time_controls;
+mod time_travel;
 mod topology;

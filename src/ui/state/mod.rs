@@ -5,6 +5,7 @@
 //! embedding page what happened.
 
 mod scenario;
+mod time_travel;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -73,6 +74,23 @@ pub enum Action {
     Inspect(Option<(u16, u16)>),
     /// Show an instrument's tab, or close the instruments.
     ShowInstruments(Option<Instrument>),
+    /// Show the session as it was this many virtual ms after it began.
+    Rewind(i64),
+    /// Leave the past for the present.
+    BackToPresent,
+    /// Go on from the moment shown, as a new branch.
+    Branch,
+}
+
+/// The time-travel bar: where the session is, what it shows, its steps.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TimeTravel {
+    /// Virtual ms from the session's start to its present.
+    pub present_ms: i64,
+    /// The moment shown, when it is in the past.
+    pub viewing_ms: Option<i64>,
+    /// The session's steps (no sleeps): when, and in words.
+    pub steps: Rc<Vec<(i64, String)>>,
 }
 
 /// The instruments' tabs.
@@ -151,6 +169,7 @@ pub struct PageState {
     pub psyncs: Vec<PsyncView>,
     pub charts: Vec<LagChart>,
     pub reasoning: Option<Reasoning>,
+    pub time_travel: TimeTravel,
     /// Whether the cluster is kept in the browser (the plain page only).
     persistent: bool,
     /// What was last written to the browser's storage.
@@ -185,6 +204,7 @@ impl PartialEq for PageState {
             && self.psyncs == other.psyncs
             && self.charts == other.charts
             && self.reasoning == other.reasoning
+            && self.time_travel == other.time_travel
     }
 }
 
@@ -236,6 +256,7 @@ impl PageState {
             psyncs: Vec::new(),
             charts: Vec::new(),
             reasoning: None,
+            time_travel: TimeTravel { present_ms: 0, viewing_ms: None, steps: Rc::default() },
             persistent,
             saved: Rc::default(),
         };
@@ -256,6 +277,10 @@ impl PageState {
             return None;
         }
         let model = self.model.borrow();
+        if model.present.is_some() {
+            // The past on show is not what a reload should bring back.
+            return None;
+        }
         let fingerprint = model.playground.state_fingerprint();
         if self.saved.borrow().as_ref() == Some(&fingerprint) {
             return None;
@@ -334,6 +359,17 @@ impl Reducible for PageState {
                     change.instrument = link.map(|_| Instrument::Wire).or(change.instrument.filter(|i| *i != Instrument::Wire));
                 }
                 Action::ShowInstruments(tab) => change.instrument = tab,
+                Action::Rewind(ms) => match model.rewind(ms) {
+                    Ok(()) => change.clock.paused = true,
+                    Err(why) => change.notice = Some(why),
+                },
+                Action::BackToPresent => model.back_to_present(),
+                Action::Branch => model.branch_here(),
+                // Acting in the past (time running again included) goes on from there.
+                action if model.present.is_some() && (change.by_learner || matches!(action, Action::SetPaused(false))) => {
+                    model.branch_here();
+                    apply(&mut model.playground, action, &mut change);
+                }
                 action => apply(&mut model.playground, action, &mut change),
             }
             model.after_action(change.by_learner, tick);
@@ -362,7 +398,10 @@ fn is_learners(action: &Action, paused: bool) -> bool {
         | Action::Guide(_)
         | Action::Shared(_)
         | Action::Inspect(_)
-        | Action::ShowInstruments(_) => false,
+        | Action::ShowInstruments(_)
+        | Action::Rewind(_)
+        | Action::BackToPresent
+        | Action::Branch => false,
         _ => true,
     }
 }
@@ -420,7 +459,7 @@ fn apply(playground: &mut Playground, action: Action, change: &mut Change) {
                 Ok(message) | Err(message) => message,
             });
         }
-        Action::LoadScenario(_) | Action::LoadFailed(_) | Action::Guide(_) | Action::Shared(_) | Action::Inspect(_) | Action::ShowInstruments(_) => {}
+        Action::LoadScenario(_) | Action::LoadFailed(_) | Action::Guide(_) | Action::Shared(_) | Action::Inspect(_) | Action::ShowInstruments(_) | Action::Rewind(_) | Action::BackToPresent | Action::Branch => {}
     }
 }
 
@@ -475,6 +514,28 @@ fn submit_config(playground: &mut Playground, text: String, restart: bool, chang
 }
 
 impl PageState {
+    /// The time-travel bar's view; its list of steps is rebuilt only when
+    /// the session took another step.
+    fn time_travel_view(&self, model: &Model) -> TimeTravel {
+        let present = model.present.as_ref().unwrap_or(&model.playground);
+        let start = present.session().start();
+        let steps = present.session().steps();
+        let count = steps.iter().filter(|(_, s)| !matches!(s, crate::session::Step::Sleep { .. })).count();
+        let steps = if count == self.time_travel.steps.len() && model.present.is_none() == self.time_travel.viewing_ms.is_none() {
+            Rc::clone(&self.time_travel.steps)
+        } else {
+            Rc::new(
+                steps
+                    .iter()
+                    .filter(|(_, s)| !matches!(s, crate::session::Step::Sleep { .. }))
+                    .map(|(at, s)| (at - start, s.to_string().chars().take(60).collect()))
+                    .collect(),
+            )
+        };
+        let viewing_ms = model.viewing_past().map(|_| model.playground.sim().now() - start);
+        TimeTravel { present_ms: present.sim().now() - start, viewing_ms, steps }
+    }
+
     /// The state after a change: the views read again from the playground,
     /// the same value when nothing the page shows changed (Yew then
     /// renders nothing).
@@ -497,6 +558,7 @@ impl PageState {
         let psyncs = if instrument == Some(Instrument::Psync) { playground.psync_views() } else { Vec::new() };
         let charts = if instrument == Some(Instrument::Lag) { playground.lag_charts() } else { Vec::new() };
         let reasoning = (instrument == Some(Instrument::Sentinel)).then(|| playground.sentinel_reasoning());
+        let time_travel = self.time_travel_view(&model);
         let load_error = model.load_error.clone();
         drop(model);
         if nodes == self.nodes && sentinels == self.sentinels && notice == self.notice && clock == self.clock && events == self.events
@@ -514,6 +576,7 @@ impl PageState {
             && psyncs == self.psyncs
             && charts == self.charts
             && reasoning == self.reasoning
+            && time_travel == self.time_travel
         {
             return self;
         }
@@ -539,6 +602,7 @@ impl PageState {
             psyncs,
             charts,
             reasoning,
+            time_travel,
             persistent: self.persistent,
             saved: Rc::clone(&self.saved),
         })

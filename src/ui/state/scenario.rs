@@ -7,6 +7,7 @@ use super::Change;
 use crate::app::builtins;
 use crate::app::embed::{self, NodeSnapshot};
 use crate::app::guide::Guide;
+use crate::app::history::History;
 use crate::app::playground::Playground;
 use crate::ui::bridge;
 
@@ -43,12 +44,24 @@ pub struct Model {
     told_nodes: Vec<NodeSnapshot>,
     told_log_lines: u64,
     ticks_unchecked: u32,
+    /// Checkpoints to rewind to, and the present while the page shows the past.
+    pub(super) history: History,
+    pub(super) present: Option<Playground>,
 }
 
 impl Model {
     pub fn new(playground: Playground) -> Model {
         let told_log_lines = playground.sim().log_lines_written();
-        Model { told_nodes: embed::nodes(&playground), playground, guide: None, load_error: None, told_log_lines, ticks_unchecked: 0 }
+        Model {
+            told_nodes: embed::nodes(&playground),
+            playground,
+            guide: None,
+            load_error: None,
+            told_log_lines,
+            ticks_unchecked: 0,
+            history: History::new(),
+            present: None,
+        }
     }
 
     pub(super) fn load_builtin(&mut self, name: &str, lang: &str) {
@@ -65,7 +78,7 @@ impl Model {
     fn replace(&mut self, text: &str) {
         match Guide::load(text) {
             Ok((guide, playground)) => {
-                self.playground = playground;
+                self.replace_playground(playground);
                 self.guide = Some(guide);
                 self.load_error = None;
             }
@@ -89,6 +102,13 @@ impl Model {
         change.loading = false;
     }
 
+    /// Another session in place of this one: its own history.
+    pub(super) fn replace_playground(&mut self, playground: Playground) {
+        self.playground = playground;
+        self.history = History::new();
+        self.present = None;
+    }
+
     pub(super) fn guide_step(&mut self, step: GuideStep) {
         let Some(guide) = self.guide.as_mut() else { return };
         match step {
@@ -96,11 +116,17 @@ impl Model {
             GuideStep::Play => guide.play(&mut self.playground),
             GuideStep::Back => {
                 if let Some(playground) = guide.back() {
-                    self.playground = playground;
+                    self.replace_playground(playground);
                 }
             }
-            GuideStep::Restart => self.playground = guide.restart(),
-            GuideStep::Jump(index) => self.playground = guide.jump(index),
+            GuideStep::Restart => {
+                let playground = guide.restart();
+                self.replace_playground(playground);
+            }
+            GuideStep::Jump(index) => {
+                let playground = guide.jump(index);
+                self.replace_playground(playground);
+            }
         }
     }
 
@@ -114,6 +140,9 @@ impl Model {
                 self.ticks_unchecked = 0;
                 guide.check(&mut self.playground);
             }
+        }
+        if self.present.is_none() {
+            self.history.record(&self.playground);
         }
         if bridge::is_framed() {
             self.tell_parent();
