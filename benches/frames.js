@@ -4,14 +4,17 @@
 // master's console ten times a second, frames timed with
 // requestAnimationFrame for 15 s. With SENTINELS=N, N Sentinels watch the
 // master too (pinging every node, asking INFO, publishing hellos that the
-// replication stream carries). Prints figures; asserts nothing. Run
-// through scripts/bench-frames.sh.
+// replication stream carries). With INSPECT=1 the wire inspector is open,
+// following live, on the link of the first replica to the master (the
+// busiest). Prints figures; asserts nothing. Run through
+// scripts/bench-frames.sh.
 'use strict';
 
 const { serveDist, launchBrowser } = require('../tests/e2e/harness');
 
 const SECONDS = Number(process.env.SECONDS_MEASURED || 15);
 const SENTINELS = Number(process.env.SENTINELS || 0);
+const INSPECT = Boolean(Number(process.env.INSPECT || 0));
 
 function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -53,6 +56,10 @@ async function main() {
     // Let the syncs settle before measuring.
     await page.waitForTimeout(2000);
     const online = await page.locator('[data-link][data-state="online"]').count();
+    if (INSPECT) {
+      await page.click(`[data-inspect="${middle[0]}-${master}"]`, { force: true });
+      await page.locator('.wire .frame').first().waitFor();
+    }
     // Frames, measured in the page while the writes go on.
     // Long tasks (over 50 ms on the main thread) show jank that frame
     // pacing alone could hide.
@@ -83,7 +90,7 @@ async function main() {
     await writing;
     const clock = await page.locator('[data-clock]').getAttribute('data-clock');
     const watching = SENTINELS ? `, ${SENTINELS} Sentinels` : '';
-    console.log(`12 servers (${online} links online)${watching}, 100× speed, ${writes} INCRs typed over ${SECONDS} s, virtual clock at ${(Number(clock) / 1000).toFixed(0)} s`);
+    console.log(`12 servers (${online} links online)${watching}${INSPECT ? ", the wire inspector open on the busiest link" : ""}, 100× speed, ${writes} INCRs typed over ${SECONDS} s, virtual clock at ${(Number(clock) / 1000).toFixed(0)} s`);
     console.log(`frame time over ${gaps.length} frames (ms): p50 ${percentile(gaps, 50).toFixed(1)} p95 ${percentile(gaps, 95).toFixed(1)} max ${gaps[gaps.length - 1].toFixed(1)}`);
     const long = measured.long;
     console.log(`long tasks (> 50 ms): ${long.length}${long.length ? `, longest ${Math.max(...long).toFixed(0)} ms` : ''}`);

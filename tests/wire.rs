@@ -20,7 +20,7 @@ fn check(name: &str) {
     let source = std::fs::read_to_string(dir.join(format!("{name}.scn"))).unwrap();
     let golden = std::fs::read_to_string(dir.join(format!("{name}.out"))).unwrap();
     let (_, sim) = scenario::run_on_sim(&scenario::parse(&source).unwrap(), RunOptions::default()).unwrap();
-    let frames = link_frames(sim.trace(), 6379, 6380);
+    let frames = link_frames(&sim, 6379, 6380);
     let ends: BTreeSet<i64> = frames.iter().filter_map(|f| f.offsets.map(|(_, end)| end)).collect();
     let printed = offsets_real_redis_printed(&golden);
     let missing: Vec<_> = printed.iter().filter(|o| !ends.contains(o)).collect();

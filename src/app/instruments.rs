@@ -5,18 +5,20 @@
 use std::rc::Rc;
 
 use super::playground::Playground;
-use super::wire::{link_frames, printable, Direction, FrameKind};
+use super::wire::{printable, Direction, FrameKind, LinkDecoder};
 use crate::engine::cli::split_args;
 use crate::engine::time::Millis;
 use crate::session::Step;
 
 /// The inspector lists at most this many of a link's newest frames.
-const FRAMES_SHOWN: usize = 400;
+pub const FRAMES_SHOWN: usize = 200;
 /// A frame's text and bytes are cut at this many characters.
 const TEXT_SHOWN: usize = 240;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FrameView {
+    /// Its place among the link's frames (a stable key).
+    pub number: usize,
     /// Virtual ms since the session began.
     pub elapsed_ms: Millis,
     pub direction: Direction,
@@ -36,7 +38,7 @@ pub struct WireView {
     pub replica: u16,
     pub master: u16,
     pub frames: Rc<Vec<FrameView>>,
-    /// How many frames the trace still holds for it (more than are shown).
+    /// How many frames were decoded on it (more than are shown).
     pub total: usize,
     /// The command typed last (what `carries_typed` marks).
     pub typed: Option<String>,
@@ -77,18 +79,21 @@ fn frame_words(text: &str) -> String {
 }
 
 impl Playground {
-    /// The link from `replica` to `master`, as the wire inspector shows it.
-    pub fn wire_view(&self, replica: u16, master: u16) -> WireView {
+    /// The link a decoder reads, as the wire inspector shows it (the
+    /// decoder brought up to date first).
+    pub fn wire_view(&self, decoder: &mut LinkDecoder) -> WireView {
+        decoder.update(self.sim());
+        let (replica, master) = decoder.link();
         let start = self.session().start();
         let typed = self.session().steps().iter().rev().find_map(|(_, step)| match step {
             Step::Command { line, .. } => normalized(line),
             _ => None,
         });
-        let frames = link_frames(self.sim().trace(), master, replica);
-        let total = frames.len();
-        let shown = frames[total.saturating_sub(FRAMES_SHOWN)..]
+        let frames: Vec<_> = decoder.frames().collect();
+        let shown = frames[frames.len().saturating_sub(FRAMES_SHOWN)..]
             .iter()
             .map(|f| FrameView {
+                number: f.number,
                 elapsed_ms: f.at - start,
                 direction: f.direction,
                 kind: f.kind,
@@ -100,7 +105,7 @@ impl Playground {
                 connection: f.connection,
             })
             .collect();
-        WireView { replica, master, frames: Rc::new(shown), total, typed }
+        WireView { replica, master, frames: Rc::new(shown), total: decoder.decoded(), typed }
     }
 
     /// Every PSYNC the trace still remembers, newest first.
@@ -134,8 +139,8 @@ mod tests {
         p.advance(15_000);
         p.run(6379, "set greeting \"hello world\"");
         p.advance(500);
-        let top = p.wire_view(6380, 6379);
-        let below = p.wire_view(6381, 6380);
+        let top = p.wire_view(&mut LinkDecoder::new(6379, 6380, FRAMES_SHOWN));
+        let below = p.wire_view(&mut LinkDecoder::new(6380, 6381, FRAMES_SHOWN));
         assert_eq!(top.typed.as_deref(), Some("SET greeting hello world"));
         let carried = |w: &WireView| w.frames.iter().filter(|f| f.carries_typed).map(|f| f.offsets).collect::<Vec<_>>();
         assert_eq!(carried(&top).len(), 1, "{:?}", top.frames);

@@ -6,9 +6,11 @@
 //! master's replication offset before and after it. Decoding only reads
 //! the trace: nothing a node does depends on it.
 
+use std::collections::VecDeque;
+
 use crate::engine::resp::{parse_frame, Frame};
 use crate::engine::time::Millis;
-use crate::sim::TraceEvent;
+use crate::sim::{Sim, TraceEvent};
 
 /// Which way the bytes went.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,6 +75,8 @@ pub struct WireFrame {
     pub offsets: Option<(i64, i64)>,
     /// Which connection of the pair (counting from the first one kept).
     pub connection: usize,
+    /// Its place among all the frames decoded on the link.
+    pub number: usize,
 }
 
 /// A snapshot shows this many of its bytes.
@@ -90,6 +94,7 @@ enum MasterPhase {
 }
 
 /// One connection's decoding state.
+#[derive(Clone)]
 struct Connection {
     number: usize,
     to_master: Vec<u8>,
@@ -108,34 +113,99 @@ impl Connection {
     }
 }
 
-/// Every frame of the links from `replica` to `master` the trace still
-/// holds, oldest first. Bytes of a connection whose opening is no longer
-/// in the trace are skipped (they cannot be framed from the middle).
-pub fn link_frames(trace: &[TraceEvent], master: u16, replica: u16) -> Vec<WireFrame> {
-    let mut frames = Vec::new();
-    let mut connection: Option<Connection> = None;
-    let mut opened = 0;
-    for event in trace {
+/// A decoder kept between updates: it reads only the trace events that
+/// arrived since its last update (the page updates it at every frame).
+#[derive(Clone)]
+pub struct LinkDecoder {
+    master: u16,
+    replica: u16,
+    connection: Option<Connection>,
+    opened: usize,
+    /// The global number of the next trace event to read.
+    next_event: u64,
+    /// The newest frames, at most `keep` of them.
+    frames: VecDeque<WireFrame>,
+    keep: usize,
+    /// How many frames were decoded in all.
+    decoded: usize,
+}
+
+impl LinkDecoder {
+    /// A decoder for the link from `replica` to `master`, keeping its
+    /// `keep` newest frames.
+    pub fn new(master: u16, replica: u16, keep: usize) -> LinkDecoder {
+        LinkDecoder { master, replica, connection: None, opened: 0, next_event: 0, frames: VecDeque::new(), keep: keep.max(1), decoded: 0 }
+    }
+
+    pub fn link(&self) -> (u16, u16) {
+        (self.replica, self.master)
+    }
+
+    /// Reads the events the trace recorded since the last update. Events
+    /// the trace let go meanwhile are lost to it: the connection they
+    /// belonged to is skipped until the next one opens.
+    pub fn update(&mut self, sim: &Sim) {
+        let (first, events) = sim.trace_window();
+        if self.next_event < first {
+            self.connection = None;
+            self.next_event = first;
+        }
+        let from = usize::try_from(self.next_event - first).unwrap_or(usize::MAX).min(events.len());
+        let mut frames = Vec::new();
+        for event in &events[from..] {
+            self.feed(event, &mut frames);
+        }
+        self.next_event = first + events.len() as u64;
+        for mut frame in frames {
+            frame.number = self.decoded;
+            self.decoded += 1;
+            self.frames.push_back(frame);
+        }
+        while self.frames.len() > self.keep {
+            self.frames.pop_front();
+        }
+    }
+
+    /// The newest frames, oldest first.
+    pub fn frames(&self) -> impl Iterator<Item = &WireFrame> + '_ {
+        self.frames.iter()
+    }
+
+    /// How many frames were decoded in all.
+    pub fn decoded(&self) -> usize {
+        self.decoded
+    }
+
+    fn feed(&mut self, event: &TraceEvent, frames: &mut Vec<WireFrame>) {
+        let (master, replica) = (self.master, self.replica);
         match event {
             TraceEvent::LinkOpened { dialer, acceptor, .. } if *dialer == replica && *acceptor == master => {
-                connection = Some(Connection::new(opened));
-                opened += 1;
+                self.connection = Some(Connection::new(self.opened));
+                self.opened += 1;
             }
-            TraceEvent::LinkClosed { dialer, acceptor, .. } if *dialer == replica && *acceptor == master => connection = None,
+            TraceEvent::LinkClosed { dialer, acceptor, .. } if *dialer == replica && *acceptor == master => self.connection = None,
             TraceEvent::Link { at, from, to, bytes } => {
-                let Some(c) = connection.as_mut() else { continue };
+                let Some(c) = self.connection.as_mut() else { return };
                 if *from == replica && *to == master {
                     c.to_master.extend_from_slice(bytes);
-                    read_to_master(c, *at, &mut frames);
+                    read_to_master(c, *at, frames);
                 } else if *from == master && *to == replica {
                     c.to_replica.extend_from_slice(bytes);
-                    read_to_replica(c, *at, &mut frames);
+                    read_to_replica(c, *at, frames);
                 }
             }
             _ => {}
         }
     }
-    frames
+}
+
+/// Every frame of the links from `replica` to `master` the trace still
+/// holds, oldest first. Bytes of a connection whose opening is no longer
+/// in the trace are skipped (they cannot be framed from the middle).
+pub fn link_frames(sim: &Sim, master: u16, replica: u16) -> Vec<WireFrame> {
+    let mut decoder = LinkDecoder::new(master, replica, usize::MAX);
+    decoder.update(sim);
+    decoder.frames.into_iter().collect()
 }
 
 /// The words of a command frame, printable.
@@ -261,7 +331,7 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 fn finish_rdb(c: &mut Connection, at: Millis, frames: &mut Vec<WireFrame>, total: usize, marked: bool) {
     c.phase = MasterPhase::Stream;
     let text = if marked { format!("RDB snapshot, {total} bytes (diskless, EOF-marked)") } else { format!("RDB snapshot, {total} bytes") };
-    frames.push(WireFrame { at, direction: Direction::ToReplica, kind: FrameKind::Rdb, text, raw: Vec::new(), len: total, offsets: None, connection: c.number });
+    frames.push(WireFrame { at, direction: Direction::ToReplica, kind: FrameKind::Rdb, text, raw: Vec::new(), len: total, offsets: None, connection: c.number, number: 0 });
 }
 
 /// One reply of the handshake (or a keep-alive newline, or the snapshot's start).
@@ -339,7 +409,7 @@ fn read_stream(c: &mut Connection, at: Millis, frames: &mut Vec<WireFrame>) -> b
 fn frame_of(c: &Connection, at: Millis, direction: Direction, kind: FrameKind, text: String, raw: Vec<u8>, offsets: Option<(i64, i64)>) -> WireFrame {
     let len = raw.len();
     let raw = if kind == FrameKind::Rdb { raw.into_iter().take(RDB_RAW_SHOWN).collect() } else { raw };
-    WireFrame { at, direction, kind, text, raw, len, offsets, connection: c.number }
+    WireFrame { at, direction, kind, text, raw, len, offsets, connection: c.number, number: 0 }
 }
 
 #[cfg(test)]
@@ -356,7 +426,7 @@ mod tests {
         p.advance(8_000);
         p.run(6379, "SET k v");
         p.advance(1_500);
-        let frames = link_frames(p.sim().trace(), 6379, 6380);
+        let frames = link_frames(p.sim(), 6379, 6380);
         let texts: Vec<(Direction, FrameKind, &str)> = frames.iter().map(|f| (f.direction, f.kind, f.text.as_str())).collect();
         assert_eq!(texts[0], (Direction::ToMaster, FrameKind::Handshake, "PING"));
         assert_eq!(texts[1], (Direction::ToReplica, FrameKind::Handshake, "+PONG"));
@@ -377,6 +447,25 @@ mod tests {
     }
 
     #[test]
+    fn decoding_as_the_trace_grows_gives_the_same_frames() {
+        let mut p = Playground::new(8, START, &[6379, 6380]);
+        let mut decoder = LinkDecoder::new(6379, 6380, usize::MAX);
+        p.run(6380, "REPLICAOF 127.0.0.1 6379");
+        for i in 0..120 {
+            if i % 7 == 0 {
+                p.run(6379, &format!("SET k{i} {}", "v".repeat(i)));
+            }
+            p.advance(100);
+            decoder.update(p.sim());
+        }
+        let all = link_frames(p.sim(), 6379, 6380);
+        let incremental: Vec<WireFrame> = decoder.frames().cloned().collect();
+        assert_eq!(incremental, all);
+        assert_eq!(decoder.decoded(), all.len());
+        assert!(all.iter().enumerate().all(|(i, f)| f.number == i));
+    }
+
+    #[test]
     fn a_continued_link_counts_from_the_offset_asked() {
         let mut p = Playground::new(7, START, &[6379, 6380]);
         p.run(6380, "REPLICAOF 127.0.0.1 6379");
@@ -385,7 +474,7 @@ mod tests {
         p.advance(1_500);
         p.run(6379, "SET after 1");
         p.advance(500);
-        let frames = link_frames(p.sim().trace(), 6379, 6380);
+        let frames = link_frames(p.sim(), 6379, 6380);
         assert!(frames.iter().any(|f| f.text.starts_with("+CONTINUE")));
         assert_eq!(frames.last().map(|f| f.connection), Some(1));
         let set = frames.iter().find(|f| f.text == "SET after 1").unwrap();

@@ -112,6 +112,12 @@ impl Sim {
         self.now
     }
 
+    /// The trace's events still kept, and the global number of the first
+    /// (events are numbered from 0 as they are recorded).
+    pub fn trace_window(&self) -> (u64, &[TraceEvent]) {
+        self.trace.window()
+    }
+
     pub fn trace(&self) -> &[TraceEvent] {
         self.trace.events()
     }

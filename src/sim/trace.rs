@@ -159,6 +159,11 @@ impl Trace {
         self.dropped = first;
     }
 
+    /// The events kept, and the number of the first.
+    pub fn window(&self) -> (u64, &[TraceEvent]) {
+        (self.dropped, &self.events)
+    }
+
     pub fn events(&self) -> &[TraceEvent] {
         &self.events
     }

@@ -112,7 +112,8 @@ fn wire_inspector(props: &WireInspectorProps) -> Html {
             </label>
         }
     });
-    let rows = frames.iter().enumerate().filter(|(_, f)| !hidden.contains(&f.kind)).map(|(i, f)| {
+    let rows = frames.iter().filter(|f| !hidden.contains(&f.kind)).map(|f| {
+        let i = f.number;
         let open = *opened == Some(i);
         let onclick = {
             let opened = opened.clone();
@@ -123,7 +124,7 @@ fn wire_inspector(props: &WireInspectorProps) -> Html {
             Direction::ToReplica => ("←", format!("to {}", wire.replica)),
         };
         html! {
-            <li class={classes!("frame", f.kind.as_str(), f.carries_typed.then_some("typed"))} data-kind={f.kind.as_str()}
+            <li key={f.number} class={classes!("frame", f.kind.as_str(), f.carries_typed.then_some("typed"))} data-kind={f.kind.as_str()}
                 data-carries-typed={f.carries_typed.to_string()}
                 data-offsets={f.offsets.map(|(a, b)| format!("{a}-{b}"))} {onclick}>
                 <span class="frame-time">{ format_elapsed(f.elapsed_ms) }</span>

@@ -541,7 +541,8 @@ impl PageState {
     /// renders nothing).
     fn with(self: Rc<Self>, change: Change) -> Rc<Self> {
         let Change { notice, keep_notice, mut clock, highlighted, editor, data_port, loading, share, instrument, inspect, .. } = change;
-        let model = self.model.borrow();
+        let mut model = self.model.borrow_mut();
+        let wire = inspect.filter(|_| instrument == Some(Instrument::Wire)).map(|(replica, master)| model.wire_view(replica, master));
         let playground = &model.playground;
         let nodes = playground.nodes();
         let sentinels = playground.sentinels();
@@ -554,7 +555,6 @@ impl PageState {
         let highlighted = highlighted.filter(|p| nodes.iter().any(|n| n.port == *p) || sentinels.iter().any(|s| s.port == *p));
         let guide = model.guide.as_ref().filter(|g| g.is_guided()).map(|g| g.view());
         // The instruments read the trace only while they are open.
-        let wire = inspect.filter(|_| instrument == Some(Instrument::Wire)).map(|(replica, master)| playground.wire_view(replica, master));
         let psyncs = if instrument == Some(Instrument::Psync) { playground.psync_views() } else { Vec::new() };
         let charts = if instrument == Some(Instrument::Lag) { playground.lag_charts() } else { Vec::new() };
         let reasoning = (instrument == Some(Instrument::Sentinel)).then(|| playground.sentinel_reasoning());

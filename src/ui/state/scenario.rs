@@ -8,6 +8,7 @@ use crate::app::builtins;
 use crate::app::embed::{self, NodeSnapshot};
 use crate::app::guide::Guide;
 use crate::app::history::History;
+use crate::app::wire::LinkDecoder;
 use crate::app::playground::Playground;
 use crate::ui::bridge;
 
@@ -47,6 +48,11 @@ pub struct Model {
     /// Checkpoints to rewind to, and the present while the page shows the past.
     pub(super) history: History,
     pub(super) present: Option<Playground>,
+    /// Counts the times another playground took this one's place (a
+    /// load, a rewind): caches of what it showed are then stale.
+    pub(super) generation: u64,
+    /// The wire inspector's decoder, kept between frames: (link, generation).
+    pub(super) wire_decoder: Option<(u64, LinkDecoder)>,
 }
 
 impl Model {
@@ -61,6 +67,8 @@ impl Model {
             ticks_unchecked: 0,
             history: History::new(),
             present: None,
+            generation: 0,
+            wire_decoder: None,
         }
     }
 
@@ -105,6 +113,7 @@ impl Model {
     /// Another session in place of this one: its own history.
     pub(super) fn replace_playground(&mut self, playground: Playground) {
         self.playground = playground;
+        self.generation += 1;
         self.history = History::new();
         self.present = None;
     }
@@ -128,6 +137,18 @@ impl Model {
                 self.replace_playground(playground);
             }
         }
+    }
+
+    /// The inspector's view of a link, its decoder kept up to date
+    /// between frames (a new one for another link or another playground).
+    pub(super) fn wire_view(&mut self, replica: u16, master: u16) -> crate::app::instruments::WireView {
+        let generation = self.generation;
+        let fresh = !matches!(&self.wire_decoder, Some((g, d)) if *g == generation && d.link() == (replica, master));
+        if fresh {
+            self.wire_decoder = Some((generation, LinkDecoder::new(master, replica, crate::app::instruments::FRAMES_SHOWN)));
+        }
+        let (_, decoder) = self.wire_decoder.as_mut().expect("set just above");
+        self.playground.wire_view(decoder)
     }
 
     /// After every action: the open task is checked when the learner did

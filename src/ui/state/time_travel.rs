@@ -12,6 +12,7 @@ impl Model {
         let at = present.session().start() + elapsed_ms.max(0);
         let past = self.history.rewind(present, at).ok_or("Nothing to rewind to yet.")?;
         let present = std::mem::replace(&mut self.playground, past);
+        self.generation += 1;
         // Rewinding again while in the past keeps the same present.
         if self.present.is_none() {
             self.present = Some(present);
@@ -23,6 +24,7 @@ impl Model {
     pub(super) fn back_to_present(&mut self) {
         if let Some(present) = self.present.take() {
             self.playground = present;
+            self.generation += 1;
         }
     }
 
