@@ -46,6 +46,7 @@ fn as_learner(playground: &mut Playground, guide: &mut Guide, step: &Step) {
         Step::Command { port, line } => playground.run(*port, line),
         Step::Crash { port } => playground.crash(*port).unwrap(),
         Step::Restart { port } => playground.restart(*port).unwrap(),
+        Step::Isolate { port } | Step::Rejoin { port } => playground.toggle_isolation(*port),
         Step::Sentinel { config, .. } => {
             playground.add_sentinel(config).unwrap();
         }

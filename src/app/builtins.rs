@@ -1,6 +1,6 @@
 //! The scenarios shipped with the page (`?scenario=NAME`,
 //! `<redis-playground scenario="NAME">`): one guided scenario per section
-//! of the lesson, in English and in Chinese. Their text lives in
+//! of the lesson, and the split-brain lab, in English and in Chinese. Their text lives in
 //! `www/scenarios/`, where the tests and the real-Redis recorder read it too.
 
 /// A built-in scenario: its name, its language and its text.
@@ -20,7 +20,7 @@ macro_rules! lesson {
 }
 
 /// Every built-in, each name in every language it exists in.
-pub const BUILTINS: [[Builtin; 2]; 7] = [
+pub const BUILTINS: [[Builtin; 2]; 8] = [
     lesson!("lesson-1"),
     lesson!("lesson-2"),
     lesson!("lesson-3"),
@@ -28,6 +28,7 @@ pub const BUILTINS: [[Builtin; 2]; 7] = [
     lesson!("lesson-5"),
     lesson!("lesson-6"),
     lesson!("lesson-7"),
+    lesson!("split-brain"),
 ];
 
 /// The built-in called `name` in `lang` (English when it has no such

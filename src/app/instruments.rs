@@ -44,6 +44,22 @@ pub struct WireView {
     pub typed: Option<String>,
 }
 
+/// The writing client's tally, for the split-brain lab's panel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WritesView {
+    pub port: u16,
+    pub every: Millis,
+    pub acknowledged: usize,
+    /// Errors by their first word, with how many.
+    pub refused: Vec<(String, usize)>,
+    /// The master now (the one a Sentinel names, else the top of the chain).
+    pub master: Option<u16>,
+    /// Acknowledged writes the master now lacks.
+    pub lost: Vec<u64>,
+    /// The newest writes: number, and its error if any.
+    pub recent: Vec<(u64, Option<String>)>,
+}
+
 /// One PSYNC a master judged, for the explainer's card.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PsyncView {
@@ -106,6 +122,22 @@ impl Playground {
             })
             .collect();
         WireView { replica, master, frames: Rc::new(shown), total: decoder.decoded(), typed }
+    }
+
+    /// The writing client's tally, if the session has one.
+    pub fn writes_view(&self) -> Option<WritesView> {
+        let writer = self.session().writer()?;
+        let r = crate::session::writer::reckon(self.sim(), writer);
+        let mut refused: Vec<(String, usize)> = Vec::new();
+        for (_, error) in &r.refused {
+            let word = error.split(' ').next().unwrap_or("").to_string();
+            match refused.iter_mut().find(|(w, _)| *w == word) {
+                Some((_, n)) => *n += 1,
+                None => refused.push((word, 1)),
+            }
+        }
+        let recent = writer.log.iter().rev().take(24).rev().map(|w| (w.seq, w.outcome.as_ref().err().cloned())).collect();
+        Some(WritesView { port: writer.port, every: writer.every, acknowledged: r.acknowledged, refused, master: r.master, lost: r.lost, recent })
     }
 
     /// Every PSYNC the trace still remembers, newest first.

@@ -150,6 +150,9 @@ fn take(run: &mut Run, step: &Step, text: &str, options: &RunOptions, exact: boo
             transcript.push(if met { format!("# {text}") } else { format!("# {text} timed out") });
         }
     }
+    if let Step::Writes = step {
+        transcript.extend(writes_lines(session));
+    }
     if let Step::Explain { port } = step {
         transcript.push(match session.sim().latest_psync(*port) {
             Some(record) => format!("# psync: {}", record.decision.summary()),
@@ -160,6 +163,30 @@ fn take(run: &mut Run, step: &Step, text: &str, options: &RunOptions, exact: boo
     // the step that sent them.
     print(session, transcript, first);
     Ok(())
+}
+
+/// `writes`: the writing client's tally, and the acknowledged writes the
+/// master now lacks.
+fn writes_lines(session: &Session) -> Vec<String> {
+    let Some(writer) = session.writer() else { return vec!["# writes: no writer".into()] };
+    let r = crate::session::writer::reckon(session.sim(), writer);
+    let mut errors: Vec<&str> = r.refused.iter().map(|(_, e)| e.split(' ').next().unwrap_or("")).collect();
+    errors.sort_unstable();
+    errors.dedup();
+    let master = r.master.map_or("none".to_string(), |m| m.to_string());
+    vec![
+        format!(
+            "# writes: {} acknowledged, {} refused{}",
+            r.acknowledged,
+            r.refused.len(),
+            if errors.is_empty() { String::new() } else { format!(" ({})", errors.join(", ")) }
+        ),
+        format!(
+            "# lost: {} acknowledged writes are not on the master now ({master}){}",
+            r.lost.len(),
+            if r.lost.is_empty() { String::new() } else { format!(": {}", crate::session::writer::runs(&r.lost)) }
+        ),
+    ]
 }
 
 /// What the consoles printed: the one a command was typed into first,

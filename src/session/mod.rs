@@ -7,6 +7,7 @@
 
 pub mod console;
 pub mod step;
+pub mod writer;
 
 use std::collections::BTreeMap;
 
@@ -14,6 +15,7 @@ use crate::engine::node::{Conn, Output};
 use crate::engine::time::Millis;
 use crate::sim::{Program, Sim, SimError};
 use console::Console;
+use writer::Writer;
 pub use step::{Step, Until};
 
 /// What consoles print, in order: a line typed at its prompt, or a line
@@ -62,6 +64,9 @@ pub struct Session {
     options: Options,
     terminals: BTreeMap<u16, Terminal>,
     steps: Vec<(Millis, Step)>,
+    /// The writing client (`writer`), and whether it still writes.
+    writer: Option<Writer>,
+    writing: bool,
 }
 
 /// How often a wait looks again.
@@ -77,7 +82,7 @@ impl Session {
         if let Some(keep) = options.trace_limit {
             sim.limit_trace(keep);
         }
-        Session { sim, seed, start, options, terminals: BTreeMap::new(), steps: Vec::new() }
+        Session { sim, seed, start, options, terminals: BTreeMap::new(), steps: Vec::new(), writer: None, writing: false }
     }
 
     /// A session rebuilt from its seed and steps: the same trace, the same
@@ -103,6 +108,8 @@ impl Session {
             options: self.options,
             terminals: self.terminals.clone(),
             steps: self.steps.clone(),
+            writer: self.writer.clone(),
+            writing: self.writing,
         }
     }
 
@@ -238,6 +245,13 @@ impl Session {
                 }
             }
             Step::Explain { .. } => {}
+            Step::Writer { port, every } => {
+                self.writer = Some(Writer::new(*port, *every, self.sim.now()));
+                self.writing = true;
+                self.tick_writer();
+            }
+            Step::WriterStop => self.writing = false,
+            Step::Writes => {}
             Step::Rejoin { port } => {
                 for other in self.others(*port) {
                     self.sim.heal(*port, other);
@@ -292,10 +306,40 @@ impl Session {
     /// instant something happened, as a redis-cli blocked on its socket does.
     fn advance(&mut self, ms: Millis) {
         let until = self.sim.now() + ms.max(0);
-        while self.sim.step_until(until) {
-            self.poll_consoles();
+        loop {
+            // The writing client's next write is a moment of its own.
+            let due = self.writer.as_ref().filter(|_| self.writing).map(|w| w.next_at()).filter(|&at| at <= until);
+            let stop = due.unwrap_or(until);
+            while self.sim.step_until(stop) {
+                self.poll_consoles();
+            }
+            self.sim.advance(stop - self.sim.now());
+            match due {
+                Some(_) => self.tick_writer(),
+                None => break,
+            }
+            if stop == until {
+                break;
+            }
         }
-        self.sim.advance(until - self.sim.now());
+        if let Some(writer) = self.writer.as_mut() {
+            writer.read(&mut self.sim);
+        }
+    }
+
+    /// The writing client: replies read, the next write sent if due.
+    fn tick_writer(&mut self) {
+        if let Some(writer) = self.writer.as_mut() {
+            writer.read(&mut self.sim);
+            if self.writing {
+                writer.tick(&mut self.sim);
+            }
+        }
+    }
+
+    /// The writing client and what became of its writes.
+    pub fn writer(&self) -> Option<&Writer> {
+        self.writer.as_ref()
     }
 
     /// Lets time pass until `until` holds, at most `limit` ms.

@@ -48,6 +48,15 @@ pub enum Step {
     /// Why that replica's latest (re)connection was continued or fully
     /// resynchronized (the transcript prints it; nothing changes).
     Explain { port: u16 },
+    /// A client from outside the network writes `SET w:N N` to that node
+    /// every `every` ms (see `writer.rs`).
+    Writer { port: u16, every: Millis },
+    /// The writing client stops.
+    WriterStop,
+    /// What became of the writing client's writes: the transcript prints
+    /// how many were acknowledged or refused, and which acknowledged ones
+    /// the master now lacks (nothing changes).
+    Writes,
 }
 
 /// What a wait waits for.
@@ -154,6 +163,9 @@ impl fmt::Display for Step {
             Step::Isolate { port } => write!(f, "isolate {port}"),
             Step::Rejoin { port } => write!(f, "rejoin {port}"),
             Step::Explain { port } => write!(f, "explain {port}"),
+            Step::Writer { port, every } => write!(f, "writer {port} {every}ms"),
+            Step::WriterStop => f.write_str("writer stop"),
+            Step::Writes => f.write_str("writes"),
         }
     }
 }
@@ -204,7 +216,7 @@ fn server_directives(port: u16, rest: &str) -> Result<Vec<String>, String> {
     Ok(config)
 }
 
-const STEP_NAMES: &str = "server, sentinel, PORT> COMMAND, sleep, waitsync, wait, crash, restart, cut, heal, latency, isolate, rejoin, explain, config, connect, interrupt, remove, machine, file";
+const STEP_NAMES: &str = "server, sentinel, PORT> COMMAND, sleep, waitsync, wait, crash, restart, cut, heal, latency, isolate, rejoin, explain, writer, writes, config, connect, interrupt, remove, machine, file";
 
 /// Reads a step from its text form (one scenario line, trimmed).
 pub fn parse(text: &str) -> Result<Step, String> {
@@ -271,6 +283,12 @@ pub fn parse(text: &str) -> Result<Step, String> {
         "isolate" => Ok(Step::Isolate { port: one_port()? }),
         "rejoin" => Ok(Step::Rejoin { port: one_port()? }),
         "explain" => Ok(Step::Explain { port: one_port()? }),
+        "writes" if args.is_empty() => Ok(Step::Writes),
+        "writer" => match args.as_slice() {
+            ["stop"] => Ok(Step::WriterStop),
+            [port, every] => Ok(Step::Writer { port: parse_port(port)?, every: duration(every)? }),
+            _ => Err("'writer' takes a port and how often it writes, e.g. 'writer 6379 500ms', or 'writer stop'".into()),
+        },
         "cut" => two_ports().map(|(a, b)| Step::Cut { a, b }),
         "heal" => two_ports().map(|(a, b)| Step::Heal { a, b }),
         "latency" => match args.as_slice() {
@@ -347,6 +365,9 @@ mod tests {
             Step::Isolate { port: 6379 },
             Step::Rejoin { port: 6379 },
             Step::Explain { port: 6380 },
+            Step::Writer { port: 6379, every: 500 },
+            Step::WriterStop,
+            Step::Writes,
         ];
         for step in steps {
             assert_eq!(parse(&step.to_string()), Ok(step.clone()), "{step}");

@@ -23,6 +23,10 @@ pub(super) struct Network {
     links: BTreeMap<LinkKey, Link>,
     /// The other way: a node's client that is a link's accepting end.
     accepted: BTreeMap<(u16, ClientId), LinkKey>,
+    /// Links whose dialler closed them (or died) across a cut, by the
+    /// acceptor's end: it still holds its connection until the heal or
+    /// its own timeout.
+    dialer_gone: BTreeMap<(u16, ClientId), u16>,
     /// Pairs of nodes the network between is cut (smaller port first).
     cuts: BTreeSet<(u16, u16)>,
     /// One-way delay between two nodes (none: loopback).
@@ -178,6 +182,10 @@ impl Sim {
 
     /// A node closed one of its connections.
     pub(super) fn close_from(&mut self, port: u16, conn: Conn) {
+        if let Conn::Client(id) = conn {
+            // Both ends have closed it now.
+            self.net.dialer_gone.remove(&(port, id));
+        }
         match (self.net.key_of(port, conn), conn) {
             (Some(key), Conn::Dial(_)) => self.close_by_dialer(key),
             (Some(key), Conn::Client(_)) => self.close_by_acceptor(key),
@@ -186,17 +194,22 @@ impl Sim {
         }
     }
 
-    /// The dialling end closed: the other end sees it at once, bytes in
-    /// flight are lost.
+    /// The dialling end closed (or died): the other end sees it at once,
+    /// or, across a cut, when the cut heals; bytes in flight are lost.
     fn close_by_dialer(&mut self, key: LinkKey) {
         let Some(link) = self.net.remove(key) else { return };
         if link.state != LinkState::Open {
             return;
         }
         self.record(TraceEvent::LinkClosed { at: self.now, dialer: link.dialer, acceptor: link.acceptor });
-        if let Some(client) = link.client {
-            self.queue.push_back((link.acceptor, Input::Closed(Conn::Client(client))));
+        let Some(client) = link.client else { return };
+        if self.net.is_cut(link.dialer, link.acceptor) {
+            // The close cannot cross the cut: the acceptor learns of it at
+            // the heal, or by its own timeout. What was on its way is lost.
+            self.net.dialer_gone.insert((link.acceptor, client), link.dialer);
+            return;
         }
+        self.queue.push_back((link.acceptor, Input::Closed(Conn::Client(client))));
     }
 
     /// The accepting end closed (or died). Across a cut the close cannot
@@ -227,12 +240,13 @@ impl Sim {
     /// A node is gone: the links it dialled close on their other end, the
     /// links to it close as if it closed them.
     pub(super) fn drop_links_of(&mut self, port: u16) {
+        // Its connections die with it (their client ids start again).
+        self.net.dialer_gone.retain(|(acceptor, _), _| *acceptor != port);
         let keys: Vec<LinkKey> = self.net.links.keys().copied().collect();
         for key in keys {
             let Some(link) = self.net.links.get(&key) else { continue };
             if link.dialer == port {
                 self.close_by_dialer(key);
-                self.net.remove(key);
             } else if link.acceptor == port {
                 if link.state == LinkState::Opening {
                     // Its connect waits on: it will be refused after the heal.
@@ -297,6 +311,14 @@ impl Sim {
         }
         self.settle();
         self.deliver_due();
+        // The closes of dialers that went during the cut arrive.
+        let gone: Vec<(u16, ClientId)> =
+            self.net.dialer_gone.iter().filter(|((acceptor, _), dialer)| pair(*acceptor, **dialer) == pair(a, b)).map(|(k, _)| *k).collect();
+        for (acceptor, client) in gone {
+            self.net.dialer_gone.remove(&(acceptor, client));
+            self.queue.push_back((acceptor, Input::Closed(Conn::Client(client))));
+        }
+        self.settle();
     }
 
     /// Gives the link between two nodes a one-way delay, both ways (0:

@@ -16,6 +16,7 @@ use super::share_panel::SharePanel;
 use super::time_controls::TimeControls;
 use super::time_travel::TimeTravelBar;
 use super::topology::Topology;
+use super::writes_panel::WritesPanel;
 use crate::app::address::{self, Address, Source};
 use crate::ui::bridge;
 use crate::ui::hooks::use_interval;
@@ -113,6 +114,9 @@ pub fn app() -> Html {
             }
             if let Some(guide) = &state.guide {
                 <GuidePanel view={guide.clone()} lang={state.address.lang} on_step={on_guide} />
+            }
+            if let Some(writes) = &state.writes {
+                <WritesPanel view={writes.clone()} />
             }
             if graph {
                 <Topology nodes={state.nodes.clone()} sentinels={state.sentinels.clone()} on_reparent={on_reparent} highlighted={state.highlighted}

@@ -17,3 +17,4 @@ mod share_panel;
 mod time_controls;
 mod time_travel;
 mod topology;
+mod writes_panel;

@@ -15,7 +15,7 @@ use yew::Reducible;
 use crate::app::address::{Address, Source};
 use crate::app::data_view::DataView;
 use crate::app::guide::GuideView;
-use crate::app::instruments::{PsyncView, WireView};
+use crate::app::instruments::{PsyncView, WireView, WritesView};
 use crate::app::metrics::LagChart;
 use crate::app::reasoning::Reasoning;
 use crate::app::playground::Playground;
@@ -170,6 +170,8 @@ pub struct PageState {
     pub charts: Vec<LagChart>,
     pub reasoning: Option<Reasoning>,
     pub time_travel: TimeTravel,
+    /// The writing client's tally (the split-brain lab).
+    pub writes: Option<WritesView>,
     /// Whether the cluster is kept in the browser (the plain page only).
     persistent: bool,
     /// What was last written to the browser's storage.
@@ -205,6 +207,7 @@ impl PartialEq for PageState {
             && self.charts == other.charts
             && self.reasoning == other.reasoning
             && self.time_travel == other.time_travel
+            && self.writes == other.writes
     }
 }
 
@@ -257,6 +260,7 @@ impl PageState {
             charts: Vec::new(),
             reasoning: None,
             time_travel: TimeTravel { present_ms: 0, viewing_ms: None, steps: Rc::default() },
+            writes: None,
             persistent,
             saved: Rc::default(),
         };
@@ -559,6 +563,7 @@ impl PageState {
         let charts = if instrument == Some(Instrument::Lag) { playground.lag_charts() } else { Vec::new() };
         let reasoning = (instrument == Some(Instrument::Sentinel)).then(|| playground.sentinel_reasoning());
         let time_travel = self.time_travel_view(&model);
+        let writes = playground.writes_view();
         let load_error = model.load_error.clone();
         drop(model);
         if nodes == self.nodes && sentinels == self.sentinels && notice == self.notice && clock == self.clock && events == self.events
@@ -577,6 +582,7 @@ impl PageState {
             && charts == self.charts
             && reasoning == self.reasoning
             && time_travel == self.time_travel
+            && writes == self.writes
         {
             return self;
         }
@@ -603,6 +609,7 @@ impl PageState {
             charts,
             reasoning,
             time_travel,
+            writes,
             persistent: self.persistent,
             saved: Rc::clone(&self.saved),
         })
