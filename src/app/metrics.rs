@@ -139,8 +139,8 @@ impl Metrics {
                 }
                 for record in sim.psyncs().filter(|r| r.decision.replica_port == port && r.at >= from) {
                     let kind = match record.decision.verdict {
-                        crate::engine::server::replication::psync::Verdict::Continue => MarkKind::PartialSync,
-                        crate::engine::server::replication::psync::Verdict::FullResync => MarkKind::FullSync,
+                        crate::engine::psync::Verdict::Continue => MarkKind::PartialSync,
+                        crate::engine::psync::Verdict::FullResync => MarkKind::FullSync,
                     };
                     marks.push(Mark { at: record.at - start, kind });
                 }

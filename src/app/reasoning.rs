@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use super::playground::Playground;
 use crate::engine::resp::{parse_frame, Frame};
-use crate::engine::sentinel::ranking::Ranking;
+use crate::engine::ranking::Ranking;
 use crate::engine::time::Millis;
 use crate::sim::TraceEvent;
 
@@ -161,7 +161,7 @@ impl Playground {
 #[cfg(test)]
 mod tests {
     use crate::app::playground::Playground;
-    use crate::engine::sentinel::ranking::Excluded;
+    use crate::engine::ranking::Excluded;
     use crate::scenario::START;
 
     #[test]

@@ -10,7 +10,9 @@
 //! redis-server reading its connections and running its timers
 //! (`server_node`); Sentinel (`sentinel/`); redis-cli's side of a console
 //! (`cli`, `cli_help`). `node` is the sans-IO interface both kinds of
-//! process show the network.
+//! process show the network; `psync` and `ranking` are the decisions they
+//! hand out through it for the instruments (why a resync was partial or
+//! full, which replica a failover promoted and why).
 
 pub mod cli;
 pub mod cli_help;
@@ -28,6 +30,8 @@ pub mod longdouble;
 pub mod node;
 pub mod numfmt;
 pub mod params;
+pub mod psync;
+pub mod ranking;
 pub mod rdb;
 pub mod resp;
 pub mod rng;

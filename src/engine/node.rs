@@ -60,9 +60,9 @@ pub enum Output {
     /// A file the node wrote to its disk (a dump).
     DiskWrite { path: String, bytes: Vec<u8> },
     /// A master judged a replica's PSYNC (or SYNC): for the explainer.
-    Psync(crate::engine::server::replication::psync::PsyncDecision),
+    Psync(crate::engine::psync::PsyncDecision),
     /// A Sentinel weighed the replicas to promote: for the reasoning view.
-    Ranking(crate::engine::sentinel::ranking::Ranking),
+    Ranking(crate::engine::ranking::Ranking),
     /// The process ended (SHUTDOWN, a Sentinel's simulated failure); what
     /// it wrote before still goes out.
     Stopped,

@@ -5,8 +5,8 @@
 use std::collections::VecDeque;
 
 use crate::engine::log::LogLine;
-use crate::engine::sentinel::ranking::Ranking;
-use crate::engine::server::replication::psync::PsyncDecision;
+use crate::engine::ranking::Ranking;
+use crate::engine::psync::PsyncDecision;
 use crate::engine::node::ClientId;
 use crate::engine::time::Millis;
 

@@ -4,6 +4,7 @@
 
 mod bridge;
 mod components;
+mod frame_api;
 mod hooks;
 mod state;
 

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::ranking::{Candidate, Excluded, Ranking};
+use crate::engine::ranking::{Candidate, Excluded, Ranking};
 use super::conf::MasterConf;
 use super::{ConnId, Timings};
 use crate::engine::time::Millis;

@@ -15,7 +15,6 @@ mod discovery;
 mod links;
 mod subcommands;
 mod instance;
-pub mod ranking;
 mod timer;
 
 use std::collections::{BTreeMap, VecDeque};

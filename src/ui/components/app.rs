@@ -42,12 +42,9 @@ pub fn app() -> Html {
     use_interval(dispatch(&state, |()| Action::Tick(TICK_MS as i64)), TICK_MS);
     let on_add = dispatch(&state, |_: MouseEvent| Action::OpenEditor(EditorTarget::New));
     let on_add_sentinel = dispatch(&state, |_: MouseEvent| Action::OpenEditor(EditorTarget::NewSentinel));
-    let on_run = dispatch(&state, |(port, line): (u16, String)| Action::Run { port, line });
-    let on_interrupt = dispatch(&state, Action::Interrupt);
     let on_node_action = dispatch(&state, |action: Action| action);
     let on_dismiss = dispatch(&state, |_: MouseEvent| Action::DismissNotice);
     let on_reparent = dispatch(&state, |(port, target): (u16, Option<u16>)| Action::Reparent(port, target));
-    let on_remove = dispatch(&state, Action::RemoveServer);
     let on_download = {
         let state = state.clone();
         Callback::from(move |port: u16| {
@@ -61,11 +58,6 @@ pub fn app() -> Html {
         let state = state.clone();
         Callback::from(move |_: MouseEvent| share(&state))
     };
-    let on_copy = Callback::from(|url: String| wasm_bindgen_futures::spawn_local(async move {
-        bridge::copy(&url).await;
-    }));
-    let on_download_scenario = Callback::from(|text: String| crate::ui::hooks::download("session.scn", text.as_bytes()));
-    let on_close_share = dispatch(&state, |()| Action::Shared(None));
     let on_pick = {
         let state = state.clone();
         Callback::from(move |port: u16| {
@@ -97,9 +89,7 @@ pub fn app() -> Html {
                         title="A link that replays this session: its seed and every step taken">{ "Share" }</button>
             </header>
             <TimeTravelBar view={state.time_travel.clone()} on_action={on_node_action.clone()} />
-            if let Some(share) = &state.share {
-                <SharePanel share={share.clone()} on_copy={on_copy} on_download={on_download_scenario} on_close={on_close_share} />
-            }
+            { share_view(&state) }
             if state.loading {
                 <p class="loading" role="status">{ "Loading the scenario…" }</p>
             }
@@ -126,24 +116,7 @@ pub fn app() -> Html {
                 <Instruments {tab} wire={state.wire.clone()} psyncs={state.psyncs.clone()} charts={state.charts.clone()} reasoning={state.reasoning.clone()} on_action={on_node_action.clone()} />
             }
             if panels.consoles {
-                <main class="nodes">
-                    { for state.nodes.iter().map(|node| html! {
-                        <NodeCard key={node.port} node={node.clone()} on_run={on_run.clone()}
-                                  on_interrupt={on_interrupt.clone()} on_remove={on_remove.clone()}
-                                  on_action={on_node_action.clone()} on_download={on_download.clone()}
-                                  others={state.nodes.iter().map(|n| n.port).filter(|&p| p != node.port).collect::<Vec<_>>()}
-                                  highlighted={state.highlighted == Some(node.port)} />
-                    }) }
-                    if state.nodes.is_empty() && !state.loading {
-                        <p class="empty">{ "No servers. Add one to start." }</p>
-                    }
-                    { for state.sentinels.iter().map(|s| html! {
-                        <SentinelCard key={s.port} sentinel={s.clone()} on_run={on_run.clone()}
-                                      highlighted={state.highlighted == Some(s.port)}
-                                      on_interrupt={on_interrupt.clone()} on_remove={on_remove.clone()}
-                                      on_action={on_node_action.clone()} />
-                    }) }
-                </main>
+                { node_cards(&state, &on_node_action, &on_download) }
             }
             { editor_view(&state, &on_node_action) }
             if panels.data {
@@ -154,6 +127,47 @@ pub fn app() -> Html {
                 <EventLog events={state.events.clone()} highlighted={state.highlighted} on_pick={on_pick} />
             }
         </div>
+    }
+}
+
+/// The permalink just made, or the file to download instead.
+fn share_view(state: &UseReducerHandle<PageState>) -> Html {
+    let Some(share) = &state.share else { return Html::default() };
+    let on_copy = Callback::from(|url: String| {
+        wasm_bindgen_futures::spawn_local(async move {
+            bridge::copy(&url).await;
+        })
+    });
+    let on_download = Callback::from(|text: String| crate::ui::hooks::download("session.scn", text.as_bytes()));
+    let on_close = dispatch(state, |()| Action::Shared(None));
+    html! { <SharePanel share={share.clone()} {on_copy} {on_download} {on_close} /> }
+}
+
+/// A card per server and per Sentinel, with its console.
+fn node_cards(state: &PageState, on_action: &Callback<Action>, on_download: &Callback<u16>) -> Html {
+    let on_run = on_action.reform(|(port, line): (u16, String)| Action::Run { port, line });
+    let on_interrupt = on_action.reform(Action::Interrupt);
+    let on_remove = on_action.reform(Action::RemoveServer);
+    let on_node_action = on_action.clone();
+    html! {
+        <main class="nodes">
+            { for state.nodes.iter().map(|node| html! {
+                <NodeCard key={node.port} node={node.clone()} on_run={on_run.clone()}
+                          on_interrupt={on_interrupt.clone()} on_remove={on_remove.clone()}
+                          on_action={on_node_action.clone()} on_download={on_download.clone()}
+                          others={state.nodes.iter().map(|n| n.port).filter(|&p| p != node.port).collect::<Vec<_>>()}
+                          highlighted={state.highlighted == Some(node.port)} />
+            }) }
+            if state.nodes.is_empty() && !state.loading {
+                <p class="empty">{ "No servers. Add one to start." }</p>
+            }
+            { for state.sentinels.iter().map(|s| html! {
+                <SentinelCard key={s.port} sentinel={s.clone()} on_run={on_run.clone()}
+                              highlighted={state.highlighted == Some(s.port)}
+                              on_interrupt={on_interrupt.clone()} on_remove={on_remove.clone()}
+                              on_action={on_node_action.clone()} />
+            }) }
+        </main>
     }
 }
 
@@ -171,7 +185,7 @@ fn page_address() -> Address {
 /// takes commands.
 fn start(state: &UseReducerHandle<PageState>) {
     if bridge::is_framed() {
-        bridge::install(state, state.dispatcher());
+        crate::ui::frame_api::install(state, state.dispatcher());
     }
     let dispatcher = state.dispatcher();
     let source = state.address.source.clone();

@@ -5,7 +5,7 @@
 
 use std::collections::VecDeque;
 
-use super::psync::{Asked, History, PsyncDecision, Reason, Verdict};
+use crate::engine::psync::{Asked, History, PsyncDecision, Reason, Verdict};
 use super::{transfer_ms, Backlog, LinkState, ReplicaEntry, ReplicaState, FORK_COW};
 use crate::engine::node::Output;
 use crate::engine::numfmt::parse_i64;

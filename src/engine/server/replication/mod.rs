@@ -15,7 +15,6 @@
 //! `repl-ping-replica-period` seconds.
 
 mod master;
-pub mod psync;
 mod replica;
 
 use std::collections::{BTreeMap, VecDeque};

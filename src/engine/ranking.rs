@@ -1,8 +1,9 @@
-//! How Sentinel chose the replica to promote, as a value: every replica
-//! it knew, the first of `sentinelSelectSlave`'s rules that left it out
-//! (down, disconnected, silent, priority 0, stale INFO, a link to the old
-//! master down too long), and the ranking of the rest (priority, then
-//! replication offset, then run id). The failover promotes the first.
+//! How Sentinel chose the replica to promote, as a value (the Sentinel
+//! makes it, the instruments show it): every replica it knew, the first
+//! of `sentinelSelectSlave`'s rules that left it out (down, disconnected,
+//! silent, priority 0, stale INFO, a link to the old master down too
+//! long), and the ranking of the rest (priority, then replication offset,
+//! then run id). The failover promotes the first.
 
 /// Why a replica could not be promoted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
