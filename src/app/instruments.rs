@@ -42,6 +42,8 @@ pub struct WireView {
     pub total: usize,
     /// The command typed last (what `carries_typed` marks).
     pub typed: Option<String>,
+    /// A snapshot on its way: bytes arrived, and in all when known.
+    pub arriving: Option<(usize, Option<usize>)>,
 }
 
 /// The writing client's tally, for the split-brain lab's panel.
@@ -105,6 +107,11 @@ impl Playground {
             Step::Command { line, .. } => normalized(line),
             _ => None,
         });
+        // The network delivers a big snapshot whole at its end: meanwhile
+        // the link's transfer says how far it got.
+        let arriving = decoder
+            .snapshot_arriving()
+            .or_else(|| self.sim().transfer_progress(replica).map(|(arrived, total)| (arrived as usize, Some(total as usize))));
         let frames: Vec<_> = decoder.frames().collect();
         let shown = frames[frames.len().saturating_sub(FRAMES_SHOWN)..]
             .iter()
@@ -121,7 +128,7 @@ impl Playground {
                 connection: f.connection,
             })
             .collect();
-        WireView { replica, master, frames: Rc::new(shown), total: decoder.decoded(), typed }
+        WireView { replica, master, frames: Rc::new(shown), total: decoder.decoded(), typed, arriving }
     }
 
     /// The writing client's tally, if the session has one.

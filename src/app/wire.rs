@@ -176,6 +176,17 @@ impl LinkDecoder {
         self.decoded
     }
 
+    /// A snapshot on its way: the bytes of it arrived so far, and how many
+    /// it has in all when the master said (a sized transfer; an EOF-marked
+    /// one says only at its end).
+    pub fn snapshot_arriving(&self) -> Option<(usize, Option<usize>)> {
+        match &self.connection.as_ref()?.phase {
+            MasterPhase::RdbSized { left, total, .. } => Some((total - left, Some(*total))),
+            MasterPhase::RdbMarked { seen, .. } => Some((*seen, None)),
+            _ => None,
+        }
+    }
+
     fn feed(&mut self, event: &TraceEvent, frames: &mut Vec<WireFrame>) {
         let (master, replica) = (self.master, self.replica);
         match event {

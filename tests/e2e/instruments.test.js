@@ -169,6 +169,8 @@ test('the graph stays readable: two full syncs at once, labels apart; the graph 
   await page.locator('.topology').screenshot({ path: path.join(SCREENSHOTS, 'two-syncs.png') });
   // With the instruments open, the graph starts within a 1280×800 screen.
   await page.click('[data-inspect="6380-6382"]', { force: true });
+  // The inspector shows the snapshot on its way, with its progress.
+  assert.match(await page.locator('.wire [data-kind="rdb-arriving"]').textContent(), /RDB snapshot arriving: \d+ of \d+ bytes/);
   await page.evaluate(() => window.scrollTo(0, 0));
   const graph = await page.locator('.topology').boundingBox();
   assert.ok(graph.y < 400, `the graph starts at ${graph.y}px`);

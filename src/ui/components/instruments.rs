@@ -154,7 +154,21 @@ fn wire_inspector(props: &WireInspectorProps) -> Html {
                 <span class="wire-count">{ format!("{} of {} frames", frames.len(), wire.total) }</span>
             </div>
             <div class="wire-filters">{ for filters }</div>
-            <ol class="wire-frames" ref={list}>{ for rows }</ol>
+            <ol class="wire-frames" ref={list}>
+                { for rows }
+                if let Some((arrived, total)) = wire.arriving {
+                    <li class="frame rdb arriving" data-kind="rdb-arriving">
+                        <span class="frame-time"></span>
+                        <span class="frame-dir">{ "←" }</span>
+                        <span class="frame-kind">{ "rdb" }</span>
+                        <span class="frame-text">{ match total {
+                            Some(total) => format!("RDB snapshot arriving: {arrived} of {total} bytes ({}%)", arrived * 100 / total.max(1)),
+                            None => format!("RDB snapshot arriving: {arrived} bytes so far (diskless: its size shows at its end)"),
+                        } }</span>
+                        <span class="frame-offsets"></span>
+                    </li>
+                }
+            </ol>
         </div>
     }
 }
