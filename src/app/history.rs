@@ -15,6 +15,8 @@ const EVERY_MS: Millis = 5_000;
 /// ...and at most this many: past that, every other one is let go (the
 /// first stays), so a long session keeps evenly spaced ones.
 const MAX_CHECKPOINTS: usize = 64;
+/// Datasets this many keys big push checkpoints one ms of virtual time further apart.
+const KEYS_PER_MS: Millis = 16;
 
 #[derive(Clone)]
 struct Checkpoint {
@@ -38,7 +40,12 @@ impl History {
     /// After a step: a checkpoint when enough virtual time passed since the last.
     pub fn record(&mut self, playground: &Playground) {
         let now = playground.sim().now();
-        if self.checkpoints.last().is_some_and(|c| now - c.at < self.every) {
+        // A checkpoint copies every dataset: big ones are copied less often
+        // (a million keys: about once a minute of virtual time).
+        let sim = playground.sim();
+        let keys: usize = sim.ports().filter_map(|p| sim.server(p)).map(|s| s.key_count()).sum();
+        let every = self.every.max(keys as Millis / KEYS_PER_MS);
+        if self.checkpoints.last().is_some_and(|c| now - c.at < every) {
             return;
         }
         self.checkpoints.push(Checkpoint { at: now, steps: playground.session().steps().len(), playground: playground.checkpoint() });
