@@ -19,6 +19,10 @@ GOLDEN_DIR="$fresh" cargo test --locked --test scenarios
 python3 scripts/record-config-table.py --out "$fresh/config.tsv"
 diff -u src/engine/commands/recorded/config.tsv "$fresh/config.tsv"
 
+say "memory accounting against real Redis: used_memory re-recorded for each workload"
+python3 scripts/record-memory.py --out "$fresh/memory.tsv"
+MEMORY_GOLDEN="$fresh/memory.tsv" cargo test --locked --test memory
+
 say "the built-in lessons on real Redis: their solutions typed into redis-cli, every expectation met"
 builtins="$ROOT/target/fresh-builtins"
 rm -rf "$builtins"

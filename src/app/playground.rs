@@ -34,7 +34,12 @@ const EVENTS_SHOWN: usize = 200;
 
 /// How the page's sessions behave: consoles notice a closed connection
 /// at once, and the trace keeps its newest events.
-pub const PAGE_OPTIONS: Options = Options { notice_closes: true, trace_limit: Some(TRACE_KEPT) };
+pub const PAGE_OPTIONS: Options = Options { notice_closes: true, trace_limit: Some(TRACE_KEPT), memory_guard: Some(MEMORY_GUARD) };
+
+/// The memory (Redis's `used_memory`) each server of the page may reach:
+/// every server lives in one browser tab, whose wasm memory stops at 4 GB
+/// and which takes a few times Redis's figure for the same data.
+pub const MEMORY_GUARD: u64 = 256 * 1024 * 1024;
 
 /// What the page keeps of one console.
 #[derive(Clone, Default)]

@@ -77,7 +77,9 @@ impl Config {
             let fail = |reason: &str| ConfigError { line: i + 1, text: text.to_string(), reason: reason.to_string() };
             let words = crate::engine::splitargs::split_args(text.as_bytes()).map_err(|_| fail("Unbalanced quotes in configuration line"))?;
             let words: Vec<String> = words.into_iter().map(|w| String::from_utf8_lossy(&w).into_owned()).collect();
-            let name = words[0].to_ascii_lowercase();
+            // A line of separators alone (a vertical tab, say) has no words: skipped, as Redis does.
+            let Some(first) = words.first() else { continue };
+            let name = first.to_ascii_lowercase();
             let args = words[1..].to_vec();
             let known = DIRECTIVES.iter().find(|(n, _)| *n == name);
             let arity_ok = match known {

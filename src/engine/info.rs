@@ -48,6 +48,10 @@ pub struct Figures<'a> {
     pub pubsub_patterns: usize,
     /// The memory the data takes (`Keyspace::dataset_bytes`).
     pub dataset_bytes: u64,
+    /// `maxmemory`, `maxmemory-policy`, and the keys evicted to keep them.
+    pub maxmemory: u64,
+    pub maxmemory_policy: String,
+    pub evicted_keys: u64,
     /// The databases that hold keys.
     pub dbs: Vec<DbFigures>,
     pub stats: &'a Stats,
@@ -219,7 +223,7 @@ fn uptime_seconds(s: &Figures) -> i64 {
 /// What the memory figures start from: the dataset, the server's own
 /// start-up footprint, and each client's buffers.
 fn used_memory(s: &Figures) -> u64 {
-    866_000 + s.dataset_bytes + s.connected_clients as u64 * 20_000
+    crate::engine::memory::STARTUP_BYTES + s.dataset_bytes + s.connected_clients as u64 * crate::engine::memory::CLIENT_BYTES
 }
 
 fn server_lines(s: &Figures) -> Vec<String> {
@@ -287,9 +291,9 @@ fn memory_lines(s: &Figures) -> Vec<String> {
         "used_memory_functions:200".into(),
         "used_memory_scripts:200".into(),
         "used_memory_scripts_human:200B".into(),
-        "maxmemory:0".into(),
-        "maxmemory_human:0B".into(),
-        "maxmemory_policy:noeviction".into(),
+        format!("maxmemory:{}", s.maxmemory),
+        format!("maxmemory_human:{}", human_bytes(s.maxmemory)),
+        format!("maxmemory_policy:{}", s.maxmemory_policy),
         "allocator_frag_ratio:1.13".into(),
         "allocator_frag_bytes:200000".into(),
         "allocator_rss_ratio:2.31".into(),
@@ -352,7 +356,7 @@ fn stats_lines(s: &Figures) -> Vec<String> {
         "expired_stale_perc:0.00".into(),
         "expired_time_cap_reached_count:0".into(),
         "expire_cycle_cpu_milliseconds:0".into(),
-        "evicted_keys:0".into(),
+        format!("evicted_keys:{}", s.evicted_keys),
         "evicted_clients:0".into(),
         "total_eviction_exceeded_time:0".into(),
         "current_eviction_exceeded_time:0".into(),

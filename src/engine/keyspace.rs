@@ -6,9 +6,10 @@ use std::collections::BTreeSet;
 
 use super::time::Millis;
 use super::fnv::FixedHashMap;
+use super::memory;
 pub use super::value::Value;
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Entry {
     pub value: Value,
     pub expires_at: Option<Millis>,
@@ -18,6 +19,22 @@ pub struct Entry {
     /// logarithmic access counter and the minute it last decayed at.
     pub lfu_counter: u8,
     pub lfu_minute: u16,
+    /// What the entry counts for in its database's memory figure (0:
+    /// not counted, a command may be changing it), and whether that
+    /// counted an expiry.
+    accounted: u64,
+    accounted_expiry: bool,
+}
+
+/// Entries are equal by what they hold, whatever their accounting.
+impl PartialEq for Entry {
+    fn eq(&self, other: &Entry) -> bool {
+        self.value == other.value
+            && self.expires_at == other.expires_at
+            && self.accessed_at == other.accessed_at
+            && self.lfu_counter == other.lfu_counter
+            && self.lfu_minute == other.lfu_minute
+    }
 }
 
 /// The counter a new value starts from, so that it is not the first to go.
@@ -37,7 +54,15 @@ fn lfu_minutes(now: Millis) -> u16 {
 
 impl Entry {
     pub fn new(value: Value, expires_at: Option<Millis>, now: Millis) -> Entry {
-        Entry { value, expires_at, accessed_at: now, lfu_counter: LFU_INIT_VAL, lfu_minute: lfu_minutes(now) }
+        Entry {
+            value,
+            expires_at,
+            accessed_at: now,
+            lfu_counter: LFU_INIT_VAL,
+            lfu_minute: lfu_minutes(now),
+            accounted: 0,
+            accounted_expiry: false,
+        }
     }
 
     /// The counter after the decay due since it was last touched.
@@ -80,6 +105,12 @@ pub struct Db {
     /// State of the generator behind LFU increments (xorshift, fixed seed:
     /// the engine has no real randomness).
     lfu_random: u64,
+    /// The memory the counted entries take (`memory::entry`), how many of
+    /// them have an expiry, and the keys handed out to be changed since
+    /// (counted again by `settle`).
+    counted_bytes: u64,
+    counted_expiring: usize,
+    unsettled: Vec<Vec<u8>>,
 }
 
 impl Db {
@@ -102,7 +133,7 @@ impl Db {
     /// Removes `key` if it has expired; returns whether it did.
     pub fn expire_if_needed(&mut self, key: &[u8], now: Millis) -> bool {
         if self.entries.get(key).is_some_and(|e| Self::is_expired(e, now)) {
-            self.entries.remove(key);
+            self.remove(key);
             self.expired.push(key.to_vec());
             true
         } else {
@@ -113,10 +144,25 @@ impl Db {
     /// The live entry for `key`, expiring it first if its time has come;
     /// the access counts for OBJECT IDLETIME.
     pub fn get(&mut self, key: &[u8], now: Millis) -> Option<&Entry> {
-        self.get_mut(key, now).map(|e| &*e)
+        self.touch(key, now).map(|e| &*e)
     }
 
+    /// The live entry, to be changed: it is counted again at the next
+    /// `settle`.
     pub fn get_mut(&mut self, key: &[u8], now: Millis) -> Option<&mut Entry> {
+        self.expire_if_needed(key, now);
+        if let Some(entry) = self.entries.get_mut(key) {
+            if entry.accounted != 0 {
+                self.counted_bytes -= entry.accounted;
+                self.counted_expiring -= entry.accounted_expiry as usize;
+                entry.accounted = 0;
+                self.unsettled.push(key.to_vec());
+            }
+        }
+        self.touch(key, now)
+    }
+
+    fn touch(&mut self, key: &[u8], now: Millis) -> Option<&mut Entry> {
         self.expire_if_needed(key, now);
         let lfu = self.lfu.map(|policy| (policy, self.next_random()));
         let entry = self.entries.get_mut(key)?;
@@ -162,19 +208,53 @@ impl Db {
             entry.lfu_counter = old.lfu_counter;
             entry.lfu_minute = old.lfu_minute;
         }
-        self.entries.insert(key.to_vec(), entry);
+        self.insert_owned(key.to_vec(), entry);
     }
 
     /// Puts a whole entry (value, expiry) under `key`, replacing any.
     pub fn insert_entry(&mut self, key: &[u8], entry: Entry) {
-        self.schedule_expiry(key, entry.expires_at);
-        self.entries.insert(key.to_vec(), entry);
+        self.insert_owned(key.to_vec(), entry);
     }
 
     /// Like `insert_entry`, taking the key as it is (loading a dump).
-    pub fn insert_owned(&mut self, key: Vec<u8>, entry: Entry) {
+    pub fn insert_owned(&mut self, key: Vec<u8>, mut entry: Entry) {
         self.schedule_expiry(&key, entry.expires_at);
-        self.entries.insert(key, entry);
+        self.count(&key, &mut entry);
+        if let Some(old) = self.entries.insert(key, entry) {
+            self.uncount(&old);
+        }
+    }
+
+    fn count(&mut self, key: &[u8], entry: &mut Entry) {
+        entry.accounted = memory::entry(key, &entry.value, entry.expires_at.is_some()).max(1);
+        entry.accounted_expiry = entry.expires_at.is_some();
+        self.counted_bytes += entry.accounted;
+        self.counted_expiring += entry.accounted_expiry as usize;
+    }
+
+    fn uncount(&mut self, entry: &Entry) {
+        if entry.accounted != 0 {
+            self.counted_bytes -= entry.accounted;
+            self.counted_expiring -= entry.accounted_expiry as usize;
+        }
+    }
+
+    /// Counts again the entries handed out by `get_mut` since the last call.
+    pub fn settle(&mut self) {
+        for key in std::mem::take(&mut self.unsettled) {
+            if let Some(mut entry) = self.entries.remove(&key) {
+                if entry.accounted == 0 {
+                    self.count(&key, &mut entry);
+                }
+                self.entries.insert(key, entry);
+            }
+        }
+    }
+
+    /// The memory this database takes: its entries and its tables (as of
+    /// the last `settle`: the server settles after every command).
+    pub fn used_bytes(&self) -> u64 {
+        self.counted_bytes + memory::table(self.entries.len()) + memory::table(self.counted_expiring)
     }
 
     fn schedule_expiry(&mut self, key: &[u8], at: Option<Millis>) {
@@ -195,19 +275,27 @@ impl Db {
     }
 
     pub fn set_expire(&mut self, key: &[u8], at: Option<Millis>) {
-        if let Some(entry) = self.entries.get_mut(key) {
+        if let Some(mut entry) = self.entries.remove(key) {
+            self.uncount(&entry);
             entry.expires_at = at;
+            self.count(key, &mut entry);
+            self.entries.insert(key.to_vec(), entry);
             self.schedule_expiry(key, at);
         }
     }
 
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
-        self.entries.remove(key)
+        let entry = self.entries.remove(key)?;
+        self.uncount(&entry);
+        Some(entry)
     }
 
     pub fn clear(&mut self) {
         self.entries.clear();
         self.schedule.clear();
+        self.unsettled.clear();
+        self.counted_bytes = 0;
+        self.counted_expiring = 0;
     }
 
     /// The stored entry, expired or not (DEBUG DIGEST-VALUE).
@@ -251,7 +339,7 @@ impl Db {
         while self.schedule.first().is_some_and(|(at, _)| *at <= now) {
             let Some((at, key)) = self.schedule.pop_first() else { break };
             if current(&self.entries, at, &key) {
-                self.entries.remove(&key);
+                self.remove(&key);
                 doomed.push(key);
             }
         }
@@ -282,13 +370,16 @@ impl Keyspace {
         Keyspace { dbs: (0..databases.max(1)).map(|_| Db::default()).collect() }
     }
 
-    /// Memory the dataset takes, as INFO and MEMORY USAGE report it.
+    /// Memory the dataset takes, as INFO reports it (`memory`).
     pub fn dataset_bytes(&self) -> u64 {
-        self.dbs
-            .iter()
-            .flat_map(|db| db.stored_entries())
-            .map(|(k, e)| k.len() as u64 + 56 + super::value::value_size(&e.value))
-            .sum()
+        self.dbs.iter().map(Db::used_bytes).sum()
+    }
+
+    /// Counts again what the last command changed.
+    pub fn settle(&mut self) {
+        for db in &mut self.dbs {
+            db.settle();
+        }
     }
 
     pub fn total_keys(&self) -> usize {

@@ -27,6 +27,7 @@ pub mod info;
 pub mod keyspace;
 pub mod log;
 pub mod longdouble;
+pub mod memory;
 pub mod node;
 pub mod numfmt;
 pub mod params;

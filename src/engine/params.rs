@@ -430,6 +430,23 @@ impl Settings {
         }
     }
 
+    /// `maxmemory` in bytes (0: no limit). Asked before every command.
+    pub fn maxmemory(&self) -> u64 {
+        self.other.get("maxmemory").and_then(|v| v.parse().ok()).unwrap_or(0)
+    }
+
+    pub fn maxmemory_policy(&self) -> super::server::eviction::Policy {
+        super::server::eviction::Policy::parse(self.other.get("maxmemory-policy").map_or("noeviction", String::as_str))
+    }
+
+    pub fn maxmemory_samples(&self) -> usize {
+        self.get("maxmemory-samples").parse().unwrap_or(5)
+    }
+
+    pub fn replica_ignore_maxmemory(&self) -> bool {
+        self.get("replica-ignore-maxmemory") != "no"
+    }
+
     /// The LFU parameters while `maxmemory-policy` is one of the `*-lfu` ones.
     pub fn lfu_policy(&self) -> Option<super::keyspace::LfuPolicy> {
         // Asked before every command: absent means the default, noeviction.

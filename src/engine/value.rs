@@ -388,18 +388,6 @@ impl Value {
     }
 }
 
-/// A rough size of a value in memory, in the spirit of Redis's allocations.
-pub fn value_size(value: &Value) -> u64 {
-    let strings = |items: &mut dyn Iterator<Item = usize>| items.map(|l| l as u64 + 16).sum::<u64>();
-    match value {
-        Value::Str(s) => s.bytes.len() as u64 + 16,
-        Value::List(l) => 48 + strings(&mut l.iter().map(Vec::len)),
-        Value::Hash(h) => 48 + strings(&mut h.entries().into_iter().map(|(f, v)| f.len() + v.len())),
-        Value::Set(s) => 48 + strings(&mut s.members().iter().map(Vec::len)),
-        Value::ZSet(z) => 48 + strings(&mut z.iter().map(|(m, _)| m.len() + 8)),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -35,11 +35,13 @@ pub struct Options {
     pub notice_closes: bool,
     /// Keep only about this many of the newest trace events.
     pub trace_limit: Option<usize>,
+    /// Each server's memory guard (`Server::set_memory_guard`).
+    pub memory_guard: Option<u64>,
 }
 
 impl Options {
     /// As redis-cli in a terminal, keeping the whole trace (transcripts, tests).
-    pub const TRANSCRIPT: Options = Options { notice_closes: false, trace_limit: None };
+    pub const TRANSCRIPT: Options = Options { notice_closes: false, trace_limit: None, memory_guard: None };
 }
 
 /// What a step gave besides its effects.
@@ -82,6 +84,7 @@ impl Session {
         if let Some(keep) = options.trace_limit {
             sim.limit_trace(keep);
         }
+        sim.set_memory_guard(options.memory_guard);
         Session { sim, seed, start, options, terminals: BTreeMap::new(), steps: Vec::new(), writer: None, writing: false }
     }
 

@@ -90,6 +90,8 @@ pub struct Sim {
     /// Processes that said they stopped: they go once their outputs are out.
     stopping: BTreeSet<u16>,
     trace: Trace,
+    /// Given to every server started (`Server::set_memory_guard`).
+    memory_guard: Option<u64>,
 }
 
 impl Sim {
@@ -105,7 +107,13 @@ impl Sim {
             queue: VecDeque::new(),
             stopping: BTreeSet::new(),
             trace: Trace::default(),
+            memory_guard: None,
         }
+    }
+
+    /// The memory guard of the servers started from now on.
+    pub fn set_memory_guard(&mut self, bytes: Option<u64>) {
+        self.memory_guard = bytes;
     }
 
     pub fn now(&self) -> Millis {
@@ -122,7 +130,6 @@ impl Sim {
         self.trace.events()
     }
 
-    /// A long-lived page keeps only the newest events.
     /// A copy of the simulation without its trace's events, to rewind to.
     pub fn checkpoint(&self) -> Sim {
         Sim { trace: self.trace.without_events(), ..self.clone_without_trace() }
@@ -139,6 +146,7 @@ impl Sim {
             queue: self.queue.clone(),
             stopping: self.stopping.clone(),
             trace: Trace::default(),
+            memory_guard: self.memory_guard,
         }
     }
 
@@ -148,6 +156,7 @@ impl Sim {
         self.trace.restore_events(&later.trace);
     }
 
+    /// A long-lived page keeps only the newest events.
     pub fn limit_trace(&mut self, keep: usize) {
         self.trace.limit(keep);
     }
@@ -307,7 +316,10 @@ impl Sim {
     /// Runs the machine's program: its config file, its disk.
     fn boot(&mut self, port: u16) -> Result<(), SimError> {
         let machine = self.machines.get(&port).ok_or(SimError::NoSuchServer(port))?;
-        let process = machine.boot(port, &mut self.rng, self.now)?;
+        let mut process = machine.boot(port, &mut self.rng, self.now)?;
+        if let Process::Server(server) = &mut process {
+            server.set_memory_guard(self.memory_guard);
+        }
         self.record(TraceEvent::NodeStarted { at: self.now, port, run_id: process.run_id().to_string() });
         self.processes.insert(port, process);
         self.drain(port);

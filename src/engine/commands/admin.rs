@@ -10,7 +10,6 @@ use crate::engine::node::{ClientId, Output};
 use crate::engine::resp::Frame;
 use crate::engine::server::Server;
 use crate::engine::time::Millis;
-use crate::engine::value::value_size;
 
 pub fn dbsize(ctx: &mut Ctx, _: &[Vec<u8>]) -> Frame {
     Frame::Integer(ctx.db().len() as i64)
@@ -105,6 +104,9 @@ fn figures(server: &Server, now: Millis) -> info::Figures<'_> {
         pubsub_channels: server.active_channels().len(),
         pubsub_patterns: server.active_patterns().len(),
         dataset_bytes: server.keyspace.dataset_bytes(),
+        maxmemory: server.settings.maxmemory(),
+        maxmemory_policy: server.settings.value_of("maxmemory-policy").unwrap_or_default(),
+        evicted_keys: server.memory.evicted_keys,
         dbs: server
             .keyspace
             .dbs
@@ -198,7 +200,7 @@ pub fn debug(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis) -
 }
 
 /// MEMORY USAGE: the size a key takes, estimated the way INFO's memory
-/// figures are.
+/// figures are (`memory`).
 pub fn memory_usage(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     let mut j = 3;
     while j < args.len() {
@@ -214,6 +216,6 @@ pub fn memory_usage(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     let now = ctx.now;
     match ctx.db().peek(&args[2], now) {
         None => Frame::Null,
-        Some(e) => Frame::Integer((args[2].len() as u64 + 56 + value_size(&e.value)) as i64),
+        Some(e) => Frame::Integer(crate::engine::memory::usage(&args[2], &e.value) as i64),
     }
 }

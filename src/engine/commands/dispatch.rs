@@ -41,7 +41,7 @@ fn checked_run(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis)
     let Some(client) = server.clients.get_mut(&id) else { return Vec::new() };
     client.last_command = info.name.as_str();
     client.last_command_at = now;
-    if let Err(reply) = refusal(server, id, info, handler, now) {
+    if let Err(reply) = memory_refusal(server, id, info, args, now).and_then(|()| refusal(server, id, info, handler, now)) {
         flag_transaction(server, id);
         return vec![reply];
     }
@@ -81,6 +81,31 @@ fn flag_transaction(server: &mut Server, id: ClientId) {
         if client.multi.is_some() {
             client.multi_error = true;
         }
+    }
+}
+
+/// Over its memory limit (after evicting what its policy allows), a
+/// server refuses what may grow memory, and anything but the
+/// transaction's own commands inside MULTI (queueing takes memory too).
+fn memory_refusal(server: &mut Server, id: ClientId, info: &CommandInfo, args: &[Vec<u8>], now: Millis) -> Result<(), Frame> {
+    if id == MASTER_CLIENT {
+        return Ok(());
+    }
+    if let Some(refused) = server.guard_refuses(args) {
+        return Err(refused);
+    }
+    let Err(oom) = server.perform_evictions(now) else { return Ok(()) };
+    let Some(client) = server.clients.get(&id) else { return Ok(()) };
+    let in_multi = client.multi.is_some() && !matches!(info.name.as_str(), "exec" | "discard" | "quit" | "reset");
+    let grows = info.has_flag("denyoom")
+        || info.name == "exec"
+            && client.multi.iter().flatten().any(|queued| {
+                super::table::lookup(queued).and_then(Result::ok).is_some_and(|queued| queued.has_flag("denyoom"))
+            });
+    if in_multi || grows {
+        Err(oom)
+    } else {
+        Ok(())
     }
 }
 
@@ -175,6 +200,7 @@ pub(crate) fn run_data(server: &mut Server, id: ClientId, info: &CommandInfo, fl
         };
         run(&mut ctx, args)
     };
+    server.keyspace.settle();
     if flags & flag::EMPTIES_ALL != 0 && !matches!(reply, Frame::Error(_)) {
         server.after_flushall(now);
     }

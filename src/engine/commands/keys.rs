@@ -257,11 +257,12 @@ pub fn copy(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
         return err("source and destination objects are the same");
     }
     let now = ctx.now;
-    let Some(entry) = ctx.db().get(&args[1], now).cloned() else { return Frame::Integer(0) };
+    let Some(mut entry) = ctx.db().get(&args[1], now).cloned() else { return Frame::Integer(0) };
     if ctx.keyspace.dbs[target].get(&args[2], now).is_some() && !replace {
         return Frame::Integer(0);
     }
-    ctx.keyspace.dbs[target].insert_entry(&args[2], crate::engine::keyspace::Entry { accessed_at: now, ..entry });
+    entry.accessed_at = now;
+    ctx.keyspace.dbs[target].insert_entry(&args[2], entry);
     *ctx.dirty += 1;
     Frame::Integer(1)
 }

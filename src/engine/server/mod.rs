@@ -8,6 +8,7 @@
 //! methods over files.
 
 mod blocking;
+pub mod eviction;
 pub(crate) mod clients;
 pub mod persistence;
 mod pubsub;
@@ -69,6 +70,8 @@ pub struct Server {
     pub persistence: Persistence,
     /// Set by SHUTDOWN: the process is gone once the command returns.
     pub stopped: bool,
+    /// maxmemory's eviction state and the host's memory guard.
+    pub memory: eviction::MemoryLimits,
 }
 
 impl Server {
@@ -103,6 +106,7 @@ impl Server {
             next_cron: now + CRON_PERIOD_MS,
             persistence: Persistence::default(),
             stopped: false,
+            memory: eviction::MemoryLimits::default(),
         }
     }
 

@@ -100,7 +100,7 @@ impl Server {
             compression: self.settings.rdbcompression,
             checksum: self.settings.rdbchecksum,
             ctime: now / 1000,
-            used_mem: (866_000 + self.keyspace.dataset_bytes()) as i64,
+            used_mem: (crate::engine::memory::STARTUP_BYTES + self.keyspace.dataset_bytes()) as i64,
             // With a backlog, the dump records where the history stands.
             replication: self
                 .repl
