@@ -226,10 +226,16 @@ impl Db {
     }
 
     fn count(&mut self, key: &[u8], entry: &mut Entry) {
+        let (bytes, expiring) = Self::account(key, entry);
+        self.counted_bytes += bytes;
+        self.counted_expiring += expiring;
+    }
+
+    /// Records what the entry counts for now; returns (bytes, expiring).
+    fn account(key: &[u8], entry: &mut Entry) -> (u64, usize) {
         entry.accounted = memory::entry(key, &entry.value, entry.expires_at.is_some()).max(1);
         entry.accounted_expiry = entry.expires_at.is_some();
-        self.counted_bytes += entry.accounted;
-        self.counted_expiring += entry.accounted_expiry as usize;
+        (entry.accounted, entry.accounted_expiry as usize)
     }
 
     fn uncount(&mut self, entry: &Entry) {
@@ -242,11 +248,10 @@ impl Db {
     /// Counts again the entries handed out by `get_mut` since the last call.
     pub fn settle(&mut self) {
         for key in std::mem::take(&mut self.unsettled) {
-            if let Some(mut entry) = self.entries.remove(&key) {
-                if entry.accounted == 0 {
-                    self.count(&key, &mut entry);
-                }
-                self.entries.insert(key, entry);
+            if let Some(entry) = self.entries.get_mut(&key).filter(|e| e.accounted == 0) {
+                let (bytes, expiring) = Self::account(&key, entry);
+                self.counted_bytes += bytes;
+                self.counted_expiring += expiring;
             }
         }
     }
@@ -275,17 +280,21 @@ impl Db {
     }
 
     pub fn set_expire(&mut self, key: &[u8], at: Option<Millis>) {
-        if let Some(mut entry) = self.entries.remove(key) {
-            self.uncount(&entry);
+        if let Some(entry) = self.entries.get_mut(key) {
+            if entry.accounted != 0 {
+                self.counted_bytes -= entry.accounted;
+                self.counted_expiring -= entry.accounted_expiry as usize;
+            }
             entry.expires_at = at;
-            self.count(key, &mut entry);
-            self.entries.insert(key.to_vec(), entry);
+            let (bytes, expiring) = Self::account(key, entry);
+            self.counted_bytes += bytes;
+            self.counted_expiring += expiring;
             self.schedule_expiry(key, at);
         }
     }
 
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
-        let entry = self.entries.remove(key)?;
+        let entry = self.entries.swap_remove(key)?;
         self.uncount(&entry);
         Some(entry)
     }

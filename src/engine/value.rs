@@ -156,7 +156,7 @@ impl Hash {
                 }
                 None => false,
             },
-            Hash::Table(m) => m.remove(field).is_some(),
+            Hash::Table(m) => m.swap_remove(field).is_some(),
         }
     }
 
@@ -247,7 +247,7 @@ impl Set {
                 }
                 _ => false,
             },
-            Set::Table(s) => s.remove(member),
+            Set::Table(s) => s.swap_remove(member),
         }
     }
 
@@ -326,7 +326,7 @@ impl ZSet {
     }
 
     pub fn remove(&mut self, member: &[u8]) -> Option<f64> {
-        let score = self.scores.remove(member)?;
+        let score = self.scores.swap_remove(member)?;
         self.order.remove(&(Score(score), member.to_vec()));
         Some(score)
     }

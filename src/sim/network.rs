@@ -6,6 +6,11 @@
 //! (TCP retransmits), and swallows a monitoring link (Sentinel finds out
 //! by its timeouts). A close from the node that dialled reaches the other
 //! end at once; a close from the node that accepted waits for the heal.
+//!
+//! A one-way cut holds only what one node sends the other, on every link
+//! between them (as TCP meets a one-way loss: the other way's data still
+//! arrives); no new connection completes across it, since the handshake
+//! needs both ways, and a close waits when it would cross it.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -29,6 +34,8 @@ pub(super) struct Network {
     dialer_gone: BTreeMap<(u16, ClientId), u16>,
     /// Pairs of nodes the network between is cut (smaller port first).
     cuts: BTreeSet<(u16, u16)>,
+    /// One-way cuts: (from, to).
+    one_way: BTreeSet<(u16, u16)>,
     /// One-way delay between two nodes (none: loopback).
     latencies: BTreeMap<(u16, u16), Millis>,
 }
@@ -46,15 +53,30 @@ impl Network {
         self.latencies.get(&pair(a, b)).copied().unwrap_or(0)
     }
 
-    /// Whether bytes can move on the link now.
-    fn flowing(&self, link: &Link) -> bool {
-        link.state == LinkState::Open && !self.is_cut(link.dialer, link.acceptor)
+    /// Whether what `from` sends reaches `to`.
+    fn passes(&self, from: u16, to: u16) -> bool {
+        !self.is_cut(from, to) && !self.one_way.contains(&(from, to))
     }
 
-    /// When the next piece arrives on any link that carries bytes now (a
-    /// cut link's bytes wait for the heal, however overdue).
+    /// Whether a connection between them can be set up (both ways pass).
+    fn connects(&self, a: u16, b: u16) -> bool {
+        self.passes(a, b) && self.passes(b, a)
+    }
+
+    /// Whether bytes can move on the link's lane towards `end` now.
+    fn flowing(&self, link: &Link, towards: End) -> bool {
+        let (from, to) = match towards {
+            End::Acceptor => (link.dialer, link.acceptor),
+            End::Dialer => (link.acceptor, link.dialer),
+        };
+        link.state == LinkState::Open && self.passes(from, to)
+    }
+
+    /// When the next piece arrives on any lane that carries bytes now (a
+    /// cut lane's bytes wait for the heal, however overdue).
     pub(super) fn next_arrival(&self) -> Option<Millis> {
-        self.links.values().filter(|l| self.flowing(l)).flat_map(|l| [l.forward.next_at(), l.back.next_at()]).flatten().min()
+        let lanes = self.links.values().flat_map(|l| [(l, End::Acceptor, &l.forward), (l, End::Dialer, &l.back)]);
+        lanes.filter(|(l, towards, _)| self.flowing(l, *towards)).filter_map(|(_, _, lane)| lane.next_at()).min()
     }
 
     fn remove(&mut self, key: LinkKey) -> Option<Link> {
@@ -91,7 +113,10 @@ impl Sim {
         if link.state != LinkState::Open {
             return;
         }
-        let held = self.net.is_cut(link.dialer, link.acceptor);
+        let held = match towards {
+            End::Acceptor => !self.net.passes(link.dialer, link.acceptor),
+            End::Dialer => !self.net.passes(link.acceptor, link.dialer),
+        };
         let latency = self.net.latency(link.dialer, link.acceptor);
         let Some(link) = self.net.links.get_mut(&key) else { return };
         if let Some(bytes) = link.lane_towards(towards).send(now, bytes, latency, held) {
@@ -118,7 +143,7 @@ impl Sim {
                 loop {
                     let now = self.now;
                     let Some(link) = self.net.links.get(&key) else { break };
-                    if !self.net.flowing(link) {
+                    if !self.net.flowing(link, towards) {
                         break;
                     }
                     let Some(link) = self.net.links.get_mut(&key) else { break };
@@ -138,7 +163,7 @@ impl Sim {
             return;
         }
         let mut link = Link::new(from, dial, port, purpose);
-        if self.net.is_cut(from, port) {
+        if !self.net.connects(from, port) {
             match purpose {
                 // No answer at all: the replica waits (and times out).
                 Purpose::Replication => {}
@@ -203,7 +228,7 @@ impl Sim {
         }
         self.record(TraceEvent::LinkClosed { at: self.now, dialer: link.dialer, acceptor: link.acceptor });
         let Some(client) = link.client else { return };
-        if self.net.is_cut(link.dialer, link.acceptor) {
+        if !self.net.passes(link.dialer, link.acceptor) {
             // The close cannot cross the cut: the acceptor learns of it at
             // the heal, or by its own timeout. What was on its way is lost.
             self.net.dialer_gone.insert((link.acceptor, client), link.dialer);
@@ -217,7 +242,7 @@ impl Sim {
     /// when the cut heals.
     fn close_by_acceptor(&mut self, key: LinkKey) {
         let Some(link) = self.net.links.get(&key) else { return };
-        let (dialer, acceptor, dial, cut) = (link.dialer, link.acceptor, link.dial, self.net.is_cut(link.dialer, link.acceptor));
+        let (dialer, acceptor, dial, cut) = (link.dialer, link.acceptor, link.dial, !self.net.passes(link.acceptor, link.dialer));
         let state = link.state;
         self.record(TraceEvent::LinkClosed { at: self.now, dialer, acceptor });
         if let Some(client) = self.net.links.get_mut(&key).and_then(|l| l.client.take()) {
@@ -293,9 +318,42 @@ impl Sim {
             return;
         }
         self.record(TraceEvent::Heal { at: self.now, a, b });
-        let held: Vec<(LinkKey, LinkState)> =
-            self.net.links.iter().filter(|(_, l)| l.joins(a, b) && l.purpose == Purpose::Replication).map(|(k, l)| (*k, l.state)).collect();
-        for (key, state) in &held {
+        self.after_heal(a, b);
+    }
+
+    /// What `from` sends no longer reaches `to`; the other way still
+    /// passes. Bytes wait (TCP retransmits them) until the heal.
+    pub fn cut_one_way(&mut self, from: u16, to: u16) {
+        if from != to && self.net.one_way.insert((from, to)) {
+            self.record(TraceEvent::CutOneWay { at: self.now, from, to });
+        }
+    }
+
+    pub fn heal_one_way(&mut self, from: u16, to: u16) {
+        if !self.net.one_way.remove(&(from, to)) {
+            return;
+        }
+        self.record(TraceEvent::HealOneWay { at: self.now, from, to });
+        self.after_heal(from, to);
+    }
+
+    /// The one-way cuts: (from, to).
+    pub fn one_way_cuts(&self) -> impl Iterator<Item = (u16, u16)> + '_ {
+        self.net.one_way.iter().copied()
+    }
+
+    /// Once a way between two nodes opens again: connects that waited
+    /// complete, closes that waited arrive, held bytes move on, in order.
+    fn after_heal(&mut self, a: u16, b: u16) {
+        let connects = self.net.connects(a, b);
+        let held: Vec<(LinkKey, LinkState)> = self
+            .net
+            .links
+            .iter()
+            .filter(|(_, l)| l.joins(a, b) && (l.purpose == Purpose::Replication || l.state == LinkState::HalfOpen))
+            .map(|(k, l)| (*k, l.state))
+            .collect();
+        for (key, state) in held.iter().filter(|_| connects) {
             if *state == LinkState::Opening {
                 self.open(*key);
                 self.settle();
@@ -303,7 +361,8 @@ impl Sim {
         }
         // Their next bytes meet a connection reset.
         for (key, state) in &held {
-            if *state == LinkState::HalfOpen {
+            let Some(link) = self.net.links.get(key) else { continue };
+            if *state == LinkState::HalfOpen && self.net.passes(link.acceptor, link.dialer) {
                 if let Some(link) = self.net.remove(*key) {
                     self.queue.push_back((link.dialer, Input::Closed(Conn::Dial(link.dial))));
                 }
@@ -312,8 +371,13 @@ impl Sim {
         self.settle();
         self.deliver_due();
         // The closes of dialers that went during the cut arrive.
-        let gone: Vec<(u16, ClientId)> =
-            self.net.dialer_gone.iter().filter(|((acceptor, _), dialer)| pair(*acceptor, **dialer) == pair(a, b)).map(|(k, _)| *k).collect();
+        let gone: Vec<(u16, ClientId)> = self
+            .net
+            .dialer_gone
+            .iter()
+            .filter(|((acceptor, _), dialer)| pair(*acceptor, **dialer) == pair(a, b) && self.net.passes(**dialer, *acceptor))
+            .map(|(k, _)| *k)
+            .collect();
         for (acceptor, client) in gone {
             self.net.dialer_gone.remove(&(acceptor, client));
             self.queue.push_back((acceptor, Input::Closed(Conn::Client(client))));

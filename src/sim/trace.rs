@@ -38,6 +38,9 @@ pub enum TraceEvent {
     DiskWrite { at: Millis, port: u16, path: String, size: usize },
     Cut { at: Millis, a: u16, b: u16 },
     Heal { at: Millis, a: u16, b: u16 },
+    /// What `from` sends no longer reaches `to` (the other way still does).
+    CutOneWay { at: Millis, from: u16, to: u16 },
+    HealOneWay { at: Millis, from: u16, to: u16 },
     Latency { at: Millis, a: u16, b: u16, ms: Millis },
     /// A step the session took (its text form, as in a scenario file).
     Step { at: Millis, text: String },

@@ -33,3 +33,13 @@ test('a page session replays in wasm to the trace it has natively', () => {
   const native = fs.readFileSync(NATIVE, 'utf8').trim();
   assert.strictEqual(BigInt.asUintN(64, digest).toString(16).padStart(16, '0'), native);
 });
+
+test('fault schedules give in wasm the traces they give natively', () => {
+  const exports = instantiate(WASM);
+  const native = fs.readFileSync(path.join(ROOT, 'target/tmp/fault-schedule.digests'), 'utf8').trim().split('\n');
+  assert.strictEqual(native.length, 4);
+  native.forEach((digest, seed) => {
+    const wasm = BigInt.asUintN(64, exports.fault_schedule_digest(BigInt(seed)));
+    assert.strictEqual(wasm.toString(16).padStart(16, '0'), digest, `seed ${seed}`);
+  });
+});

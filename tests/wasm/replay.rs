@@ -1,11 +1,16 @@
 //! The browser-shaped session of tests/replay.rs, built for wasm32: it
 //! replays the session from its seed and steps inside wasm and gives the
 //! trace's digest (0 when the replay differs), which
-//! tests/e2e/replay.test.js compares with the native one. Exports a plain
-//! function, so Node needs no bindings.
+//! tests/e2e/replay.test.js compares with the native one; and the fault
+//! schedules of tests/replication_property.rs by seed, whose traces must
+//! be the ones the native build wrote. Exports plain functions, so Node
+//! needs no bindings.
 
 #[path = "../common/browser_session.rs"]
 mod browser_session;
+#[allow(dead_code)]
+#[path = "../common/fault_schedule.rs"]
+mod fault_schedule;
 
 use browser_session::{browser_session, trace_digest};
 use redis_playground::app::playground::Playground;
@@ -24,4 +29,20 @@ pub extern "C" fn replay_digest() -> u64 {
     } else {
         0
     }
+}
+
+/// The trace digest of the fault schedule of `seed`, run in wasm.
+#[no_mangle]
+pub extern "C" fn fault_schedule_digest(seed: u64) -> u64 {
+    fault_schedule::trace_digest(&fault_schedule::Run::complete(seed).sim)
+}
+
+#[no_mangle]
+pub extern "C" fn tmp_trace_ptr(seed: u64) -> u64 {
+    let run = fault_schedule::Run::complete(seed);
+    let text: String = run.sim.trace().iter().map(|e| format!("{e:?}\n")).collect();
+    let b = text.into_bytes().into_boxed_slice();
+    let len = b.len() as u64;
+    let ptr = Box::leak(b).as_ptr() as u64;
+    (ptr << 32) | len
 }
