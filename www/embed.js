@@ -33,7 +33,12 @@
   }
 
   async function fetchScenario(url) {
-    const response = await fetch(new URL(url, document.baseURI), { credentials: "same-origin" });
+    const address = new URL(url, document.baseURI);
+    // As the page checks ?src=: a file beside the page or http(s), nothing else.
+    if (address.protocol !== "http:" && address.protocol !== "https:") {
+      throw new Error(`${url} is not a relative or http(s) address`);
+    }
+    const response = await fetch(address, { credentials: "same-origin" });
     if (!response.ok) throw new Error(`${url} answered ${response.status}`);
     const text = await response.text();
     if (new TextEncoder().encode(text).length > MAX_SCENARIO_BYTES) throw new Error(`${url} is longer than 256 KiB`);

@@ -36,6 +36,16 @@ const EVENTS_SHOWN: usize = 200;
 /// at once, and the trace keeps its newest events.
 pub const PAGE_OPTIONS: Options = Options { notice_closes: true, trace_limit: Some(TRACE_KEPT), memory_guard: Some(MEMORY_GUARD) };
 
+/// The largest dump file the page takes (checked before it is read).
+pub const MAX_UPLOAD_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Why a file of `size` bytes is not taken as a dump, if it is not.
+pub fn upload_refusal(size: u64) -> Option<String> {
+    (size > MAX_UPLOAD_BYTES).then(|| {
+        format!("This file is {} MB: the playground takes dumps of up to {} MB.", size.div_ceil(1 << 20), MAX_UPLOAD_BYTES >> 20)
+    })
+}
+
 /// The memory (Redis's `used_memory`) each server of the page may reach:
 /// every server lives in one browser tab, whose wasm memory stops at 4 GB
 /// and which takes a few times Redis's figure for the same data.
@@ -334,10 +344,23 @@ impl Playground {
     /// Puts an uploaded dump on the node's disk, to be loaded at its next
     /// start. A file that is not a loadable RDB changes nothing.
     pub fn upload_dump(&mut self, port: u16, bytes: Vec<u8>) -> Result<String, String> {
+        if let Some(refusal) = upload_refusal(bytes.len() as u64) {
+            return Err(refusal);
+        }
         let dump = rdb::decode(&bytes, &Limits::default()).map_err(|e| format!("This file cannot be loaded: {e}."))?;
+        let keys = dump.key_count();
+        // What it would take once loaded, as the server counts memory.
+        let (keyspace, _, _) = dump.into_keyspace(16, 0).map_err(|db| format!("This file cannot be loaded: it uses database {db}."))?;
+        let data = crate::engine::memory::STARTUP_BYTES + keyspace.dataset_bytes();
+        if data > MEMORY_GUARD {
+            return Err(format!(
+                "This dump holds {} MB of data once loaded: more than the {} MB a server may take in this page.",
+                data >> 20,
+                MEMORY_GUARD >> 20
+            ));
+        }
         let path = self.sim().dump_path(port).ok_or_else(|| format!("There is no server on port {port}."))?;
         self.apply(Step::File { port, path: path.clone(), bytes })?;
-        let keys = dump.key_count();
         Ok(format!("{path} now holds a dump of {keys} keys: server {port} loads it when it next starts."))
     }
 

@@ -9,8 +9,18 @@ use crate::engine::time::Millis;
 use crate::session::{Session, Step, Until};
 use crate::sim::Program;
 
-/// The first line of a saved playground; the format may grow, the version says how.
-const STATE_HEADER: &str = "redis-playground-state 1";
+/// The first line of a saved playground; the format may grow, the version
+/// says how. Version 2 ends with a checksum line, so that a state cut
+/// short (a full storage, another tab writing) or altered is noticed.
+const STATE_HEADER: &str = "redis-playground-state 2";
+/// Version 1, read still: the same lines without the checksum.
+const STATE_HEADER_V1: &str = "redis-playground-state 1";
+
+/// FNV-1a of the text before the checksum line.
+fn checksum(text: &str) -> String {
+    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3));
+    format!("checksum {hash:016x}")
+}
 
 impl Playground {
     /// Everything that outlives a page reload.
@@ -35,7 +45,9 @@ impl Playground {
         // The network's state: cut links and latencies.
         out.extend(sim.cuts().map(|(a, b)| format!("cut {a} {b}")));
         out.extend(sim.latencies().map(|(a, b, ms)| format!("latency {a} {b} {ms}")));
-        out.join("\n")
+        let text = out.join("\n");
+        let sum = checksum(&text);
+        format!("{text}\n{sum}")
     }
 
     /// Changes whenever what `export_state` would write changes (disks by
@@ -111,10 +123,24 @@ struct SavedNode {
 /// The nodes of a saved playground, servers first (so that Sentinels find
 /// them), and the steps that put its network back.
 fn read_state(text: &str) -> Result<(Vec<SavedNode>, Vec<Step>), String> {
-    let mut lines = text.lines();
-    if lines.next() != Some(STATE_HEADER) {
-        return Err("not a saved playground".into());
-    }
+    let header = text.lines().next().unwrap_or_default();
+    let body = match header {
+        STATE_HEADER => {
+            // The checksum is the last line, over everything before it.
+            let (body, last) = text.rsplit_once('\n').ok_or("it was cut short")?;
+            if last != checksum(body) {
+                return Err("it was cut short or altered".into());
+            }
+            body
+        }
+        STATE_HEADER_V1 => text,
+        _ if header.starts_with("redis-playground-state ") => {
+            return Err(format!("it was saved in a format this version does not read ({})", &header[23..]));
+        }
+        _ => return Err("not a saved playground".into()),
+    };
+    let mut lines = body.lines();
+    lines.next();
     let mut nodes: Vec<SavedNode> = Vec::new();
     let mut network = Vec::new();
     for line in lines {

@@ -100,6 +100,27 @@ fn edited_configs_cuts_and_latencies_survive_a_reload() {
 }
 
 #[test]
+fn a_damaged_or_unknown_saved_state_is_refused_with_its_reason() {
+    let mut p = Playground::new(1, 0, &[6379, 6380]);
+    p.run(6379, "SET k v");
+    p.run(6379, "SAVE");
+    let saved = p.export_state();
+    assert!(saved.starts_with("redis-playground-state 2\n"));
+    let reason = |text: &str| Playground::import_state(1, 0, text).err().unwrap_or_default();
+    // Cut short anywhere, or altered: the checksum says so.
+    for cut in [saved.len() / 3, saved.len() / 2, saved.len() - 3] {
+        assert!(reason(&saved[..cut]).contains("cut short"), "cut at {cut}");
+    }
+    assert!(reason(&saved.replacen("server 6380 up", "server 6380 down", 1)).contains("altered"));
+    assert!(reason(&saved.replacen("state 2", "state 9", 1)).contains("format this version does not read (9)"));
+    assert!(reason("garbage").contains("not a saved playground"));
+    // The first format, without a checksum, is read still.
+    let v1: Vec<&str> = saved.lines().filter(|l| !l.starts_with("checksum ")).collect();
+    let v1 = v1.join("\n").replacen("state 2", "state 1", 1);
+    assert!(Playground::import_state(1, 0, &v1).is_ok());
+}
+
+#[test]
 fn sentinels_start_from_their_conf_show_what_they_watch_and_survive_a_reload() {
     let mut p = Playground::new(1, 0, &[6379, 6380]);
     p.run(6380, "REPLICAOF 127.0.0.1 6379");

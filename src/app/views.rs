@@ -161,3 +161,27 @@ pub fn format_elapsed(ms: i64) -> String {
         format!("{} min {:02}.{} s", minutes, tenths / 10, tenths % 10)
     }
 }
+
+/// The longest line a console shows whole: a 10 MB value would take the
+/// page seconds to lay out, and no one reads it on a screen.
+pub const SHOWN_CHARS: usize = 4096;
+
+/// A console line as shown: whole, or its beginning and how much is left.
+pub fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(SHOWN_CHARS) {
+        None => std::borrow::Cow::Borrowed(text),
+        Some((cut, _)) => std::borrow::Cow::Owned(format!("{}… ({} more bytes)", &text[..cut], text.len() - cut)),
+    }
+}
+
+#[cfg(test)]
+mod shown_tests {
+    #[test]
+    fn long_lines_are_shortened_on_a_character_boundary() {
+        assert_eq!(super::shown("short"), "short");
+        let long = "é".repeat(5000);
+        let shown = super::shown(&long);
+        assert!(shown.starts_with(&"é".repeat(4096)));
+        assert!(shown.ends_with("… (1808 more bytes)"), "{}", &shown[shown.len() - 30..]);
+    }
+}

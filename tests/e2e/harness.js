@@ -28,13 +28,13 @@ const TYPES = {
  * beside the built page under test/. */
 const TEST_PAGES = path.join(__dirname, 'pages');
 
-/** Starts a static server for dist/ (and the test pages under test/) on a
- * free loopback port. */
-function serveDist() {
+/** Starts a static server for dist/ (and the test pages under test/, and
+ * `extra`'s folders under their prefixes) on a free loopback port. */
+function serveDist(extra = {}) {
   if (!fs.existsSync(path.join(DIST, 'index.html'))) {
     throw new Error('dist/index.html is missing: build the page first (scripts/test.sh does)');
   }
-  return serveDir(DIST, SUB_PATH, { 'test/': TEST_PAGES });
+  return serveDir(DIST, SUB_PATH, { 'test/': TEST_PAGES, ...extra });
 }
 
 /** A static server for `root` below `subPath`; `extra` maps a prefix of

@@ -66,7 +66,7 @@ pub fn console(props: &ConsoleProps) -> Html {
                            aria-describedby={format!("hint-{port}")} {onkeydown} {oninput} />
                     // The typed text, invisible, pushes the hint to just after it.
                     <span class="hint" aria-hidden="true">
-                        <span class="typed">{ (*typed).clone() }</span>
+                        <span class="typed">{ crate::app::views::shown(&typed).into_owned() }</span>
                         <span class="rest" data-hint={port.to_string()}>{ hint.clone().unwrap_or_default() }</span>
                     </span>
                     <span class="visually-hidden" id={format!("hint-{port}")}>{ hint.map(|h| format!("Arguments: {}", h.trim())).unwrap_or_default() }</span>
@@ -82,5 +82,5 @@ fn output_line(line: &Line) -> Html {
         LineKind::Output => "line",
         LineKind::Error => "line error",
     };
-    html! { <div class={class}>{ &line.text }</div> }
+    html! { <div class={class}>{ crate::app::views::shown(&line.text).into_owned() }</div> }
 }

@@ -139,6 +139,11 @@ fn dump_buttons(port: u16, has_dump: bool, on_download: &Callback<u16>, on_actio
             let Some(input) = e.target_dyn_into::<web_sys::HtmlInputElement>() else { return };
             let Some(file) = input.files().and_then(|files| files.get(0)) else { return };
             input.set_value("");
+            // Refused before a byte is read: a huge file would take the tab down.
+            if let Some(refusal) = crate::app::playground::upload_refusal(file.size() as u64) {
+                on_action.emit(Action::Refused(refusal));
+                return;
+            }
             let on_action = on_action.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 if let Ok(buffer) = wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await {

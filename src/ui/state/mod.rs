@@ -32,6 +32,8 @@ pub enum Action {
     Restart(u16),
     /// A file chosen for a node's disk.
     UploadDump { port: u16, bytes: Vec<u8> },
+    /// Something the page would not take, and why.
+    Refused(String),
     /// Real time passed (milliseconds): virtual time follows at the
     /// chosen speed unless paused.
     Tick(i64),
@@ -463,6 +465,7 @@ fn apply(playground: &mut Playground, action: Action, change: &mut Change) {
                 Ok(message) | Err(message) => message,
             });
         }
+        Action::Refused(why) => change.notice = Some(why),
         Action::LoadScenario(_) | Action::LoadFailed(_) | Action::Guide(_) | Action::Shared(_) | Action::Inspect(_) | Action::ShowInstruments(_) | Action::Rewind(_) | Action::BackToPresent | Action::Branch => {}
     }
 }
