@@ -90,7 +90,7 @@ pub fn value_bytes(value: &Value) -> u64 {
             OBJECT + allocation(7 + pairs.iter().map(|(f, v)| listpack_entry(f) + listpack_entry(v)).sum::<u64>())
         }
         Value::Hash(Hash::Table(map)) => {
-            let sampled: u64 = map.iter().take(SAMPLES).map(|(f, v)| DICT_ENTRY + sds(f.len()) + sds(v.len())).sum();
+            let sampled: u64 = spread(map.len()).filter_map(|i| map.get_index(i)).map(|(f, v)| DICT_ENTRY + sds(f.len()) + sds(v.len())).sum();
             OBJECT + allocation(56) + table(map.len()) + scaled(sampled, map.len())
         }
         Value::Set(Set::Intset(values)) => {
@@ -104,7 +104,7 @@ pub fn value_bytes(value: &Value) -> u64 {
         }
         Value::Set(Set::Table(members)) => {
             let n = members.len();
-            let sampled: u64 = members.iter().take(SAMPLES).map(|m| DICT_ENTRY + sds(m.len())).sum();
+            let sampled: u64 = spread(n).filter_map(|i| members.get_index(i)).map(|m| DICT_ENTRY + sds(m.len())).sum();
             OBJECT + allocation(56) + table(n) + scaled(sampled, n)
         }
         Value::ZSet(z) => zset_bytes(z),
@@ -119,7 +119,7 @@ fn zset_bytes(z: &ZSet) -> u64 {
     }
     // A dict entry, a skiplist node (about 1.33 levels of 16 bytes on
     // top of 32) and the member's sds, per element.
-    let sampled: u64 = z.iter().take(SAMPLES).map(|(m, _)| DICT_ENTRY + 53 + sds(m.len())).sum();
+    let sampled: u64 = spread(n).filter_map(|i| z.member_at(i)).map(|m| DICT_ENTRY + 53 + sds(m.len())).sum();
     OBJECT + allocation(16) + allocation(56) + allocation(32 + 32 * 16) + table(n) + scaled(sampled, n)
 }
 
@@ -127,6 +127,13 @@ fn zset_bytes(z: &ZSet) -> u64 {
 /// `min(n, SAMPLES)` of them.
 fn scaled(sampled: u64, n: usize) -> u64 {
     scaled_by(sampled, n.min(SAMPLES), n)
+}
+
+/// The positions sampled in a table of `n`: spread over it, the old and
+/// the new elements alike (tables keep their insertion order).
+fn spread(n: usize) -> impl Iterator<Item = usize> {
+    let seen = n.min(SAMPLES);
+    (0..seen).map(move |i| i * n / seen)
 }
 
 /// For a list: the positions sampled (spread from both ends).

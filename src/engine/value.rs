@@ -337,6 +337,12 @@ impl ZSet {
     }
 
     /// 0-based rank from the lowest score.
+    /// The member at position `i` of its table (insertion order): for
+    /// sampling, not for ranks.
+    pub fn member_at(&self, i: usize) -> Option<&Vec<u8>> {
+        self.scores.get_index(i).map(|(m, _)| m)
+    }
+
     pub fn rank(&self, member: &[u8]) -> Option<usize> {
         let score = self.score(member)?;
         Some(self.order.range(..(Score(score), member.to_vec())).count())
