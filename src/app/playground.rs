@@ -36,6 +36,18 @@ const EVENTS_SHOWN: usize = 200;
 /// at once, and the trace keeps its newest events.
 pub const PAGE_OPTIONS: Options = Options { notice_closes: true, trace_limit: Some(TRACE_KEPT), memory_guard: Some(MEMORY_GUARD) };
 
+/// The largest config file the page takes: it is kept in the browser's
+/// storage with the cluster, and no real one comes near.
+pub const MAX_CONFIG_BYTES: usize = 256 * 1024;
+
+fn check_config_size(lines: &[String]) -> Result<(), String> {
+    let size: usize = lines.iter().map(|l| l.len() + 1).sum();
+    if size > MAX_CONFIG_BYTES {
+        return Err(format!("This config file is {} KiB: the playground takes config files of up to 256 KiB.", size / 1024));
+    }
+    Ok(())
+}
+
 /// The largest dump file the page takes (checked before it is read).
 pub const MAX_UPLOAD_BYTES: u64 = 64 * 1024 * 1024;
 
@@ -246,6 +258,7 @@ impl Playground {
     /// names (the next free one from 26379 if none), which must be free.
     /// The error is what redis-sentinel would print, or why the port is taken.
     pub fn add_sentinel(&mut self, lines: &[String]) -> Result<u16, String> {
+        check_config_size(lines)?;
         let fallback = self.next_sentinel_port();
         let conf = SentinelConf::parse(lines, fallback).map_err(|e| e.to_string())?;
         let port = conf.port;
@@ -280,6 +293,7 @@ impl Playground {
     /// config's `port` (6379 if it has none), which must be free. The
     /// error is what redis-server would print, or why the port is taken.
     pub fn add_server_with_config(&mut self, lines: &[String]) -> Result<u16, String> {
+        check_config_size(lines)?;
         let config = Config::parse(lines).map_err(|e| e.to_string())?;
         let port = config.get("port").and_then(|a| a[0].parse::<u16>().ok()).unwrap_or(6379);
         if self.screens.contains_key(&port) || self.sim().has_machine(port) {
@@ -298,6 +312,7 @@ impl Playground {
     /// Replaces a node's config file; it applies from the next start. The
     /// `port` cannot change: that would be another node.
     pub fn edit_config(&mut self, port: u16, lines: &[String]) -> Result<(), String> {
+        check_config_size(lines)?;
         let wanted = if self.sim().is_sentinel(port) {
             let conf = SentinelConf::parse(lines, port).map_err(|e| e.to_string())?;
             if conf.port != port {

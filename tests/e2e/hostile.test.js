@@ -1,6 +1,7 @@
 // Untrusted input is inert, and nothing a visitor or an embedding page
 // sends takes the tab down: markup and script typed as keys, values,
-// client names (which reach the log) stay text; `javascript:` addresses
+// client names (which reach the log) and config lines stay text; a 10 MB
+// config file is refused; `javascript:` addresses
 // are refused; 10 MB scenarios from the address, an embedding page and
 // plain-iframe messages are refused with a message; a dump too big to take
 // is refused before it is read, and a broken one with a reason; DEBUG
@@ -86,6 +87,25 @@ test('markup typed as keys, values and client names stays text, in the console, 
   assert.equal(await page.evaluate(() => window.__xss), undefined);
   assert.equal(await page.locator('main img, main script:not([src]), [data-output] b, .event-log img').count(), 0);
   await page.screenshot({ path: path.join(SCREENSHOTS, 'hostile-text.png') });
+  await page.context().close();
+});
+
+test('a config file with markup, and one of 10 MB: refused with the reason, as text', async () => {
+  const page = await newPage(site.url);
+  await page.locator('[data-console="6379"] input').waitFor({ timeout: 15000 });
+  await page.getByRole('button', { name: '+ Add server' }).click();
+  const editor = page.locator('[data-editor="new"]');
+  const text = await editor.locator('textarea').inputValue();
+  await editor.locator('textarea').fill(`${text}\n<img src=x onerror=window.__xss=8>`);
+  await editor.locator('[data-editor-action="start"]').click();
+  await editor.locator('.editor-error', { hasText: "<img src=x onerror=window.__xss=8>" }).waitFor();
+  assert.match(await editor.locator('.editor-error').textContent(), /Bad directive or wrong number of arguments/);
+  await editor.locator('textarea').fill(`${text}\n# ${'x'.repeat(TEN_MB)}`);
+  await editor.locator('[data-editor-action="start"]').click();
+  await editor.locator('.editor-error', { hasText: 'config files of up to 256 KiB' }).waitFor({ timeout: 20000 });
+  assert.equal(await page.locator('.editor-error img').count(), 0);
+  assert.equal(await page.evaluate(() => window.__xss), undefined);
+  assert.deepEqual(await run(page, 6379, 'PING'), ['127.0.0.1:6379> PING', 'PONG']);
   await page.context().close();
 });
 
