@@ -4,13 +4,46 @@
 //! hash tables. INFO's `used_memory`, MEMORY USAGE, `maxmemory` and the
 //! page's memory guard all read these figures, so the same `maxmemory`
 //! gives the verdicts it gives on Redis (tests/memory.rs holds them within
-//! 25 % of figures recorded from redis-server).
+//! 25 % of figures recorded from redis-server). It also names the
+//! `maxmemory-policy` values.
 //!
 //! Large collections are sized from a few of their elements (as MEMORY
 //! USAGE samples them), so accounting a command costs the same on a list
 //! of ten elements as on one of a million.
 
 use super::value::{as_integer, Hash, Set, Value, ZSet};
+
+/// `maxmemory-policy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Policy {
+    NoEviction,
+    AllKeysLru,
+    AllKeysLfu,
+    AllKeysRandom,
+    VolatileLru,
+    VolatileLfu,
+    VolatileRandom,
+    VolatileTtl,
+}
+
+impl Policy {
+    pub fn parse(name: &str) -> Policy {
+        match name {
+            "allkeys-lru" => Policy::AllKeysLru,
+            "allkeys-lfu" => Policy::AllKeysLfu,
+            "allkeys-random" => Policy::AllKeysRandom,
+            "volatile-lru" => Policy::VolatileLru,
+            "volatile-lfu" => Policy::VolatileLfu,
+            "volatile-random" => Policy::VolatileRandom,
+            "volatile-ttl" => Policy::VolatileTtl,
+            _ => Policy::NoEviction,
+        }
+    }
+
+    pub fn volatile_only(self) -> bool {
+        matches!(self, Policy::VolatileLru | Policy::VolatileLfu | Policy::VolatileRandom | Policy::VolatileTtl)
+    }
+}
 
 /// What an idle redis-server 7.0.15 reports as `used_memory` before any
 /// client connects (its `used_memory_startup`).

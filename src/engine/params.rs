@@ -435,8 +435,8 @@ impl Settings {
         self.other.get("maxmemory").and_then(|v| v.parse().ok()).unwrap_or(0)
     }
 
-    pub fn maxmemory_policy(&self) -> super::server::eviction::Policy {
-        super::server::eviction::Policy::parse(self.other.get("maxmemory-policy").map_or("noeviction", String::as_str))
+    pub fn maxmemory_policy(&self) -> super::memory::Policy {
+        super::memory::Policy::parse(self.other.get("maxmemory-policy").map_or("noeviction", String::as_str))
     }
 
     pub fn maxmemory_samples(&self) -> usize {

@@ -10,43 +10,11 @@
 //! refuses what would grow it, whatever its `maxmemory`, with an error
 //! that says so.
 
-use crate::engine::memory;
+use crate::engine::memory::{self, Policy};
 use crate::engine::resp::Frame;
 use crate::engine::time::Millis;
 
 use super::Server;
-
-/// `maxmemory-policy`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Policy {
-    NoEviction,
-    AllKeysLru,
-    AllKeysLfu,
-    AllKeysRandom,
-    VolatileLru,
-    VolatileLfu,
-    VolatileRandom,
-    VolatileTtl,
-}
-
-impl Policy {
-    pub fn parse(name: &str) -> Policy {
-        match name {
-            "allkeys-lru" => Policy::AllKeysLru,
-            "allkeys-lfu" => Policy::AllKeysLfu,
-            "allkeys-random" => Policy::AllKeysRandom,
-            "volatile-lru" => Policy::VolatileLru,
-            "volatile-lfu" => Policy::VolatileLfu,
-            "volatile-random" => Policy::VolatileRandom,
-            "volatile-ttl" => Policy::VolatileTtl,
-            _ => Policy::NoEviction,
-        }
-    }
-
-    fn volatile_only(self) -> bool {
-        matches!(self, Policy::VolatileLru | Policy::VolatileLfu | Policy::VolatileRandom | Policy::VolatileTtl)
-    }
-}
 
 /// What a server keeps for its memory limits.
 #[derive(Clone, Debug, Default)]
