@@ -11,7 +11,7 @@ const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
 const zlib = require('node:zlib');
-const { serveDist, serveDir, TEST_PAGES, launchBrowser, pageHelpers, SCREENSHOTS } = require('./harness');
+const { serveDist, serveDir, TEST_PAGES, launchBrowser, freshPage, pageHelpers, SCREENSHOTS } = require('./harness');
 
 let site;
 let elsewhere;
@@ -33,19 +33,8 @@ after(async () => {
 });
 
 /** A fresh page (its own storage), its errors collected. */
-async function newPage(url, viewport = { width: 1280, height: 900 }) {
-  const context = await browser.newContext({ viewport });
-  const page = await context.newPage();
-  page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') errors.push(`console: ${msg.text()}`);
-  });
-  page.on('dialog', (dialog) => {
-    errors.push(`dialog: ${dialog.message()}`);
-    dialog.dismiss();
-  });
-  await page.goto(url);
-  return page;
+function newPage(url, viewport = { width: 1280, height: 900 }) {
+  return freshPage(browser, url, errors, { viewport });
 }
 
 /** The scenario text as a #scenario= fragment: base64url of deflate-raw. */

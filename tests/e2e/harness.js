@@ -104,6 +104,24 @@ async function openPage(browser, site, errors, viewport = { width: 1280, height:
   return page;
 }
 
+/** A page in a context of its own (its own storage), its errors and
+ * dialogs collected into `errors`; `init` runs before the page's scripts. */
+async function freshPage(browser, url, errors, { init, viewport = { width: 1280, height: 900 } } = {}) {
+  const context = await browser.newContext({ viewport });
+  if (init) await context.addInitScript(init.fn, init.arg);
+  const page = await context.newPage();
+  page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(`console: ${msg.text()}`);
+  });
+  page.on('dialog', (dialog) => {
+    errors.push(`dialog: ${dialog.message()}`);
+    dialog.dismiss();
+  });
+  await page.goto(url);
+  return page;
+}
+
 /** What a test does on the page as a user would, for the page `getPage()`
  * returns when called. */
 function pageHelpers(getPage) {
@@ -178,4 +196,4 @@ function pageForTests(setPage, errors) {
   });
 }
 
-module.exports = { serveDist, serveDir, TEST_PAGES, launchBrowser, openPage, pageHelpers, pageForTests, SCREENSHOTS, DIST };
+module.exports = { serveDist, serveDir, TEST_PAGES, launchBrowser, openPage, freshPage, pageHelpers, pageForTests, SCREENSHOTS, DIST };

@@ -16,7 +16,7 @@ const assert = require('node:assert/strict');
 const path = require('node:path');
 const fs = require('node:fs');
 const zlib = require('node:zlib');
-const { serveDist, launchBrowser, SCREENSHOTS } = require('./harness');
+const { serveDist, launchBrowser, freshPage, SCREENSHOTS } = require('./harness');
 
 let site;
 let browser;
@@ -39,20 +39,8 @@ after(async () => {
 });
 
 /** A fresh page (its own storage), its errors and dialogs collected. */
-async function newPage(url, { init } = {}) {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  if (init) await context.addInitScript(init.fn, init.arg);
-  const page = await context.newPage();
-  page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') errors.push(`console: ${msg.text()}`);
-  });
-  page.on('dialog', (dialog) => {
-    errors.push(`dialog: ${dialog.message()}`);
-    dialog.dismiss();
-  });
-  await page.goto(url);
-  return page;
+function newPage(url, { init } = {}) {
+  return freshPage(browser, url, errors, { init });
 }
 
 async function run(page, port, line) {
