@@ -41,7 +41,10 @@ fn checked_run(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis)
     let Some(client) = server.clients.get_mut(&id) else { return Vec::new() };
     client.last_command = info.name.as_str();
     client.last_command_at = now;
-    if let Err(reply) = memory_refusal(server, id, info, args, now).and_then(|()| refusal(server, id, info, handler, now)) {
+    let checks = protected_refusal(server, handler)
+        .and_then(|()| memory_refusal(server, id, info, args, now))
+        .and_then(|()| refusal(server, id, info, handler, now));
+    if let Err(reply) = checks {
         flag_transaction(server, id);
         return vec![reply];
     }
@@ -109,12 +112,18 @@ fn memory_refusal(server: &mut Server, id: ClientId, info: &CommandInfo, args: &
     }
 }
 
-/// Why the server refuses to run (or queue) the command now, if it does.
-fn refusal(server: &Server, id: ClientId, info: &CommandInfo, handler: Handler, now: Millis) -> Result<(), Frame> {
+/// A protected command (DEBUG) refused by `enable-debug-command`: Redis
+/// says so before any other check.
+fn protected_refusal(server: &Server, handler: Handler) -> Result<(), Frame> {
     // Console clients connect from 127.0.0.1, so `local` allows them.
     if handler.flags & flag::DEBUG_GATED != 0 && server.settings.enable_debug_command == "no" {
         return Err(err("DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."));
     }
+    Ok(())
+}
+
+/// Why the server refuses to run (or queue) the command now, if it does.
+fn refusal(server: &Server, id: ClientId, info: &CommandInfo, handler: Handler, now: Millis) -> Result<(), Frame> {
     let settings = &server.settings;
     let write = info.has_flag("write");
     // A master with min-replicas-to-write refuses writes without enough good replicas.

@@ -149,15 +149,15 @@ fn asked_memory(args: &[Vec<u8>]) -> u64 {
     let number = |i: usize| -> u64 {
         args.get(i).and_then(|a| std::str::from_utf8(a).ok()).and_then(|a| a.parse::<i64>().ok()).map_or(0, |n| n.max(0) as u64)
     };
-    let name = args.first().map(|a| a.to_ascii_lowercase()).unwrap_or_default();
-    match name.as_slice() {
-        b"setrange" => number(2).saturating_add(args.get(3).map_or(0, |v| v.len() as u64)),
-        b"debug" if args.get(1).is_some_and(|a| a.eq_ignore_ascii_case(b"populate")) => {
-            let prefix = args.get(3).map_or(3, Vec::len) as u64;
-            let size = number(4).max(8);
-            number(2).saturating_mul(48 + prefix + 12 + size)
-        }
-        _ => 0,
+    let is = |i: usize, word: &[u8]| args.get(i).is_some_and(|a| a.eq_ignore_ascii_case(word));
+    if is(0, b"setrange") {
+        number(2).saturating_add(args.get(3).map_or(0, |v| v.len() as u64))
+    } else if is(0, b"debug") && is(1, b"populate") {
+        let prefix = args.get(3).map_or(3, Vec::len) as u64;
+        let size = number(4).max(8);
+        number(2).saturating_mul(48 + prefix + 12 + size)
+    } else {
+        0
     }
 }
 
