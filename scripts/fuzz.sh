@@ -64,7 +64,14 @@ fi
 if [ "$minimize" = "--minimize" ]; then
   say "minimising the corpus into $corpus"
   rm -rf "$out/cmin"
-  AFL_SKIP_CPUFREQ=1 cargo afl cmin -i "$out/default/queue" -o "$out/cmin" -t 2000 -m none -- "$binary" > "$out/cmin.log" 2>&1
+  # AFL++'s awk afl-cmin: its Python one finds no tuples in a persistent
+  # Rust target's traces here.
+  cmin=$(ls "${XDG_DATA_HOME:-$HOME/.local/share}"/afl.rs/rustc-*/afl.rs-*/afl/bin/afl-cmin.awk 2>/dev/null | head -1)
+  if [ -n "$cmin" ]; then
+    AFL_SKIP_CPUFREQ=1 PATH="$(dirname "$cmin"):$PATH" "$cmin" -i "$out/default/queue" -o "$out/cmin" -t 2000 -m none -- "$binary" > "$out/cmin.log" 2>&1
+  else
+    AFL_SKIP_CPUFREQ=1 cargo afl cmin -i "$out/default/queue" -o "$out/cmin" -t 2000 -m none -- "$binary" > "$out/cmin.log" 2>&1
+  fi
   rm -rf "$corpus" && mkdir -p "$corpus" && cp "$out/cmin"/* "$corpus"/
   echo "$target: corpus of $(ls "$corpus" | wc -l) inputs"
 fi
