@@ -295,6 +295,23 @@ fn engine_log(steps: &[scenario::Line]) -> Vec<String> {
     lines.into_iter().map(|(_, l)| l).collect()
 }
 
+/// Whether the engine's log line is the one real Redis wrote. When a
+/// replica's socket is already gone as the master notices, Redis cannot
+/// read its address and names it by client id ("Connection with replica
+/// client id #15 lost."), which depends on the machine's timing; the
+/// engine always knows the address.
+fn same_log_line(actual: &str, expected: &str) -> bool {
+    const LOST: &str = "Connection with replica ";
+    if actual == expected {
+        return true;
+    }
+    let (Some(a), Some(e)) = (actual.find(LOST), expected.find(LOST)) else { return false };
+    let by_id = expected[e + LOST.len()..].strip_prefix("client id #").and_then(|r| r.split_once(' ')).is_some_and(|(id, rest)| {
+        id.bytes().all(|b| b.is_ascii_digit()) && rest == "lost."
+    });
+    by_id && actual[..a] == expected[..e] && actual.ends_with(" lost.")
+}
+
 /// For the scenarios recorded with their servers' logs (NAME.log), every
 /// server logs the replication lines real Redis logged, in the same order.
 #[test]
@@ -312,8 +329,9 @@ fn replication_logs_match_real_redis() {
         let steps = scenario::parse(&std::fs::read_to_string(&file).unwrap()).unwrap();
         let actual = engine_log(&steps);
         let expected: Vec<&str> = expected.lines().collect();
-        if actual != expected {
-            let first = actual.iter().zip(&expected).position(|(a, e)| a != e).unwrap_or(actual.len().min(expected.len()));
+        let same = actual.len() == expected.len() && actual.iter().zip(&expected).all(|(a, e)| same_log_line(a, e));
+        if !same {
+            let first = actual.iter().zip(&expected).position(|(a, e)| !same_log_line(a, e)).unwrap_or(actual.len().min(expected.len()));
             failures.push(format!(
                 "{}: log line {} differs\n--- real Redis\n{}\n--- engine\n{}",
                 file.display(),
