@@ -133,6 +133,8 @@ impl fmt::Display for Step {
                 }
                 Ok(())
             }
+            // An empty file has no data word (an empty word would not read back).
+            Step::File { port, path, bytes } if bytes.is_empty() => write!(f, "file {port} {}", base64_encode(path.as_bytes())),
             Step::File { port, path, bytes } => write!(f, "file {port} {} {}", base64_encode(path.as_bytes()), base64_encode(bytes)),
             Step::Config { port, config } => f.write_str(&with("config", port, config)),
             Step::Remove { port } => write!(f, "remove {port}"),
@@ -262,9 +264,15 @@ pub fn parse(text: &str) -> Result<Step, String> {
         }
         "machine" => parse_machine(rest),
         "file" => match args.as_slice() {
-            [port, path, data] => {
+            [port, path, data @ ..] if data.len() <= 1 => {
                 let path = base64_decode(path).ok_or("a file name that is not base64")?;
-                let bytes = base64_decode(data).ok_or("file data that is not base64")?;
+                if path.is_empty() {
+                    return Err("a file needs a name".into());
+                }
+                let bytes = match data.first() {
+                    Some(data) => base64_decode(data).ok_or("file data that is not base64")?,
+                    None => Vec::new(),
+                };
                 Ok(Step::File { port: parse_port(port)?, path: String::from_utf8_lossy(&path).into_owned(), bytes })
             }
             _ => Err("'file' takes a port, a base64 path and base64 data".into()),
@@ -372,5 +380,13 @@ mod tests {
         for step in steps {
             assert_eq!(parse(&step.to_string()), Ok(step.clone()), "{step}");
         }
+    }
+
+    #[test]
+    fn an_empty_file_reads_back_and_a_nameless_one_is_refused() {
+        let empty = Step::File { port: 6379, path: "dump.rdb".into(), bytes: vec![] };
+        assert_eq!(empty.to_string(), "file 6379 ZHVtcC5yZGI=");
+        assert_eq!(parse(&empty.to_string()), Ok(empty));
+        assert_eq!(parse("file 6379 ==== AAAA"), Err("a file needs a name".to_string()));
     }
 }
