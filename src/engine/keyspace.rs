@@ -256,6 +256,11 @@ impl Db {
         }
     }
 
+    /// How many keys have an expiry (as of the last `settle`), without a pass.
+    pub fn expiring(&self) -> usize {
+        self.counted_expiring
+    }
+
     /// The memory this database takes: its entries and its tables (as of
     /// the last `settle`: the server settles after every command).
     pub fn used_bytes(&self) -> u64 {

@@ -78,6 +78,10 @@ impl Server {
 
     /// Evicts the best of a few sampled keys; false when none may go.
     fn evict_one(&mut self, policy: Policy, now: Millis) -> bool {
+        // Nothing a volatile policy may take: no pass over the keys for it.
+        if policy.volatile_only() && self.keyspace.dbs.iter().all(|db| db.expiring() == 0) {
+            return false;
+        }
         let samples = self.settings.maxmemory_samples().max(1);
         let lfu = self.settings.lfu_policy();
         let mut best: Option<(i64, usize, Vec<u8>)> = None;
