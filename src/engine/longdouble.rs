@@ -169,17 +169,30 @@ impl Big {
         (q, rem)
     }
 
+    /// Divides by a small number in place (limb by limb, from the top);
+    /// returns the remainder.
+    fn div_small(&mut self, d: u32) -> u32 {
+        let mut rem: u64 = 0;
+        for limb in self.0.iter_mut().rev() {
+            let cur = (rem << 32) | *limb as u64;
+            *limb = (cur / d as u64) as u32;
+            rem = cur % d as u64;
+        }
+        self.trim();
+        rem as u32
+    }
+
+    /// In base 10, nine digits at a time: a division by a small number is
+    /// one pass over the limbs (the largest long double has about 500),
+    /// where long division bit by bit took a noticeable fraction of a second.
     fn to_decimal(&self) -> String {
         if self.is_zero() {
             return "0".into();
         }
         let mut digits = Vec::new();
         let mut n = self.clone();
-        let billion = Big::from_u64(1_000_000_000);
         while !n.is_zero() {
-            let (q, r) = n.divmod(&billion);
-            digits.push(r.to_u64());
-            n = q;
+            digits.push(n.div_small(1_000_000_000) as u64);
         }
         let mut out = digits.pop().unwrap_or(0).to_string();
         for chunk in digits.iter().rev() {
