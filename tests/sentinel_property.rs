@@ -220,7 +220,7 @@ fn run(seed: u64) -> (usize, usize) {
             sim.heal(a, b);
         }
     }
-    sim.advance(std::env::var("SETTLE_MS").ok().and_then(|s| s.parse().ok()).unwrap_or(120_000));
+    sim.advance(120_000);
     let named: Vec<Option<u16>> = SENTINELS.iter().map(|&s| master_of(&mut sim, s)).collect();
     let context = || format!("seed {seed}: {}", log.join(", "));
     assert!(named.iter().all(|m| m.is_some() && *m == named[0]), "Sentinels disagree: {named:?} ({})", context());

@@ -36,13 +36,3 @@ pub extern "C" fn replay_digest() -> u64 {
 pub extern "C" fn fault_schedule_digest(seed: u64) -> u64 {
     fault_schedule::trace_digest(&fault_schedule::Run::complete(seed).sim)
 }
-
-#[no_mangle]
-pub extern "C" fn tmp_trace_ptr(seed: u64) -> u64 {
-    let run = fault_schedule::Run::complete(seed);
-    let text: String = run.sim.trace().iter().map(|e| format!("{e:?}\n")).collect();
-    let b = text.into_bytes().into_boxed_slice();
-    let len = b.len() as u64;
-    let ptr = Box::leak(b).as_ptr() as u64;
-    (ptr << 32) | len
-}
