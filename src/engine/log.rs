@@ -45,7 +45,7 @@ fn civil(ms: Millis) -> (i64, i64, i64, i64, i64) {
 pub fn log_stamp(ms: Millis) -> String {
     let (year, month, day, _, t) = civil(ms);
     let (h, m, s, milli) = (t / 3_600_000, t / 60_000 % 60, t / 1000 % 60, t % 1000);
-    format!("{day} {} {year} {h:02}:{m:02}:{s:02}.{milli:03}", MONTHS[(month - 1) as usize])
+    format!("{day:02} {} {year} {h:02}:{m:02}:{s:02}.{milli:03}", MONTHS[(month - 1) as usize])
 }
 
 /// Unix milliseconds as C's ctime() writes them, without the newline:
