@@ -146,6 +146,9 @@ impl fmt::Display for ProtocolError {
 const MAX_BULK_LEN: i64 = 512 * 1024 * 1024;
 const MAX_MULTIBULK_LEN: i64 = 1024 * 1024 * 1024;
 
+/// The most arguments a request may announce (`processMultibulkBuffer`).
+const MAX_REQUEST_MULTIBULK_LEN: i64 = i32::MAX as i64;
+
 /// Finds `\r\n` starting at `from`; returns the index of `\r`.
 fn find_crlf(buf: &[u8], from: usize) -> Option<usize> {
     buf.get(from..)?
@@ -242,7 +245,8 @@ impl RequestParser {
         if first == b'*' {
             let Some(eol) = find_crlf(&self.buf, 1) else { return Ok(None) };
             let count = parse_int(&self.buf[1..eol]).ok_or(ProtocolError::InvalidMultibulkLength)?;
-            if count > MAX_MULTIBULK_LEN {
+            // Redis 7.0 takes any count up to INT_MAX from a client.
+            if count > MAX_REQUEST_MULTIBULK_LEN {
                 return Err(ProtocolError::InvalidMultibulkLength);
             }
             let mut pos = eol + 2;
