@@ -83,6 +83,17 @@ pub fn wrong_arity(name: &str) -> Frame {
 }
 
 /// `addReplyError`: Redis puts `ERR ` in front of texts without a code.
+/// Redis's reply to a subcommand it does not know, or given the wrong
+/// number of arguments (`addReplySubcommandSyntaxError`).
+pub fn subcommand_error(args: &[Vec<u8>]) -> Frame {
+    let sub = String::from_utf8_lossy(&args[1]);
+    let sub: String = sub.chars().take(128).collect();
+    err(&format!(
+        "unknown subcommand or wrong number of arguments for '{sub}'. Try {} HELP.",
+        String::from_utf8_lossy(&args[0]).to_ascii_uppercase()
+    ))
+}
+
 pub fn err(text: &str) -> Frame {
     Frame::Error(format!("ERR {text}"))
 }

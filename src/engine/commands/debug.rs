@@ -1,19 +1,10 @@
 //! DEBUG: DIGEST and DIGEST-VALUE (the same SHA-1 digests real Redis
 //! computes), and POPULATE. Only runs where `enable-debug-command` allows.
 
-use super::{err, positive_int_arg, Ctx};
+use super::{err, positive_int_arg, subcommand_error, Ctx};
 use crate::engine::digest::{dataset_digest, hex, mix_entry};
 use crate::engine::resp::Frame;
 use crate::engine::value::{Str, Value};
-
-fn subcommand_error(args: &[Vec<u8>]) -> Frame {
-    let sub = String::from_utf8_lossy(&args[1]);
-    let sub: String = sub.chars().take(128).collect();
-    err(&format!(
-        "unknown subcommand or wrong number of arguments for '{sub}'. Try {} HELP.",
-        String::from_utf8_lossy(&args[0]).to_ascii_uppercase()
-    ))
-}
 
 pub fn debug(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     let sub = args[1].to_ascii_lowercase();

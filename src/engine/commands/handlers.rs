@@ -3,7 +3,7 @@
 //! function that runs it and what the server must know of it beyond
 //! Redis's own flags. Arity and Redis's flags come from the recorded table.
 
-use super::{admin, blocking, connection, hashes, introspection, keys, lists, pubsub, replicaof, scan, sets, strings, transactions, zsets};
+use super::{admin, blocking, connection, functions, hashes, introspection, keys, lists, pubsub, replicaof, scan, sets, strings, transactions, zsets};
 use super::{DataFn, Handler, Run, ServerFn};
 
 /// What the server must know of a command beyond Redis's own flags.
@@ -81,8 +81,15 @@ pub(super) const HANDLERS: &[(&str, Handler)] = &[
     ("expire", data(keys::expire)),
     ("expireat", data(keys::expireat)),
     ("expiretime", data(keys::expiretime)),
+    ("fcall", data(functions::fcall)),
+    ("fcall_ro", data(functions::fcall)),
     ("flushall", data_with(admin::flushall, flag::EMPTIES_ALL)),
     ("flushdb", data_with(admin::flushdb, flag::EMPTIES_DB)),
+    ("function|delete", data(functions::function_delete)),
+    ("function|flush", data(functions::function_flush)),
+    ("function|kill", data(functions::function_kill)),
+    ("function|list", data(functions::function_list)),
+    ("function|stats", data(functions::function_stats)),
     ("get", data(strings::get)),
     ("getdel", data(strings::getdel)),
     ("getex", data(strings::getex)),

@@ -12,6 +12,7 @@ mod args;
 mod blocking;
 mod connection;
 mod debug;
+mod functions;
 pub mod dispatch;
 mod handlers;
 mod hashes;
