@@ -85,6 +85,9 @@ pub trait Node {
     fn poll_output(&mut self) -> Option<Output>;
     /// Whether a client connection is still open on its side.
     fn is_connected(&self, client: ClientId) -> bool;
+    /// How many bytes it wrote to a client wait to be sent (its output
+    /// buffer): a server closes a client past `client-output-buffer-limit`.
+    fn output_pending(&mut self, _client: ClientId, _bytes: usize, _now: Millis) {}
 }
 
 /// What feeding a client's bytes gave, for callers that drive a node

@@ -70,6 +70,10 @@ impl Node for Server {
     fn is_connected(&self, client: ClientId) -> bool {
         self.clients.contains_key(&client)
     }
+
+    fn output_pending(&mut self, client: ClientId, bytes: usize, now: Millis) {
+        self.check_output_buffer(client, bytes, now);
+    }
 }
 
 impl Server {

@@ -518,6 +518,14 @@ impl Sim {
         self.record(TraceEvent::ClientClosed { at: self.now, port: handle.port, client: handle.id });
     }
 
+    /// A client lets go of a connection its node already closed, once it
+    /// took the last bytes (nothing reaches the node: it is gone there).
+    pub fn forget(&mut self, handle: ClientHandle) {
+        if !self.is_open(handle) {
+            self.inboxes.remove(&handle);
+        }
+    }
+
     /// Delivers bytes from a client to its node; replies land in the
     /// client's inbox. A loopback connection has no latency worth modelling.
     pub fn send(&mut self, handle: ClientHandle, bytes: &[u8]) {
@@ -537,9 +545,22 @@ impl Sim {
     /// Bytes a node wrote to an outside client.
     fn deliver_to_client(&mut self, port: u16, client: ClientId, bytes: Vec<u8>) {
         let handle = ClientHandle { port, id: client };
-        if let Some(inbox) = self.inboxes.get_mut(&handle) {
-            inbox.extend_from_slice(&bytes);
-            self.record(TraceEvent::Reply { at: self.now, port, client, bytes });
+        let Some(inbox) = self.inboxes.get_mut(&handle) else { return };
+        inbox.extend_from_slice(&bytes);
+        let pending = inbox.len();
+        self.record(TraceEvent::Reply { at: self.now, port, client, bytes });
+        // What the client has not taken yet is the node's output buffer.
+        let now = self.now;
+        if let Some(process) = self.processes.get_mut(&port) {
+            let node = process.node();
+            let was_open = node.is_connected(client);
+            node.output_pending(client, pending, now);
+            if was_open && !node.is_connected(client) {
+                // Closed over its limit: what waited is never sent.
+                if let Some(inbox) = self.inboxes.get_mut(&handle) {
+                    inbox.clear();
+                }
+            }
         }
     }
 

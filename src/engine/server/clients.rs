@@ -70,6 +70,8 @@ pub(crate) struct Client {
     pub(crate) woff: i64,
     /// WAIT: (offset, replicas wanted, deadline).
     pub(crate) waiting_acks: Option<(i64, i64, Option<Millis>)>,
+    /// Since when its output buffer has been past the soft limit.
+    pub(crate) obuf_soft_since: Option<Millis>,
 }
 
 impl Client {
@@ -94,7 +96,54 @@ impl Client {
     }
 }
 
+/// Redis's defaults: `normal 0 0 0 slave 256mb 64mb 60 pubsub 32mb 8mb 60`.
+const DEFAULT_OUTPUT_LIMITS: &str = "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60";
+
+/// (hard bytes, soft bytes, soft seconds) of a client class in the
+/// parameter's CONFIG GET form.
+fn output_limits(value: &str, class: &str) -> (u64, u64, i64) {
+    let words: Vec<&str> = value.split_ascii_whitespace().collect();
+    let Some(at) = words.iter().position(|w| *w == class) else { return (0, 0, 0) };
+    let number = |i: usize| words.get(at + i).and_then(|w| w.parse::<i64>().ok()).unwrap_or(0).max(0);
+    (number(1) as u64, number(2) as u64, number(3))
+}
+
 impl Server {
+    /// Redis's checkClientOutputBufferLimits: a client whose pending output
+    /// reaches its class's hard limit, or stays at the soft limit longer
+    /// than its seconds, is closed (what it had not received yet is lost).
+    pub(crate) fn check_output_buffer(&mut self, id: ClientId, pending: usize, now: Millis) {
+        let class = match self.clients.get(&id) {
+            None => return,
+            Some(_) if self.repl.replicas.contains_key(&id) => "slave",
+            Some(c) if c.is_subscribed() => "pubsub",
+            Some(_) => "normal",
+        };
+        let value = self.settings.value_of("client-output-buffer-limit");
+        let (hard, soft, soft_seconds) = output_limits(value.as_deref().unwrap_or(DEFAULT_OUTPUT_LIMITS), class);
+        let pending = pending as u64;
+        let Some(client) = self.clients.get_mut(&id) else { return };
+        let over_hard = hard > 0 && pending >= hard;
+        let over_soft = soft > 0 && pending >= soft;
+        let soft_expired = match (over_soft, client.obuf_soft_since) {
+            (false, _) => {
+                client.obuf_soft_since = None;
+                false
+            }
+            (true, None) => {
+                client.obuf_soft_since = Some(now);
+                false
+            }
+            // Redis counts whole seconds of its clock.
+            (true, Some(since)) => now / 1000 - since / 1000 > soft_seconds,
+        };
+        if over_hard || soft_expired {
+            let line = self.client_line(id, 0, &[], now);
+            self.warning(now, format!("Client {line} scheduled to be closed ASAP for overcoming of output buffer limits."));
+            self.kill_client(id, now);
+        }
+    }
+
     /// Whether the client is running EXEC (which denies blocking).
     pub(crate) fn in_exec(&self, id: ClientId) -> bool {
         self.clients.get(&id).is_some_and(|c| c.state.deny_blocking)
