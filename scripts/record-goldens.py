@@ -11,8 +11,15 @@ For the scenarios in LOGGED it also writes NAME.log: each server's
 replication log lines (what `redis-server` wrote to its logfile), with the
 pid and the date cut off and run-dependent values masked, port by port.
 
-usage: record-goldens.py [--out DIR] [SCENARIO.scn ...]
-  --out DIR   write the .out (and .log) files to DIR instead of next to each scenario
+With --bridge, the same redis-cli sessions talk to the engine instead:
+the nodes are the virtual ones of the project's bridge (src/bin/bridge),
+started and stopped through its control port, and their logs are the ones
+it writes. The transcripts it gives must be the page's (tests/scenarios.rs
+compares them with GOLDEN_DIR).
+
+usage: record-goldens.py [--out DIR] [--bridge BINARY] [SCENARIO.scn ...]
+  --out DIR         write the .out (and .log) files to DIR instead of next to each scenario
+  --bridge BINARY   record from the bridge (e.g. target/release/bridge), not from redis-server
 """
 
 import argparse
@@ -375,9 +382,66 @@ def start_server(conf, port, where, verb, program="redis-server"):
     return proc
 
 
-def record(scenario, workdir, with_log=False):
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Bridge:
+    """The project's bridge, with no node until the scenario starts them:
+    `server`, `sentinel`, `crash` and `restart` go to its control port."""
+
+    def __init__(self, binary, workdir):
+        self.control_port = free_port()
+        empty = workdir / "empty.scn"
+        empty.write_text("")
+        self.proc = subprocess.Popen(
+            [str(binary), str(empty), "--control", str(self.control_port), "--quiet", "--logdir", str(workdir)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+        )
+        deadline = time.monotonic() + 30
+        ready = False
+        while time.monotonic() < deadline and not ready:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            ready = line.strip() == b"bridge: ready"
+        if not ready:
+            self.close()
+            fail(f"the bridge did not start: {self.proc.stderr.read().decode(errors='replace')}")
+        self.sock = socket.create_connection(("127.0.0.1", self.control_port), timeout=STEP_TIMEOUT)
+        self.answers = self.sock.makefile("rb")
+
+    def take(self, line, where):
+        """A step on the control port; the lines its transcript printed."""
+        self.sock.sendall(line.encode() + b"\n")
+        printed = []
+        while True:
+            answer = self.answers.readline()
+            if not answer:
+                fail(f"{where}: the bridge closed its control port")
+            answer = answer.decode(errors="replace").rstrip("\n")
+            if answer == "ok":
+                return printed
+            if answer.startswith("error: "):
+                fail(f"{where}: the bridge refused '{line}': {answer[7:]}")
+            printed.append(answer)
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def record(scenario, workdir, with_log=False, bridge_binary=None):
     """The transcript, and (with_log) the servers' replication log lines as
     they stood after the last step, before the servers are stopped."""
+    bridge = Bridge(bridge_binary, workdir) if bridge_binary else None
     servers = {}
     sentinels = set()
     log = None
@@ -436,6 +500,12 @@ def record(scenario, workdir, with_log=False):
                     settle_on_master(port, data)
                 out.append(f"# {echo}" if up else f"# {echo} timed out")
                 continue
+            if bridge and word in ("server", "sentinel", "crash", "restart"):
+                bridge.take(text, f"{scenario.name}:{number}")
+                if word == "sentinel":
+                    sentinels.add(int(rest.strip().split()[0]))
+                out.append(f"# {echo}")
+                continue
             if word in ("crash", "restart"):
                 port = int(rest.strip())
                 if word == "crash":
@@ -491,6 +561,8 @@ def record(scenario, workdir, with_log=False):
         for proc in servers.values():
             proc.kill()
             proc.wait()
+        if bridge:
+            bridge.close()
     return out, log
 
 
@@ -506,9 +578,10 @@ def redis_version():
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--bridge", type=Path)
     parser.add_argument("scenarios", nargs="*", type=Path)
     args = parser.parse_args()
-    version = redis_version()
+    version = "7.0.15" if args.bridge else redis_version()
     if version != "7.0.15":
         print(f"record-goldens: warning: redis-server is {version}, the goldens target 7.0.15", file=sys.stderr)
     files = args.scenarios or sorted(SCENARIOS.glob("*.scn"))
@@ -516,7 +589,7 @@ def main():
         args.out.mkdir(parents=True, exist_ok=True)
     for scenario in files:
         with tempfile.TemporaryDirectory(prefix="record-goldens-") as tmp:
-            lines, log = record(scenario, Path(tmp), with_log=scenario.stem in LOGGED)
+            lines, log = record(scenario, Path(tmp), with_log=scenario.stem in LOGGED, bridge_binary=args.bridge)
         target = (args.out or scenario.parent) / (scenario.stem + ".out")
         target.write_text("\n".join(lines) + "\n")
         print(f"recorded {target} ({len(lines)} lines)")
@@ -528,4 +601,6 @@ def main():
 
 if __name__ == "__main__":
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    # Stopped by its caller: the servers (or the bridge) are stopped too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     main()

@@ -18,6 +18,8 @@ python3 scripts/record-goldens.py --out "$fresh"
 GOLDEN_DIR="$fresh" cargo test --locked --test scenarios
 python3 scripts/record-config-table.py --out "$fresh/config.tsv"
 diff -u src/engine/commands/recorded/config.tsv "$fresh/config.tsv"
+python3 scripts/record-protocol.py --out "$fresh/protocol.tsv"
+diff -u tests/fixtures/bridge/protocol.tsv "$fresh/protocol.tsv"
 
 say "memory accounting against real Redis: used_memory re-recorded for each workload"
 python3 scripts/record-memory.py --out "$fresh/memory.tsv"
@@ -32,6 +34,22 @@ if grep -H "^# expect failed" "$builtins"/*.out; then
     exit 1
 fi
 
+say "the bridge: real sockets on the virtual nodes"
+cargo build --locked --release --bin bridge
+bridge="$ROOT/target/release/bridge"
+python_tools="$(ensure_python_tools)"
+say "the bridge: a Sentinel-aware client (redis-py) writes through a failover"
+PYTHONPATH="$python_tools" python3 tests/bridge/sentinel_failover.py "$bridge"
+# redis-cli on the bridge's nodes must print the page's transcripts. It
+# runs in real time (the scenarios' sleeps), so it goes on while the page
+# is built and tested; it uses the goldens' ports, nothing else does now.
+bridged="$ROOT/target/bridge-goldens"
+rm -rf "$bridged"
+say "the bridge: redis-cli on the golden scenarios (in the background, until the browser tests end)"
+python3 scripts/record-goldens.py --bridge "$bridge" --out "$bridged" > "$ROOT/target/bridge-goldens.log" 2>&1 &
+bridge_goldens=$!
+trap 'kill "$bridge_goldens" 2>/dev/null || true' EXIT
+
 build_page
 
 say "the browser-shaped session of tests/replay.rs, built for wasm (replayed by tests/e2e/replay.test.js)"
@@ -40,3 +58,10 @@ cargo build --locked --example replay_wasm --target wasm32-unknown-unknown
 say "browser tests (playwright-core + Debian Chromium, headless)"
 node --test --test-concurrency=1 tests/e2e/
 say "screenshots are in target/e2e/"
+
+say "the bridge: its redis-cli transcripts against the page's"
+if ! wait "$bridge_goldens"; then
+  cat "$ROOT/target/bridge-goldens.log" >&2
+  exit 1
+fi
+GOLDEN_DIR="$bridged" cargo test --locked --test scenarios

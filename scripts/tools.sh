@@ -67,6 +67,21 @@ ensure_node_tools() {
   echo "$stamp" > "$dir/.stamp"
 }
 
+# ensure_python_tools: the Python clients the bridge's tests drive
+# (tests/bridge/requirements.txt, pinned), into the tools cache; prints
+# the folder to put on PYTHONPATH.
+ensure_python_tools() {
+  local dir="$TOOLS/python" stamp
+  stamp="$(sha256sum "$ROOT/tests/bridge/requirements.txt" | cut -d' ' -f1)"
+  if ! [ -f "$dir/.stamp" ] || [ "$(cat "$dir/.stamp")" != "$stamp" ]; then
+    say "installing the Python clients (redis-py) for the bridge's tests"
+    rm -rf "$dir" && mkdir -p "$dir"
+    python3 -m pip install --quiet --disable-pip-version-check --target "$dir" -r "$ROOT/tests/bridge/requirements.txt" >&2
+    echo "$stamp" > "$dir/.stamp"
+  fi
+  echo "$dir"
+}
+
 # ensure_build_tools: everything `trunk build --release --offline` needs.
 ensure_build_tools() {
   ensure_wasm_target

@@ -9,7 +9,7 @@
 
 mod runner;
 
-pub use runner::{perform, run, run_on_sim, run_session, Run, RunOptions, Taker};
+pub use runner::{perform, run, run_on_sim, run_session, take_step, Run, RunOptions, Taker};
 
 use std::fmt;
 

@@ -132,7 +132,35 @@ pub fn perform(taker: &mut impl Taker, step: &Step) -> Result<Applied, String> {
 
 /// One step, and what it prints.
 fn take(run: &mut Run, step: &Step, text: &str, options: &RunOptions, exact: bool) -> Result<(), String> {
-    let (session, transcript) = (&mut run.session, &mut run.transcript);
+    let session = &mut run.session;
+    let printed = match step {
+        Step::Server { port, config } if options.disks.contains_key(port) => {
+            let mut printed = vec![format!("# {text}")];
+            start_server(session, *port, config, options)?;
+            print(session, &mut printed, None);
+            printed
+        }
+        step if exact => transcribe(session, step, text, |session, step| session.apply(step.clone()))?,
+        step => transcribe(session, step, text, |session, step| perform(session, step))?,
+    };
+    run.transcript.extend(printed);
+    Ok(())
+}
+
+/// A step taken as a scenario takes it (`perform`), and the transcript
+/// lines it gives: its echo, what the consoles printed, the verdicts of
+/// `explain` and `writes`. `text` is the step as it was written.
+pub fn take_step(session: &mut Session, step: &Step, text: &str) -> Result<Vec<String>, String> {
+    transcribe(session, step, text, |session, step| perform(session, step))
+}
+
+fn transcribe(
+    session: &mut Session,
+    step: &Step,
+    text: &str,
+    apply: impl FnOnce(&mut Session, &Step) -> Result<Applied, String>,
+) -> Result<Vec<String>, String> {
+    let mut transcript = Vec::new();
     let first = match step {
         Step::Command { port, .. } => Some(*port),
         _ => None,
@@ -140,11 +168,7 @@ fn take(run: &mut Run, step: &Step, text: &str, options: &RunOptions, exact: boo
     if first.is_none() && !matches!(step, Step::Wait { .. }) {
         transcript.push(format!("# {text}"));
     }
-    let applied = match step {
-        Step::Server { port, config } if options.disks.contains_key(port) => start_server(session, *port, config, options)?,
-        step if exact => session.apply(step.clone())?,
-        step => perform(session, step)?,
-    };
+    let applied = apply(session, step)?;
     if let Applied::Waited { met, .. } = applied {
         if matches!(step, Step::Wait { .. }) {
             transcript.push(if met { format!("# {text}") } else { format!("# {text} timed out") });
@@ -161,8 +185,8 @@ fn take(run: &mut Run, step: &Step, text: &str, options: &RunOptions, exact: boo
     }
     // Messages that reached consoles reading pub/sub print right after
     // the step that sent them.
-    print(session, transcript, first);
-    Ok(())
+    print(session, &mut transcript, first);
+    Ok(transcript)
 }
 
 /// `writes`: the writing client's tally, and the acknowledged writes the

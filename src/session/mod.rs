@@ -102,6 +102,18 @@ impl Session {
         &self.sim
     }
 
+    /// The simulator, for clients that are not the session's steps (the
+    /// bridge's sockets): what they send is not replayed from the steps.
+    pub fn sim_mut(&mut self) -> &mut Sim {
+        &mut self.sim
+    }
+
+    /// Keeps only about this many of the newest trace events from now on
+    /// (a long-lived bridge).
+    pub fn limit_trace(&mut self, keep: usize) {
+        self.sim.limit_trace(keep);
+    }
+
     /// A copy to rewind to, without the trace's events (see `Sim::checkpoint`).
     pub fn checkpoint(&self) -> Session {
         Session {
