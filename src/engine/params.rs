@@ -154,16 +154,23 @@ fn quote_config_value(value: &str) -> String {
     }
 }
 
-/// Redis's memory values: a number with an optional k/kb/m/mb/g/gb unit
+/// Redis's memory values: a number with an optional b/k/kb/m/mb/g/gb unit
 /// (k is 1000, kb 1024), case-insensitive.
-fn parse_memory(raw: &[u8]) -> Option<i64> {
+pub(crate) fn parse_memory(raw: &[u8]) -> Option<i64> {
     let text = String::from_utf8_lossy(raw).to_ascii_lowercase();
     // Redis reads an empty value as no bytes at all.
     if text.is_empty() {
         return Some(0);
     }
-    let units: [(&str, i64); 6] =
-        [("kb", 1024), ("mb", 1024 * 1024), ("gb", 1024 * 1024 * 1024), ("k", 1000), ("m", 1000 * 1000), ("g", 1000 * 1000 * 1000)];
+    let units: [(&str, i64); 7] = [
+        ("kb", 1024),
+        ("mb", 1024 * 1024),
+        ("gb", 1024 * 1024 * 1024),
+        ("k", 1000),
+        ("m", 1000 * 1000),
+        ("g", 1000 * 1000 * 1000),
+        ("b", 1),
+    ];
     let (digits, multiplier) = units
         .iter()
         .find_map(|(unit, mul)| text.strip_suffix(unit).map(|d| (d, *mul)))

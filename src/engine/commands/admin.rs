@@ -195,8 +195,36 @@ pub fn debug(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis) -
             false => err("Error trying to load the RDB dump, check server logs."),
         }];
     }
+    if args.len() == 3 && args[1].eq_ignore_ascii_case(b"set-active-expire") {
+        // Redis reads the flag with atoi: anything not a number is 0.
+        server.active_expire_enabled = atoi(&args[2]) != 0;
+        return vec![Frame::ok()];
+    }
+    if args.len() == 3 && args[1].eq_ignore_ascii_case(b"quicklist-packed-threshold") {
+        let limit = (1u64 << 32) - (1 << 20);
+        return vec![match crate::engine::params::parse_memory(&args[2]).map(|v| v as u64).filter(|&v| v <= limit) {
+            Some(size) => {
+                server.quicklist_packed_threshold = if size == 0 { 1 << 30 } else { size };
+                Frame::ok()
+            }
+            None => err("argument must be a memory value bigger than 1 and smaller than 4gb"),
+        }];
+    }
     let Some(Ok(info)) = table::lookup(args) else { return vec![err("unknown command 'debug'")] };
     vec![run_data(server, id, info, 0, debug::debug, args, now)]
+}
+
+/// C's atoi: optional blanks and sign, then the leading digits (0 if none).
+fn atoi(bytes: &[u8]) -> i64 {
+    let text = String::from_utf8_lossy(bytes);
+    let text = text.trim_start();
+    let (sign, digits) = match text.as_bytes().first() {
+        Some(b'-') => (-1, &text[1..]),
+        Some(b'+') => (1, &text[1..]),
+        _ => (1, text),
+    };
+    let end = digits.bytes().take_while(u8::is_ascii_digit).count().min(18);
+    sign * digits[..end].parse::<i64>().unwrap_or(0)
 }
 
 /// MEMORY USAGE: the size a key takes, estimated the way INFO's memory

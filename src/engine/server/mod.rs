@@ -48,6 +48,13 @@ pub struct Server {
     pub(crate) next_client_id: ClientId,
     /// DEBUG SLEEP: until then the process reads, answers and sends nothing.
     pub(crate) asleep_until: Option<Millis>,
+    /// DEBUG SET-ACTIVE-EXPIRE 0 stops the cron's expiry cycle (keys then
+    /// expire only when touched).
+    pub(crate) active_expire_enabled: bool,
+    /// DEBUG QUICKLIST-PACKED-THRESHOLD: list elements at least this large
+    /// get a quicklist node of their own in Redis; a layout detail no
+    /// reply shows, kept for the command's checks.
+    pub(crate) quicklist_packed_threshold: u64,
     /// Replies held back until the sleep ends (the sleeper's among them).
     pub(crate) replies_after_sleep: Vec<(ClientId, Vec<u8>)>,
     pub(crate) dirty: u64,
@@ -99,6 +106,8 @@ impl Server {
             clients: BTreeMap::new(),
             next_client_id: 1,
             asleep_until: None,
+            active_expire_enabled: true,
+            quicklist_packed_threshold: 1 << 30,
             replies_after_sleep: Vec::new(),
             dirty: 0,
             rng,
@@ -319,8 +328,10 @@ impl Server {
     /// Periodic work below the event loop (Redis's serverCron at `hz` 10):
     /// active expiry, saves, replication.
     pub(crate) fn server_cron(&mut self, now: Millis) {
-        for db in &mut self.keyspace.dbs {
-            db.active_expire(now);
+        if self.active_expire_enabled {
+            for db in &mut self.keyspace.dbs {
+                db.active_expire(now);
+            }
         }
         self.report_expired();
         self.persistence_cron(now);
