@@ -375,6 +375,11 @@ def wait_listening(port, proc, timeout=10.0):
 def start_server(conf, port, where, verb, program="redis-server"):
     """Runs redis-server (or redis-sentinel) on its config file and waits
     until it answers."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+        fail(f"{where}: something already listens on port {port} (another recording?)")
+    except OSError:
+        pass
     proc = subprocess.Popen([program, str(conf)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     if not wait_listening(port, proc):

@@ -26,10 +26,12 @@ impl Clock {
         self.speed
     }
 
-    /// The virtual time the simulator should have reached at `at`.
+    /// The virtual time the simulator should have reached at `at`, the
+    /// millisecond under way counted as come: a node is never behind a
+    /// client's clock (`GETEX PXAT now+10s` then `PTTL` gives at most 10000).
     pub fn virtual_at(&self, at: Instant) -> Millis {
         let real_ms = at.saturating_duration_since(self.wall).as_secs_f64() * 1000.0;
-        self.virtual_ms + (real_ms * self.speed) as Millis
+        self.virtual_ms + (real_ms * self.speed).ceil() as Millis
     }
 
     /// When virtual time `virtual_ms` comes, or `None` while paused.

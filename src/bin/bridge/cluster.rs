@@ -71,8 +71,15 @@ pub struct Bridge {
 }
 
 impl Bridge {
-    pub fn new(mut session: Session, speed: f64, events: mpsc::Sender<Event>, logs: LogSink) -> Bridge {
+    /// `wall_clock_ms`: Unix time now. At real speed, virtual time is Unix
+    /// time (clients compare it with their own clock: EXPIREAT, GETEX
+    /// PXAT), unless the scenario's waits took it further ahead.
+    pub fn new(mut session: Session, speed: f64, wall_clock_ms: i64, events: mpsc::Sender<Event>, logs: LogSink) -> Bridge {
         session.limit_trace(TRACE_KEEP);
+        let behind = wall_clock_ms - session.sim().now();
+        if behind > 0 {
+            let _ = session.apply(Step::Sleep { ms: behind });
+        }
         let clock = Clock::new(session.sim().now(), speed);
         let log_lines_seen = session.sim().log_lines_written();
         Bridge {

@@ -124,7 +124,7 @@ fn main() -> ExitCode {
 async fn serve(session: redis_playground::session::Session, args: Args) -> ExitCode {
     let (events, receiver) = mpsc::channel(EVENT_QUEUE);
     let logs = LogSink { stdout: !args.quiet, dir: args.logdir.clone() };
-    let mut bridge = Bridge::new(session, args.speed, events.clone(), logs);
+    let mut bridge = Bridge::new(session, args.speed, wall_clock_ms(), events.clone(), logs);
     let failed = bridge.listen_all();
     if !failed.is_empty() {
         for (port, why) in failed {
