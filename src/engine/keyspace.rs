@@ -102,6 +102,9 @@ pub struct Db {
     schedule: BTreeSet<(Millis, Vec<u8>)>,
     /// Set by the server before each command from its maxmemory-policy.
     pub lfu: Option<LfuPolicy>,
+    /// Set by the server while clients are paused: a key whose time has
+    /// come reads as missing but stays (Redis expires nothing then).
+    pub keep_expired: bool,
     /// State of the generator behind LFU increments (xorshift, fixed seed:
     /// the engine has no real randomness).
     lfu_random: u64,
@@ -132,7 +135,7 @@ impl Db {
 
     /// Removes `key` if it has expired; returns whether it did.
     pub fn expire_if_needed(&mut self, key: &[u8], now: Millis) -> bool {
-        if self.entries.get(key).is_some_and(|e| Self::is_expired(e, now)) {
+        if !self.keep_expired && self.entries.get(key).is_some_and(|e| Self::is_expired(e, now)) {
             self.remove(key);
             self.expired.push(key.to_vec());
             true
@@ -165,7 +168,7 @@ impl Db {
     fn touch(&mut self, key: &[u8], now: Millis) -> Option<&mut Entry> {
         self.expire_if_needed(key, now);
         let lfu = self.lfu.map(|policy| (policy, self.next_random()));
-        let entry = self.entries.get_mut(key)?;
+        let entry = self.entries.get_mut(key).filter(|e| !Self::is_expired(e, now))?;
         entry.accessed_at = now;
         if let Some((policy, random)) = lfu {
             entry.lfu_touch(policy, now, random);
@@ -185,7 +188,7 @@ impl Db {
     /// Like `get`, without counting as an access (Redis's LOOKUP_NOTOUCH).
     pub fn peek(&mut self, key: &[u8], now: Millis) -> Option<&Entry> {
         self.expire_if_needed(key, now);
-        self.entries.get(key)
+        self.entries.get(key).filter(|e| !Self::is_expired(e, now))
     }
 
     /// Whether the key is still stored but its time has passed.

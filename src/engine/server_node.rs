@@ -6,7 +6,7 @@
 use super::commands::dispatch::{execute, execute_from_master};
 use super::node::{ClientId, Conn, DialId, Dialled, Node, Output, Received};
 use super::resp::Frame;
-use super::server::{Server, CRON_PERIOD_MS};
+use super::server::{ClientPause, Server, CRON_PERIOD_MS};
 use super::time::Millis;
 
 impl Node for Server {
@@ -51,6 +51,10 @@ impl Node for Server {
     /// A load or DEBUG SLEEP ends at its own time, between ticks.
     fn handle_timeout(&mut self, now: Millis) {
         if now >= self.next_cron {
+            // Redis notices a pause's end when its event loop wakes.
+            if self.pause.is_some_and(|p| now >= p.until) {
+                self.unpause_clients(now);
+            }
             self.expire_blocked(now);
             self.cron(now);
             self.next_cron = now + CRON_PERIOD_MS;
@@ -98,8 +102,9 @@ impl Server {
         let mut out = Received::default();
         loop {
             let Some(client) = self.clients.get_mut(&id) else { break };
-            // A blocked client's next commands wait until it is served.
-            if client.blocked.is_some() {
+            // A blocked client's next commands wait until it is served (or
+            // the pause its command waits for is over).
+            if client.blocked.is_some() || client.postponed.is_some() {
                 break;
             }
             let Some(args) = out.next_command(&mut client.input) else { break };
@@ -179,6 +184,41 @@ impl Server {
         }
         if self.asleep_until.is_none() && self.repl.master.is_some() {
             self.net_receive(&[], now);
+        }
+    }
+
+    /// CLIENT PAUSE: until `until`, ALL or only writes (a pause only grows).
+    pub(crate) fn pause_clients(&mut self, all: bool, until: Millis) {
+        self.pause = Some(match self.pause {
+            Some(p) => ClientPause { all: p.all || all, until: p.until.max(until) },
+            None => ClientPause { all, until },
+        });
+    }
+
+    /// The pause is over: each waiting client's command runs, in the order
+    /// they came, then whatever else it sent meanwhile.
+    pub(crate) fn unpause_clients(&mut self, now: Millis) {
+        self.pause = None;
+        let waiting: Vec<ClientId> = self.postponed.drain(..).collect();
+        for id in waiting {
+            let Some(args) = self.clients.get_mut(&id).and_then(|c| c.postponed.take()) else { continue };
+            let replies = execute(self, id, &args, now);
+            self.count_errors(&replies);
+            let mut reply = Vec::new();
+            replies.iter().for_each(|r| r.encode(&mut reply));
+            if self.quitting.remove(&id) {
+                self.push_output(id, reply);
+                self.kill_client(id, now);
+                continue;
+            }
+            let out = self.process_input(id, now);
+            reply.extend_from_slice(&out.reply);
+            if !reply.is_empty() {
+                self.push_output(id, reply);
+            }
+            if out.close {
+                self.outputs.push_back(Output::Close { conn: Conn::Client(id) });
+            }
         }
     }
 

@@ -97,7 +97,8 @@ fn figures(server: &Server, now: Millis) -> info::Figures<'_> {
         now,
         started_at: server.started_at,
         connected_clients: server.clients.len(),
-        blocked_clients: blocked().count(),
+        // A client waiting for a CLIENT PAUSE to end counts as blocked.
+        blocked_clients: blocked().count() + server.clients.values().filter(|c| c.postponed.is_some()).count(),
         clients_in_timeout_table: blocked().filter(|(_, r, _)| r.deadline.is_some()).count(),
         changes_since_save: server.dirty,
         last_save: server.last_save,

@@ -163,6 +163,35 @@ pub fn client_list(server: &mut Server, viewer: ClientId, args: &[Vec<u8>], now:
     vec![Frame::Bulk(text.into_bytes())]
 }
 
+/// CLIENT PAUSE timeout [WRITE|ALL]: the mode is checked first, then the
+/// timeout; a pause only ever grows (a later end, ALL over WRITE).
+pub fn client_pause(server: &mut Server, _: ClientId, args: &[Vec<u8>], now: Millis) -> Vec<Frame> {
+    if args.len() > 4 {
+        return vec![super::subcommand_error(args)];
+    }
+    let all = match args.get(3).map(|m| m.to_ascii_lowercase()) {
+        None => true,
+        Some(mode) if mode == b"all" => true,
+        Some(mode) if mode == b"write" => false,
+        Some(_) => return vec![err("CLIENT PAUSE mode must be WRITE or ALL")],
+    };
+    let until = match parse_i64(&args[2]) {
+        None => return vec![err("timeout is not an integer or out of range")],
+        Some(ms) if ms < 0 => return vec![err("timeout is negative")],
+        Some(ms) => match now.checked_add(ms) {
+            Some(until) => until,
+            None => return vec![err("timeout is out of range")],
+        },
+    };
+    server.pause_clients(all, until);
+    vec![Frame::ok()]
+}
+
+pub fn client_unpause(server: &mut Server, _: ClientId, _: &[Vec<u8>], now: Millis) -> Vec<Frame> {
+    server.unpause_clients(now);
+    vec![Frame::ok()]
+}
+
 /// CLIENT KILL addr, or CLIENT KILL with filters (ID, TYPE, ADDR,
 /// LADDR, USER, SKIPME, MAXAGE).
 pub fn client_kill(server: &mut Server, me: ClientId, args: &[Vec<u8>], now: Millis) -> Vec<Frame> {

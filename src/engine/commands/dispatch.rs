@@ -17,8 +17,8 @@ use crate::engine::time::Millis;
 /// blocks, one per channel for (UN)SUBSCRIBE.
 pub fn execute(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis) -> Vec<Frame> {
     let replies = checked_run(server, id, args, now);
-    // A command that parked its client answers later.
-    let blocked = server.clients.get(&id).is_some_and(|c| c.blocked.is_some());
+    // A command that parked its client (or waits for a pause) answers later.
+    let blocked = server.clients.get(&id).is_some_and(|c| c.blocked.is_some() || c.postponed.is_some());
     if blocked {
         Vec::new()
     } else {
@@ -56,6 +56,15 @@ fn checked_run(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis)
             info.name
         ))];
     }
+    // CLIENT PAUSE: the command waits, after every check that answers at once.
+    if paused_for(server, id, info) {
+        if let Some(client) = server.clients.get_mut(&id) {
+            client.postponed = Some(args.to_vec());
+        }
+        server.postponed.push_back(id);
+        return Vec::new();
+    }
+    let Some(client) = server.clients.get_mut(&id) else { return Vec::new() };
     if let Some(queue) = client.multi.as_mut() {
         if handler.flags & flag::TXN_CONTROL == 0 {
             if info.has_flag("no_multi") {
@@ -76,6 +85,26 @@ fn checked_run(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis)
     server.request_acks();
     count_call(server, &info.name, &replies);
     replies
+}
+
+/// Whether a CLIENT PAUSE holds this command back: every command under
+/// ALL; under WRITE, what may write or be replicated (PUBLISH, PFCOUNT),
+/// and an EXEC whose queue holds such a command. Replicas' connections
+/// are never paused.
+fn paused_for(server: &Server, id: ClientId, info: &CommandInfo) -> bool {
+    let Some(pause) = server.pause else { return false };
+    if id == MASTER_CLIENT || server.repl.replicas.contains_key(&id) {
+        return false;
+    }
+    if pause.all {
+        return true;
+    }
+    let may_replicate = |info: &CommandInfo| info.has_flag("write") || info.has_flag("may_replicate");
+    may_replicate(info)
+        || info.name == "exec"
+            && server.clients.get(&id).is_some_and(|c| {
+                c.multi.iter().flatten().any(|queued| super::table::lookup(queued).and_then(Result::ok).is_some_and(may_replicate))
+            })
 }
 
 /// A command that failed its checks inside MULTI makes EXEC abort.
@@ -195,8 +224,10 @@ pub(crate) fn run_data(server: &mut Server, id: ClientId, info: &CommandInfo, fl
         .map(|(db, key, _)| (*db, key.clone()))
         .collect();
     let lfu = server.settings.lfu_policy();
+    let paused = server.pause.is_some();
     for db in &mut server.keyspace.dbs {
         db.lfu = lfu;
+        db.keep_expired = paused;
     }
     let reply = {
         let mut ctx = Ctx {

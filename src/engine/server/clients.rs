@@ -72,6 +72,8 @@ pub(crate) struct Client {
     pub(crate) waiting_acks: Option<(i64, i64, Option<Millis>)>,
     /// Since when its output buffer has been past the soft limit.
     pub(crate) obuf_soft_since: Option<Millis>,
+    /// The command it sent while clients were paused, run when they are not.
+    pub(crate) postponed: Option<Vec<Vec<u8>>>,
 }
 
 impl Client {

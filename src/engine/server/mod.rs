@@ -36,6 +36,13 @@ pub use super::node::ClientId;
 /// Redis runs its periodic work `hz` (10) times a second.
 pub(crate) const CRON_PERIOD_MS: Millis = 100;
 
+/// A CLIENT PAUSE in force.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ClientPause {
+    pub(crate) all: bool,
+    pub(crate) until: Millis,
+}
+
 #[derive(Clone)]
 pub struct Server {
     pub port: u16,
@@ -51,6 +58,11 @@ pub struct Server {
     /// DEBUG SET-ACTIVE-EXPIRE 0 stops the cron's expiry cycle (keys then
     /// expire only when touched).
     pub(crate) active_expire_enabled: bool,
+    /// CLIENT PAUSE: whether every command waits (ALL) or only those that
+    /// may write or replicate (WRITE), and until when.
+    pub(crate) pause: Option<ClientPause>,
+    /// Clients whose command waits for the pause to end, in arrival order.
+    pub(crate) postponed: std::collections::VecDeque<ClientId>,
     /// DEBUG QUICKLIST-PACKED-THRESHOLD: list elements at least this large
     /// get a quicklist node of their own in Redis; a layout detail no
     /// reply shows, kept for the command's checks.
@@ -107,6 +119,8 @@ impl Server {
             next_client_id: 1,
             asleep_until: None,
             active_expire_enabled: true,
+            pause: None,
+            postponed: Default::default(),
             quicklist_packed_threshold: 1 << 30,
             replies_after_sleep: Vec::new(),
             dirty: 0,
@@ -328,7 +342,8 @@ impl Server {
     /// Periodic work below the event loop (Redis's serverCron at `hz` 10):
     /// active expiry, saves, replication.
     pub(crate) fn server_cron(&mut self, now: Millis) {
-        if self.active_expire_enabled {
+        // A pause freezes the dataset: nothing expires meanwhile.
+        if self.active_expire_enabled && self.pause.is_none() {
             for db in &mut self.keyspace.dbs {
                 db.active_expire(now);
             }
