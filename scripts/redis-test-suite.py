@@ -7,8 +7,11 @@ and skipped on the engine and on Redis.
 The suite is copied to a temporary folder first (it writes into
 tests/tmp). Each file gets a fresh server of each kind, both with
 `enable-debug-command yes` and no save points; runtest runs with
---durable (an error inside one test fails that test, not the file) and a
-timeout per test.
+--durable (an error inside one test fails that test, not the file), a
+timeout per test, and `--tags -resp3` on both: the engine speaks RESP2
+only, and the suite's files loop over `HELLO 3` and `HELLO 2` unless told
+so (one refused HELLO 3 would otherwise end the file before its RESP2
+half).
 
 usage: redis-test-suite.py --bridge BINARY --tests DIR [--out DIR] [--check PASSING] [--record PASSING] [FILE ...]
   FILE            e.g. unit/type/incr (default: the files the bridge issue names)
@@ -36,7 +39,7 @@ DEFAULT_FILES = [
     "unit/type/hash", "unit/type/set", "unit/type/zset",
     "unit/keyspace", "unit/expire", "unit/info", "unit/info-command", "unit/pubsub", "unit/multi",
     "unit/other", "unit/dump", "unit/scan", "unit/protocol", "unit/querybuf", "unit/introspection",
-    "unit/introspection-2", "unit/limits", "unit/tracking",
+    "unit/introspection-2", "unit/limits", "unit/tracking", "unit/pause",
     "integration/replication", "integration/replication-2", "integration/replication-3",
     "integration/replication-4", "integration/replication-psync", "integration/replication-buffer",
 ]
@@ -108,7 +111,7 @@ def parse(output):
 
 def run_file(suite, name, port, workdir):
     command = ["./runtest", "--host", "127.0.0.1", "--port", str(port), "--single", name, "--durable",
-               "--clients", "1", "--timeout", str(TEST_TIMEOUT_S)]
+               "--clients", "1", "--timeout", str(TEST_TIMEOUT_S), "--tags", "-resp3"]
     try:
         result = subprocess.run(command, cwd=suite, capture_output=True, text=True, errors="replace",
                                 timeout=FILE_TIMEOUT_S)
@@ -178,6 +181,12 @@ def main():
             engine, engine_end = run_on("engine", args.bridge, suite, name, logs)
             if args.check:
                 lost = sorted(t for t in passing[name] if engine.get(t) != "ok")
+                if lost:
+                    # Some of the suite's tests lean on timing: a second run
+                    # tells a regression from a slow moment.
+                    again, engine_end = run_on("engine", args.bridge, suite, name, logs)
+                    lost = [t for t in lost if again.get(t) != "ok"]
+                    engine = {**engine, **{t: v for t, v in again.items() if v == "ok"}}
                 regressions += [f"{name}: {t} ({engine.get(t, 'not run')})" for t in lost]
                 print(f"{name}: {len(passing[name]) - len(lost)} of {len(passing[name])} passing tests pass"
                       + ("" if engine_end == "done" else f" ({engine_end})"), flush=True)
@@ -200,7 +209,7 @@ def main():
 
     (args.out / "results.tsv").write_text("file\ttest\tengine\tredis\n" + "".join(f"{f}\t{t}\t{e}\t{r}\n" for f, t, e, r in results))
     lines = [f"Redis 7.0.15's test suite in external mode, {date.today().isoformat()}: the engine (through the bridge) "
-             "and a real redis-server 7.0.15, same run, same files.", "",
+             "and a real redis-server 7.0.15, same run, same files, `--tags -resp3` on both.", "",
              "| file | engine ok | failed | skipped | redis ok | failed | skipped | notes |",
              "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
     totals = [0] * 6

@@ -40,6 +40,14 @@ bridge="$ROOT/target/release/bridge"
 python_tools="$(ensure_python_tools)"
 say "the bridge: a Sentinel-aware client (redis-py) writes through a failover"
 PYTHONPATH="$python_tools" python3 tests/bridge/sentinel_failover.py "$bridge"
+suite="$ROOT/../shared/redis-7.0.15-tests"
+if [ -x "$suite/runtest" ]; then
+  say "Redis's own test suite on the bridge: every test recorded as passing still passes"
+  ensure_apt tcl
+  python3 scripts/redis-test-suite.py --bridge "$bridge" --tests "$suite" --check tests/fixtures/redis-suite/passing.tsv
+else
+  say "Redis's own test suite is not at $suite: skipped (scripts/redis-test-suite.sh runs it)"
+fi
 # redis-cli on the bridge's nodes must print the page's transcripts. It
 # runs in real time (the scenarios' sleeps), so it goes on while the page
 # is built and tested; it uses the goldens' ports, nothing else does now.
