@@ -296,6 +296,51 @@ mod tests {
         assert_eq!(send(&mut s, c, &["EXEC"]), Frame::Array(vec![Frame::NullArray]));
     }
 
+    /// Redis's suite (unit/type/list: "BLPOP, LPUSH + DEL should not awake
+    /// blocked client", "MULTI/EXEC is isolated from the point of view of
+    /// BLPOP"): parked clients are served after the whole transaction.
+    #[test]
+    fn a_transaction_wakes_blocked_clients_only_once_it_is_done() {
+        let mut s = Server::new(6379, Config::default(), "x".repeat(40), 1, 0);
+        let (blocked, writer) = (s.connect(), s.connect());
+        let mut bytes = Vec::new();
+        encode_command(&["BLPOP", "list", "0"], &mut bytes);
+        assert!(s.receive(blocked, &bytes, 0).reply.is_empty());
+        send(&mut s, writer, &["MULTI"]);
+        send(&mut s, writer, &["LPUSH", "list", "a"]);
+        send(&mut s, writer, &["DEL", "list"]);
+        send(&mut s, writer, &["EXEC"]);
+        assert!(s.take_output().is_empty(), "the key was gone when the transaction ended");
+        send(&mut s, writer, &["MULTI"]);
+        for value in ["a", "b", "c"] {
+            send(&mut s, writer, &["LPUSH", "list", value]);
+        }
+        send(&mut s, writer, &["EXEC"]);
+        let out = s.take_output();
+        assert_eq!(out.len(), 1);
+        assert_eq!(parse_frame(&out[0].1).unwrap().unwrap().0, Frame::Array(vec![Frame::bulk("list"), Frame::bulk("c")]));
+    }
+
+    #[test]
+    fn client_unblock_ends_a_wait_with_its_timeout_reply_or_an_error() {
+        let mut s = Server::new(6379, Config::default(), "x".repeat(40), 1, 0);
+        let (a, b, admin) = (s.connect(), s.connect(), s.connect());
+        for (id, command) in [(a, ["BLPOP", "q", "0"]), (b, ["BRPOP", "q", "0"])] {
+            let mut bytes = Vec::new();
+            encode_command(&command, &mut bytes);
+            assert!(s.receive(id, &bytes, 0).reply.is_empty());
+        }
+        assert_eq!(send(&mut s, admin, &["CLIENT", "UNBLOCK", &a.to_string()]), Frame::Integer(1));
+        assert_eq!(send(&mut s, admin, &["CLIENT", "UNBLOCK", &b.to_string(), "ERROR"]), Frame::Integer(1));
+        assert_eq!(send(&mut s, admin, &["CLIENT", "UNBLOCK", &b.to_string()]), Frame::Integer(0));
+        assert_eq!(
+            s.take_output(),
+            vec![(a, b"*-1\r\n".to_vec()), (b, b"-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n".to_vec())]
+        );
+        assert_eq!(send(&mut s, admin, &["CLIENT", "UNBLOCK", "x"]), Frame::error("ERR value is not an integer or out of range"));
+        assert_eq!(send(&mut s, admin, &["CLIENT", "UNBLOCK", "1", "foo"]), Frame::error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"));
+    }
+
     #[test]
     fn publish_reaches_channel_and_pattern_subscribers() {
         let mut s = Server::new(6379, Config::default(), "x".repeat(40), 1, 0);

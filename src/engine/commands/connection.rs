@@ -192,6 +192,28 @@ pub fn client_unpause(server: &mut Server, _: ClientId, _: &[Vec<u8>], now: Mill
     vec![Frame::ok()]
 }
 
+/// CLIENT UNBLOCK id [TIMEOUT|ERROR]: a client parked by a blocking
+/// command (or WAIT) gets its timeout reply, or an UNBLOCKED error; 1 if
+/// there was such a client.
+pub fn client_unblock(server: &mut Server, _: ClientId, args: &[Vec<u8>], _: Millis) -> Vec<Frame> {
+    if args.len() > 4 {
+        return vec![super::subcommand_error(args)];
+    }
+    let Some(id) = parse_i64(&args[2]) else { return vec![super::not_an_integer()] };
+    let as_error = match args.get(3).map(|m| m.to_ascii_lowercase()) {
+        None => false,
+        Some(m) if m == b"timeout" => false,
+        Some(m) if m == b"error" => true,
+        Some(_) => return vec![err("CLIENT UNBLOCK reason should be TIMEOUT or ERROR")],
+    };
+    let Some(client) = u64::try_from(id).ok().and_then(|id| server.clients.get_mut(&id)) else { return vec![Frame::Integer(0)] };
+    let Some((_, request, _)) = client.blocked.take() else { return vec![Frame::Integer(0)] };
+    client.waiting_acks = None;
+    let reply = if as_error { Frame::error("UNBLOCKED client unblocked via CLIENT UNBLOCK") } else { request.on_timeout };
+    server.push_output(id as u64, reply.to_bytes());
+    vec![Frame::Integer(1)]
+}
+
 /// CLIENT KILL addr, or CLIENT KILL with filters (ID, TYPE, ADDR,
 /// LADDR, USER, SKIPME, MAXAGE).
 pub fn client_kill(server: &mut Server, me: ClientId, args: &[Vec<u8>], now: Millis) -> Vec<Frame> {

@@ -210,6 +210,7 @@ pub(crate) fn run(server: &mut Server, id: ClientId, info: &'static CommandInfo,
 pub(crate) fn run_data(server: &mut Server, id: ClientId, info: &CommandInfo, flags: u8, run: DataFn, args: &[Vec<u8>], now: Millis) -> Frame {
     let Some(client) = server.clients.get_mut(&id) else { return Frame::Null };
     let mut state = std::mem::take(&mut client.state);
+    let in_exec = state.deny_blocking;
     let dirty_before = server.dirty;
     if info.has_flag("readonly") {
         count_hits(server, state.db, info, args, now);
@@ -280,7 +281,9 @@ pub(crate) fn run_data(server: &mut Server, id: ClientId, info: &CommandInfo, fl
             }
         }
     }
-    if changed {
+    // Inside EXEC the parked clients wait for the whole transaction (a
+    // key pushed then deleted in it never wakes them).
+    if changed && !in_exec {
         serve_blocked(server, now);
     }
     reply
@@ -318,7 +321,7 @@ fn emptied_dbs(server: &Server, flags: u8, db: usize, args: &[Vec<u8>]) -> Vec<u
 
 /// Serves parked clients whose keys may now have data, oldest first,
 /// until no more can be served (a served BLMOVE may feed another).
-fn serve_blocked(server: &mut Server, now: Millis) {
+pub(crate) fn serve_blocked(server: &mut Server, now: Millis) {
     loop {
         let mut waiting: Vec<(Millis, ClientId)> =
             server.clients.iter().filter_map(|(id, c)| c.blocked.as_ref().map(|(_, _, since)| (*since, *id))).collect();

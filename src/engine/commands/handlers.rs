@@ -56,6 +56,7 @@ pub(super) const HANDLERS: &[(&str, Handler)] = &[
     ("client|list", on_server(connection::client_list, 0)),
     ("client|pause", on_server(connection::client_pause, 0)),
     ("client|setname", on_server(connection::client_setname, 0)),
+    ("client|unblock", on_server(connection::client_unblock, 0)),
     ("client|unpause", on_server(connection::client_unpause, 0)),
     ("command", data(introspection::command)),
     ("command|count", data(introspection::command_count)),
