@@ -28,6 +28,7 @@ pub mod keyspace;
 pub mod log;
 pub mod longdouble;
 pub mod memory;
+pub mod notify;
 pub mod node;
 pub mod numfmt;
 pub mod params;

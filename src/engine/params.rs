@@ -464,6 +464,11 @@ impl Settings {
         })
     }
 
+    /// The keyspace event classes `notify-keyspace-events` publishes.
+    pub fn notify_classes(&self) -> u16 {
+        self.other.get("notify-keyspace-events").map_or(0, |v| crate::engine::notify::classes(v))
+    }
+
     /// A parameter's value by any of its names.
     pub fn value_of(&self, name: &str) -> Option<String> {
         let canonical = find(name).map(|p| p.name).or_else(|| recorded_param(name).map(|p| p.canonical.as_str()))?;

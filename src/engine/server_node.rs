@@ -6,6 +6,7 @@
 use super::commands::dispatch::{execute, execute_from_master};
 use super::node::{ClientId, Conn, DialId, Dialled, Node, Output, Received};
 use super::resp::Frame;
+use super::server::clients::ReplyMode;
 use super::server::{ClientPause, Server, CRON_PERIOD_MS};
 use super::time::Millis;
 
@@ -80,6 +81,11 @@ impl Node for Server {
     }
 }
 
+/// (P)SUBSCRIBE and (P)UNSUBSCRIBE, whose replies are pushes.
+fn is_subscription_command(name: &[u8]) -> bool {
+    ["subscribe", "psubscribe", "unsubscribe", "punsubscribe"].iter().any(|c| name.eq_ignore_ascii_case(c.as_bytes()))
+}
+
 impl Server {
     /// Feeds bytes a client sent; returns the replies to every complete
     /// command (`handle_input` sends them; tests and benchmarks that drive
@@ -111,8 +117,22 @@ impl Server {
             if args.is_empty() {
                 continue;
             }
-            let replies = execute(self, id, &args, now);
+            // CLIENT REPLY SKIP silences the command after it.
+            if client.reply == ReplyMode::SkipNext {
+                client.reply = ReplyMode::Skip;
+            }
+            let mut replies = execute(self, id, &args, now);
             self.count_errors(&replies);
+            if let Some(client) = self.clients.get_mut(&id) {
+                let silenced = matches!(client.reply, ReplyMode::Off | ReplyMode::Skip);
+                if client.reply == ReplyMode::Skip {
+                    client.reply = ReplyMode::On;
+                }
+                // Subscription confirmations are pushed whatever CLIENT REPLY says.
+                if silenced && !is_subscription_command(&args[0]) {
+                    replies.clear();
+                }
+            }
             if self.asleep_until.is_some() {
                 let mut reply = std::mem::take(&mut out.reply);
                 replies.iter().for_each(|r| r.encode(&mut reply));
@@ -339,6 +359,50 @@ mod tests {
         );
         assert_eq!(send(&mut s, admin, &["CLIENT", "UNBLOCK", "x"]), Frame::error("ERR value is not an integer or out of range"));
         assert_eq!(send(&mut s, admin, &["CLIENT", "UNBLOCK", "1", "foo"]), Frame::error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"));
+    }
+
+    /// The events Redis's suite checks (unit/pubsub "Keyspace
+    /// notifications: ..."), in Redis's order.
+    #[test]
+    fn keyspace_events_follow_the_commands() {
+        let mut s = Server::new(6379, Config::default(), "x".repeat(40), 1, 0);
+        let (sub, c) = (s.connect(), s.connect());
+        assert_eq!(send(&mut s, c, &["CONFIG", "SET", "notify-keyspace-events", "KEA"]), Frame::ok());
+        send(&mut s, sub, &["PSUBSCRIBE", "__keyspace@0__:*"]);
+        s.take_output();
+        let events = |s: &mut Server| -> Vec<String> {
+            s.take_output()
+                .into_iter()
+                .filter(|(id, _)| *id == sub)
+                .map(|(_, bytes)| match parse_frame(&bytes).unwrap().unwrap().0 {
+                    Frame::Array(items) => match (&items[2], &items[3]) {
+                        (Frame::Bulk(channel), Frame::Bulk(event)) => {
+                            format!("{} {}", String::from_utf8_lossy(&channel[15..]), String::from_utf8_lossy(event))
+                        }
+                        other => panic!("{other:?}"),
+                    },
+                    other => panic!("{other:?}"),
+                })
+                .collect()
+        };
+        send(&mut s, c, &["SET", "k", "v", "EX", "100"]);
+        assert_eq!(events(&mut s), ["k set", "k expire"]);
+        send(&mut s, c, &["RPUSH", "l", "a"]);
+        send(&mut s, c, &["LMOVE", "l", "m", "LEFT", "RIGHT"]);
+        assert_eq!(events(&mut s), ["l rpush", "m rpush", "l lpop", "l del"]);
+        send(&mut s, c, &["SADD", "s", "1"]);
+        send(&mut s, c, &["SMOVE", "s", "t", "1"]);
+        send(&mut s, c, &["SMOVE", "t", "s", "2"]);
+        assert_eq!(events(&mut s), ["s sadd", "s srem", "s del", "t sadd"]);
+        send(&mut s, c, &["ZADD", "z", "INCR", "1", "a"]);
+        send(&mut s, c, &["ZPOPMIN", "z"]);
+        send(&mut s, c, &["RENAME", "k", "k2"]);
+        send(&mut s, c, &["EXPIRE", "k2", "0"]);
+        assert_eq!(events(&mut s), ["z zincr", "z zpopmin", "z del", "k rename_from", "k2 rename_to", "k2 del"]);
+        // Nothing is published once the setting is empty.
+        send(&mut s, c, &["CONFIG", "SET", "notify-keyspace-events", ""]);
+        send(&mut s, c, &["SET", "k", "v"]);
+        assert!(events(&mut s).is_empty());
     }
 
     #[test]

@@ -44,6 +44,7 @@ fn bpop(ctx: &mut Ctx, args: &[Vec<u8>], right: bool) -> Frame {
             Ok(Some(l)) if !l.is_empty() => {
                 let item = if right { l.pop_back() } else { l.pop_front() };
                 *ctx.dirty += 1;
+                ctx.notify(super::event::LIST, if right { "rpop" } else { "lpop" }, key);
                 ctx.remove_if_empty(key);
                 let pop: &[u8] = if right { b"RPOP" } else { b"LPOP" };
                 ctx.client.propagate_as(vec![vec![pop, key]]);

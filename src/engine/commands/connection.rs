@@ -192,6 +192,29 @@ pub fn client_unpause(server: &mut Server, _: ClientId, _: &[Vec<u8>], now: Mill
     vec![Frame::ok()]
 }
 
+/// CLIENT REPLY ON|OFF|SKIP: only ON answers (OK).
+pub fn client_reply(server: &mut Server, id: ClientId, args: &[Vec<u8>], _: Millis) -> Vec<Frame> {
+    use crate::engine::server::clients::ReplyMode;
+    let Some(client) = server.clients.get_mut(&id) else { return Vec::new() };
+    match args[2].to_ascii_lowercase().as_slice() {
+        b"on" => {
+            client.reply = ReplyMode::On;
+            vec![Frame::ok()]
+        }
+        b"off" => {
+            client.reply = ReplyMode::Off;
+            Vec::new()
+        }
+        b"skip" => {
+            if client.reply != ReplyMode::Off {
+                client.reply = ReplyMode::SkipNext;
+            }
+            Vec::new()
+        }
+        _ => vec![super::syntax_error()],
+    }
+}
+
 /// CLIENT UNBLOCK id [TIMEOUT|ERROR]: a client parked by a blocking
 /// command (or WAIT) gets its timeout reply, or an UNBLOCKED error; 1 if
 /// there was such a client.

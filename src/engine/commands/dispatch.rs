@@ -5,7 +5,7 @@
 //! MONITOR lines and INFO's counters.
 
 use super::table::CommandInfo;
-use super::{err, flag, resolve, written_keys, Ctx, DataFn, Handler, Run};
+use super::{err, event, flag, resolve, written_keys, Ctx, DataFn, Handler, Run};
 use crate::engine::client_info::client_port;
 use crate::engine::node::ClientId;
 use crate::engine::resp::Frame;
@@ -230,7 +230,14 @@ pub(crate) fn run_data(server: &mut Server, id: ClientId, info: &CommandInfo, fl
         db.lfu = lfu;
         db.keep_expired = paused;
     }
-    let reply = {
+    let notify = server.settings.notify_classes();
+    // Redis raises `new` as a key is added, ahead of the command's own event.
+    let absent: Vec<&[u8]> = if notify & event::NEW != 0 {
+        written_keys(info, args).into_iter().filter(|k| !server.keyspace.dbs[state.db].is_live(k, now)).collect()
+    } else {
+        Vec::new()
+    };
+    let (reply, events) = {
         let mut ctx = Ctx {
             keyspace: &mut server.keyspace,
             client: &mut state,
@@ -238,9 +245,24 @@ pub(crate) fn run_data(server: &mut Server, id: ClientId, info: &CommandInfo, fl
             dirty: &mut server.dirty,
             settings: &mut server.settings,
             rng: &mut server.rng,
+            notify,
+            events: Vec::new(),
         };
-        run(&mut ctx, args)
+        let reply = run(&mut ctx, args);
+        (reply, ctx.events)
     };
+    // A key the command found expired is deleted ahead of it, on replicas
+    // too: Redis propagates a lazy expiry's DEL at once, before the command
+    // (after it, the replica would delete what the command just wrote).
+    server.report_expired();
+    for key in absent {
+        if server.keyspace.dbs[state.db].is_live(key, now) {
+            server.notify_keyspace_event(event::NEW, "new", key, state.db);
+        }
+    }
+    for e in events {
+        server.notify_keyspace_event(e.class, e.event, &e.key, e.db);
+    }
     server.keyspace.settle();
     if flags & flag::EMPTIES_ALL != 0 && !matches!(reply, Frame::Error(_)) {
         server.after_flushall(now);
@@ -296,6 +318,7 @@ fn count_hits(server: &mut Server, db: usize, info: &CommandInfo, args: &[Vec<u8
             server.stats.keyspace_hits += 1;
         } else {
             server.stats.keyspace_misses += 1;
+            server.notify_keyspace_event(event::KEY_MISS, "keymiss", key, db);
         }
     }
 }

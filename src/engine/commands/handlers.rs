@@ -55,6 +55,7 @@ pub(super) const HANDLERS: &[(&str, Handler)] = &[
     ("client|kill", on_server(connection::client_kill, 0)),
     ("client|list", on_server(connection::client_list, 0)),
     ("client|pause", on_server(connection::client_pause, 0)),
+    ("client|reply", on_server(connection::client_reply, 0)),
     ("client|setname", on_server(connection::client_setname, 0)),
     ("client|unblock", on_server(connection::client_unblock, 0)),
     ("client|unpause", on_server(connection::client_unpause, 0)),

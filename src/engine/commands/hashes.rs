@@ -22,6 +22,7 @@ fn hset_generic(ctx: &mut Ctx, args: &[Vec<u8>], name: &str) -> Frame {
         }
     }
     *ctx.dirty += ((args.len() - 2) / 2) as u64;
+    ctx.notify(super::event::HASH, "hset", &args[1]);
     if name == "hset" {
         Frame::Integer(created)
     } else {
@@ -49,6 +50,7 @@ pub fn hsetnx(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     h.convert_for_lengths([args[2].len(), args[3].len()], &limits);
     h.set(&args[2], args[3].clone(), &limits);
     *ctx.dirty += 1;
+    ctx.notify(super::event::HASH, "hset", &args[1]);
     Frame::Integer(1)
 }
 
@@ -66,7 +68,7 @@ pub fn hmget(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
 }
 
 pub fn hdel(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
-    ctx.remove_members(&args[1], hash, &args[2..], |h, field| h.remove(field))
+    ctx.remove_members(&args[1], hash, &args[2..], |h, field| h.remove(field), (super::event::HASH, "hdel"))
 }
 
 pub fn hlen(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
@@ -140,6 +142,7 @@ pub fn hincrby(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     h.convert_for_lengths([args[2].len(), text.len()], &limits);
     h.set(&args[2], text, &limits);
     *ctx.dirty += 1;
+    ctx.notify(super::event::HASH, "hincrby", &args[1]);
     Frame::Integer(next)
 }
 
@@ -196,6 +199,7 @@ pub fn hincrbyfloat(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     h.convert_for_lengths([args[2].len(), text.len()], &limits);
     h.set(&args[2], text.clone(), &limits);
     *ctx.dirty += 1;
+    ctx.notify(super::event::HASH, "hincrbyfloat", &args[1]);
     ctx.client.propagate_as(vec![vec![&b"HSET"[..], &args[1], &args[2], &text]]);
     Frame::Bulk(text)
 }

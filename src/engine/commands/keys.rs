@@ -2,7 +2,7 @@
 //! expiry family (EXPIRE, PEXPIREAT, TTL, PERSIST...), RENAME, MOVE,
 //! COPY, SWAPDB, RANDOMKEY, OBJECT, DUMP and RESTORE.
 
-use super::{err, int_arg, invalid_expire_time, Ctx};
+use super::{err, event, int_arg, invalid_expire_time, Ctx};
 use crate::engine::glob;
 use crate::engine::resp::Frame;
 
@@ -14,6 +14,7 @@ pub fn del(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
         db.expire_if_needed(key, now);
         if db.remove(key).is_some() {
             deleted += 1;
+            ctx.notify(event::GENERIC, "del", key);
         }
     }
     *ctx.dirty += deleted as u64;
@@ -188,6 +189,8 @@ fn rename_generic(ctx: &mut Ctx, args: &[Vec<u8>], nx: bool) -> Frame {
     entry.accessed_at = now;
     ctx.db().insert_entry(to, entry);
     *ctx.dirty += 1;
+    ctx.notify(event::GENERIC, "rename_from", from);
+    ctx.notify(event::GENERIC, "rename_to", to);
     if nx {
         Frame::Integer(1)
     } else {
@@ -232,6 +235,8 @@ pub fn move_(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     let Some(entry) = ctx.db().remove(&args[1]) else { return Frame::Integer(0) };
     ctx.keyspace.dbs[target].insert_entry(&args[1], entry);
     *ctx.dirty += 1;
+    ctx.notify(event::GENERIC, "move_from", &args[1]);
+    ctx.notify_in(target, event::GENERIC, "move_to", &args[1]);
     Frame::Integer(1)
 }
 
@@ -264,6 +269,7 @@ pub fn copy(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     entry.accessed_at = now;
     ctx.keyspace.dbs[target].insert_entry(&args[2], entry);
     *ctx.dirty += 1;
+    ctx.notify_in(target, event::GENERIC, "copy_to", &args[2]);
     Frame::Integer(1)
 }
 
@@ -320,8 +326,10 @@ fn expire_generic(ctx: &mut Ctx, args: &[Vec<u8>], in_seconds: bool, relative: b
     if when <= now {
         ctx.db().remove(&args[1]);
         ctx.client.propagate_as(vec![vec![&b"DEL"[..], &args[1]]]);
+        ctx.notify(event::GENERIC, "del", &args[1]);
     } else {
         ctx.db().set_expire(&args[1], Some(when));
+        ctx.notify(event::GENERIC, "expire", &args[1]);
         if name != "pexpireat" {
             let at = when.to_string();
             ctx.client.propagate_as(vec![vec![&b"PEXPIREAT"[..], &args[1], at.as_bytes()]]);
@@ -368,6 +376,7 @@ pub fn persist(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
         Some(e) if e.expires_at.is_some() => {
             ctx.db().set_expire(&args[1], None);
             *ctx.dirty += 1;
+            ctx.notify(event::GENERIC, "persist", &args[1]);
             Frame::Integer(1)
         }
         _ => Frame::Integer(0),
@@ -446,6 +455,7 @@ pub fn restore(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     if at != 0 && at <= now {
         if deleted {
             *ctx.dirty += 1;
+            ctx.notify(event::GENERIC, "del", key);
         }
         return Frame::ok();
     }
@@ -464,5 +474,6 @@ pub fn restore(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     }
     ctx.db().insert_entry(key, entry);
     *ctx.dirty += 1;
+    ctx.notify(event::GENERIC, "restore", key);
     Frame::ok()
 }

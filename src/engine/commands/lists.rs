@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 
-use super::{to_usize, err, eq_ignore_case, int_arg, int_arg_in, list, positive_int_arg, syntax_error, Ctx};
+use super::{to_usize, err, eq_ignore_case, event, int_arg, int_arg_in, list, positive_int_arg, syntax_error, Ctx};
 use crate::engine::resp::Frame;
 use crate::engine::value::Value;
 
@@ -44,6 +44,7 @@ fn push_generic(ctx: &mut Ctx, args: &[Vec<u8>], end: End, only_existing: bool) 
     }
     let len = l.len() as i64;
     *ctx.dirty += (args.len() - 2) as u64;
+    ctx.notify(event::LIST, push_event(end), key);
     Frame::Integer(len)
 }
 
@@ -71,6 +72,20 @@ fn pop_n(l: &mut VecDeque<Vec<u8>>, end: End, n: usize) -> Vec<Vec<u8>> {
     }
 }
 
+fn push_event(end: End) -> &'static str {
+    match end {
+        End::Left => "lpush",
+        End::Right => "rpush",
+    }
+}
+
+fn pop_event(end: End) -> &'static str {
+    match end {
+        End::Left => "lpop",
+        End::Right => "rpop",
+    }
+}
+
 fn pop_generic(ctx: &mut Ctx, args: &[Vec<u8>], end: End) -> Frame {
     if args.len() > 3 {
         return super::wrong_arity(if end == End::Left { "lpop" } else { "rpop" });
@@ -94,6 +109,7 @@ fn pop_generic(ctx: &mut Ctx, args: &[Vec<u8>], end: End) -> Frame {
         Some(n) => super::bulks(pop_n(l, end, n)),
     };
     *ctx.dirty += 1;
+    ctx.notify(event::LIST, pop_event(end), key);
     ctx.remove_if_empty(key);
     reply
 }
@@ -148,6 +164,7 @@ pub fn ltrim(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
         }
     }
     *ctx.dirty += (before - l.len()) as u64;
+    ctx.notify(event::LIST, "ltrim", key);
     ctx.remove_if_empty(key);
     Frame::ok()
 }
@@ -187,6 +204,7 @@ pub fn lset(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
         Some(i) => {
             l[i] = args[3].clone();
             *ctx.dirty += 1;
+            ctx.notify(event::LIST, "lset", &args[1]);
             Frame::ok()
         }
         None => err("index out of range"),
@@ -210,6 +228,7 @@ pub fn linsert(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     l.insert(if after { pos + 1 } else { pos }, args[4].clone());
     let len = l.len() as i64;
     *ctx.dirty += 1;
+    ctx.notify(event::LIST, "linsert", &args[1]);
     Frame::Integer(len)
 }
 
@@ -247,6 +266,9 @@ pub fn lrem(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
         }
     }
     *ctx.dirty += removed as u64;
+    if removed > 0 {
+        ctx.notify(event::LIST, "lrem", key);
+    }
     ctx.remove_if_empty(key);
     Frame::Integer(removed as i64)
 }
@@ -330,7 +352,6 @@ fn lmove_generic(ctx: &mut Ctx, source: &[u8], destination: &[u8], from: End, to
         Ok(Some(l)) => pop_n(l, from, 1).pop().unwrap_or_default(),
         _ => return Frame::Null,
     };
-    ctx.remove_if_empty(source);
     let dest = match ctx.typed_or_insert(destination, list, || Value::List(VecDeque::new())) {
         Ok(l) => l,
         Err(e) => return e,
@@ -340,6 +361,10 @@ fn lmove_generic(ctx: &mut Ctx, source: &[u8], destination: &[u8], from: End, to
         End::Right => dest.push_back(item.clone()),
     }
     *ctx.dirty += 1;
+    // Redis tells of the push, then the pop, then the emptied source.
+    ctx.notify(event::LIST, push_event(to), destination);
+    ctx.notify(event::LIST, pop_event(from), source);
+    ctx.remove_if_empty(source);
     Frame::Bulk(item)
 }
 
@@ -374,6 +399,7 @@ pub fn lmpop_parsed(ctx: &mut Ctx, args: &[Vec<u8>], parsed: &super::MpopArgs) -
         };
         let items = pop_n(l, end, parsed.count);
         *ctx.dirty += items.len() as u64;
+        ctx.notify(event::LIST, pop_event(end), key);
         ctx.remove_if_empty(key);
         return Frame::Array(vec![Frame::Bulk(key.clone()), super::bulks(items)]);
     }

@@ -34,6 +34,8 @@ pub use handlers::flag;
 use std::collections::VecDeque;
 
 use super::keyspace::{Db, Keyspace};
+use super::notify::KeyEvent;
+pub use super::notify as event;
 use super::node::ClientId;
 use super::params::Settings;
 use super::resp::Frame;
@@ -54,9 +56,26 @@ pub struct Ctx<'a> {
     pub settings: &'a mut Settings,
     /// The node's own seeded generator (SPOP, SRANDMEMBER, RANDOMKEY...).
     pub rng: &'a mut Rng,
+    /// The keyspace event classes `notify-keyspace-events` publishes, and
+    /// the events the command raised (published after it).
+    pub notify: u16,
+    pub events: Vec<KeyEvent>,
 }
 
 impl Ctx<'_> {
+    /// A keyspace event on `key` of the client's database (kept only if
+    /// its class is published).
+    pub fn notify(&mut self, class: u16, event: &'static str, key: &[u8]) {
+        let db = self.client.db;
+        self.notify_in(db, class, event, key);
+    }
+
+    pub fn notify_in(&mut self, db: usize, class: u16, event: &'static str, key: &[u8]) {
+        if self.notify & class != 0 {
+            self.events.push(KeyEvent { class, event, db, key: key.to_vec() });
+        }
+    }
+
     pub fn db(&mut self) -> &mut Db {
         let index = self.client.db;
         &mut self.keyspace.dbs[index]
@@ -88,7 +107,15 @@ impl Ctx<'_> {
 
     /// HDEL, SREM, ZREM: removes each of `members` that `remove` finds in
     /// the collection at `key` and answers how many; an emptied key goes.
-    pub fn remove_members<T>(&mut self, key: &[u8], pick: fn(&mut Value) -> Option<&mut T>, members: &[Vec<u8>], remove: fn(&mut T, &[u8]) -> bool) -> Frame {
+    /// `event` (class, name) is raised when something was removed.
+    pub fn remove_members<T>(
+        &mut self,
+        key: &[u8],
+        pick: fn(&mut Value) -> Option<&mut T>,
+        members: &[Vec<u8>],
+        remove: fn(&mut T, &[u8]) -> bool,
+        event: (u16, &'static str),
+    ) -> Frame {
         let collection = match self.typed(key, pick) {
             Err(e) => return e,
             Ok(None) => return Frame::Integer(0),
@@ -96,6 +123,9 @@ impl Ctx<'_> {
         };
         let removed = members.iter().filter(|m| remove(collection, m)).count();
         *self.dirty += removed as u64;
+        if removed > 0 {
+            self.notify(event.0, event.1, key);
+        }
         self.remove_if_empty(key);
         Frame::Integer(removed as i64)
     }
@@ -117,7 +147,8 @@ impl Ctx<'_> {
         }
     }
 
-    /// Deletes the key if its collection became empty, as Redis does.
+    /// Deletes the key if its collection became empty, as Redis does (with
+    /// its `del` event).
     pub fn remove_if_empty(&mut self, key: &[u8]) {
         let empty = match self.value(key) {
             Some(Value::List(l)) => l.is_empty(),
@@ -128,6 +159,7 @@ impl Ctx<'_> {
         };
         if empty {
             self.db().remove(key);
+            self.notify(event::GENERIC, "del", key);
         }
     }
 }

@@ -14,11 +14,14 @@ pub fn sadd(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     };
     let added = args[2..].iter().filter(|m| s.add(m, &limits)).count();
     *ctx.dirty += added as u64;
+    if added > 0 {
+        ctx.notify(super::event::SET, "sadd", &args[1]);
+    }
     Frame::Integer(added as i64)
 }
 
 pub fn srem(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
-    ctx.remove_members(&args[1], set, &args[2..], |s, member| s.remove(member))
+    ctx.remove_members(&args[1], set, &args[2..], |s, member| s.remove(member), (super::event::SET, "srem"))
 }
 
 pub fn sismember(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
@@ -65,6 +68,7 @@ pub fn smove(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     if !removed {
         return Frame::Integer(0);
     }
+    ctx.notify(super::event::SET, "srem", source);
     ctx.remove_if_empty(source);
     *ctx.dirty += 1;
     let limits = ctx.settings.limits.clone();
@@ -72,6 +76,7 @@ pub fn smove(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     if let Ok(d) = ctx.typed_or_insert(destination, set, || Value::Set(Set::for_first_member(&first))) {
         if d.add(member, &limits) {
             *ctx.dirty += 1;
+            ctx.notify(super::event::SET, "sadd", destination);
         }
     }
     Frame::Integer(1)
@@ -112,6 +117,7 @@ pub fn spop(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
         }
     }
     *ctx.dirty += picks.len() as u64;
+    ctx.notify(super::event::SET, "spop", &args[1]);
     ctx.remove_if_empty(&args[1]);
     // Replicas remove exactly the members popped here.
     let mut srem: Vec<Vec<u8>> = vec![b"SREM".to_vec(), args[1].clone()];
@@ -222,6 +228,9 @@ fn algebra(ctx: &mut Ctx, op: Op, keys: &[Vec<u8>], store: Option<&Vec<u8>>) -> 
         // An empty intersection deletes the destination (a change only if it existed).
         let existed = store.is_some_and(|d| ctx.db().remove(d).is_some());
         *ctx.dirty += existed as u64;
+        if let (true, Some(destination)) = (existed, store) {
+            ctx.notify(super::event::GENERIC, "del", destination);
+        }
         return Frame::Integer(0);
     }
     match store {
@@ -232,10 +241,18 @@ fn algebra(ctx: &mut Ctx, op: Op, keys: &[Vec<u8>], store: Option<&Vec<u8>>) -> 
             match as_set(&members, ctx) {
                 Some(s) => {
                     let now = ctx.now;
-                    ctx.db().set(destination, Value::Set(s), false, now)
+                    ctx.db().set(destination, Value::Set(s), false, now);
+                    let name = match op {
+                        Op::Inter => "sinterstore",
+                        Op::Union => "sunionstore",
+                        Op::Diff => "sdiffstore",
+                    };
+                    ctx.notify(super::event::SET, name, destination);
                 }
                 None => {
-                    ctx.db().remove(destination);
+                    if ctx.db().remove(destination).is_some() {
+                        ctx.notify(super::event::GENERIC, "del", destination);
+                    }
                 }
             }
             *ctx.dirty += 1;

@@ -2,7 +2,7 @@
 //! (GETEX, GETDEL, GETSET, GETRANGE), the counters (INCR, INCRBY,
 //! INCRBYFLOAT, DECR...), MGET / MSET, APPEND, SETRANGE, STRLEN, LCS.
 
-use super::{err, int_arg, invalid_expire_time, not_an_integer, parse_i64, string, syntax_error, wrong_arity, wrong_type, Ctx};
+use super::{err, event, int_arg, invalid_expire_time, not_an_integer, parse_i64, string, syntax_error, wrong_arity, wrong_type, Ctx};
 use crate::engine::keyspace::Value;
 use crate::engine::time::Millis;
 use crate::engine::longdouble::LongDouble;
@@ -120,6 +120,10 @@ pub fn set(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
         db.set_expire(key, expires_at);
     }
     *ctx.dirty += 1;
+    ctx.notify(event::STRING, "set", key);
+    if expires_at.is_some() {
+        ctx.notify(event::GENERIC, "expire", key);
+    }
     // Replicas get SET key value PXAT <ms>, or SET without its GET.
     if let Some(at) = expires_at {
         let at = at.to_string();
@@ -164,6 +168,7 @@ fn incr_decr(ctx: &mut Ctx, key: &[u8], by: i64) -> Frame {
     };
     ctx.db().set(key, Value::string(next.to_string()), true, now);
     *ctx.dirty += 1;
+    ctx.notify(event::STRING, "incrby", key);
     Frame::Integer(next)
 }
 
@@ -215,10 +220,12 @@ pub fn getex(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
             if matches!(kind, ExpireKind::ExAt | ExpireKind::PxAt) && at <= now {
                 ctx.db().remove(&args[1]);
                 ctx.client.propagate_as(vec![vec![&b"DEL"[..], &args[1]]]);
+                ctx.notify(event::GENERIC, "del", &args[1]);
             } else {
                 ctx.db().set_expire(&args[1], Some(at));
                 let at = at.to_string();
                 ctx.client.propagate_as(vec![vec![&b"PEXPIREAT"[..], &args[1], at.as_bytes()]]);
+                ctx.notify(event::GENERIC, "expire", &args[1]);
             }
             *ctx.dirty += 1;
         }
@@ -227,6 +234,7 @@ pub fn getex(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
                 ctx.db().set_expire(&args[1], None);
                 *ctx.dirty += 1;
                 ctx.client.propagate_as(vec![vec![&b"PERSIST"[..], &args[1]]]);
+                ctx.notify(event::GENERIC, "persist", &args[1]);
             }
         }
         None => {}
@@ -242,6 +250,7 @@ pub fn getdel(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
             ctx.db().remove(&args[1]);
             *ctx.dirty += 1;
             ctx.client.propagate_as(vec![vec![&b"DEL"[..], &args[1]]]);
+            ctx.notify(event::GENERIC, "del", &args[1]);
             Frame::Bulk(v)
         }
     }
@@ -255,6 +264,7 @@ pub fn getset(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     let now = ctx.now;
     ctx.db().set(&args[1], Value::string(args[2].clone()), false, now);
     *ctx.dirty += 1;
+    ctx.notify(event::STRING, "set", &args[1]);
     old.map_or(Frame::Null, Frame::Bulk)
 }
 
@@ -265,6 +275,7 @@ pub fn setnx(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     }
     ctx.db().set(&args[1], Value::string(args[2].clone()), false, now);
     *ctx.dirty += 1;
+    ctx.notify(event::STRING, "set", &args[1]);
     Frame::Integer(1)
 }
 
@@ -278,6 +289,8 @@ fn setex_generic(ctx: &mut Ctx, args: &[Vec<u8>], kind: ExpireKind, name: &str) 
     db.set(&args[1], Value::string(args[3].clone()), false, now);
     db.set_expire(&args[1], Some(at));
     *ctx.dirty += 1;
+    ctx.notify(event::STRING, "set", &args[1]);
+    ctx.notify(event::GENERIC, "expire", &args[1]);
     let at = at.to_string();
     ctx.client.propagate_as(vec![vec![&b"SET"[..], &args[1], &args[3], b"PXAT", at.as_bytes()]]);
     Frame::ok()
@@ -314,6 +327,7 @@ fn mset_generic(ctx: &mut Ctx, args: &[Vec<u8>], nx: bool, name: &str) -> Frame 
     }
     for pair in args[1..].chunks(2) {
         ctx.db().set(&pair[0], Value::string(pair[1].clone()), false, now);
+        ctx.notify(event::STRING, "set", &pair[0]);
     }
     *ctx.dirty += ((args.len() - 1) / 2) as u64;
     if nx {
@@ -367,6 +381,7 @@ pub fn append(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
         }
     };
     *ctx.dirty += 1;
+    ctx.notify(event::STRING, "append", &args[1]);
     Frame::Integer(len as i64)
 }
 
@@ -423,6 +438,7 @@ pub fn setrange(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
         let len = bytes.len();
         ctx.db().set(&args[1], Value::Str(Str { bytes, origin: StrOrigin::Modified }), false, now);
         *ctx.dirty += 1;
+        ctx.notify(event::STRING, "setrange", &args[1]);
         return Frame::Integer(len as i64);
     };
     if value.is_empty() {
@@ -440,6 +456,7 @@ pub fn setrange(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     s.origin = StrOrigin::Modified;
     let len = s.bytes.len();
     *ctx.dirty += 1;
+    ctx.notify(event::STRING, "setrange", &args[1]);
     Frame::Integer(len as i64)
 }
 
@@ -622,6 +639,7 @@ pub fn incrbyfloat(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     let value = Value::Str(Str { bytes: text.clone(), origin: StrOrigin::Formatted });
     ctx.db().set(&args[1], value, true, now);
     *ctx.dirty += 1;
+    ctx.notify(event::STRING, "incrbyfloat", &args[1]);
     // Replicas get the result, not the arithmetic.
     ctx.client.propagate_as(vec![vec![&b"SET"[..], &args[1], &text, b"KEEPTTL"]]);
     Frame::Bulk(text)

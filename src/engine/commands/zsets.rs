@@ -105,6 +105,9 @@ fn zadd_generic(ctx: &mut Ctx, args: &[Vec<u8>], force_incr: bool) -> Frame {
                 }
             }
         }
+        if added + updated > 0 {
+            ctx.notify(super::event::ZSET, if incr { "zincr" } else { "zadd" }, &args[1]);
+        }
         ctx.remove_if_empty(&args[1]);
     }
     *ctx.dirty += (added + updated) as u64;
@@ -149,7 +152,7 @@ pub fn zrevrank(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
 }
 
 pub fn zrem(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
-    ctx.remove_members(&args[1], zset, &args[2..], |z, member| z.remove(member).is_some())
+    ctx.remove_members(&args[1], zset, &args[2..], |z, member| z.remove(member).is_some(), (super::event::ZSET, "zrem"))
 }
 
 /// A score bound: value and whether it is exclusive (`(1.5`).
@@ -349,15 +352,17 @@ fn zrange_generic(
     };
     match store {
         None => with_scores_reply(items, with_scores),
-        Some(destination) => store_zset(ctx, destination, items),
+        Some(destination) => store_zset(ctx, destination, items, "zrangestore"),
     }
 }
 
-fn store_zset(ctx: &mut Ctx, destination: &[u8], items: Vec<(Vec<u8>, f64)>) -> Frame {
+/// ZRANGESTORE, ZUNIONSTORE...: `event` is the command's keyspace event.
+fn store_zset(ctx: &mut Ctx, destination: &[u8], items: Vec<(Vec<u8>, f64)>, event: &'static str) -> Frame {
     let len = items.len() as i64;
     if items.is_empty() {
         if ctx.db().remove(destination).is_some() {
             *ctx.dirty += 1;
+            ctx.notify(super::event::GENERIC, "del", destination);
         }
         return Frame::Integer(0);
     }
@@ -373,6 +378,7 @@ fn store_zset(ctx: &mut Ctx, destination: &[u8], items: Vec<(Vec<u8>, f64)>) -> 
     let now = ctx.now;
     ctx.db().set(destination, Value::ZSet(z), false, now);
     *ctx.dirty += 1;
+    ctx.notify(super::event::ZSET, event, destination);
     Frame::Integer(len)
 }
 
@@ -442,6 +448,14 @@ fn zremrange_generic(ctx: &mut Ctx, args: &[Vec<u8>], kind: RangeKind) -> Frame 
         z.remove(m);
     }
     *ctx.dirty += doomed.len() as u64;
+    if !doomed.is_empty() {
+        let name = match kind {
+            RangeKind::Rank => "zremrangebyrank",
+            RangeKind::Score => "zremrangebyscore",
+            RangeKind::Lex => "zremrangebylex",
+        };
+        ctx.notify(super::event::ZSET, name, &args[1]);
+    }
     ctx.remove_if_empty(&args[1]);
     Frame::Integer(doomed.len() as i64)
 }
@@ -489,6 +503,9 @@ fn zpop_generic(ctx: &mut Ctx, args: &[Vec<u8>], max: bool) -> Frame {
     };
     let popped = pop(z, max, count);
     *ctx.dirty += popped.len() as u64;
+    if !popped.is_empty() {
+        ctx.notify(super::event::ZSET, if max { "zpopmax" } else { "zpopmin" }, &args[1]);
+    }
     ctx.remove_if_empty(&args[1]);
     with_scores_reply(popped, true)
 }
@@ -518,6 +535,9 @@ pub fn zmpop_parsed(ctx: &mut Ctx, args: &[Vec<u8>], parsed: &super::MpopArgs) -
         };
         let popped = pop(z, parsed.second_end, parsed.count);
         *ctx.dirty += popped.len() as u64;
+        if !popped.is_empty() {
+            ctx.notify(super::event::ZSET, if parsed.second_end { "zpopmax" } else { "zpopmin" }, key);
+        }
         ctx.remove_if_empty(key);
         let pairs = popped.into_iter().map(|(m, s)| Frame::Array(vec![Frame::Bulk(m), score_reply(s)])).collect();
         return Frame::Array(vec![Frame::Bulk(key.clone()), Frame::Array(pairs)]);
@@ -638,7 +658,12 @@ fn set_op_generic(ctx: &mut Ctx, args: &[Vec<u8>], op: SetOp, store: bool) -> Fr
     }
     let items: Vec<(Vec<u8>, f64)> = sorted.iter().map(|(m, s)| (m.clone(), s)).collect();
     if store {
-        store_zset(ctx, &args[1], items)
+        let event = match op {
+            SetOp::Union => "zunionstore",
+            SetOp::Inter => "zinterstore",
+            SetOp::Diff => "zdiffstore",
+        };
+        store_zset(ctx, &args[1], items, event)
     } else {
         with_scores_reply(items, options.with_scores)
     }

@@ -74,6 +74,18 @@ pub(crate) struct Client {
     pub(crate) obuf_soft_since: Option<Millis>,
     /// The command it sent while clients were paused, run when they are not.
     pub(crate) postponed: Option<Vec<Vec<u8>>>,
+    /// CLIENT REPLY.
+    pub(crate) reply: ReplyMode,
+}
+
+/// CLIENT REPLY ON, OFF, or SKIP (the next command's reply, then ON).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum ReplyMode {
+    #[default]
+    On,
+    Off,
+    SkipNext,
+    Skip,
 }
 
 impl Client {

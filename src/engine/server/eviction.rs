@@ -113,6 +113,7 @@ impl Server {
         self.keyspace.dbs[db].remove(&key);
         self.memory.evicted_keys += 1;
         self.touch_watchers(db, &key);
+        self.notify_keyspace_event(crate::engine::notify::EVICTED, "evicted", &key, db);
         // Replicas (and their replicas) drop it too.
         self.feed(Some(db), &[b"DEL".to_vec(), key]);
         true

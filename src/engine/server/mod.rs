@@ -300,6 +300,7 @@ impl Server {
             for key in self.keyspace.dbs[db].take_expired() {
                 self.stats.expired_keys += 1;
                 self.touch_watchers(db, &key);
+                self.notify_keyspace_event(crate::engine::notify::EXPIRED, "expired", &key, db);
                 // Replicas learn of an expiry from their master's DEL.
                 self.feed(Some(db), &[b"DEL".to_vec(), key]);
             }
@@ -349,6 +350,12 @@ impl Server {
             }
         }
         self.report_expired();
+        // Redis keeps evicting in the background once over maxmemory (after
+        // CONFIG SET maxmemory lowered it), not only when a command comes;
+        // a pause freezes the dataset.
+        if self.pause.is_none() && self.settings.maxmemory() > 0 {
+            let _ = self.perform_evictions(now);
+        }
         self.persistence_cron(now);
         self.replication_cron(now);
     }

@@ -43,6 +43,26 @@ impl Server {
     }
 
     /// Delivers a message to every subscriber; the reply counts receivers.
+    /// A keyspace event, if `notify-keyspace-events` publishes its class:
+    /// on `__keyspace@DB__:KEY` with the event's name (K), then on
+    /// `__keyevent@DB__:EVENT` with the key (E). Never propagated.
+    pub(crate) fn notify_keyspace_event(&mut self, class: u16, event: &str, key: &[u8], db: usize) {
+        use crate::engine::notify::{KEYEVENT, KEYSPACE};
+        let flags = self.settings.notify_classes();
+        if flags & class == 0 {
+            return;
+        }
+        if flags & KEYSPACE != 0 {
+            let mut channel = format!("__keyspace@{db}__:").into_bytes();
+            channel.extend_from_slice(key);
+            self.publish(&channel, event.as_bytes());
+        }
+        if flags & KEYEVENT != 0 {
+            let channel = format!("__keyevent@{db}__:{event}");
+            self.publish(channel.as_bytes(), key);
+        }
+    }
+
     pub(crate) fn publish(&mut self, channel: &[u8], message: &[u8]) -> Frame {
         let mut receivers = 0;
         for (id, client) in &self.clients {
