@@ -43,7 +43,7 @@ PROMPT = re.compile(rb"(127\.0\.0\.1:\d+(\[\d+\])?(\(TX\))?|not connected)> $")
 STEP_TIMEOUT = 10.0
 # Scenarios whose replication log lines are compared too: ones where real
 # Redis logs the same lines on every run (no timing-dependent retry loops).
-LOGGED = {"replication_basic", "chaining", "partial_resync", "disk_sync", "sleep_timeout", "sentinel_failover", "cli_sync"}
+LOGGED = {"replication_basic", "chaining", "partial_resync", "disk_sync", "sleep_timeout", "sentinel_failover", "cli_sync", "failover"}
 # The log messages the engine writes (the beginning of each).
 LOG_MESSAGES = re.compile(
     r"(Connecting to MASTER|Reconnecting to MASTER|MASTER <-> REPLICA sync|Non blocking connect for SYNC"
@@ -60,6 +60,8 @@ LOG_MESSAGES = re.compile(
     r"|oO0OoO0OoO0Oo Redis is starting|Redis version=|Configuration loaded|monotonic clock|Running mode="
     r"|Server initialized|Ready to accept connections|User requested shutdown|Saving the final RDB snapshot"
     r"|Removing the pid file|Redis is now ready to exit"
+    # FAILOVER's lines.
+    r"|FAILOVER |Failover target|Failover request received|PSYNC FAILOVER"
     # Sentinel's events and the lines around them.
     r"|[+-][a-z-]+ |Sentinel new configuration saved|Sentinel ID is|Next failover delay|[0-9a-f]{40} voted for)"
 )
@@ -105,6 +107,7 @@ def normalize_log_text(text):
     """Masks what differs from run to run (the same rules as tests/scenarios.rs)."""
     text = re.sub(r"\b[0-9a-f]{40}\b", "<id>", text)
     text = re.sub(r"user request from '.*'", "user request from '<client>'", text)
+    text = re.sub(r"failover request from '.*'", "failover request from '<client>'", text)
     text = re.sub(r"started by pid \d+", "started by pid <pid>", text)
     text = re.sub(r"RDB memory usage when created [\d.]+ Mb", "RDB memory usage when created <mb> Mb", text)
     text = re.sub(r"RDB age \d+ seconds", "RDB age <n> seconds", text)

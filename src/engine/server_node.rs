@@ -23,6 +23,9 @@ impl Node for Server {
             Conn::Client(id) => {
                 let mark = self.outputs.len();
                 self.receive(id, bytes, now).place(&mut self.outputs, mark, conn);
+                // Redis looks at a FAILOVER after each event (its beforeSleep):
+                // a replica's ACK may have been the one it waited for.
+                self.update_failover_status(now);
             }
             Conn::Dial(dial) if self.is_master_dial(dial) => self.net_receive(bytes, now),
             Conn::Dial(_) => {}
@@ -51,6 +54,7 @@ impl Node for Server {
     /// which an idle server does at its cron ticks: timeouts fire there.
     /// A load or DEBUG SLEEP ends at its own time, between ticks.
     fn handle_timeout(&mut self, now: Millis) {
+        self.update_failover_status(now);
         if now >= self.next_cron {
             // Redis notices a pause's end when its event loop wakes.
             if self.pause.is_some_and(|p| now >= p.until) {
@@ -219,6 +223,15 @@ impl Server {
     /// they came, then whatever else it sent meanwhile.
     pub(crate) fn unpause_clients(&mut self, now: Millis) {
         self.pause = None;
+        // A FAILOVER's own pause holds on until the hand-over is done.
+        if !self.failover_pause {
+            self.release_postponed(now);
+        }
+    }
+
+    /// Each waiting client's command runs, in the order they came, then
+    /// whatever else it sent meanwhile.
+    pub(crate) fn release_postponed(&mut self, now: Millis) {
         let waiting: Vec<ClientId> = self.postponed.drain(..).collect();
         for id in waiting {
             let Some(args) = self.clients.get_mut(&id).and_then(|c| c.postponed.take()) else { continue };

@@ -92,11 +92,10 @@ fn checked_run(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis)
 /// and an EXEC whose queue holds such a command. Replicas' connections
 /// are never paused.
 fn paused_for(server: &Server, id: ClientId, info: &CommandInfo) -> bool {
-    let Some(pause) = server.pause else { return false };
-    if id == MASTER_CLIENT || server.repl.replicas.contains_key(&id) {
+    if !server.clients_paused() || id == MASTER_CLIENT || server.repl.replicas.contains_key(&id) {
         return false;
     }
-    if pause.all {
+    if server.pause.is_some_and(|p| p.all) {
         return true;
     }
     let may_replicate = |info: &CommandInfo| info.has_flag("write") || info.has_flag("may_replicate");
@@ -225,7 +224,7 @@ pub(crate) fn run_data(server: &mut Server, id: ClientId, info: &CommandInfo, fl
         .map(|(db, key, _)| (*db, key.clone()))
         .collect();
     let lfu = server.settings.lfu_policy();
-    let paused = server.pause.is_some();
+    let paused = server.clients_paused();
     for db in &mut server.keyspace.dbs {
         db.lfu = lfu;
         db.keep_expired = paused;

@@ -85,6 +85,7 @@ pub(super) const HANDLERS: &[(&str, Handler)] = &[
     ("expire", data(keys::expire)),
     ("expireat", data(keys::expireat)),
     ("expiretime", data(keys::expiretime)),
+    ("failover", on_server(replicaof::failover, 0)),
     ("fcall", data(functions::fcall)),
     ("fcall_ro", data(functions::fcall)),
     ("flushall", data_with(admin::flushall, flag::EMPTIES_ALL)),

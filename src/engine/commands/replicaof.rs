@@ -70,7 +70,18 @@ pub fn replconf(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis
 }
 
 pub fn psync(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis) -> Vec<Frame> {
-    server.serve_sync(id, &args[1..], false, now).into_iter().collect()
+    // PSYNC replid offset FAILOVER: the master hands this replica its role.
+    if args.len() > 3 && args[3].eq_ignore_ascii_case(b"failover") {
+        if let Err(refused) = server.accept_failover_request(id, &args[1], now) {
+            return vec![refused];
+        }
+    }
+    server.serve_sync(id, &args[1..3.min(args.len())], false, now).into_iter().collect()
+}
+
+/// FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT ms].
+pub fn failover(server: &mut Server, _: ClientId, args: &[Vec<u8>], now: Millis) -> Vec<Frame> {
+    vec![server.failover_command(args, now)]
 }
 
 pub fn sync(server: &mut Server, id: ClientId, _: &[Vec<u8>], now: Millis) -> Vec<Frame> {

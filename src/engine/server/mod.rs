@@ -61,6 +61,8 @@ pub struct Server {
     /// CLIENT PAUSE: whether every command waits (ALL) or only those that
     /// may write or replicate (WRITE), and until when.
     pub(crate) pause: Option<ClientPause>,
+    /// A FAILOVER holds writes back until the hand-over is done.
+    pub(crate) failover_pause: bool,
     /// Clients whose command waits for the pause to end, in arrival order.
     pub(crate) postponed: std::collections::VecDeque<ClientId>,
     /// DEBUG QUICKLIST-PACKED-THRESHOLD: list elements at least this large
@@ -120,6 +122,7 @@ impl Server {
             asleep_until: None,
             active_expire_enabled: true,
             pause: None,
+            failover_pause: false,
             postponed: Default::default(),
             quicklist_packed_threshold: 1 << 30,
             replies_after_sleep: Vec::new(),
@@ -334,6 +337,12 @@ impl Server {
         self.outputs.push_back(Output::Log(LogLine { at: now, role, level, text }));
     }
 
+    /// Whether a CLIENT PAUSE or a FAILOVER holds clients back (nothing
+    /// expires or is evicted meanwhile).
+    pub(crate) fn clients_paused(&self) -> bool {
+        self.pause.is_some() || self.failover_pause
+    }
+
     /// Closes a connection from this end (CLIENT KILL, a timed-out replica).
     pub(crate) fn kill_client(&mut self, id: ClientId, now: Millis) {
         self.remove_client(id, now);
@@ -344,7 +353,7 @@ impl Server {
     /// active expiry, saves, replication.
     pub(crate) fn server_cron(&mut self, now: Millis) {
         // A pause freezes the dataset: nothing expires meanwhile.
-        if self.active_expire_enabled && self.pause.is_none() {
+        if self.active_expire_enabled && !self.clients_paused() {
             for db in &mut self.keyspace.dbs {
                 db.active_expire(now);
             }
@@ -353,7 +362,7 @@ impl Server {
         // Redis keeps evicting in the background once over maxmemory (after
         // CONFIG SET maxmemory lowered it), not only when a command comes;
         // a pause freezes the dataset.
-        if self.pause.is_none() && self.settings.maxmemory() > 0 {
+        if !self.clients_paused() && self.settings.maxmemory() > 0 {
             let _ = self.perform_evictions(now);
         }
         self.persistence_cron(now);

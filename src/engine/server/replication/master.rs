@@ -37,6 +37,9 @@ impl Server {
     /// SYNC (`pre_psync`) is the old form: always a full sync. `asked` is
     /// PSYNC's two arguments.
     pub(crate) fn serve_sync(&mut self, id: ClientId, asked: &[Vec<u8>], pre_psync: bool, now: Millis) -> Option<Frame> {
+        if self.repl.failover.is_some() {
+            return Some(Frame::error("NOMASTERLINK Can't SYNC while failing over"));
+        }
         if let Some(m) = &self.repl.master {
             if m.state != LinkState::Connected {
                 return Some(Frame::error("NOMASTERLINK Can't SYNC while not connected with my master"));

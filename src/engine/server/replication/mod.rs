@@ -14,6 +14,7 @@
 //! changes), the DELs of expired keys, and a PING every
 //! `repl-ping-replica-period` seconds.
 
+mod failover;
 mod master;
 mod replica;
 
@@ -132,6 +133,8 @@ pub struct Replication {
     /// A WAIT asked for acknowledgements; REPLCONF GETACK goes out once
     /// the command is done (after the client's offset is noted).
     pub(crate) acks_wanted: bool,
+    /// A FAILOVER under way.
+    pub(crate) failover: Option<failover::Failover>,
 }
 
 impl Replication {
@@ -152,6 +155,7 @@ impl Replication {
             cron_loops: 0,
             stream: RequestParser::default(),
             acks_wanted: false,
+            failover: None,
         }
     }
 }
@@ -453,7 +457,7 @@ impl Server {
                 entry.listening_port, entry.ack_offset
             ));
         }
-        lines.push("master_failover_state:no-failover".into());
+        lines.push(format!("master_failover_state:{}", self.failover_state()));
         lines.push(format!("master_replid:{}", r.replid));
         lines.push(format!("master_replid2:{}", r.replid2));
         lines.push(format!("master_repl_offset:{}", r.offset));

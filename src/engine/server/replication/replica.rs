@@ -28,8 +28,9 @@ impl Server {
         // A master turning replica offers its own history (PSYNC2), as a
         // replica re-pointed does with its master's; its own replicas must
         // follow the new history and reconnect.
+        // Its own replicas stay: Redis drops them only once its history
+        // changes (a new replication id, a full sync).
         let cached = Some((self.repl.replid.clone(), self.repl.offset));
-        self.disconnect_replicas(now);
         self.drop_master_client();
         self.repl.master = Some(MasterLink {
             host: host.clone(),
@@ -250,7 +251,13 @@ impl Server {
                 let request = match self.repl.master.as_ref().and_then(|m| m.cached.clone()) {
                     Some((replid, offset)) => {
                         self.notice(now, format!("Trying a partial resynchronization (request {replid}:{}).", offset + 1));
-                        command_bytes(&["PSYNC", &replid, &(offset + 1).to_string()])
+                        let offset = (offset + 1).to_string();
+                        // A master handing over (FAILOVER) asks its target to take the role.
+                        if self.failover_in_progress() {
+                            command_bytes(&["PSYNC", &replid, &offset, "FAILOVER"])
+                        } else {
+                            command_bytes(&["PSYNC", &replid, &offset])
+                        }
                     }
                     None => {
                         self.notice(now, "Partial resynchronization not possible (no cached master)".into());
@@ -265,10 +272,16 @@ impl Server {
                 let words: Vec<&str> = line.split(' ').collect();
                 if words.first() == Some(&"+CONTINUE") {
                     self.continue_partial(words.get(1).copied(), now);
+                    if self.failover_in_progress() {
+                        self.clear_failover(now);
+                    }
                     return;
                 }
                 if words.first() == Some(&"+FULLRESYNC") && words.len() == 3 {
                     self.notice(now, format!("Full resync from master: {}:{}", words[1], words[2]));
+                    if self.failover_in_progress() {
+                        self.clear_failover(now);
+                    }
                     if let Some(m) = self.repl.master.as_mut() {
                         m.sync_replid = words[1].to_string();
                         m.sync_offset = words[2].parse().unwrap_or(0);
@@ -280,6 +293,10 @@ impl Server {
                         self.notice(now, format!("Master is currently unable to PSYNC but should be in the future: {line}"));
                     } else {
                         self.warning(now, format!("Unexpected reply to PSYNC from master: {line}"));
+                    }
+                    if self.failover_in_progress() {
+                        self.abort_failover("Failover target rejected psync request", now);
+                        return;
                     }
                     self.close_master_link();
                     self.net_closed(now);
@@ -302,6 +319,8 @@ impl Server {
                 self.repl.replid2 = std::mem::replace(&mut self.repl.replid, id.to_string());
                 self.repl.second_offset = self.repl.offset + 1;
                 self.warning(now, format!("Master replication ID changed to {id}"));
+                // Its replicas must learn of the new history.
+                self.disconnect_replicas(now);
             }
         }
         self.notice(now, "MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.".into());
