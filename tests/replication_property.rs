@@ -35,13 +35,14 @@ fn resyncs(sim: &Sim) -> (usize, usize) {
 fn replicas_converge_to_their_master() {
     let seeds = seeds();
     // The schedules must really exercise both kinds of resync, and failovers.
-    let (mut full, mut partial, mut failovers) = (0, 0, 0);
+    let (mut full, mut partial, mut failovers, mut coordinated) = (0, 0, 0, 0);
     for seed in 0..seeds {
         let mut run = Run::complete(seed);
         let (f, p) = resyncs(&run.sim);
         full += f;
         partial += p;
         failovers += run.manual_failovers;
+        coordinated += run.coordinated_failovers;
         let root = run.root;
         let expected = digest(&mut run.sim, root);
         for port in run.replicas() {
@@ -69,9 +70,10 @@ fn replicas_converge_to_their_master() {
     }
     // Partial resyncs are rarer: cut links and crashed nodes keep most
     // replicas from holding a link they could lose and resume.
-    println!("{seeds} schedules: {full} full and {partial} partial resyncs, {failovers} manual failovers");
+    println!("{seeds} schedules: {full} full and {partial} partial resyncs, {failovers} manual failovers ({coordinated} with FAILOVER)");
     assert!(full > seeds as usize && partial > seeds as usize / 4, "{full} full and {partial} partial resyncs");
     assert!(failovers > seeds as usize / 4, "only {failovers} manual failovers");
+    assert!(coordinated > seeds as usize / 10, "only {coordinated} failovers with FAILOVER");
 }
 
 /// The same seed gives the same trace; the first seeds' digests are kept

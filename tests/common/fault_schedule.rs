@@ -60,6 +60,8 @@ pub struct Run {
     cuts: BTreeSet<(u16, u16)>,
     pub log: Vec<String>,
     pub manual_failovers: usize,
+    /// Of those, the ones made with FAILOVER (coordinated).
+    pub coordinated_failovers: usize,
 }
 
 impl Run {
@@ -85,6 +87,7 @@ impl Run {
             cuts: Default::default(),
             log: Vec::new(),
             manual_failovers: 0,
+            coordinated_failovers: 0,
         }
     }
 
@@ -292,6 +295,10 @@ impl Run {
         if at_root != at_chosen || !self.sim.link_up(chosen) {
             return;
         }
+        if self.rng.below(2) == 0 {
+            self.coordinated_failover(root, chosen);
+            return;
+        }
         self.log.push(format!("manual failover {root} -> {chosen}"));
         let reply = call(&mut self.sim, chosen, &["REPLICAOF", "NO", "ONE"]);
         assert_eq!(reply, Some(Frame::ok()), "REPLICAOF NO ONE on {chosen}");
@@ -306,6 +313,44 @@ impl Run {
                 self.point(port, chosen);
             }
         }
+    }
+
+    /// FAILOVER TO the chosen replica, with a timeout: writes pause until
+    /// the hand-over is done (or aborted), so time passes here until it is.
+    /// The root's other replicas stay with it, now chained under the new
+    /// master. Only tried while the two are up and no cut lies between them.
+    fn coordinated_failover(&mut self, root: u16, chosen: u16) {
+        if self.cuts.contains(&(root.min(chosen), root.max(chosen))) || !self.sim.is_up(root) || !self.sim.is_up(chosen) {
+            return;
+        }
+        let reply = call(&mut self.sim, root, &["FAILOVER", "TO", "127.0.0.1", &chosen.to_string(), "TIMEOUT", "3000"]);
+        self.log.push(format!("FAILOVER {root} -> {chosen}: {reply:?}"));
+        if reply != Some(Frame::ok()) {
+            return;
+        }
+        let state = |sim: &mut Sim| match call(sim, root, &["INFO", "replication"]) {
+            Some(Frame::Bulk(b)) => String::from_utf8_lossy(&b).lines().find_map(|l| l.strip_prefix("master_failover_state:").map(str::to_string)),
+            _ => None,
+        };
+        for _ in 0..100 {
+            if state(&mut self.sim).as_deref() == Some("no-failover") {
+                break;
+            }
+            self.sim.advance(100);
+        }
+        assert_eq!(state(&mut self.sim).as_deref(), Some("no-failover"), "FAILOVER on {root} never ended");
+        let follows = matches!(call(&mut self.sim, root, &["ROLE"]), Some(Frame::Array(a)) if matches!(a.get(2), Some(Frame::Integer(p)) if *p == chosen as i64));
+        if !follows {
+            self.log.push("FAILOVER aborted".to_string());
+            return;
+        }
+        let _ = call(&mut self.sim, chosen, &["CONFIG", "REWRITE"]);
+        let _ = call(&mut self.sim, root, &["CONFIG", "REWRITE"]);
+        self.parent.remove(&chosen);
+        self.parent.insert(root, chosen);
+        self.root = chosen;
+        self.manual_failovers += 1;
+        self.coordinated_failovers += 1;
     }
 
     /// Every node up and the network whole, then time for reconnects, the
