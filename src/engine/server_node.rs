@@ -344,6 +344,14 @@ mod tests {
         send(&mut s, writer, &["DEL", "list"]);
         send(&mut s, writer, &["EXEC"]);
         assert!(s.take_output().is_empty(), "the key was gone when the transaction ended");
+        // A string in the list's place does not wake it either.
+        send(&mut s, writer, &["MULTI"]);
+        send(&mut s, writer, &["LPUSH", "list", "a"]);
+        send(&mut s, writer, &["DEL", "list"]);
+        send(&mut s, writer, &["SET", "list", "foo"]);
+        send(&mut s, writer, &["EXEC"]);
+        assert!(s.take_output().is_empty(), "a string does not serve BLPOP");
+        send(&mut s, writer, &["DEL", "list"]);
         send(&mut s, writer, &["MULTI"]);
         for value in ["a", "b", "c"] {
             send(&mut s, writer, &["LPUSH", "list", value]);

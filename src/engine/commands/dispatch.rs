@@ -365,7 +365,15 @@ fn try_serve(server: &mut Server, id: ClientId, now: Millis) -> bool {
     let Some(client) = server.clients.get_mut(&id) else { return false };
     let Some((args, request, since)) = client.blocked.take() else { return false };
     let db = client.state.db;
-    let has_data = request.keys.iter().any(|k| server.keyspace.dbs[db].is_live(k, now));
+    // Only a key of the type the command pops wakes it: a string put in
+    // the list's place leaves the client waiting, as in Redis.
+    let wants_zset = args.first().is_some_and(|c| c.len() > 2 && c[..2].eq_ignore_ascii_case(b"bz"));
+    let has_data = request.keys.iter().any(|k| {
+        server.keyspace.dbs[db].is_live(k, now)
+            && server.keyspace.dbs[db].stored_entry(k).is_some_and(|e| {
+                matches!((&e.value, wants_zset), (crate::engine::value::Value::ZSet(_), true) | (crate::engine::value::Value::List(_), false))
+            })
+    });
     let resolved = has_data.then(|| resolve(&args)).and_then(Result::ok);
     let Some((info, Handler { run: Run::Data(run), flags })) = resolved else {
         if let Some(client) = server.clients.get_mut(&id) {
