@@ -110,20 +110,7 @@ fn bmpop(ctx: &mut Ctx, args: &[Vec<u8>], zset: bool) -> Frame {
     let reply = if zset { zsets::zmpop_parsed(ctx, args, &parsed) } else { lists::lmpop_parsed(ctx, args, &parsed) };
     match reply {
         Frame::NullArray => block(ctx, &args[parsed.keys.clone()], timeout, Frame::NullArray),
-        Frame::Array(parts) => {
-            // Replicas pop what was popped: [LR]POP / ZPOP{MIN,MAX} key count.
-            if let (Some(Frame::Bulk(key)), Some(Frame::Array(items))) = (parts.first(), parts.get(1)) {
-                let pop: &[u8] = match (zset, parsed.second_end) {
-                    (false, false) => b"LPOP",
-                    (false, true) => b"RPOP",
-                    (true, false) => b"ZPOPMIN",
-                    (true, true) => b"ZPOPMAX",
-                };
-                let count = items.len().to_string();
-                ctx.client.propagate_as(vec![vec![pop, key.as_slice(), count.as_bytes()]]);
-            }
-            Frame::Array(parts)
-        }
+        // Replicas got [LR]POP / ZPOP{MIN,MAX} key count (see lmpop_parsed).
         other => other,
     }
 }

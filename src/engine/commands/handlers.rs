@@ -222,6 +222,7 @@ pub(super) const HANDLERS: &[(&str, Handler)] = &[
     ("zdiff", data(zsets::zdiff)),
     ("zdiffstore", data(zsets::zdiffstore)),
     ("zincrby", data(zsets::zincrby)),
+    ("zintercard", data(zsets::zintercard)),
     ("zinter", data(zsets::zinter)),
     ("zinterstore", data(zsets::zinterstore)),
     ("zlexcount", data(zsets::zlexcount)),

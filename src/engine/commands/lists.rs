@@ -399,6 +399,10 @@ pub fn lmpop_parsed(ctx: &mut Ctx, args: &[Vec<u8>], parsed: &super::MpopArgs) -
         };
         let items = pop_n(l, end, parsed.count);
         *ctx.dirty += items.len() as u64;
+        // Replicas pop what was popped, as Redis rewrites LMPOP and BLMPOP.
+        let count = items.len().to_string();
+        let pop: &[u8] = if end == End::Left { b"LPOP" } else { b"RPOP" };
+        ctx.client.propagate_as(vec![vec![pop, key.as_slice(), count.as_bytes()]]);
         ctx.notify(event::LIST, pop_event(end), key);
         ctx.remove_if_empty(key);
         return Frame::Array(vec![Frame::Bulk(key.clone()), super::bulks(items)]);

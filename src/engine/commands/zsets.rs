@@ -535,6 +535,10 @@ pub fn zmpop_parsed(ctx: &mut Ctx, args: &[Vec<u8>], parsed: &super::MpopArgs) -
         };
         let popped = pop(z, parsed.second_end, parsed.count);
         *ctx.dirty += popped.len() as u64;
+        // Replicas pop what was popped, as Redis rewrites ZMPOP and BZMPOP.
+        let count = popped.len().to_string();
+        let command: &[u8] = if parsed.second_end { b"ZPOPMAX" } else { b"ZPOPMIN" };
+        ctx.client.propagate_as(vec![vec![command, key.as_slice(), count.as_bytes()]]);
         if !popped.is_empty() {
             ctx.notify(super::event::ZSET, if parsed.second_end { "zpopmax" } else { "zpopmin" }, key);
         }
@@ -766,4 +770,54 @@ pub fn zrandmember(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
             with_scores_reply(picks.into_iter().map(|i| items[i].clone()).collect(), with_scores)
         }
     }
+}
+
+/// ZINTERCARD numkeys key [key ...] [LIMIT limit]: the size of the
+/// intersection (sets count as members with score 1), checked in the order
+/// of ZINTER's: the keys' types, then the options.
+pub fn zintercard(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
+    let numkeys = match int_arg(&args[1]) {
+        Ok(n) => n,
+        Err(e) => return e,
+    };
+    if numkeys < 1 {
+        return err("at least 1 input key is needed for 'zintercard' command");
+    }
+    if numkeys as u64 > (args.len() - 2) as u64 {
+        return syntax_error();
+    }
+    let numkeys = to_usize(numkeys);
+    let mut sources = Vec::with_capacity(numkeys);
+    for key in &args[2..2 + numkeys] {
+        match load_source(ctx, key) {
+            Ok(s) => sources.push(s),
+            Err(e) => return e,
+        }
+    }
+    let mut limit = 0usize;
+    let mut j = 2 + numkeys;
+    while j < args.len() {
+        if eq_ignore_case(&args[j], "limit") && j + 1 < args.len() {
+            limit = match super::int_arg_in(&args[j + 1], 0, i64::MAX, "LIMIT can't be negative") {
+                Ok(l) => to_usize(l),
+                Err(e) => return e,
+            };
+            j += 2;
+        } else {
+            return syntax_error();
+        }
+    }
+    let Some(sources) = sources.into_iter().collect::<Option<Vec<_>>>() else { return Frame::Integer(0) };
+    let others: Vec<std::collections::HashSet<&[u8]>> =
+        sources[1..].iter().map(|s| s.iter().map(|(m, _)| m.as_slice()).collect()).collect();
+    let mut count = 0usize;
+    for (member, _) in &sources[0] {
+        if others.iter().all(|o| o.contains(member.as_slice())) {
+            count += 1;
+            if limit > 0 && count == limit {
+                break;
+            }
+        }
+    }
+    Frame::Integer(count as i64)
 }
