@@ -192,6 +192,9 @@ impl Server {
         for (id, bytes) in std::mem::take(&mut self.replies_after_sleep) {
             self.push_output_uncounted(id, bytes);
         }
+        // What the sleeping command changed wakes its waiters now, at the
+        // time the sleep ended (a key may have expired meanwhile).
+        super::commands::dispatch::serve_blocked(self, now);
         let ids: Vec<ClientId> = self.clients.keys().copied().collect();
         for id in ids {
             // A command read now may put the server to sleep again.

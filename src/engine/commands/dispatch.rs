@@ -216,12 +216,12 @@ pub(crate) fn run_data(server: &mut Server, id: ClientId, info: &CommandInfo, fl
     }
     // Emptying a db invalidates the watchers of keys it really held.
     let emptied = emptied_dbs(server, flags, state.db, args);
-    let held: Vec<(usize, Vec<u8>)> = server
+    let held: Vec<(usize, Vec<u8>, bool)> = server
         .clients
         .values()
         .flat_map(|c| c.watched.iter())
         .filter(|(db, key, _)| emptied.contains(db) && emptied.iter().any(|&e| server.keyspace.dbs[e].stores(key)))
-        .map(|(db, key, _)| (*db, key.clone()))
+        .map(|(db, key, _)| (*db, key.clone(), server.keyspace.dbs[*db].stores(key)))
         .collect();
     let lfu = server.settings.lfu_policy();
     let paused = server.clients_paused();
@@ -288,8 +288,8 @@ pub(crate) fn run_data(server: &mut Server, id: ClientId, info: &CommandInfo, fl
                 server.touch_watchers(state.db, key);
             }
         }
-        for (db, key) in &held {
-            server.touch_watchers(*db, key);
+        for (db, key, existed) in &held {
+            server.touch_watchers_replaced(*db, key, *existed, now);
         }
     }
     server.report_expired();
@@ -304,7 +304,8 @@ pub(crate) fn run_data(server: &mut Server, id: ClientId, info: &CommandInfo, fl
     }
     // Inside EXEC the parked clients wait for the whole transaction (a
     // key pushed then deleted in it never wakes them).
-    if changed && !in_exec {
+    // Nor while a DEBUG SLEEP holds the server: they are served when it wakes.
+    if changed && !in_exec && server.asleep_until.is_none() {
         serve_blocked(server, now);
     }
     reply
@@ -368,6 +369,14 @@ fn try_serve(server: &mut Server, id: ClientId, now: Millis) -> bool {
     // Only a key of the type the command pops wakes it: a string put in
     // the list's place leaves the client waiting, as in Redis.
     let wants_zset = args.first().is_some_and(|c| c.len() > 2 && c[..2].eq_ignore_ascii_case(b"bz"));
+    // Looking a key up expires it if its time has come (its DEL goes to
+    // replicas), as Redis's lookup for a waiting client does.
+    if !server.clients_paused() {
+        for key in &request.keys {
+            server.keyspace.dbs[db].expire_if_needed(key, now);
+        }
+        server.report_expired();
+    }
     let has_data = request.keys.iter().any(|k| {
         server.keyspace.dbs[db].is_live(k, now)
             && server.keyspace.dbs[db].stored_entry(k).is_some_and(|e| {

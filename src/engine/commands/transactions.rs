@@ -84,7 +84,9 @@ pub fn exec(server: &mut Server, id: ClientId, _: &[Vec<u8>], now: Millis) -> Ve
         .collect();
     set_deny_blocking(server, id, false);
     server.end_exec_propagation();
-    super::dispatch::serve_blocked(server, now);
+    if server.asleep_until.is_none() {
+        super::dispatch::serve_blocked(server, now);
+    }
     vec![Frame::Array(replies)]
 }
 

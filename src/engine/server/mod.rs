@@ -287,13 +287,45 @@ impl Server {
     }
 
     /// Marks the clients watching a key so that their EXEC fails.
+    /// A key changed: its watchers' EXEC will fail. A key that had
+    /// already expired when it was watched and is gone now did not change
+    /// logically (Redis 7.0 clears its flag instead).
     pub(crate) fn touch_watchers(&mut self, db: usize, key: &[u8]) {
+        let stored = self.keyspace.dbs[db].stores(key);
         for client in self.clients.values_mut() {
-            let hit = client.watched.iter().any(|(d, k, _)| *d == db && k == key);
-            if hit {
-                client.dirty_cas = true;
-                client.watched.clear();
+            let Some(at) = client.watched.iter().position(|(d, k, _)| *d == db && k == key) else { continue };
+            if client.watched[at].2 && !stored {
+                client.watched[at].2 = false;
+                continue;
             }
+            client.dirty_cas = true;
+            client.watched.clear();
+        }
+    }
+
+    /// FLUSHDB, FLUSHALL or SWAPDB emptied (or replaced) a watched key's
+    /// database, which held it before if `existed`: as Redis's
+    /// touchAllWatchedKeysInDb, an expired key that stays expired or goes,
+    /// or a missing one replaced by an expired one, is no logical change.
+    pub(crate) fn touch_watchers_replaced(&mut self, db: usize, key: &[u8], existed: bool, now: Millis) {
+        let stored = self.keyspace.dbs[db].stores(key);
+        let expired_now = self.keyspace.dbs[db].is_expired_now(key, now);
+        for client in self.clients.values_mut() {
+            let Some(at) = client.watched.iter().position(|(d, k, _)| *d == db && k == key) else { continue };
+            let was_expired = client.watched[at].2;
+            if was_expired && !stored {
+                client.watched[at].2 = false;
+                continue;
+            }
+            if was_expired && expired_now {
+                continue;
+            }
+            if !was_expired && !existed && expired_now {
+                client.watched[at].2 = true;
+                continue;
+            }
+            client.dirty_cas = true;
+            client.watched.clear();
         }
     }
 
