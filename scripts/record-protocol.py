@@ -45,6 +45,8 @@ PAYLOADS = [
     ("inline_unknown_command", [(b"NOSUCH a b\r\n", 1)]),
     ("inline_empty_lines", [(b"\r\n\r\n\n", 1), (b"PING\r\n", 1)]),
     ("inline_too_big", [(b"a", 70000)]),
+    ("multibulk_count_unterminated", [(b"*", 1), (b"payload", 10000)]),
+    ("bulk_count_unterminated", [(b"*1\r\n$", 1), (b"7", 70000)]),
     ("pipelined_then_garbage", [(b"PING\r\nECHO hi\r\n*x\r\n", 1)]),
     ("resp3_hello_unknown_version", [(b"HELLO 4\r\n", 1)]),
 ]

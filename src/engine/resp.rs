@@ -122,6 +122,10 @@ pub enum ProtocolError {
     InvalidType(u8),
     InvalidInteger,
     TooBigInline,
+    /// A `*` line still unterminated past 64 KB.
+    TooBigMultibulkCount,
+    /// A `$` line still unterminated past 64 KB.
+    TooBigBulkCount,
 }
 
 impl fmt::Display for ProtocolError {
@@ -136,6 +140,8 @@ impl fmt::Display for ProtocolError {
             ProtocolError::InvalidType(c) => write!(f, "Protocol error: invalid reply type byte {c:#04x}"),
             ProtocolError::InvalidInteger => write!(f, "Protocol error: invalid integer"),
             ProtocolError::TooBigInline => write!(f, "Protocol error: too big inline request"),
+            ProtocolError::TooBigMultibulkCount => write!(f, "Protocol error: too big mbulk count string"),
+            ProtocolError::TooBigBulkCount => write!(f, "Protocol error: too big bulk count string"),
         }
     }
 }
@@ -145,6 +151,10 @@ impl fmt::Display for ProtocolError {
 /// length field from making us allocate.
 const MAX_BULK_LEN: i64 = 512 * 1024 * 1024;
 const MAX_MULTIBULK_LEN: i64 = 1024 * 1024 * 1024;
+
+/// How long an unterminated inline request, `*` or `$` line may grow
+/// (Redis's PROTO_INLINE_MAX_SIZE).
+const INLINE_MAX: usize = 64 * 1024;
 
 /// The most arguments a request may announce (`processMultibulkBuffer`).
 const MAX_REQUEST_MULTIBULK_LEN: i64 = i32::MAX as i64;
@@ -243,7 +253,9 @@ impl RequestParser {
     pub fn next_command(&mut self) -> Result<Option<Vec<Vec<u8>>>, ProtocolError> {
         let Some(&first) = self.buf.first() else { return Ok(None) };
         if first == b'*' {
-            let Some(eol) = find_crlf(&self.buf, 1) else { return Ok(None) };
+            let Some(eol) = find_crlf(&self.buf, 1) else {
+                return if self.buf.len() > INLINE_MAX { Err(ProtocolError::TooBigMultibulkCount) } else { Ok(None) };
+            };
             let count = parse_int(&self.buf[1..eol]).ok_or(ProtocolError::InvalidMultibulkLength)?;
             // Redis 7.0 takes any count up to INT_MAX from a client.
             if count > MAX_REQUEST_MULTIBULK_LEN {
@@ -260,7 +272,9 @@ impl RequestParser {
                 if tag != b'$' {
                     return Err(ProtocolError::ExpectedDollar(tag));
                 }
-                let Some(eol) = find_crlf(&self.buf, pos + 1) else { return Ok(None) };
+                let Some(eol) = find_crlf(&self.buf, pos + 1) else {
+                    return if self.buf.len() - pos > INLINE_MAX { Err(ProtocolError::TooBigBulkCount) } else { Ok(None) };
+                };
                 let len = parse_int(&self.buf[pos + 1..eol]).ok_or(ProtocolError::InvalidBulkLength)?;
                 if !(0..=MAX_BULK_LEN).contains(&len) {
                     return Err(ProtocolError::InvalidBulkLength);
@@ -278,7 +292,7 @@ impl RequestParser {
         } else {
             let Some(eol) = self.buf.iter().position(|&b| b == b'\n') else {
                 // Redis refuses an inline request that grows past 64 KB unterminated.
-                if self.buf.len() > 64 * 1024 {
+                if self.buf.len() > INLINE_MAX {
                     return Err(ProtocolError::TooBigInline);
                 }
                 return Ok(None);

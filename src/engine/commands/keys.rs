@@ -287,14 +287,24 @@ pub fn swapdb(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     Frame::ok()
 }
 
+/// RANDOMKEY: a random stored key; one whose time has passed is expired
+/// on the way (its DEL reaches replicas), as Redis's dbRandomKey does, and
+/// another is drawn.
 pub fn randomkey(ctx: &mut Ctx, _: &[Vec<u8>]) -> Frame {
     let now = ctx.now;
-    let keys: Vec<Vec<u8>> = ctx.db().keys(now).cloned().collect();
-    if keys.is_empty() {
-        return Frame::Null;
+    // While clients are paused expired keys stay: a bounded number of draws.
+    for _ in 0..100 {
+        let keys: Vec<Vec<u8>> = ctx.db().stored_keys().cloned().collect();
+        if keys.is_empty() {
+            return Frame::Null;
+        }
+        let key = keys[ctx.rng.below(keys.len())].clone();
+        if !ctx.db().is_expired_now(&key, now) {
+            return Frame::Bulk(key);
+        }
+        ctx.db().expire_if_needed(&key, now);
     }
-    let pick = ctx.rng.below(keys.len());
-    Frame::Bulk(keys[pick].clone())
+    Frame::Null
 }
 
 /// PEXPIRE, EXPIREAT, PEXPIREAT share EXPIRE's rules; only the unit and
