@@ -40,7 +40,7 @@ while read -r line; do
   name="${line%%:*}"
   r="$(echo "$line" | awk '{print $2}')"
   b="$(echo "$bridged" | awk -v n="$name:" '$1 == n {print $2}')"
-  ratio="$(python3 -c "print(f'{float('${b:-0}')/float('$r'):.2f}')")"
+  ratio="$(awk -v b="${b:-0}" -v r="$r" 'BEGIN { printf "%.2f", b / r }')"
   printf '| %s | %s | %s | %s× |\n' "$name" "$r" "${b:-?}" "$ratio"
 done <<< "$real"
 echo "bridge resident memory after the run: $((rss_kb / 1024)) MB"
