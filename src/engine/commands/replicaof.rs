@@ -2,7 +2,7 @@
 //! user types; REPLCONF, PSYNC and SYNC, which a replica sends its master;
 //! WAIT, which counts the replicas that have a client's writes.
 
-use super::{err, int_arg, int_arg_in, parse_i64, syntax_error};
+use super::{err, int_arg, int_arg_in, not_an_integer, parse_i64, syntax_error};
 use crate::engine::node::ClientId;
 use crate::engine::resp::Frame;
 use crate::engine::server::replication::SYNTHESIZED_CACHED_MASTER;
@@ -79,9 +79,35 @@ pub fn psync(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis) -
     server.serve_sync(id, &args[1..3.min(args.len())], false, now).into_iter().collect()
 }
 
-/// FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT ms].
+/// FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT ms]: the arguments
+/// as Redis reads them (each option once), then the server's checks.
 pub fn failover(server: &mut Server, _: ClientId, args: &[Vec<u8>], now: Millis) -> Vec<Frame> {
-    vec![server.failover_command(args, now)]
+    if args.len() == 2 && args[1].eq_ignore_ascii_case(b"abort") {
+        return vec![server.failover_abort_command(now)];
+    }
+    let (mut timeout, mut force, mut to): (i64, bool, Option<(String, i64)>) = (0, false, None);
+    let mut j = 1;
+    while j < args.len() {
+        let word = &args[j];
+        if word.eq_ignore_ascii_case(b"timeout") && j + 1 < args.len() && timeout == 0 {
+            match parse_i64(&args[j + 1]) {
+                None => return vec![not_an_integer()],
+                Some(ms) if ms <= 0 => return vec![err("FAILOVER timeout must be greater than 0")],
+                Some(ms) => timeout = ms,
+            }
+            j += 2;
+        } else if word.eq_ignore_ascii_case(b"to") && j + 2 < args.len() && to.is_none() {
+            let Some(port) = parse_i64(&args[j + 2]) else { return vec![not_an_integer()] };
+            to = Some((String::from_utf8_lossy(&args[j + 1]).into_owned(), port));
+            j += 3;
+        } else if word.eq_ignore_ascii_case(b"force") && !force {
+            force = true;
+            j += 1;
+        } else {
+            return vec![syntax_error()];
+        }
+    }
+    vec![server.failover_command(to, timeout, force, now)]
 }
 
 pub fn sync(server: &mut Server, id: ClientId, _: &[Vec<u8>], now: Millis) -> Vec<Frame> {

@@ -31,40 +31,18 @@ impl Server {
         }
     }
 
-    /// FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT ms], its checks in
-    /// Redis's order.
-    pub(crate) fn failover_command(&mut self, args: &[Vec<u8>], now: Millis) -> Frame {
-        if args.len() == 2 && args[1].eq_ignore_ascii_case(b"abort") {
-            if self.repl.failover.is_none() {
-                return Frame::error("ERR No failover in progress.");
-            }
-            self.abort_failover("Failover manually aborted", now);
-            return Frame::ok();
+    /// FAILOVER ABORT.
+    pub(crate) fn failover_abort_command(&mut self, now: Millis) -> Frame {
+        if self.repl.failover.is_none() {
+            return Frame::error("ERR No failover in progress.");
         }
-        let (mut timeout, mut force, mut to): (i64, bool, Option<(String, i64)>) = (0, false, None);
-        let mut j = 1;
-        while j < args.len() {
-            let word = &args[j];
-            if word.eq_ignore_ascii_case(b"timeout") && j + 1 < args.len() && timeout == 0 {
-                match crate::engine::numfmt::parse_i64(&args[j + 1]) {
-                    None => return crate::engine::commands::not_an_integer(),
-                    Some(ms) if ms <= 0 => return Frame::error("ERR FAILOVER timeout must be greater than 0"),
-                    Some(ms) => timeout = ms,
-                }
-                j += 2;
-            } else if word.eq_ignore_ascii_case(b"to") && j + 2 < args.len() && to.is_none() {
-                let Some(port) = crate::engine::numfmt::parse_i64(&args[j + 2]) else {
-                    return crate::engine::commands::not_an_integer();
-                };
-                to = Some((String::from_utf8_lossy(&args[j + 1]).into_owned(), port));
-                j += 3;
-            } else if word.eq_ignore_ascii_case(b"force") && !force {
-                force = true;
-                j += 1;
-            } else {
-                return crate::engine::commands::syntax_error();
-            }
-        }
+        self.abort_failover("Failover manually aborted", now);
+        Frame::ok()
+    }
+
+    /// FAILOVER [TO host port [FORCE]] [TIMEOUT ms], its arguments read
+    /// (`timeout` 0: none): the state checks in Redis's order.
+    pub(crate) fn failover_command(&mut self, to: Option<(String, i64)>, timeout: i64, force: bool, now: Millis) -> Frame {
         if self.repl.failover.is_some() {
             return Frame::error("ERR FAILOVER already in progress.");
         }
