@@ -37,6 +37,8 @@ import termios
 import time
 from pathlib import Path
 
+from local_servers import free_port, wait_listening
+
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "tests" / "scenarios"
 PROMPT = re.compile(rb"(127\.0\.0\.1:\d+(\[\d+\])?(\(TX\))?|not connected)> $")
@@ -66,7 +68,6 @@ LOG_MESSAGES = re.compile(
     r"|[+-][a-z-]+ |Sentinel new configuration saved|Sentinel ID is|Next failover delay|[0-9a-f]{40} voted for)"
 )
 LOG_LINE = re.compile(r"\d+:([MSCX]) \d+ \w+ \d+ [\d:.]+ ([*#.-]) (.*)")
-
 
 
 def info_replication(port):
@@ -259,7 +260,6 @@ class Cli:
         os.close(self.fd)
 
 
-
 def read_items(scenario):
     """The scenario's lines as (line number, text, the '= LINE' lines that
     follow an expect)."""
@@ -360,21 +360,6 @@ def explain(workdir, port):
     return "FULLRESYNC the replica sent SYNC, which always gets a full copy"
 
 
-def wait_listening(port, proc, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            return False
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2) as s:
-                s.sendall(b"PING\r\n")
-                if s.recv(16).startswith(b"+PONG"):
-                    return True
-        except OSError:
-            time.sleep(0.05)
-    return False
-
-
 def start_server(conf, port, where, verb, program="redis-server"):
     """Runs redis-server (or redis-sentinel) on its config file and waits
     until it answers."""
@@ -388,12 +373,6 @@ def start_server(conf, port, where, verb, program="redis-server"):
     if not wait_listening(port, proc):
         fail(f"{where}: {program} on port {port} did not {verb}")
     return proc
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Bridge:

@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from local_servers import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "tests" / "fixtures" / "bridge" / "protocol.tsv"
 
@@ -78,12 +80,6 @@ def exchange(port, payload):
         except ConnectionResetError:
             closed = True
         return data, closed
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def main():

@@ -32,6 +32,8 @@ import time
 from datetime import date
 from pathlib import Path
 
+from local_servers import free_port, wait_listening
+
 ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULT_FILES = [
@@ -50,27 +52,6 @@ OK = re.compile(r"^\[ok\]: (.*) \(\d+ ms\)$")
 ERR = re.compile(r"^\[err\]: (.*) in tests/\S+$")
 SKIP = re.compile(r"^\[skip\]: (.*)$")
 IGNORE = re.compile(r"^\[ignore\]: (.*?): .*$")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_listening(port, proc, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            return False
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2) as s:
-                s.sendall(b"PING\r\n")
-                if s.recv(16).startswith(b"+PONG"):
-                    return True
-        except OSError:
-            time.sleep(0.05)
-    return False
 
 
 def start_redis(port, workdir):
@@ -138,7 +119,7 @@ def run_on(kind, binary, suite, name, logs):
     workdir = Path(tempfile.mkdtemp(prefix=f"suite-{kind}-", dir=logs))
     proc = start_bridge(binary, port, workdir) if kind == "engine" else start_redis(port, workdir)
     try:
-        if not wait_listening(port, proc):
+        if not wait_listening(port, proc, timeout=20.0):
             return {}, f"the {kind} server did not start"
         return run_file(suite, name, port, workdir)
     finally:
