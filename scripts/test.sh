@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of the playground: native unit and scenario tests, the
-# scenarios against freshly recorded real Redis 7.0.15, the release wasm
-# build, and the browser tests in headless Chromium. Installs what it needs.
+# scenarios against freshly recorded real Redis 7.0.15, the bridge, Redis's
+# own suite on it when the suite is there (REDIS_SUITE_DIR, by default the
+# shared folder beside the repository), the release wasm build, and the
+# browser tests in headless Chromium. Installs what it needs.
 source "$(dirname "${BASH_SOURCE[0]}")/tools.sh"
 cd "$ROOT"
 
@@ -40,7 +42,7 @@ bridge="$ROOT/target/release/bridge"
 python_tools="$(ensure_python_tools)"
 say "the bridge: a Sentinel-aware client (redis-py) writes through a failover"
 PYTHONPATH="$python_tools" python3 tests/bridge/sentinel_failover.py "$bridge"
-suite="$ROOT/../shared/redis-7.0.15-tests"
+suite="${REDIS_SUITE_DIR:-$ROOT/../shared/redis-7.0.15-tests}"
 if [ -x "$suite/runtest" ]; then
   say "Redis's own test suite on the bridge: every test recorded as passing still passes"
   ensure_apt tcl
