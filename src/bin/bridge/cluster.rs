@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use redis_playground::engine::log::log_stamp;
 use redis_playground::scenario::take_step;
-use redis_playground::session::{step, Session, Step};
+use redis_playground::session::{step, Printed, Session, Step};
 use redis_playground::sim::{ClientHandle, Program};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -136,6 +136,7 @@ impl Bridge {
             self.sync_listeners();
             self.flush();
             self.write_logs();
+            self.print_consoles();
             if self.stopping {
                 return;
             }
@@ -312,6 +313,26 @@ impl Bridge {
             }
         }
         let _ = stdout.flush();
+    }
+
+    /// What the bridge's own consoles (the control surface's `PORT>` lines)
+    /// printed since: messages to one reading pub/sub, a blocked command's
+    /// answer. Printed with the logs, never kept.
+    fn print_consoles(&mut self) {
+        let mut out = Vec::new();
+        for port in self.session.console_ports() {
+            for printed in self.session.take_printed(port) {
+                let (Printed::Typed(line) | Printed::Line(line)) = printed;
+                out.push(line);
+            }
+        }
+        if self.logs.stdout && !out.is_empty() {
+            let mut stdout = std::io::stdout().lock();
+            for line in out {
+                let _ = writeln!(stdout, "{line}");
+            }
+            let _ = stdout.flush();
+        }
     }
 
     /// One line of the control surface; the answer's lines end with `ok`
