@@ -11,6 +11,9 @@ use crate::engine::time::Millis;
 
 /// REPLICAOF host port | NO ONE (and SLAVEOF).
 pub fn replicaof(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis) -> Vec<Frame> {
+    if server.repl.failover.is_some() {
+        return vec![err("REPLICAOF not allowed while failing over.")];
+    }
     if args[1].eq_ignore_ascii_case(b"no") && args[2].eq_ignore_ascii_case(b"one") {
         if server.repl.master.is_some() {
             server.become_master(now);
