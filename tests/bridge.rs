@@ -232,7 +232,8 @@ fn bad_clients_neither_stop_the_bridge_nor_hold_up_others() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let rss_mb = bridge.rss_kb() / 1024;
-    assert!(rss_mb < 400, "the bridge grew to {rss_mb} MB");
+    eprintln!("the bridge holds {rss_mb} MB after the bad clients");
+    assert!(rss_mb < 200, "the bridge grew to {rss_mb} MB");
     assert_eq!(bridge.control("nodes").last().map(String::as_str), Some("ok"));
 
     // Once they all hang up, the nodes let go of them.

@@ -39,6 +39,8 @@ struct Connection {
     replies: mpsc::UnboundedSender<Vec<u8>>,
     /// Bytes handed to the socket's task and not written yet.
     unwritten: Arc<AtomicUsize>,
+    /// Tells the socket's task its last bytes were run (it may read more).
+    processed: Arc<tokio::sync::Notify>,
     task: JoinHandle<()>,
 }
 
@@ -185,12 +187,14 @@ impl Bridge {
                 self.next_conn += 1;
                 let (replies, outgoing) = mpsc::unbounded_channel();
                 let unwritten = Arc::new(AtomicUsize::new(0));
-                let task = net::serve(conn, stream, self.events.clone(), outgoing, unwritten.clone());
-                self.conns.insert(conn, Connection { handle, replies, unwritten, task });
+                let processed = Arc::new(tokio::sync::Notify::new());
+                let task = net::serve(conn, stream, self.events.clone(), outgoing, unwritten.clone(), processed.clone());
+                self.conns.insert(conn, Connection { handle, replies, unwritten, processed, task });
             }
             Event::Bytes { conn, bytes } => {
                 if let Some(c) = self.conns.get(&conn) {
                     self.session.sim_mut().send(c.handle, &bytes);
+                    c.processed.notify_one();
                 }
             }
             Event::Closed { conn } => {

@@ -1,8 +1,10 @@
 //! The sockets: a listener per running node on 127.0.0.1 and a task per
 //! accepted connection. Neither knows Redis: listeners hand connections to
 //! the bridge's loop, connection tasks carry bytes both ways and report
-//! the end. A connection stops reading while a write to it is pending, so
-//! a client that never reads its replies holds back only itself.
+//! the end. A connection reads its next bytes only once the loop has run
+//! the last ones and everything it was given is written: a client that
+//! never reads its replies holds back only itself, and its replies wait in
+//! its node's output buffer, bounded by what one read can ask for.
 
 use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -11,7 +13,7 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify};
 use tokio::task::JoinHandle;
 
 /// What the sockets tell the bridge's loop.
@@ -57,24 +59,30 @@ pub fn listen(port: u16, events: mpsc::Sender<Event>) -> io::Result<JoinHandle<(
 /// closes it by dropping the sender of `replies` (after the last bytes).
 /// `unwritten` counts the bytes given and not yet written to the socket:
 /// until it is back to zero, the rest waits in the node's output buffer.
+/// `processed` is notified once the loop has run the bytes last sent.
 pub fn serve(
     conn: u64,
     stream: TcpStream,
     events: mpsc::Sender<Event>,
     mut replies: mpsc::UnboundedReceiver<Vec<u8>>,
     unwritten: Arc<AtomicUsize>,
+    processed: Arc<Notify>,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
         let (mut reader, mut writer) = stream.into_split();
         let mut buf = vec![0u8; READ_CHUNK];
+        let mut in_flight = false;
         loop {
+            let may_read = !in_flight && unwritten.load(Ordering::Acquire) == 0;
             tokio::select! {
-                read = reader.read(&mut buf) => match read {
+                _ = processed.notified(), if in_flight => in_flight = false,
+                read = reader.read(&mut buf), if may_read => match read {
                     Ok(0) | Err(_) => {
                         let _ = events.send(Event::Closed { conn }).await;
                         return;
                     }
                     Ok(n) => {
+                        in_flight = true;
                         if events.send(Event::Bytes { conn, bytes: buf[..n].to_vec() }).await.is_err() {
                             return;
                         }
