@@ -292,7 +292,6 @@ pub(crate) fn run_data(server: &mut Server, id: ClientId, info: &CommandInfo, fl
             server.touch_watchers_replaced(*db, key, *existed, now);
         }
     }
-    server.report_expired();
     let request = state.block.take();
     if let Some(client) = server.clients.get_mut(&id) {
         client.state = state;

@@ -133,8 +133,9 @@ impl Server {
             Some(c) if c.is_subscribed() => "pubsub",
             Some(_) => "normal",
         };
-        let value = self.settings.value_of("client-output-buffer-limit");
-        let (hard, soft, soft_seconds) = output_limits(value.as_deref().unwrap_or(DEFAULT_OUTPUT_LIMITS), class);
+        // Read in place: this runs for every reply an outside client gets.
+        let value = self.settings.other.get("client-output-buffer-limit").map_or(DEFAULT_OUTPUT_LIMITS, String::as_str);
+        let (hard, soft, soft_seconds) = output_limits(value, class);
         let pending = pending as u64;
         let Some(client) = self.clients.get_mut(&id) else { return };
         let over_hard = hard > 0 && pending >= hard;
