@@ -3,7 +3,7 @@
 //! function that runs it and what the server must know of it beyond
 //! Redis's own flags. Arity and Redis's flags come from the recorded table.
 
-use super::{admin, blocking, connection, functions, hashes, introspection, keys, lists, pubsub, replicaof, scan, sets, strings, transactions, zsets};
+use super::{admin, blocking, connection, functions, hashes, introspection, keys, lists, pubsub, replicaof, scan, sets, strings, transactions, zset_algebra, zsets};
 use super::{DataFn, Handler, Run, ServerFn};
 
 /// What the server must know of a command beyond Redis's own flags.
@@ -219,12 +219,12 @@ pub(super) const HANDLERS: &[(&str, Handler)] = &[
     ("zadd", data(zsets::zadd)),
     ("zcard", data(zsets::zcard)),
     ("zcount", data(zsets::zcount)),
-    ("zdiff", data(zsets::zdiff)),
-    ("zdiffstore", data(zsets::zdiffstore)),
+    ("zdiff", data(zset_algebra::zdiff)),
+    ("zdiffstore", data(zset_algebra::zdiffstore)),
     ("zincrby", data(zsets::zincrby)),
-    ("zintercard", data(zsets::zintercard)),
-    ("zinter", data(zsets::zinter)),
-    ("zinterstore", data(zsets::zinterstore)),
+    ("zintercard", data(zset_algebra::zintercard)),
+    ("zinter", data(zset_algebra::zinter)),
+    ("zinterstore", data(zset_algebra::zinterstore)),
     ("zlexcount", data(zsets::zlexcount)),
     ("zmpop", data(zsets::zmpop)),
     ("zmscore", data(zsets::zmscore)),
@@ -246,6 +246,6 @@ pub(super) const HANDLERS: &[(&str, Handler)] = &[
     ("zrevrank", data(zsets::zrevrank)),
     ("zscan", data(scan::zscan)),
     ("zscore", data(zsets::zscore)),
-    ("zunion", data(zsets::zunion)),
-    ("zunionstore", data(zsets::zunionstore)),
+    ("zunion", data(zset_algebra::zunion)),
+    ("zunionstore", data(zset_algebra::zunionstore)),
 ];

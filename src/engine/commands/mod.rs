@@ -27,6 +27,7 @@ mod strings;
 pub mod table;
 mod transactions;
 pub(crate) mod zsets;
+mod zset_algebra;
 
 pub use args::*;
 pub use handlers::flag;

@@ -1,17 +1,17 @@
 //! Sorted set commands: ZADD with every flag, the ZRANGE family (rank,
 //! score and lex ranges, REV, LIMIT, STORE), counts, removals, pops,
-//! ZUNION / ZINTER / ZDIFF with WEIGHTS and AGGREGATE, ZRANDMEMBER.
+//! ZRANDMEMBER. The commands across several sets are in zset_algebra.rs.
 
 use super::{to_usize, err, eq_ignore_case, int_arg, positive_int_arg, random_count, syntax_error, zset, Ctx};
 use crate::engine::numfmt::{fmt_g17, parse_f64, parse_f64_loose};
 use crate::engine::resp::Frame;
-use crate::engine::value::{Set, Value, ZSet};
+use crate::engine::value::{Value, ZSet};
 
-fn score_reply(score: f64) -> Frame {
+pub(super) fn score_reply(score: f64) -> Frame {
     Frame::Bulk(fmt_g17(score).into_bytes())
 }
 
-fn float_arg(raw: &[u8], message: &str) -> Result<f64, Frame> {
+pub(super) fn float_arg(raw: &[u8], message: &str) -> Result<f64, Frame> {
     parse_f64(raw).ok_or_else(|| err(message))
 }
 
@@ -269,7 +269,7 @@ fn select(
     Ok(if limit < 0 { rest.collect() } else { rest.take(to_usize(limit)).collect() })
 }
 
-fn with_scores_reply(items: Vec<(Vec<u8>, f64)>, with_scores: bool) -> Frame {
+pub(super) fn with_scores_reply(items: Vec<(Vec<u8>, f64)>, with_scores: bool) -> Frame {
     let mut out = Vec::new();
     for (m, s) in items {
         out.push(Frame::Bulk(m));
@@ -357,7 +357,7 @@ fn zrange_generic(
 }
 
 /// ZRANGESTORE, ZUNIONSTORE...: `event` is the command's keyspace event.
-fn store_zset(ctx: &mut Ctx, destination: &[u8], items: Vec<(Vec<u8>, f64)>, event: &'static str) -> Frame {
+pub(super) fn store_zset(ctx: &mut Ctx, destination: &[u8], items: Vec<(Vec<u8>, f64)>, event: &'static str) -> Frame {
     let len = items.len() as i64;
     if items.is_empty() {
         if ctx.db().remove(destination).is_some() {
@@ -549,210 +549,6 @@ pub fn zmpop_parsed(ctx: &mut Ctx, args: &[Vec<u8>], parsed: &super::MpopArgs) -
     Frame::NullArray
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum SetOp {
-    Union,
-    Inter,
-    Diff,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Aggregate {
-    Sum,
-    Min,
-    Max,
-}
-
-fn aggregate(a: f64, b: f64, how: Aggregate) -> f64 {
-    match how {
-        Aggregate::Sum => {
-            let s = a + b;
-            // inf + -inf: Redis stores 0 rather than NaN.
-            if s.is_nan() {
-                0.0
-            } else {
-                s
-            }
-        }
-        Aggregate::Min => a.min(b),
-        Aggregate::Max => a.max(b),
-    }
-}
-
-/// A source of ZUNION & co.: a sorted set, or a plain set (score 1).
-fn load_source(ctx: &mut Ctx, key: &[u8]) -> Result<Option<Vec<(Vec<u8>, f64)>>, Frame> {
-    match ctx.value(key) {
-        None => Ok(None),
-        Some(Value::ZSet(z)) => Ok(Some(z.iter().map(|(m, s)| (m.clone(), s)).collect())),
-        Some(Value::Set(s)) => Ok(Some(Set::members(s).into_iter().map(|m| (m, 1.0)).collect())),
-        Some(_) => Err(super::wrong_type()),
-    }
-}
-
-/// The options after the keys of ZUNION, ZINTER, ZDIFF and their STORE
-/// forms: WEIGHTS, AGGREGATE, WITHSCORES.
-struct SetOpOptions {
-    weights: Vec<f64>,
-    how: Aggregate,
-    with_scores: bool,
-}
-
-fn set_op_options(args: &[Vec<u8>], from: usize, numkeys: usize, op: SetOp, store: bool) -> Result<SetOpOptions, Frame> {
-    let mut o = SetOpOptions { weights: vec![1.0; numkeys], how: Aggregate::Sum, with_scores: false };
-    let mut j = from;
-    while j < args.len() {
-        let remaining = args.len() - j - 1;
-        if op != SetOp::Diff && remaining >= numkeys && eq_ignore_case(&args[j], "weights") {
-            for w in o.weights.iter_mut() {
-                j += 1;
-                *w = float_arg(&args[j], "weight value is not a float")?;
-            }
-        } else if op != SetOp::Diff && remaining >= 1 && eq_ignore_case(&args[j], "aggregate") {
-            j += 1;
-            o.how = if eq_ignore_case(&args[j], "sum") {
-                Aggregate::Sum
-            } else if eq_ignore_case(&args[j], "min") {
-                Aggregate::Min
-            } else if eq_ignore_case(&args[j], "max") {
-                Aggregate::Max
-            } else {
-                return Err(syntax_error());
-            };
-        } else if !store && eq_ignore_case(&args[j], "withscores") {
-            o.with_scores = true;
-        } else {
-            return Err(syntax_error());
-        }
-        j += 1;
-    }
-    Ok(o)
-}
-
-fn set_op_generic(ctx: &mut Ctx, args: &[Vec<u8>], op: SetOp, store: bool) -> Frame {
-    let numkeys_at = if store { 2 } else { 1 };
-    let name = String::from_utf8_lossy(&args[0]).to_ascii_lowercase();
-    let numkeys = match int_arg(&args[numkeys_at]) {
-        Ok(n) => n,
-        Err(e) => return e,
-    };
-    if numkeys < 1 {
-        return err(&format!("at least 1 input key is needed for '{name}' command"));
-    }
-    if numkeys as u64 > (args.len() - numkeys_at - 1) as u64 {
-        return syntax_error();
-    }
-    let numkeys = to_usize(numkeys);
-    let keys = &args[numkeys_at + 1..numkeys_at + 1 + numkeys];
-    let mut sources = Vec::with_capacity(numkeys);
-    for key in keys {
-        match load_source(ctx, key) {
-            Ok(s) => sources.push(s),
-            Err(e) => return e,
-        }
-    }
-    let options = match set_op_options(args, numkeys_at + 1 + numkeys, numkeys, op, store) {
-        Ok(o) => o,
-        Err(e) => return e,
-    };
-    let result = combine(&sources, op, &options);
-    let limits = ctx.settings.limits.clone();
-    let mut sorted = ZSet::new(0, &limits);
-    for (m, s) in &result {
-        sorted.insert(m, *s, &limits);
-    }
-    let items: Vec<(Vec<u8>, f64)> = sorted.iter().map(|(m, s)| (m.clone(), s)).collect();
-    if store {
-        let event = match op {
-            SetOp::Union => "zunionstore",
-            SetOp::Inter => "zinterstore",
-            SetOp::Diff => "zdiffstore",
-        };
-        store_zset(ctx, &args[1], items, event)
-    } else {
-        with_scores_reply(items, options.with_scores)
-    }
-}
-
-/// The members and scores of a union, intersection or difference of the
-/// sources (a missing key is `None`).
-fn combine(sources: &[Option<Vec<(Vec<u8>, f64)>>], op: SetOp, options: &SetOpOptions) -> crate::engine::fnv::FixedHashMap<Vec<u8>, f64> {
-    let (weights, how) = (&options.weights, options.how);
-    let weighted = |s: f64, w: f64| {
-        let v = s * w;
-        if v.is_nan() {
-            0.0
-        } else {
-            v
-        }
-    };
-    let mut result: crate::engine::fnv::FixedHashMap<Vec<u8>, f64> = Default::default();
-    match op {
-        SetOp::Union => {
-            for (source, &w) in sources.iter().zip(weights) {
-                for (m, s) in source.iter().flatten() {
-                    let v = weighted(*s, w);
-                    result.entry(m.clone()).and_modify(|cur| *cur = aggregate(*cur, v, how)).or_insert(v);
-                }
-            }
-        }
-        SetOp::Inter => {
-            if sources.iter().all(Option::is_some) {
-                let maps: Vec<crate::engine::fnv::FixedHashMap<&Vec<u8>, f64>> = sources
-                    .iter()
-                    .map(|s| s.iter().flatten().map(|(m, sc)| (m, *sc)).collect())
-                    .collect();
-                if let Some(Some(first)) = sources.first() {
-                    'member: for (m, s) in first {
-                        let mut acc = weighted(*s, weights[0]);
-                        for (map, &w) in maps.iter().zip(weights).skip(1) {
-                            match map.get(m) {
-                                Some(&other) => acc = aggregate(acc, weighted(other, w), how),
-                                None => continue 'member,
-                            }
-                        }
-                        result.insert(m.clone(), acc);
-                    }
-                }
-            }
-        }
-        SetOp::Diff => {
-            if let Some(Some(first)) = sources.first() {
-                for (m, s) in first {
-                    let elsewhere = sources[1..].iter().flatten().any(|other| other.iter().any(|(o, _)| o == m));
-                    if !elsewhere {
-                        result.insert(m.clone(), *s);
-                    }
-                }
-            }
-        }
-    }
-    result
-}
-
-pub fn zunion(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
-    set_op_generic(ctx, args, SetOp::Union, false)
-}
-
-pub fn zinter(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
-    set_op_generic(ctx, args, SetOp::Inter, false)
-}
-
-pub fn zdiff(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
-    set_op_generic(ctx, args, SetOp::Diff, false)
-}
-
-pub fn zunionstore(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
-    set_op_generic(ctx, args, SetOp::Union, true)
-}
-
-pub fn zinterstore(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
-    set_op_generic(ctx, args, SetOp::Inter, true)
-}
-
-pub fn zdiffstore(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
-    set_op_generic(ctx, args, SetOp::Diff, true)
-}
-
 pub fn zrandmember(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     let (count, with_scores) = match random_count(args, "withscores") {
         Ok(parsed) => parsed,
@@ -770,54 +566,4 @@ pub fn zrandmember(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
             with_scores_reply(picks.into_iter().map(|i| items[i].clone()).collect(), with_scores)
         }
     }
-}
-
-/// ZINTERCARD numkeys key [key ...] [LIMIT limit]: the size of the
-/// intersection (sets count as members with score 1), checked in the order
-/// of ZINTER's: the keys' types, then the options.
-pub fn zintercard(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
-    let numkeys = match int_arg(&args[1]) {
-        Ok(n) => n,
-        Err(e) => return e,
-    };
-    if numkeys < 1 {
-        return err("at least 1 input key is needed for 'zintercard' command");
-    }
-    if numkeys as u64 > (args.len() - 2) as u64 {
-        return syntax_error();
-    }
-    let numkeys = to_usize(numkeys);
-    let mut sources = Vec::with_capacity(numkeys);
-    for key in &args[2..2 + numkeys] {
-        match load_source(ctx, key) {
-            Ok(s) => sources.push(s),
-            Err(e) => return e,
-        }
-    }
-    let mut limit = 0usize;
-    let mut j = 2 + numkeys;
-    while j < args.len() {
-        if eq_ignore_case(&args[j], "limit") && j + 1 < args.len() {
-            limit = match super::int_arg_in(&args[j + 1], 0, i64::MAX, "LIMIT can't be negative") {
-                Ok(l) => to_usize(l),
-                Err(e) => return e,
-            };
-            j += 2;
-        } else {
-            return syntax_error();
-        }
-    }
-    let Some(sources) = sources.into_iter().collect::<Option<Vec<_>>>() else { return Frame::Integer(0) };
-    let others: Vec<std::collections::HashSet<&[u8]>> =
-        sources[1..].iter().map(|s| s.iter().map(|(m, _)| m.as_slice()).collect()).collect();
-    let mut count = 0usize;
-    for (member, _) in &sources[0] {
-        if others.iter().all(|o| o.contains(member.as_slice())) {
-            count += 1;
-            if limit > 0 && count == limit {
-                break;
-            }
-        }
-    }
-    Frame::Integer(count as i64)
 }
