@@ -191,7 +191,9 @@ fn the_page_guard_refuses_what_would_swamp_the_tab() {
     server.set_memory_guard(Some(256 * 1024 * 1024));
     let client = server.connect();
     let started = std::time::Instant::now();
-    for args in [&["DEBUG", "POPULATE", "100000000"][..], &["SETRANGE", "big", "536870000", "x"], &["DEBUG", "POPULATE", "3000000", "k", "100"]] {
+    for args in [&["DEBUG", "POPULATE", "100000000"][..], &["SETRANGE", "big", "536870000", "x"], &["DEBUG", "POPULATE", "3000000", "k", "100"],
+        &["SETBIT", "big", "4294967295", "1"], &["BITFIELD", "big", "GET", "u8", "0", "SET", "u8", "#536870000", "1"]]
+    {
         let reply = call(&mut server, client, args, 1_000_000);
         assert!(reply.starts_with("-OOM command not allowed: the playground keeps each server under 256mb"), "{args:?}: {reply}");
     }

@@ -3,7 +3,7 @@
 //! function that runs it and what the server must know of it beyond
 //! Redis's own flags. Arity and Redis's flags come from the recorded table.
 
-use super::{admin, blocking, connection, functions, hashes, introspection, keys, lists, pubsub, replicaof, scan, sets, strings, transactions, zset_algebra, zsets};
+use super::{admin, bitops, blocking, connection, functions, hashes, introspection, keys, lists, pubsub, replicaof, scan, sets, strings, transactions, zset_algebra, zsets};
 use super::{DataFn, Handler, Run, ServerFn};
 
 /// What the server must know of a command beyond Redis's own flags.
@@ -41,6 +41,11 @@ const fn on_server(run: ServerFn, flags: u8) -> Handler {
 pub(super) const HANDLERS: &[(&str, Handler)] = &[
     ("append", data(strings::append)),
     ("bgsave", on_server(admin::bgsave, 0)),
+    ("bitcount", data(bitops::bitcount)),
+    ("bitfield", data(bitops::bitfield)),
+    ("bitfield_ro", data(bitops::bitfield_ro)),
+    ("bitop", data(bitops::bitop)),
+    ("bitpos", data(bitops::bitpos)),
     ("blmove", data(blocking::blmove)),
     ("blmpop", data(blocking::blmpop)),
     ("blpop", data(blocking::blpop)),
@@ -96,6 +101,7 @@ pub(super) const HANDLERS: &[(&str, Handler)] = &[
     ("function|list", data(functions::function_list)),
     ("function|stats", data(functions::function_stats)),
     ("get", data(strings::get)),
+    ("getbit", data(bitops::getbit)),
     ("getdel", data(strings::getdel)),
     ("getex", data(strings::getex)),
     ("getrange", data(strings::getrange)),
@@ -185,6 +191,7 @@ pub(super) const HANDLERS: &[(&str, Handler)] = &[
     ("sdiffstore", data(sets::sdiffstore)),
     ("select", data(connection::select)),
     ("set", data(strings::set)),
+    ("setbit", data(bitops::setbit)),
     ("setex", data(strings::setex)),
     ("setnx", data(strings::setnx)),
     ("setrange", data(strings::setrange)),

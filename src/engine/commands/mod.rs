@@ -9,6 +9,7 @@
 
 mod admin;
 mod args;
+mod bitops;
 mod blocking;
 mod connection;
 mod debug;

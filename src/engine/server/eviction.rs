@@ -157,6 +157,22 @@ fn asked_memory(args: &[Vec<u8>]) -> u64 {
     let is = |i: usize, word: &[u8]| args.get(i).is_some_and(|a| a.eq_ignore_ascii_case(word));
     if is(0, b"setrange") {
         number(2).saturating_add(args.get(3).map_or(0, |v| v.len() as u64))
+    } else if is(0, b"setbit") {
+        number(2) / 8
+    } else if is(0, b"bitfield") {
+        // The furthest SET or INCRBY (`#n` offsets count in field widths).
+        (2..args.len())
+            .filter(|&i| is(i, b"set") || is(i, b"incrby"))
+            .map(|i| {
+                let bits = args.get(i + 1).and_then(|t| std::str::from_utf8(t.get(1..)?).ok()?.parse::<u64>().ok()).unwrap_or(64);
+                let offset = args.get(i + 2).map_or(0, |o| match o.strip_prefix(b"#") {
+                    Some(n) => std::str::from_utf8(n).ok().and_then(|n| n.parse::<u64>().ok()).unwrap_or(0).saturating_mul(bits),
+                    None => number(i + 2),
+                });
+                offset / 8
+            })
+            .max()
+            .unwrap_or(0)
     } else if is(0, b"debug") && is(1, b"populate") {
         let prefix = args.get(3).map_or(3, Vec::len) as u64;
         let size = number(4).max(8);
