@@ -30,6 +30,7 @@ pub fn written_keys<'a>(info: &table::CommandInfo, args: &'a [Vec<u8>]) -> Vec<&
             let n = args.get(2).and_then(|a| parse_i64(a)).map_or(0, to_usize);
             return args.iter().skip(3).take(n).map(Vec::as_slice).collect();
         }
+        "sort" => return super::sort::store_key_position(args).map(|at| args[at].as_slice()).into_iter().collect(),
         _ => {}
     }
     if info.first_key <= 0 {

@@ -3,7 +3,7 @@
 //! function that runs it and what the server must know of it beyond
 //! Redis's own flags. Arity and Redis's flags come from the recorded table.
 
-use super::{admin, bitops, blocking, connection, functions, hashes, introspection, keys, lists, pubsub, replicaof, scan, sets, strings, transactions, zset_algebra, zsets};
+use super::{admin, bitops, blocking, connection, functions, hashes, introspection, keys, lists, pubsub, replicaof, scan, sets, sort, strings, transactions, zset_algebra, zsets};
 use super::{DataFn, Handler, Run, ServerFn};
 
 /// What the server must know of a command beyond Redis's own flags.
@@ -204,12 +204,15 @@ pub(super) const HANDLERS: &[(&str, Handler)] = &[
     ("smembers", data(sets::smembers)),
     ("smismember", data(sets::smismember)),
     ("smove", data(sets::smove)),
+    ("sort", data(sort::sort)),
+    ("sort_ro", data(sort::sort_ro)),
     ("spop", data(sets::spop)),
     ("srandmember", data(sets::srandmember)),
     ("srem", data(sets::srem)),
     ("sscan", data(scan::sscan)),
     ("strlen", data(strings::strlen)),
     ("subscribe", on_server(pubsub::subscribe, flag::SUBSCRIBED_OK)),
+    ("substr", data(strings::getrange)),
     ("sunion", data(sets::sunion)),
     ("sunionstore", data(sets::sunionstore)),
     ("swapdb", data_with(keys::swapdb, flag::SWAPS_DBS)),

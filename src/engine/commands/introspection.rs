@@ -53,6 +53,15 @@ fn getkeys(args: &[Vec<u8>], with_flags: bool) -> Frame {
         let get = line[3..].iter().any(|a| a.eq_ignore_ascii_case(b"get"));
         let flags: &[&str] = if get { &["RW", "access", "update"] } else { &["OW", "update"] };
         Some(vec![(1, flags.iter().map(|f| f.to_string()).collect())])
+    } else if info.name == "sort" || info.name == "sort_ro" {
+        // SORT's own key finder: the sorted key, then the last STORE's
+        // (SORT_RO has none).
+        let owned = |flags: &[&str]| flags.iter().map(|f| f.to_string()).collect();
+        let mut keys = vec![(1, owned(&["RO", "access"]))];
+        if info.name == "sort" {
+            keys.extend(super::sort::store_key_position(line).map(|at| (at, owned(&["OW", "update"]))));
+        }
+        Some(keys)
     } else {
         info.key_positions(line).map(|keys| keys.into_iter().map(|(at, spec)| (at, spec.flags.clone())).collect())
     };

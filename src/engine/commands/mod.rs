@@ -24,6 +24,7 @@ mod pubsub;
 mod replicaof;
 mod scan;
 mod sets;
+pub(crate) mod sort;
 mod strings;
 pub mod table;
 mod transactions;
