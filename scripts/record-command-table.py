@@ -4,7 +4,8 @@
 Writes src/engine/commands/recorded/command.resp (the reply to COMMAND:
 name, arity, flags, key positions, ACL categories, tips, key specs and
 subcommands of every command) and command_docs.resp (the reply to COMMAND
-DOCS), debug_help.resp (the reply to DEBUG HELP), redis-sentinel's SENTINEL
+DOCS), debug_help.resp (the reply to DEBUG HELP), help.resp (each
+container's HELP reply, as pairs of name and reply), redis-sentinel's SENTINEL
 HELP and command table (src/engine/sentinel/recorded/), and what redis-cli's own
 `help` prints for a few topics (tests/fixtures/cli-help.txt). Entries are sorted by name so that the files are stable; the bytes
 are otherwise exactly the RESP that real Redis sent. The engine embeds
@@ -121,7 +122,16 @@ def main():
                     if doc[j] == (b"$", b"subcommands"):
                         doc[j + 1] = sort_map(doc[j + 1])
             debug_help = ask(reader, b"DEBUG", b"HELP")
+            # Every container's HELP that answers with its text.
+            helps = []
+            for entry in table[1]:
+                name = entry[1][0][1]
+                if any(sub[1][0][1] == name + b"|help" for sub in entry[1][9][1]):
+                    reply = ask(reader, name.upper(), b"HELP")
+                    if reply[0] == b"*":
+                        helps += [(b"$", name), reply]
             OUT.mkdir(parents=True, exist_ok=True)
+            (OUT / "help.resp").write_bytes(encode((b"*", helps)))
             (OUT / "debug_help.resp").write_bytes(encode(debug_help))
             (OUT / "command.resp").write_bytes(encode(table))
             (OUT / "command_docs.resp").write_bytes(encode(docs))

@@ -14,6 +14,7 @@ pub(crate) struct ClientLine<'a> {
     pub db: usize,
     pub sub: usize,
     pub psub: usize,
+    pub ssub: usize,
     pub multi: i64,
     /// The full name of its last command (`client|list`).
     pub cmd: &'a str,
@@ -33,7 +34,7 @@ impl ClientLine<'_> {
         };
         let qbuf_free = if qbuf > 0 { 20474 - qbuf.min(20474) } else { 0 };
         format!(
-            "id={} addr=127.0.0.1:{} laddr=127.0.0.1:{} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub=0 multi={} qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={argv_mem} multi-mem=0 rbs=16384 rbp=16384 obl=0 oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp=2",
+            "id={} addr=127.0.0.1:{} laddr=127.0.0.1:{} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={argv_mem} multi-mem=0 rbs=16384 rbp=16384 obl=0 oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp=2",
             self.id,
             client_port(self.id),
             self.port,
@@ -45,6 +46,7 @@ impl ClientLine<'_> {
             self.db,
             self.sub,
             self.psub,
+            self.ssub,
             self.multi,
             16_384 + qbuf + qbuf_free + argv_mem + 790,
             if self.cmd.is_empty() { "NULL" } else { self.cmd },

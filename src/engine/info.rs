@@ -46,6 +46,7 @@ pub struct Figures<'a> {
     pub last_save: Millis,
     pub pubsub_channels: usize,
     pub pubsub_patterns: usize,
+    pub pubsubshard_channels: usize,
     /// The memory the data takes (`Keyspace::dataset_bytes`).
     pub dataset_bytes: u64,
     /// `maxmemory`, `maxmemory-policy`, and the keys evicted to keep them.
@@ -226,10 +227,13 @@ fn used_memory(s: &Figures) -> u64 {
     crate::engine::memory::STARTUP_BYTES + s.dataset_bytes + s.connected_clients as u64 * crate::engine::memory::CLIENT_BYTES
 }
 
+/// The Redis release this engine answers as.
+pub const REDIS_VERSION: &str = "7.0.15";
+
 fn server_lines(s: &Figures) -> Vec<String> {
     let uptime = uptime_seconds(s);
     vec![
-        "redis_version:7.0.15".into(),
+        format!("redis_version:{REDIS_VERSION}"),
         "redis_git_sha1:00000000".into(),
         "redis_git_dirty:0".into(),
         "redis_build_id:ae4d7c971a948f0".into(),
@@ -364,7 +368,7 @@ fn stats_lines(s: &Figures) -> Vec<String> {
         format!("keyspace_misses:{}", st.keyspace_misses),
         format!("pubsub_channels:{}", s.pubsub_channels),
         format!("pubsub_patterns:{}", s.pubsub_patterns),
-        "pubsubshard_channels:0".into(),
+        format!("pubsubshard_channels:{}", s.pubsubshard_channels),
         format!("latest_fork_usec:{}", if st.forks > 0 { 100 + s.dataset_bytes / 10_000 } else { 0 }),
         format!("total_forks:{}", st.forks),
         "migrate_cached_sockets:0".into(),

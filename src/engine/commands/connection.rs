@@ -49,6 +49,7 @@ pub fn reset(server: &mut Server, id: ClientId, _: &[Vec<u8>], _: Millis) -> Vec
         client.state.db = 0;
         client.channels.clear();
         client.patterns.clear();
+        client.shard_channels.clear();
         client.name.clear();
     }
     vec![Frame::Simple("RESET".into())]

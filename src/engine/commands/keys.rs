@@ -102,28 +102,6 @@ pub fn expire(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     expire_generic(ctx, args, true, true, "expire")
 }
 
-const OBJECT_HELP: &[&str] = &[
-    "OBJECT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-    "ENCODING <key>",
-    "    Return the kind of internal representation used in order to store the value",
-    "    associated with a <key>.",
-    "FREQ <key>",
-    "    Return the access frequency index of the <key>. The returned integer is",
-    "    proportional to the logarithm of the recent access frequency of the key.",
-    "IDLETIME <key>",
-    "    Return the idle time of the <key>, that is the approximated number of",
-    "    seconds elapsed since the last access to the key.",
-    "REFCOUNT <key>",
-    "    Return the number of references of the value associated with the specified",
-    "    <key>.",
-    "HELP",
-    "    Prints this help.",
-];
-
-pub fn object_help(_: &mut Ctx, _: &[Vec<u8>]) -> Frame {
-    Frame::Array(OBJECT_HELP.iter().map(|l| Frame::Simple((*l).to_string())).collect())
-}
-
 pub fn object_encoding(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     let now = ctx.now;
     ctx.db().peek(&args[2], now).map_or(Frame::Null, |e| Frame::bulk(e.value.encoding()))

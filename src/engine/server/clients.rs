@@ -58,6 +58,8 @@ pub(crate) struct Client {
     /// Pub/sub subscriptions, in the order they were made.
     pub(crate) channels: Vec<Vec<u8>>,
     pub(crate) patterns: Vec<Vec<u8>>,
+    /// SSUBSCRIBE's shard channels, counted apart from the others.
+    pub(crate) shard_channels: Vec<Vec<u8>>,
     /// CLIENT SETNAME.
     pub(crate) name: Vec<u8>,
     /// In MONITOR mode: it is sent every command the server runs.
@@ -98,7 +100,7 @@ impl Client {
     }
 
     pub(crate) fn is_subscribed(&self) -> bool {
-        !self.channels.is_empty() || !self.patterns.is_empty()
+        !self.channels.is_empty() || !self.patterns.is_empty() || !self.shard_channels.is_empty()
     }
 
     /// MULTI is over (EXEC, DISCARD, RESET): the queue and the watches go.
@@ -193,6 +195,7 @@ impl Server {
             db: c.state.db,
             sub: c.channels.len(),
             psub: c.patterns.len(),
+            ssub: c.shard_channels.len(),
             multi: c.multi.as_ref().map_or(-1, |q| q.len() as i64),
             cmd: c.last_command,
             // The viewer's own command still sits in its query buffer.

@@ -11,7 +11,7 @@ mod blocking;
 pub mod eviction;
 pub(crate) mod clients;
 pub mod persistence;
-mod pubsub;
+pub(crate) mod pubsub;
 pub mod replication;
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
