@@ -30,6 +30,9 @@ pub struct Stats {
     pub errors: BTreeMap<String, u64>,
     /// Per command: (calls, rejected, failed).
     pub commands: BTreeMap<String, (u64, u64, u64)>,
+    /// Per command, the calls that took longer than the usual microsecond,
+    /// by LATENCY HISTOGRAM bucket.
+    pub slow_calls: BTreeMap<String, BTreeMap<u64, u64>>,
 }
 
 /// What INFO shows, as plain figures the node gathers.

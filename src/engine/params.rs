@@ -464,6 +464,12 @@ impl Settings {
         })
     }
 
+    /// An integer parameter kept among the recorded ones, without copying
+    /// its text (asked after every command).
+    pub fn int_or(&self, name: &str, default: i64) -> i64 {
+        self.other.get(name).and_then(|v| v.parse().ok()).unwrap_or(default)
+    }
+
     /// The keyspace event classes `notify-keyspace-events` publishes.
     pub fn notify_classes(&self) -> u16 {
         self.other.get("notify-keyspace-events").map_or(0, |v| crate::engine::notify::classes(v))

@@ -83,7 +83,6 @@ fn checked_run(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis)
         client.woff = offset;
     }
     server.request_acks();
-    count_call(server, &info.name, &replies);
     replies
 }
 
@@ -198,10 +197,67 @@ fn count_call(server: &mut Server, name: &str, replies: &[Frame]) {
 
 /// Runs a command that passed its checks.
 pub(crate) fn run(server: &mut Server, id: ClientId, info: &'static CommandInfo, handler: Handler, args: &[Vec<u8>], now: Millis) -> Vec<Frame> {
-    match handler.run {
+    let asleep_before = server.asleep_until;
+    let replies = match handler.run {
         Run::Server(run) => run(server, id, args, now),
         Run::Data(run) => vec![run_data(server, id, info, handler.flags, run, args, now)],
+    };
+    // A command costs a microsecond of virtual time; one that put the node
+    // to sleep (DEBUG SLEEP) took as long as the sleep.
+    let micros = match server.asleep_until {
+        Some(until) if server.asleep_until != asleep_before => (until - now).max(0) as u64 * 1000,
+        _ => 1,
+    };
+    // Counted per command run, inside EXEC too, as Redis's call() counts.
+    count_call(server, &info.name, &replies);
+    let blocked = server.clients.get(&id).is_some_and(|c| c.blocked.is_some());
+    if !blocked {
+        record_latency(server, id, info, args, micros, now);
     }
+    replies
+}
+
+/// SLOWLOG, the latency monitor and LATENCY HISTOGRAM's figures for one
+/// command that ran.
+fn record_latency(server: &mut Server, id: ClientId, info: &CommandInfo, args: &[Vec<u8>], micros: u64, now: Millis) {
+    if micros > 1 {
+        let buckets = server.stats.slow_calls.entry(info.name.clone()).or_default();
+        *buckets.entry(crate::engine::server::latency::histogram_bucket(micros)).or_default() += 1;
+    }
+    let threshold = server.settings.int_or("latency-monitor-threshold", 0);
+    if threshold > 0 && (micros / 1000) as i64 >= threshold {
+        let event = if info.has_flag("fast") { "fast-command" } else { "command" };
+        server.latency.add_sample(event, micros / 1000, now);
+    }
+    if info.has_flag("skip_slowlog") {
+        return;
+    }
+    let slower_than = server.settings.int_or("slowlog-log-slower-than", 10_000);
+    if slower_than < 0 || (micros as i64) < slower_than {
+        return;
+    }
+    let max_len = server.settings.int_or("slowlog-max-len", 128).max(0) as usize;
+    let peer = match server.repl.master.as_ref().filter(|_| id == MASTER_CLIENT) {
+        Some(master) => format!("{}:{}", master.host, master.port),
+        None => format!("127.0.0.1:{}", client_port(id)),
+    };
+    let name = server.clients.get(&id).map(|c| c.name.clone()).unwrap_or_default();
+    server.slowlog.push(&redacted(info, args), micros, now, peer, name, max_len);
+}
+
+/// The arguments as SLOWLOG shows them: the value of a sensitive
+/// parameter in CONFIG SET is `(redacted)`.
+pub(crate) fn redacted(info: &CommandInfo, args: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    let mut shown = args.to_vec();
+    if info.name == "config|set" {
+        for pair in (2..shown.len()).step_by(2) {
+            let sensitive = ["masterauth", "requirepass"].iter().any(|p| shown[pair].eq_ignore_ascii_case(p.as_bytes()));
+            if sensitive && pair + 1 < shown.len() {
+                shown[pair + 1] = b"(redacted)".to_vec();
+            }
+        }
+    }
+    shown
 }
 
 /// A command on the data: the handler runs on a `Ctx`, then what it

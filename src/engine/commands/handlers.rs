@@ -3,7 +3,7 @@
 //! function that runs it and what the server must know of it beyond
 //! Redis's own flags. Arity and Redis's flags come from the recorded table.
 
-use super::{admin, bitops, blocking, connection, functions, hashes, help, introspection, keys, lists, pubsub, replicaof, scan, sets, sort, standalone, strings, transactions, zset_algebra, zsets};
+use super::{admin, bitops, blocking, connection, functions, hashes, help, introspection, keys, latency, lists, pubsub, replicaof, scan, sets, sort, standalone, strings, transactions, zset_algebra, zsets};
 use super::{DataFn, Handler, Run, ServerFn};
 
 /// What the server must know of a command beyond Redis's own flags.
@@ -160,6 +160,13 @@ pub(super) const HANDLERS: &[(&str, Handler)] = &[
     ("info", on_server(admin::info, 0)),
     ("keys", data(keys::keys)),
     ("lastsave", on_server(admin::lastsave, 0)),
+    ("latency|doctor", on_server(latency::latency_doctor, 0)),
+    ("latency|graph", on_server(latency::latency_graph, 0)),
+    ("latency|help", data(help::help)),
+    ("latency|histogram", on_server(latency::latency_histogram, 0)),
+    ("latency|history", on_server(latency::latency_history, 0)),
+    ("latency|latest", on_server(latency::latency_latest, 0)),
+    ("latency|reset", on_server(latency::latency_reset, 0)),
     ("lcs", data(strings::lcs)),
     ("lindex", data(lists::lindex)),
     ("linsert", data(lists::linsert)),
@@ -243,6 +250,10 @@ pub(super) const HANDLERS: &[(&str, Handler)] = &[
     ("sinterstore", data(sets::sinterstore)),
     ("sismember", data(sets::sismember)),
     ("slaveof", on_server(replicaof::replicaof, 0)),
+    ("slowlog|get", on_server(latency::slowlog_get, 0)),
+    ("slowlog|help", data(help::help)),
+    ("slowlog|len", on_server(latency::slowlog_len, 0)),
+    ("slowlog|reset", on_server(latency::slowlog_reset, 0)),
     ("smembers", data(sets::smembers)),
     ("smismember", data(sets::smismember)),
     ("smove", data(sets::smove)),

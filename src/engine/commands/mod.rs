@@ -20,6 +20,7 @@ mod hashes;
 mod help;
 mod introspection;
 mod keys;
+mod latency;
 pub(crate) mod lists;
 mod lolwut;
 mod pubsub;

@@ -11,6 +11,7 @@ mod blocking;
 pub mod eviction;
 pub(crate) mod clients;
 pub mod persistence;
+pub(crate) mod latency;
 pub(crate) mod pubsub;
 pub mod replication;
 
@@ -78,6 +79,9 @@ pub struct Server {
     /// When its periodic work (serverCron, `hz` 10) next runs.
     pub(crate) next_cron: Millis,
     pub stats: Stats,
+    /// SLOWLOG and the latency monitor (latency.rs).
+    pub(crate) slowlog: latency::SlowLog,
+    pub(crate) latency: latency::LatencyMonitor,
     /// Both sides of replication (see replication/).
     pub repl: Replication,
     /// REPLCONF listening-port values, by connection, until PSYNC.
@@ -126,6 +130,8 @@ impl Server {
             postponed: Default::default(),
             quicklist_packed_threshold: 1 << 30,
             replies_after_sleep: Vec::new(),
+            slowlog: Default::default(),
+            latency: Default::default(),
             dirty: 0,
             rng,
             outputs: VecDeque::new(),
