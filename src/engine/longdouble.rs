@@ -250,6 +250,19 @@ fn round(negative: bool, n: &Big, exp: i64) -> Option<LongDouble> {
 }
 
 impl LongDouble {
+    /// A double widened to long double, exactly.
+    pub fn from_f64(v: f64) -> LongDouble {
+        let bits = v.to_bits();
+        let negative = bits >> 63 == 1;
+        if !v.is_finite() {
+            return LongDouble::Infinite { negative };
+        }
+        let biased = ((bits >> 52) & 0x7ff) as i32;
+        let fraction = bits & ((1 << 52) - 1);
+        let (mantissa, exponent) = if biased == 0 { (fraction, -1074) } else { (fraction | 1 << 52, biased - 1075) };
+        LongDouble::Finite { negative, mantissa, exponent }
+    }
+
     pub fn from_i64(v: i64) -> LongDouble {
         LongDouble::Finite { negative: v < 0, mantissa: v.unsigned_abs(), exponent: 0 }
     }

@@ -336,6 +336,11 @@ impl ZSet {
         self.order.iter().map(|(s, m)| (m, s.0))
     }
 
+    /// Members with scores from `min` up, lowest first.
+    pub fn from_score(&self, min: f64) -> impl Iterator<Item = (&Vec<u8>, f64)> + '_ {
+        self.order.range((Score(min), Vec::new())..).map(|(s, m)| (m, s.0))
+    }
+
     /// 0-based rank from the lowest score.
     /// The member at position `i` of its table (insertion order): for
     /// sampling, not for ranks.

@@ -3,7 +3,7 @@
 //! function that runs it and what the server must know of it beyond
 //! Redis's own flags. Arity and Redis's flags come from the recorded table.
 
-use super::{admin, bitops, blocking, connection, functions, hashes, help, introspection, keys, latency, lists, pubsub, replicaof, scan, sets, sort, standalone, strings, transactions, zset_algebra, zsets};
+use super::{admin, bitops, blocking, connection, functions, geo, hashes, help, introspection, keys, latency, lists, pubsub, replicaof, scan, sets, sort, standalone, strings, transactions, zset_algebra, zsets};
 use super::{DataFn, Handler, Run, ServerFn};
 
 /// What the server must know of a command beyond Redis's own flags.
@@ -131,6 +131,16 @@ pub(super) const HANDLERS: &[(&str, Handler)] = &[
     ("function|kill", data(functions::function_kill)),
     ("function|list", data(functions::function_list)),
     ("function|stats", data(functions::function_stats)),
+    ("geoadd", data(geo::geoadd)),
+    ("geodist", data(geo::geodist)),
+    ("geohash", data(geo::geohash)),
+    ("geopos", data(geo::geopos)),
+    ("georadius", data(geo::georadius)),
+    ("georadius_ro", data(geo::georadius_ro)),
+    ("georadiusbymember", data(geo::georadiusbymember)),
+    ("georadiusbymember_ro", data(geo::georadiusbymember_ro)),
+    ("geosearch", data(geo::geosearch)),
+    ("geosearchstore", data(geo::geosearchstore)),
     ("get", data(strings::get)),
     ("getbit", data(bitops::getbit)),
     ("getdel", data(strings::getdel)),

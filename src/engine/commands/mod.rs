@@ -14,6 +14,7 @@ mod blocking;
 mod connection;
 mod debug;
 mod functions;
+mod geo;
 pub mod dispatch;
 mod handlers;
 mod hashes;
