@@ -22,7 +22,8 @@ def wait_listening(port, proc, timeout=10.0):
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2) as s:
                 s.sendall(b"PING\r\n")
-                if s.recv(16).startswith(b"+PONG"):
+                # A server with requirepass answers too, with NOAUTH.
+                if s.recv(16).startswith((b"+PONG", b"-NOAUTH")):
                     return True
         except OSError:
             time.sleep(0.05)

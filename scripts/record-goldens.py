@@ -45,7 +45,7 @@ PROMPT = re.compile(rb"(127\.0\.0\.1:\d+(\[\d+\])?(\(TX\))?|not connected)> $")
 STEP_TIMEOUT = 10.0
 # Scenarios whose replication log lines are compared too: ones where real
 # Redis logs the same lines on every run (no timing-dependent retry loops).
-LOGGED = {"replication_basic", "chaining", "partial_resync", "disk_sync", "sleep_timeout", "sentinel_failover", "cli_sync", "failover"}
+LOGGED = {"auth_masterauth", "replication_basic", "chaining", "partial_resync", "disk_sync", "sleep_timeout", "sentinel_failover", "cli_sync", "failover"}
 # The log messages the engine writes (the beginning of each).
 LOG_MESSAGES = re.compile(
     r"(Connecting to MASTER|Reconnecting to MASTER|MASTER <-> REPLICA sync|Non blocking connect for SYNC"
@@ -53,7 +53,8 @@ LOG_MESSAGES = re.compile(
     r"|Full resync|Discarding previously cached|Loading RDB produced|RDB age|RDB memory usage|Done loading RDB"
     r"|Successful partial resynchronization|Master replication ID changed|Connection with master lost"
     r"|Caching the disconnected master|Error condition on socket for SYNC|Master is currently unable to PSYNC"
-    r"|Unexpected reply to PSYNC|Before turning into a replica|REPLICAOF|MASTER MODE enabled"
+    r"|Unexpected reply to PSYNC|Before turning into a replica|Unable to AUTH to MASTER|\(Non critical\) Master does not"
+    r"|Master does not support PSYNC|Retrying with SYNC|MASTER aborted replication|REPLICAOF|MASTER MODE enabled"
     r"|Setting secondary replication ID|Replica \S+ asks for synchronization|Replication backlog created"
     r"|Delay next BGSAVE|Starting BGSAVE for SYNC|Background RDB transfer|Fork CoW for RDB|Diskless rdb transfer"
     r"|Streamed RDB transfer|Synchronization with replica|Unable to partial resync|Warning: replica"
@@ -371,6 +372,8 @@ def start_server(conf, port, where, verb, program="redis-server"):
     proc = subprocess.Popen([program, str(conf)], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     if not wait_listening(port, proc):
+        # Not left behind on the port for the next recording.
+        proc.kill()
         fail(f"{where}: {program} on port {port} did not {verb}")
     return proc
 

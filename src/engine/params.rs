@@ -464,6 +464,11 @@ impl Settings {
         })
     }
 
+    /// The default user's password (`requirepass`), empty for none.
+    pub fn requirepass(&self) -> &str {
+        self.other.get("requirepass").map_or("", String::as_str)
+    }
+
     /// An integer parameter kept among the recorded ones, without copying
     /// its text (asked after every command).
     pub fn int_or(&self, name: &str, default: i64) -> i64 {

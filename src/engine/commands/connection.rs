@@ -52,6 +52,11 @@ pub fn reset(server: &mut Server, id: ClientId, _: &[Vec<u8>], _: Millis) -> Vec
         client.shard_channels.clear();
         client.name.clear();
     }
+    // Back to the default user, who may need a password again.
+    let open = server.settings.requirepass().is_empty();
+    if let Some(client) = server.clients.get_mut(&id) {
+        client.authenticated = open;
+    }
     vec![Frame::Simple("RESET".into())]
 }
 
@@ -69,6 +74,32 @@ pub fn monitor(server: &mut Server, id: ClientId, _: &[Vec<u8>], _: Millis) -> V
 }
 
 /// HELLO [2]: the connection's properties; RESP3 is not spoken here.
+/// AUTH [username] password: the default user is the only user.
+pub fn auth(server: &mut Server, id: ClientId, args: &[Vec<u8>], _: Millis) -> Vec<Frame> {
+    if args.len() > 3 {
+        return vec![super::syntax_error()];
+    }
+    if args.len() == 2 && server.settings.requirepass().is_empty() {
+        return vec![err("AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")];
+    }
+    let (user, given): (&[u8], &[u8]) = if args.len() == 3 { (&args[1], &args[2]) } else { (b"default", &args[1]) };
+    vec![authenticate(server, id, user, given).unwrap_or_else(Frame::ok)]
+}
+
+/// Checks a user and password; on success the client is authenticated,
+/// otherwise the refusal.
+fn authenticate(server: &mut Server, id: ClientId, user: &[u8], given: &[u8]) -> Option<Frame> {
+    let password = server.settings.requirepass();
+    // With no password the default user takes any.
+    if user != b"default" || (!password.is_empty() && given != password.as_bytes()) {
+        return Some(Frame::error("WRONGPASS invalid username-password pair or user is disabled."));
+    }
+    if let Some(client) = server.clients.get_mut(&id) {
+        client.authenticated = true;
+    }
+    None
+}
+
 pub fn hello(server: &mut Server, id: ClientId, args: &[Vec<u8>], _: Millis) -> Vec<Frame> {
     if let Some(version) = args.get(1) {
         match parse_i64(version) {
@@ -77,19 +108,38 @@ pub fn hello(server: &mut Server, id: ClientId, args: &[Vec<u8>], _: Millis) -> 
             Some(_) => return vec![Frame::error("NOPROTO unsupported protocol version")],
         }
     }
+    let mut credentials = None;
+    let mut name = None;
     let mut j = 2;
     while j < args.len() {
         if eq_ignore_case(&args[j], "setname") && j + 1 < args.len() {
-            if let Some(client) = server.clients.get_mut(&id) {
-                client.name = args[j + 1].clone();
-            }
+            name = Some(args[j + 1].clone());
             j += 2;
         } else if eq_ignore_case(&args[j], "auth") && j + 2 < args.len() {
+            credentials = Some((args[j + 1].clone(), args[j + 2].clone()));
             j += 3;
         } else {
             return vec![err(&format!("Syntax error in HELLO option '{}'", String::from_utf8_lossy(&args[j])))];
         }
     }
+    if let Some((user, given)) = credentials {
+        if let Some(refused) = authenticate(server, id, &user, &given) {
+            return vec![refused];
+        }
+    }
+    let open = server.settings.requirepass().is_empty();
+    if !open && server.clients.get(&id).is_some_and(|c| !c.authenticated) {
+        return vec![Frame::error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")];
+    }
+    if let Some(name) = name {
+        if name.iter().any(|&b| !(b'!'..=b'~').contains(&b)) {
+            return vec![err("Client names cannot contain spaces, newlines or special characters.")];
+        }
+        if let Some(client) = server.clients.get_mut(&id) {
+            client.name = name;
+        }
+    }
+    let role = if server.repl.master.is_some() { "replica" } else { "master" };
     vec![Frame::Array(vec![
         Frame::bulk("server"),
         Frame::bulk("redis"),
@@ -102,7 +152,7 @@ pub fn hello(server: &mut Server, id: ClientId, args: &[Vec<u8>], _: Millis) -> 
         Frame::bulk("mode"),
         Frame::bulk("standalone"),
         Frame::bulk("role"),
-        Frame::bulk("master"),
+        Frame::bulk(role),
         Frame::bulk("modules"),
         Frame::Array(Vec::new()),
     ])]

@@ -38,6 +38,12 @@ fn checked_run(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis)
             return vec![reply];
         }
     };
+    // Without AUTH, only the commands flagged no_auth run.
+    let needs_auth = server.clients.get(&id).is_some_and(|c| !c.authenticated) && !server.settings.requirepass().is_empty();
+    if needs_auth && id != MASTER_CLIENT && !info.has_flag("no_auth") {
+        flag_transaction(server, id);
+        return vec![Frame::error("NOAUTH Authentication required.")];
+    }
     let Some(client) = server.clients.get_mut(&id) else { return Vec::new() };
     client.last_command = info.name.as_str();
     client.last_command_at = now;

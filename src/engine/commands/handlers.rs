@@ -41,6 +41,7 @@ const fn on_server(run: ServerFn, flags: u8) -> Handler {
 pub(super) const HANDLERS: &[(&str, Handler)] = &[
     ("append", data(strings::append)),
     ("asking", data(standalone::cluster_disabled)),
+    ("auth", on_server(connection::auth, 0)),
     ("bgsave", on_server(admin::bgsave, 0)),
     ("bitcount", data(bitops::bitcount)),
     ("bitfield", data(bitops::bitfield)),

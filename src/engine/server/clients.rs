@@ -62,6 +62,9 @@ pub(crate) struct Client {
     pub(crate) shard_channels: Vec<Vec<u8>>,
     /// CLIENT SETNAME.
     pub(crate) name: Vec<u8>,
+    /// Whether it may run commands: true from the start when the default
+    /// user needs no password, then after a good AUTH.
+    pub(crate) authenticated: bool,
     /// In MONITOR mode: it is sent every command the server runs.
     pub(crate) monitor: bool,
     pub(crate) connected_at: Millis,

@@ -221,7 +221,9 @@ impl Server {
     pub fn connect_at(&mut self, now: Millis) -> ClientId {
         let id = self.next_client_id;
         self.next_client_id += 1;
-        self.clients.insert(id, Client::new(now));
+        let mut client = Client::new(now);
+        client.authenticated = self.settings.requirepass().is_empty();
+        self.clients.insert(id, client);
         self.stats.connections_received += 1;
         id
     }

@@ -35,6 +35,8 @@ pub enum LinkState {
     Connect,
     Connecting,
     ReceivePong,
+    /// Waiting for the reply to AUTH (`masterauth`).
+    ReceiveAuth,
     ReceivePort,
     ReceiveCapa,
     ReceivePsync,
@@ -123,6 +125,8 @@ pub struct Replication {
     pub replicas: BTreeMap<ClientId, ReplicaEntry>,
     /// When the diskless transfer starts (after the delay).
     sync_at: Option<Millis>,
+    /// When a replica whose handshake failed dials its master again.
+    redial_at: Option<Millis>,
     /// The last connection a replica dialled (each has its own number).
     pub(crate) last_dial: DialId,
     /// Inside EXEC: what the transaction propagates, sent at its end.
@@ -149,6 +153,7 @@ impl Replication {
             master: None,
             replicas: BTreeMap::new(),
             sync_at: None,
+            redial_at: None,
             last_dial: 0,
             exec_buffer: None,
             next_cron: now + 1000,
@@ -233,6 +238,26 @@ impl Server {
         self.repl.replicas.values().find(|r| r.listening_port == listening_port && r.state == ReplicaState::Online).map(|r| r.ack_time)
     }
 
+    /// A handshake or transfer that failed: the link goes and the replica
+    /// dials its master again, `at_once` or at the next cron tick. Redis
+    /// always redials at once; a master that keeps refusing (NOAUTH) would
+    /// then make a loop of zero virtual time, so that case waits a tick
+    /// (about ten rounds a second where Redis does hundreds).
+    pub(super) fn reconnect_after_failure(&mut self, now: Millis, at_once: bool) {
+        self.close_master_link();
+        let Some((host, port)) = self.repl.master.as_ref().map(|m| (m.host.clone(), m.port)) else { return };
+        self.notice(now, format!("Reconnecting to MASTER {host}:{port} after failure"));
+        if let Some(m) = self.repl.master.as_mut() {
+            m.state = LinkState::Connecting;
+            m.buffer.clear();
+        }
+        if at_once {
+            self.start_connect(host, port, now);
+        } else {
+            self.repl.redial_at = Some(now + 1);
+        }
+    }
+
     /// `repl-timeout` checks, once a second: a handshake or transfer that
     /// stalled is abandoned and tried again; a master silent for too long
     /// is dropped; a master drops replicas that stopped acknowledging.
@@ -243,22 +268,17 @@ impl Server {
             let stalled = match m.state {
                 LinkState::Connecting
                 | LinkState::ReceivePong
+                | LinkState::ReceiveAuth
                 | LinkState::ReceivePort
                 | LinkState::ReceiveCapa
                 | LinkState::ReceivePsync => Some("Timeout connecting to the MASTER..."),
                 LinkState::Transfer { .. } => Some("Timeout receiving bulk data from MASTER... If the problem persists try to set the 'repl-timeout' parameter in redis.conf to a larger value."),
                 LinkState::Connected | LinkState::Connect => None,
             };
-            let (host, port, last_io, connected) = (m.host.clone(), m.port, m.last_io, m.state == LinkState::Connected);
+            let (last_io, connected) = (m.last_io, m.state == LinkState::Connected);
             if let Some(warning) = stalled.filter(|_| silent(last_io)) {
                 self.warning(now, warning.into());
-                self.close_master_link();
-                self.notice(now, format!("Reconnecting to MASTER {host}:{port} after failure"));
-                if let Some(m) = self.repl.master.as_mut() {
-                    m.state = LinkState::Connecting;
-                    m.buffer.clear();
-                }
-                self.start_connect(host, port, now);
+                self.reconnect_after_failure(now, true);
             } else if connected && silent(last_io) {
                 self.warning(now, "MASTER timeout: no data nor PING received...".into());
                 self.close_master_link();
@@ -287,6 +307,12 @@ impl Server {
             if now >= at {
                 self.repl.sync_at = None;
                 self.start_full_sync(now);
+            }
+        }
+        if self.repl.redial_at.is_some_and(|at| now >= at) {
+            self.repl.redial_at = None;
+            if let Some((host, port)) = self.repl.master.as_ref().filter(|m| m.state == LinkState::Connecting).map(|m| (m.host.clone(), m.port)) {
+                self.start_connect(host, port, now);
             }
         }
         if now < self.repl.next_cron {
@@ -415,8 +441,15 @@ impl Server {
                 lines.push(format!("master_last_io_seconds_ago:{}", if up { io_ago } else { -1 }));
                 let syncing = matches!(m.state, LinkState::Transfer { .. });
                 lines.push(format!("master_sync_in_progress:{}", syncing as u8));
-                lines.push(format!("slave_read_repl_offset:{}", r.offset));
-                lines.push(format!("slave_repl_offset:{}", r.offset));
+                // Without a master client, Redis shows its cached master's
+                // offset, and 1 when it has none either.
+                let shown = match (&m.cached, up) {
+                    (_, true) => r.offset,
+                    (Some((_, offset)), false) => *offset,
+                    (None, false) => 1,
+                };
+                lines.push(format!("slave_read_repl_offset:{shown}"));
+                lines.push(format!("slave_repl_offset:{shown}"));
                 if let LinkState::Transfer { mark, length } = &m.state {
                     // Before the `$` line the size is -1; a streamed RDB
                     // (EOF mark) has size 0, a file its length.

@@ -171,7 +171,7 @@ impl Server {
             let Some(m) = self.repl.master.as_mut() else { return };
             let state = m.state.clone();
             match state {
-                LinkState::ReceivePong | LinkState::ReceivePort | LinkState::ReceiveCapa | LinkState::ReceivePsync => {
+                LinkState::ReceivePong | LinkState::ReceiveAuth | LinkState::ReceivePort | LinkState::ReceiveCapa | LinkState::ReceivePsync => {
                     let before = m.buffer.len();
                     let Some(line) = take_line(&mut m.buffer) else { return };
                     // Handshake replies are read apart from the replication
@@ -194,6 +194,13 @@ impl Server {
                         m.state = LinkState::Transfer { mark: None, length: Some(len) };
                         self.notice(now, format!("MASTER <-> REPLICA sync: receiving {len} bytes from master to disk"));
                     } else {
+                        // An error instead of the payload (the reply to SYNC):
+                        // Redis dials again at once, not at the next cron.
+                        if let Some(error) = line.strip_prefix(b"-") {
+                            self.warning(now, format!("MASTER aborted replication with an error: {}", String::from_utf8_lossy(error)));
+                            self.reconnect_after_failure(now, false);
+                            return;
+                        }
                         self.close_master_link();
                         self.net_closed(now);
                         return;
@@ -240,14 +247,43 @@ impl Server {
                     return;
                 }
                 self.notice(now, "Master replied to PING, replication can continue...".into());
+                let masterauth = self.settings.value_of("masterauth").unwrap_or_default();
+                if masterauth.is_empty() {
+                    self.send_master(command_bytes(&["REPLCONF", "listening-port", &listening_port]));
+                    LinkState::ReceivePort
+                } else {
+                    let masteruser = self.settings.value_of("masteruser").unwrap_or_default();
+                    let mut auth = vec!["AUTH"];
+                    if !masteruser.is_empty() {
+                        auth.push(&masteruser);
+                    }
+                    auth.push(&masterauth);
+                    self.send_master(command_bytes(&auth));
+                    LinkState::ReceiveAuth
+                }
+            }
+            LinkState::ReceiveAuth => {
+                if line.starts_with('-') {
+                    self.warning(now, format!("Unable to AUTH to MASTER: {line}"));
+                    self.close_master_link();
+                    self.net_closed(now);
+                    return;
+                }
                 self.send_master(command_bytes(&["REPLCONF", "listening-port", &listening_port]));
                 LinkState::ReceivePort
             }
             LinkState::ReceivePort => {
+                // Old masters do not know REPLCONF: Redis goes on regardless.
+                if line.starts_with('-') {
+                    self.notice(now, format!("(Non critical) Master does not understand REPLCONF listening-port: {line}"));
+                }
                 self.send_master(command_bytes(&["REPLCONF", "capa", "eof", "capa", "psync2"]));
                 LinkState::ReceiveCapa
             }
             LinkState::ReceiveCapa => {
+                if line.starts_with('-') {
+                    self.notice(now, format!("(Non critical) Master does not understand REPLCONF capa: {line}"));
+                }
                 let request = match self.repl.master.as_ref().and_then(|m| m.cached.clone()) {
                     Some((replid, offset)) => {
                         self.notice(now, format!("Trying a partial resynchronization (request {replid}:{}).", offset + 1));
@@ -289,13 +325,26 @@ impl Server {
                     LinkState::Transfer { mark: None, length: None }
                 } else {
                     // -NOMASTERLINK, -LOADING...: the master cannot sync now.
-                    if line.starts_with("-NOMASTERLINK") || line.starts_with("-LOADING") {
+                    let later = line.starts_with("-NOMASTERLINK") || line.starts_with("-LOADING");
+                    if later {
                         self.notice(now, format!("Master is currently unable to PSYNC but should be in the future: {line}"));
+                    } else if line.starts_with("-ERR") {
+                        self.notice(now, format!("Master does not support PSYNC or is in error state (reply: {line})"));
                     } else {
                         self.warning(now, format!("Unexpected reply to PSYNC from master: {line}"));
                     }
                     if self.failover_in_progress() {
                         self.abort_failover("Failover target rejected psync request", now);
+                        return;
+                    }
+                    // A master that refuses PSYNC for good is asked with SYNC,
+                    // whose reply is the payload or an error.
+                    if !later {
+                        self.notice(now, "Retrying with SYNC...".into());
+                        self.send_master(b"SYNC\r\n".to_vec());
+                        if let Some(m) = self.repl.master.as_mut() {
+                            m.state = LinkState::Transfer { mark: None, length: None };
+                        }
                         return;
                     }
                     self.close_master_link();
