@@ -24,7 +24,7 @@ use redis_playground::engine::server::Server;
 const SKIP: &[&str] = &[
     "spop", "debug", "blpop", "brpop", "blmove", "brpoplpush", "blmpop", "bzpopmin", "bzpopmax", "bzmpop", "subscribe",
     "psubscribe", "unsubscribe", "punsubscribe", "quit", "client", "shutdown", "replicaof", "slaveof", "psync",
-    "sync", "replconf", "wait", "monitor",
+    "sync", "replconf", "wait", "monitor", "ssubscribe", "sunsubscribe",
 ];
 const EXPIRY: &[&str] = &["expire", "pexpire", "expireat", "pexpireat", "setex", "psetex", "getex", "set"];
 

@@ -103,7 +103,7 @@ fn paused_for(server: &Server, id: ClientId, info: &CommandInfo) -> bool {
     if server.pause.is_some_and(|p| p.all) {
         return true;
     }
-    let may_replicate = |info: &CommandInfo| info.has_flag("write") || info.has_flag("may_replicate");
+    let may_replicate = |info: &CommandInfo| info.has_flag("write") || may_replicate(info);
     may_replicate(info)
         || info.name == "exec"
             && server.clients.get(&id).is_some_and(|c| {
@@ -340,11 +340,13 @@ pub(crate) fn run_data(server: &mut Server, id: ClientId, info: &CommandInfo, fl
                     server.propagate(state.db, command);
                 }
             }
-            None if info.has_flag("write") => server.propagate(state.db, args.to_vec()),
+            // Redis propagates whatever changed the data (PFCOUNT stores its estimate).
+            None if info.has_flag("write") || may_replicate(info) => server.propagate(state.db, args.to_vec()),
             None => {}
         }
     }
-    if changed {
+    // PFDEBUG's re-encoding counts as a change but leaves watches alone.
+    if changed && info.name != "pfdebug" {
         if emptied.is_empty() {
             for key in written_keys(info, args) {
                 server.touch_watchers(state.db, key);
@@ -370,6 +372,13 @@ pub(crate) fn run_data(server: &mut Server, id: ClientId, info: &CommandInfo, fl
         serve_blocked(server, now);
     }
     reply
+}
+
+/// A read-only command that may still change the data, so replicas get it
+/// and CLIENT PAUSE WRITE holds it: Redis's may_replicate flag, which
+/// COMMAND does not show for PFCOUNT.
+fn may_replicate(info: &CommandInfo) -> bool {
+    info.has_flag("may_replicate") || info.name == "pfcount"
 }
 
 /// INFO's keyspace_hits and keyspace_misses for a read.

@@ -221,7 +221,7 @@ impl Search {
         let mut steps = estimate_steps(radius_m, latitude);
         let around = |steps: u8| {
             let centre = encode_wgs84(longitude, latitude, steps).unwrap_or_default();
-            let cells = [
+            [
                 centre,
                 neighbour(centre, 0, 1),
                 neighbour(centre, 0, -1),
@@ -231,8 +231,7 @@ impl Search {
                 neighbour(centre, -1, 1),
                 neighbour(centre, 1, -1),
                 neighbour(centre, -1, -1),
-            ];
-            cells
+            ]
         };
         let mut cells = around(steps);
         // Near a cell's edge the estimate can leave part of the shape out.

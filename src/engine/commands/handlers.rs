@@ -3,7 +3,7 @@
 //! function that runs it and what the server must know of it beyond
 //! Redis's own flags. Arity and Redis's flags come from the recorded table.
 
-use super::{admin, bitops, blocking, connection, functions, geo, hashes, help, introspection, keys, latency, lists, pubsub, replicaof, scan, sets, sort, standalone, strings, transactions, zset_algebra, zsets};
+use super::{admin, bitops, blocking, connection, functions, geo, hashes, help, hyperloglog, hyperloglog_debug, introspection, keys, latency, lists, pubsub, replicaof, scan, sets, sort, standalone, strings, transactions, zset_algebra, zsets};
 use super::{DataFn, Handler, Run, ServerFn};
 
 /// What the server must know of a command beyond Redis's own flags.
@@ -214,6 +214,11 @@ pub(super) const HANDLERS: &[(&str, Handler)] = &[
     ("pexpire", data(keys::pexpire)),
     ("pexpireat", data(keys::pexpireat)),
     ("pexpiretime", data(keys::pexpiretime)),
+    ("pfadd", data(hyperloglog::pfadd)),
+    ("pfcount", data(hyperloglog::pfcount)),
+    ("pfdebug", data(hyperloglog_debug::pfdebug)),
+    ("pfmerge", data(hyperloglog::pfmerge)),
+    ("pfselftest", data(hyperloglog_debug::pfselftest)),
     ("ping", on_server(connection::ping, flag::SUBSCRIBED_OK)),
     ("psetex", data(strings::psetex)),
     ("psubscribe", on_server(pubsub::psubscribe, flag::SUBSCRIBED_OK)),

@@ -118,18 +118,14 @@ fn doctor(server: &Server, threshold: i64, slower_than: i64, now: Millis) -> Str
             report.push_str("Dave, I have observed latency spikes in this Redis instance. You don't mind talking about it, do you Dave?\n\n");
         }
         let samples = series.samples.len() as u64;
-        let (avg, mad, period) = if samples == 0 {
-            (0, 0, 0)
-        } else {
-            let avg = series.samples.iter().map(|(_, ms)| ms).sum::<u64>() / samples;
-            let mad = series
-                .samples
-                .iter()
-                .map(|(_, ms)| avg.abs_diff(*ms))
-                .sum::<u64>()
-                / samples;
-            let oldest = series.samples.iter().map(|(t, _)| *t).min().unwrap_or(0);
-            (avg, mad, (now.div_euclid(1000) - oldest).max(1))
+        let total: u64 = series.samples.iter().map(|(_, ms)| ms).sum();
+        let (avg, mad, period) = match total.checked_div(samples) {
+            None => (0, 0, 0),
+            Some(avg) => {
+                let mad = series.samples.iter().map(|(_, ms)| avg.abs_diff(*ms)).sum::<u64>() / samples;
+                let oldest = series.samples.iter().map(|(t, _)| *t).min().unwrap_or(0);
+                (avg, mad, (now.div_euclid(1000) - oldest).max(1))
+            }
         };
         report.push_str(&format!(
             "{}. {name}: {samples} latency spikes (average {avg}ms, mean deviation {mad}ms, period {:.2} sec). Worst all time event {}ms.",

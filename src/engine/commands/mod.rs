@@ -19,6 +19,8 @@ pub mod dispatch;
 mod handlers;
 mod hashes;
 mod help;
+pub(crate) mod hyperloglog;
+pub(crate) mod hyperloglog_debug;
 mod introspection;
 mod keys;
 mod latency;
