@@ -368,3 +368,39 @@ fn kill_filter(server: &Server, candidates: &mut Vec<ClientId>, skip_me: &mut bo
     }
     Ok(())
 }
+
+/// CLIENT NO-EVICT ON|OFF.
+pub fn client_no_evict(server: &mut Server, id: ClientId, args: &[Vec<u8>], _: Millis) -> Vec<Frame> {
+    let on = if eq_ignore_case(&args[2], "on") {
+        true
+    } else if eq_ignore_case(&args[2], "off") {
+        false
+    } else {
+        return vec![super::syntax_error()];
+    };
+    if let Some(client) = server.clients.get_mut(&id) {
+        client.no_evict = on;
+    }
+    vec![Frame::ok()]
+}
+
+/// CLIENT GETREDIR, TRACKINGINFO and CACHING for a client whose tracking
+/// is off, the only state this engine has (CLIENT TRACKING is not in it).
+pub fn client_getredir(_: &mut Server, _: ClientId, _: &[Vec<u8>], _: Millis) -> Vec<Frame> {
+    vec![Frame::Integer(-1)]
+}
+
+pub fn client_trackinginfo(_: &mut Server, _: ClientId, _: &[Vec<u8>], _: Millis) -> Vec<Frame> {
+    vec![Frame::Array(vec![
+        Frame::bulk("flags"),
+        Frame::Array(vec![Frame::bulk("off")]),
+        Frame::bulk("redirect"),
+        Frame::Integer(-1),
+        Frame::bulk("prefixes"),
+        Frame::Array(Vec::new()),
+    ])]
+}
+
+pub fn client_caching(_: &mut Server, _: ClientId, _: &[Vec<u8>], _: Millis) -> Vec<Frame> {
+    vec![err("CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled")]
+}

@@ -472,10 +472,12 @@ enum Order {
 
 fn search_generic(ctx: &mut Ctx, args: &[Vec<u8>], variant: Variant) -> Frame {
     let source = if matches!(variant, Variant::Search { store: true }) { &args[2] } else { &args[1] };
-    let zset_value: Option<ZSet> = match ctx.typed(source, zset) {
+    let exists = match ctx.typed(source, zset) {
         Err(e) => return e,
-        Ok(z) => z.cloned(),
+        Ok(z) => z.is_some(),
     };
+    // A member's position, read where the search is centred on one.
+    let member_position = |ctx: &mut Ctx, member: &[u8]| ctx.typed(source, zset).ok().flatten().and_then(|z| z.score(member)).and_then(position);
     let mut centre: Option<(f64, f64)> = None;
     let mut shape: Option<(Shape, f64)> = None;
     let base = match variant {
@@ -491,8 +493,8 @@ fn search_generic(ctx: &mut Ctx, args: &[Vec<u8>], variant: Variant) -> Frame {
             6
         }
         Variant::RadiusByMember { .. } => {
-            if let Some(z) = &zset_value {
-                centre = match z.score(&args[2]).and_then(position) {
+            if exists {
+                centre = match member_position(ctx, &args[2]) {
                     Some(c) => Some(c),
                     None => return err("could not decode requested zset member"),
                 };
@@ -552,8 +554,8 @@ fn search_generic(ctx: &mut Ctx, args: &[Vec<u8>], variant: Variant) -> Frame {
         } else if eq_ignore_case(arg, "storedist") && matches!(variant, Variant::Search { store: true }) {
             store = store.map(|(key, _)| (key, true));
         } else if eq_ignore_case(arg, "frommember") && left >= 1 && is_search && !from_lonlat {
-            if let Some(z) = &zset_value {
-                centre = match z.score(&args[i + 1]).and_then(position) {
+            if exists {
+                centre = match member_position(ctx, &args[i + 1]) {
                     Some(c) => Some(c),
                     None => return err("could not decode requested zset member"),
                 };
@@ -600,7 +602,7 @@ fn search_generic(ctx: &mut Ctx, args: &[Vec<u8>], variant: Variant) -> Frame {
     if any && count == 0 {
         return err("the ANY argument requires COUNT argument");
     }
-    let (Some(z), Some(centre), Some((shape, unit))) = (zset_value, centre, shape) else {
+    let (true, Some(centre), Some((shape, unit))) = (exists, centre, shape) else {
         return match store {
             Some((key, _)) => {
                 if ctx.db().remove(&key).is_some() {
@@ -616,7 +618,10 @@ fn search_generic(ctx: &mut Ctx, args: &[Vec<u8>], variant: Variant) -> Frame {
         order = Order::Asc;
     }
     let query = Search { centre, shape, unit };
-    let mut found = search(&z, &query, if any { count as usize } else { 0 });
+    let mut found = match ctx.typed(source, zset) {
+        Ok(Some(z)) => search(z, &query, if any { count as usize } else { 0 }),
+        _ => Vec::new(),
+    };
     let returned = if count == 0 { found.len() } else { found.len().min(count as usize) };
     match order {
         // Stable like Redis's merge-sorting qsort: equal distances keep scan order.

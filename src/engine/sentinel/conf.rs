@@ -24,6 +24,10 @@ pub struct MasterConf {
     pub known_replicas: Vec<(String, u16)>,
     /// (host, port, run id)
     pub known_sentinels: Vec<(String, u16, String)>,
+    /// `auth-user` and `auth-pass`: what this Sentinel AUTHs with on the
+    /// master and its replicas.
+    pub auth_user: Option<String>,
+    pub auth_pass: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -102,6 +106,8 @@ impl SentinelConf {
                     leader_epoch: 0,
                     known_replicas: Vec::new(),
                     known_sentinels: Vec::new(),
+                    auth_user: None,
+                    auth_pass: None,
                 });
             }
             ("down-after-milliseconds", 3) | ("failover-timeout", 3) | ("parallel-syncs", 3) => {
@@ -144,10 +150,17 @@ impl SentinelConf {
             }
             ("resolve-hostnames", 2) | ("announce-hostnames", 2) | ("announce-ip", 2) | ("announce-port", 2) | ("sentinel-user", 2)
             | ("sentinel-pass", 2) => self.globals.push((option.clone(), args[1].clone())),
+            ("auth-pass", 3) | ("auth-user", 3) => {
+                let m = self.master_index(&args[1])?;
+                let value = Some(args[2].clone()).filter(|v| !v.is_empty());
+                if option == "auth-pass" {
+                    self.masters[m].auth_pass = value;
+                } else {
+                    self.masters[m].auth_user = value;
+                }
+            }
             // Accepted and kept, with no effect in the playground.
             ("deny-scripts-reconfig", 2)
-            | ("auth-pass", 3)
-            | ("auth-user", 3)
             | ("rename-command", 4)
             | ("master-reboot-down-after-period", 3) => {}
             _ => return Err(UNRECOGNIZED),

@@ -195,6 +195,9 @@ pub(super) struct Master {
     pub(super) promoted: Option<String>,
     pub(super) slaves: BTreeMap<String, Instance>,
     pub(super) sentinels: BTreeMap<String, Instance>,
+    /// `auth-user` / `auth-pass` for the master and its replicas.
+    pub(super) auth_user: Option<String>,
+    pub(super) auth_pass: Option<String>,
 }
 
 impl Master {
@@ -213,6 +216,8 @@ impl Master {
             failover_state: FailoverState::None,
             failover_state_change_time: 0,
             failover_start_time: 0,
+            auth_user: c.auth_user.clone(),
+            auth_pass: c.auth_pass.clone(),
             failover_delay_logged: 0,
             promoted: None,
             slaves: BTreeMap::new(),

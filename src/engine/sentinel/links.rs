@@ -63,7 +63,7 @@ impl Sentinel {
     }
 
     /// Opens the missing connections of an instance (once a second at most).
-    pub(super) fn reconnect(&mut self, master: &str, who: Who, inst: &mut Instance, now: Millis) {
+    pub(super) fn reconnect(&mut self, master: &str, who: Who, inst: &mut Instance, auth: &Credentials, now: Millis) {
         if !inst.disconnected() || inst.port == 0 {
             return;
         }
@@ -76,6 +76,10 @@ impl Sentinel {
             inst.link.cc = Some(cc);
             inst.link.pending_commands = 0;
             inst.link.cc_conn_time = now;
+            if let Some(auth) = auth.command() {
+                let auth: Vec<&[u8]> = auth.iter().map(Vec::as_slice).collect();
+                self.command(&mut inst.link, &auth, Expect::Discard);
+            }
             let name = self.client_name("cmd");
             self.command(&mut inst.link, &[b"CLIENT", b"SETNAME", name.as_bytes()], Expect::Discard);
             self.send_ping(inst, now);
@@ -87,6 +91,9 @@ impl Sentinel {
             inst.link.pc_last_activity = now;
             let name = self.client_name("pubsub");
             let mut bytes = Vec::new();
+            if let Some(auth) = auth.command() {
+                encode_command(&auth, &mut bytes);
+            }
             encode_command(&[b"CLIENT".as_slice(), b"SETNAME", name.as_bytes()], &mut bytes);
             encode_command(&[b"SUBSCRIBE".as_slice(), HELLO_CHANNEL.as_bytes()], &mut bytes);
             self.outputs.push_back(Output::Send { conn: node::Conn::Dial(pc), bytes });
@@ -220,4 +227,26 @@ impl Sentinel {
         }
     }
 
+}
+
+/// What a Sentinel sends AUTH with on a link, if anything: the master's
+/// `auth-user`/`auth-pass` towards it and its replicas, `sentinel-user`/
+/// `sentinel-pass` towards other Sentinels.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Credentials {
+    pub(super) user: Option<String>,
+    pub(super) pass: Option<String>,
+}
+
+impl Credentials {
+    /// `AUTH [user] pass`, when there is a password.
+    pub(super) fn command(&self) -> Option<Vec<Vec<u8>>> {
+        let pass = self.pass.as_ref()?;
+        let mut args = vec![b"AUTH".to_vec()];
+        if let Some(user) = &self.user {
+            args.push(user.as_bytes().to_vec());
+        }
+        args.push(pass.as_bytes().to_vec());
+        Some(args)
+    }
 }

@@ -321,6 +321,12 @@ impl Sentinel {
             if m.parallel_syncs != conf::DEFAULT_PARALLEL_SYNCS {
                 lines.push(format!("sentinel parallel-syncs {} {}", m.inst.name, m.parallel_syncs));
             }
+            if let Some(pass) = &m.auth_pass {
+                lines.push(format!("sentinel auth-pass {} {pass}", m.inst.name));
+            }
+            if let Some(user) = &m.auth_user {
+                lines.push(format!("sentinel auth-user {} {user}", m.inst.name));
+            }
             lines.push(format!("sentinel config-epoch {} {}", m.inst.name, m.config_epoch));
             lines.push(format!("sentinel leader-epoch {} {}", m.inst.name, m.leader_epoch));
             // ...and the old master takes its place among the replicas.

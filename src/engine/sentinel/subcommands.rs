@@ -102,6 +102,8 @@ impl Sentinel {
             leader_epoch: 0,
             known_replicas: Vec::new(),
             known_sentinels: Vec::new(),
+            auth_user: None,
+            auth_pass: None,
         };
         let m = Master::from_conf(&conf, now);
         let what = m.describe();
@@ -287,7 +289,19 @@ impl Sentinel {
                     }
                 }
                 "master-reboot-down-after-period" if number.is_some_and(|n| n >= 0) => {}
-                "auth-pass" | "auth-user" | "notification-script" | "client-reconfig-script" => {}
+                "auth-pass" | "auth-user" => {
+                    let value = Some(value.clone()).filter(|v| !v.is_empty());
+                    if option == "auth-pass" {
+                        m.auth_pass = value;
+                    } else {
+                        m.auth_user = value;
+                    }
+                    // Its links start again, authenticating the new way.
+                    let mut link = std::mem::take(&mut m.inst.link);
+                    self.close_link(&mut link);
+                    m.inst.link = link;
+                }
+                "notification-script" | "client-reconfig-script" => {}
                 _ => {
                     reply = Some(err(format!("ERR Unknown option or number of arguments for SENTINEL SET '{}'", text(&args[j]))));
                     break;

@@ -4,6 +4,7 @@
 //! epoch and the failover's steps advance here.
 
 use super::instance::{rank_slaves, FailoverState, Instance, Master, Role};
+use super::links::Credentials;
 use super::{Expect, Sentinel, Who, MAX_DESYNC, MAX_PENDING_COMMANDS, SIMFAILURE_CRASH_AFTER_ELECTION};
 use crate::engine::node::Output;
 use crate::engine::time::Millis;
@@ -35,9 +36,12 @@ impl Sentinel {
 
     pub(super) fn handle_master(&mut self, m: &mut Master, now: Millis) {
         let name = m.inst.name.clone();
+        let data_auth = Credentials { user: m.auth_user.clone(), pass: m.auth_pass.clone() };
+        let global = |key: &str| self.global_config.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone()).filter(|v| !v.is_empty());
+        let sentinel_auth = Credentials { user: global("sentinel-user"), pass: global("sentinel-pass") };
         // The master itself.
         let mut inst = m.inst.clone();
-        self.reconnect(&name, Who::Master, &mut inst, now);
+        self.reconnect(&name, Who::Master, &mut inst, &data_auth, now);
         self.periodic(m, &mut inst, false, now);
         self.check_sdown(m, &mut inst, now);
         m.inst = inst;
@@ -52,7 +56,7 @@ impl Sentinel {
         let keys: Vec<String> = m.slaves.keys().cloned().collect();
         for key in keys {
             let Some(mut s) = m.slaves.remove(&key) else { continue };
-            self.reconnect(&name, Who::Slave(key.clone()), &mut s, now);
+            self.reconnect(&name, Who::Slave(key.clone()), &mut s, &data_auth, now);
             let fast = fast_info || s.master_link_down_time != 0;
             self.periodic(m, &mut s, fast, now);
             self.check_sdown(m, &mut s, now);
@@ -61,7 +65,7 @@ impl Sentinel {
         let ids: Vec<String> = m.sentinels.keys().cloned().collect();
         for id in ids {
             let Some(mut s) = m.sentinels.remove(&id) else { continue };
-            self.reconnect(&name, Who::Sentinel(id.clone()), &mut s, now);
+            self.reconnect(&name, Who::Sentinel(id.clone()), &mut s, &sentinel_auth, now);
             self.periodic(m, &mut s, false, now);
             self.check_sdown(m, &mut s, now);
             m.sentinels.insert(id, s);

@@ -65,6 +65,8 @@ pub(crate) struct Client {
     /// Whether it may run commands: true from the start when the default
     /// user needs no password, then after a good AUTH.
     pub(crate) authenticated: bool,
+    /// CLIENT NO-EVICT: `maxmemory-clients` may not close it.
+    pub(crate) no_evict: bool,
     /// In MONITOR mode: it is sent every command the server runs.
     pub(crate) monitor: bool,
     pub(crate) connected_at: Millis,
@@ -172,9 +174,13 @@ impl Server {
     /// A client's CLIENT LIST line, as seen by `viewer` running `args`.
     pub(crate) fn client_line(&self, id: ClientId, viewer: ClientId, args: &[Vec<u8>], now: Millis) -> String {
         let Some(c) = self.clients.get(&id) else { return String::new() };
+        // In the order Redis writes them.
         let mut flags = String::new();
         if c.monitor {
             flags.push('O');
+        }
+        if c.is_subscribed() {
+            flags.push('P');
         }
         if c.multi.is_some() {
             flags.push('x');
@@ -182,8 +188,11 @@ impl Server {
         if c.blocked.is_some() {
             flags.push('b');
         }
-        if c.is_subscribed() {
-            flags.push('P');
+        if c.dirty_cas {
+            flags.push('d');
+        }
+        if c.no_evict {
+            flags.push('e');
         }
         if flags.is_empty() {
             flags.push('N');
