@@ -629,47 +629,37 @@ pub fn pfcount(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     Frame::Integer(card as i64)
 }
 
-/// PFCOUNT over several keys: the estimate of their union, cached nowhere.
-pub(super) fn pfcount_union(ctx: &mut Ctx, keys: &[Vec<u8>]) -> Frame {
+/// The register-wise maximum of the HyperLogLogs at `keys` (missing ones
+/// count as empty), and whether any of them is dense.
+fn union_of(ctx: &mut Ctx, keys: &[Vec<u8>]) -> Result<(Vec<u8>, bool), Frame> {
     let mut max = vec![0u8; REGISTERS];
+    let mut any_dense = false;
     for key in keys {
-        match ctx.typed(key, string) {
-            Err(e) => return e,
-            Ok(None) => {}
-            Ok(Some(hll)) => {
-                if let Err(e) = check_header(&hll.bytes) {
-                    return e;
-                }
-                if merge_into(&mut max, &hll.bytes).is_err() {
-                    return corrupted();
-                }
-            }
+        if let Some(hll) = ctx.typed(key, string)? {
+            check_header(&hll.bytes)?;
+            any_dense |= encoding(&hll.bytes) == DENSE;
+            merge_into(&mut max, &hll.bytes).map_err(|_| corrupted())?;
         }
     }
-    Frame::Integer(estimate(&histogram_of_registers(&max)) as i64)
+    Ok((max, any_dense))
+}
+
+/// PFCOUNT over several keys: the estimate of their union, cached nowhere.
+pub(super) fn pfcount_union(ctx: &mut Ctx, keys: &[Vec<u8>]) -> Frame {
+    match union_of(ctx, keys) {
+        Ok((max, _)) => Frame::Integer(estimate(&histogram_of_registers(&max)) as i64),
+        Err(e) => e,
+    }
 }
 
 pub fn pfmerge(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
     let destination = &args[1];
     let max_bytes = sparse_max_bytes(ctx);
-    let mut max = vec![0u8; REGISTERS];
     // A dense input makes the destination dense up front, as Redis does.
-    let mut any_dense = false;
-    for key in &args[1..] {
-        match ctx.typed(key, string) {
-            Err(e) => return e,
-            Ok(None) => {}
-            Ok(Some(hll)) => {
-                if let Err(e) = check_header(&hll.bytes) {
-                    return e;
-                }
-                any_dense |= encoding(&hll.bytes) == DENSE;
-                if merge_into(&mut max, &hll.bytes).is_err() {
-                    return corrupted();
-                }
-            }
-        }
-    }
+    let (max, any_dense) = match union_of(ctx, &args[1..]) {
+        Ok(union) => union,
+        Err(e) => return e,
+    };
     {
         let stored = match hll_for_write(ctx, destination) {
             Ok((stored, _)) => stored,

@@ -51,39 +51,38 @@ pub fn publish(server: &mut Server, id: ClientId, args: &[Vec<u8>], _: Millis) -
     vec![reply]
 }
 
-pub fn pubsub_channels(server: &mut Server, _: ClientId, args: &[Vec<u8>], _: Millis) -> Vec<Frame> {
-    let pattern = args.get(2);
-    let channels = server.active_channels();
+/// PUBSUB CHANNELS / SHARDCHANNELS [pattern]: the active ones matching.
+fn channels_reply(channels: Vec<&Vec<u8>>, pattern: Option<&Vec<u8>>) -> Vec<Frame> {
     vec![bulks(channels.into_iter().filter(|c| pattern.is_none_or(|p| glob::matches(p, c, false))).cloned())]
 }
 
-pub fn pubsub_numsub(server: &mut Server, _: ClientId, args: &[Vec<u8>], _: Millis) -> Vec<Frame> {
+/// PUBSUB NUMSUB / SHARDNUMSUB channel...: each with its subscriber count.
+fn numsub_reply(server: &Server, channels: &[Vec<u8>], kind: Subscription) -> Vec<Frame> {
     let mut out = Vec::new();
-    for channel in &args[2..] {
-        let n = server.clients.values().filter(|c| c.channels.contains(channel)).count();
+    for channel in channels {
+        let n = server.clients.values().filter(|c| kind.holds(c, channel)).count();
         out.push(Frame::Bulk(channel.clone()));
         out.push(Frame::Integer(n as i64));
     }
     vec![Frame::Array(out)]
+}
+
+pub fn pubsub_channels(server: &mut Server, _: ClientId, args: &[Vec<u8>], _: Millis) -> Vec<Frame> {
+    channels_reply(server.active_channels(), args.get(2))
+}
+
+pub fn pubsub_numsub(server: &mut Server, _: ClientId, args: &[Vec<u8>], _: Millis) -> Vec<Frame> {
+    numsub_reply(server, &args[2..], Subscription::Channel)
 }
 
 pub fn pubsub_numpat(server: &mut Server, _: ClientId, _: &[Vec<u8>], _: Millis) -> Vec<Frame> {
     vec![Frame::Integer(server.active_patterns().len() as i64)]
 }
 
-
 pub fn pubsub_shardchannels(server: &mut Server, _: ClientId, args: &[Vec<u8>], _: Millis) -> Vec<Frame> {
-    let pattern = args.get(2);
-    let channels = server.active_shard_channels();
-    vec![bulks(channels.into_iter().filter(|c| pattern.is_none_or(|p| glob::matches(p, c, false))).cloned())]
+    channels_reply(server.active_shard_channels(), args.get(2))
 }
 
 pub fn pubsub_shardnumsub(server: &mut Server, _: ClientId, args: &[Vec<u8>], _: Millis) -> Vec<Frame> {
-    let mut out = Vec::new();
-    for channel in &args[2..] {
-        let n = server.clients.values().filter(|c| c.shard_channels.contains(channel)).count();
-        out.push(Frame::Bulk(channel.clone()));
-        out.push(Frame::Integer(n as i64));
-    }
-    vec![Frame::Array(out)]
+    numsub_reply(server, &args[2..], Subscription::Shard)
 }

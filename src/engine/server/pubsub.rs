@@ -23,6 +23,16 @@ impl Subscription {
         }
     }
 
+    /// Whether the client is subscribed to `name` this way.
+    pub(crate) fn holds(self, client: &Client, name: &[u8]) -> bool {
+        let names = match self {
+            Subscription::Channel => &client.channels,
+            Subscription::Pattern => &client.patterns,
+            Subscription::Shard => &client.shard_channels,
+        };
+        names.iter().any(|n| n == name)
+    }
+
     /// The count a (un)subscribe reply carries: shard channels count apart.
     fn count(self, client: &Client) -> i64 {
         match self {
