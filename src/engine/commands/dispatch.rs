@@ -374,11 +374,11 @@ pub(crate) fn run_data(server: &mut Server, id: ClientId, info: &CommandInfo, fl
     reply
 }
 
-/// A read-only command that may still change the data, so replicas get it
-/// and CLIENT PAUSE WRITE holds it: Redis's may_replicate flag, which
-/// COMMAND does not show for PFCOUNT.
+/// A command that is not a write yet may reach replicas, so CLIENT PAUSE
+/// WRITE holds it (and, for PFCOUNT, which stores its estimate, replicas
+/// get it): Redis's may_replicate flag, which COMMAND does not show.
 fn may_replicate(info: &CommandInfo) -> bool {
-    info.has_flag("may_replicate") || info.name == "pfcount"
+    info.has_flag("may_replicate") || matches!(info.name.as_str(), "pfcount" | "publish" | "spublish")
 }
 
 /// INFO's keyspace_hits and keyspace_misses for a read.
