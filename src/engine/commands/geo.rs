@@ -134,6 +134,10 @@ fn move_y(cell: &mut Cell, d: i8) {
 }
 
 fn neighbour(cell: Cell, dx: i8, dy: i8) -> Cell {
+    // A cell that could not be encoded has no neighbours (and no bits to shift).
+    if cell.step == 0 {
+        return cell;
+    }
     let mut moved = cell;
     if dx != 0 {
         move_x(&mut moved, dx);
