@@ -230,16 +230,17 @@ fn record_latency(server: &mut Server, id: ClientId, info: &CommandInfo, args: &
         let buckets = server.stats.slow_calls.entry(info.name.clone()).or_default();
         *buckets.entry(crate::engine::server::latency::histogram_bucket(micros)).or_default() += 1;
     }
-    let threshold = server.settings.int_or("latency-monitor-threshold", 0);
-    if threshold > 0 && (micros / 1000) as i64 >= threshold {
-        let event = if info.has_flag("fast") { "fast-command" } else { "command" };
-        server.latency.add_sample(event, micros / 1000, now);
-    }
-    if info.has_flag("skip_slowlog") {
-        return;
+    // The monitor's threshold is in whole milliseconds: a command under one
+    // cannot reach it, and most commands take a microsecond.
+    if micros >= 1000 {
+        let threshold = server.settings.int_or("latency-monitor-threshold", 0);
+        if threshold > 0 && (micros / 1000) as i64 >= threshold {
+            let event = if info.has_flag("fast") { "fast-command" } else { "command" };
+            server.latency.add_sample(event, micros / 1000, now);
+        }
     }
     let slower_than = server.settings.int_or("slowlog-log-slower-than", 10_000);
-    if slower_than < 0 || (micros as i64) < slower_than {
+    if slower_than < 0 || (micros as i64) < slower_than || info.has_flag("skip_slowlog") {
         return;
     }
     let max_len = server.settings.int_or("slowlog-max-len", 128).max(0) as usize;

@@ -475,37 +475,29 @@ enum Order {
 }
 
 fn search_generic(ctx: &mut Ctx, args: &[Vec<u8>], variant: Variant) -> Frame {
+    search_or_refusal(ctx, args, variant).unwrap_or_else(|refusal| refusal)
+}
+
+fn search_or_refusal(ctx: &mut Ctx, args: &[Vec<u8>], variant: Variant) -> Result<Frame, Frame> {
     let source = if matches!(variant, Variant::Search { store: true }) { &args[2] } else { &args[1] };
-    let exists = match ctx.typed(source, zset) {
-        Err(e) => return e,
-        Ok(z) => z.is_some(),
-    };
+    let exists = ctx.typed(source, zset)?.is_some();
     // A member's position, read where the search is centred on one.
     let member_position = |ctx: &mut Ctx, member: &[u8]| ctx.typed(source, zset).ok().flatten().and_then(|z| z.score(member)).and_then(position);
     let mut centre: Option<(f64, f64)> = None;
     let mut shape: Option<(Shape, f64)> = None;
     let base = match variant {
         Variant::Radius { .. } => {
-            centre = match long_lat(&args[2..4]) {
-                Ok(c) => Some(c),
-                Err(e) => return e,
-            };
-            shape = match radius_and_unit(&args[4..6]) {
-                Ok(s) => Some(s),
-                Err(e) => return e,
-            };
+            centre = Some(long_lat(&args[2..4])?);
+            shape = Some(radius_and_unit(&args[4..6])?);
             6
         }
         Variant::RadiusByMember { .. } => {
             if exists {
                 centre = match member_position(ctx, &args[2]) {
                     Some(c) => Some(c),
-                    None => return err("could not decode requested zset member"),
+                    None => return Err(err("could not decode requested zset member")),
                 };
-                shape = match radius_and_unit(&args[3..5]) {
-                    Ok(s) => Some(s),
-                    Err(e) => return e,
-                };
+                shape = Some(radius_and_unit(&args[3..5])?);
             }
             5
         }
@@ -544,12 +536,9 @@ fn search_generic(ctx: &mut Ctx, args: &[Vec<u8>], variant: Variant) -> Frame {
         } else if eq_ignore_case(arg, "desc") {
             order = Order::Desc;
         } else if eq_ignore_case(arg, "count") && left >= 1 {
-            count = match int_arg(&args[i + 1]) {
-                Ok(n) => n,
-                Err(e) => return e,
-            };
+            count = int_arg(&args[i + 1])?;
             if count <= 0 {
-                return err("COUNT must be > 0");
+                return Err(err("COUNT must be > 0"));
             }
             i += 1;
         } else if (eq_ignore_case(arg, "store") || eq_ignore_case(arg, "storedist")) && left >= 1 && may_store {
@@ -561,62 +550,48 @@ fn search_generic(ctx: &mut Ctx, args: &[Vec<u8>], variant: Variant) -> Frame {
             if exists {
                 centre = match member_position(ctx, &args[i + 1]) {
                     Some(c) => Some(c),
-                    None => return err("could not decode requested zset member"),
+                    None => return Err(err("could not decode requested zset member")),
                 };
             }
             from_member = true;
             i += 1;
         } else if eq_ignore_case(arg, "fromlonlat") && left >= 2 && is_search && !from_member {
-            centre = match long_lat(&args[i + 1..i + 3]) {
-                Ok(c) => Some(c),
-                Err(e) => return e,
-            };
+            centre = Some(long_lat(&args[i + 1..i + 3])?);
             from_lonlat = true;
             i += 2;
         } else if eq_ignore_case(arg, "byradius") && left >= 2 && is_search && !by_box {
-            shape = match radius_and_unit(&args[i + 1..i + 3]) {
-                Ok(s) => Some(s),
-                Err(e) => return e,
-            };
+            shape = Some(radius_and_unit(&args[i + 1..i + 3])?);
             by_radius = true;
             i += 2;
         } else if eq_ignore_case(arg, "bybox") && left >= 3 && is_search && !by_radius {
-            shape = match box_and_unit(&args[i + 1..i + 4]) {
-                Ok(s) => Some(s),
-                Err(e) => return e,
-            };
+            shape = Some(box_and_unit(&args[i + 1..i + 4])?);
             by_box = true;
             i += 3;
         } else {
-            return syntax_error();
+            return Err(syntax_error());
         }
         i += 1;
     }
     let name = String::from_utf8_lossy(&args[0]).to_ascii_lowercase();
     if store.is_some() && (with_dist || with_hash || with_coord) {
         let what = if matches!(variant, Variant::Search { store: true }) { "GEOSEARCHSTORE" } else { "STORE option in GEORADIUS" };
-        return err(&format!("{what} is not compatible with WITHDIST, WITHHASH and WITHCOORD options"));
+        return Err(err(&format!("{what} is not compatible with WITHDIST, WITHHASH and WITHCOORD options")));
     }
     if is_search && !(from_member || from_lonlat) {
-        return err(&format!("exactly one of FROMMEMBER or FROMLONLAT can be specified for {name}"));
+        return Err(err(&format!("exactly one of FROMMEMBER or FROMLONLAT can be specified for {name}")));
     }
     if is_search && !(by_radius || by_box) {
-        return err(&format!("exactly one of BYRADIUS and BYBOX can be specified for {name}"));
+        return Err(err(&format!("exactly one of BYRADIUS and BYBOX can be specified for {name}")));
     }
     if any && count == 0 {
-        return err("the ANY argument requires COUNT argument");
+        return Err(err("the ANY argument requires COUNT argument"));
     }
     let (true, Some(centre), Some((shape, unit))) = (exists, centre, shape) else {
-        return match store {
-            Some((key, _)) => {
-                if ctx.db().remove(&key).is_some() {
-                    *ctx.dirty += 1;
-                    ctx.notify(super::event::GENERIC, "del", &key);
-                }
-                Frame::Integer(0)
-            }
+        // No source key: nothing found, and a STORE destination goes.
+        return Ok(match store {
+            Some((key, _)) => store_found(ctx, &key, Vec::new(), 1.0, false, is_search),
             None => Frame::Array(Vec::new()),
-        };
+        });
     };
     if count != 0 && order == Order::None && !any {
         order = Order::Asc;
@@ -634,10 +609,10 @@ fn search_generic(ctx: &mut Ctx, args: &[Vec<u8>], variant: Variant) -> Frame {
         Order::None => {}
     }
     found.truncate(returned);
-    match store {
+    Ok(match store {
         None => reply_found(found, unit, with_dist, with_hash, with_coord),
         Some((key, by_distance)) => store_found(ctx, &key, found, unit, by_distance, is_search),
-    }
+    })
 }
 
 fn radius_and_unit(args: &[Vec<u8>]) -> Result<(Shape, f64), Frame> {
