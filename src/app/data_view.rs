@@ -82,6 +82,10 @@ fn summary(value: &Value) -> String {
         Value::Hash(h) => count(h.len(), "field", "fields"),
         Value::Set(s) => count(s.len(), "member", "members"),
         Value::ZSet(z) => count(z.len(), "member", "members"),
+        Value::Stream(st) => match st.groups.len() {
+            0 => count(st.length as usize, "entry", "entries"),
+            g => format!("{}, {}", count(st.length as usize, "entry", "entries"), count(g, "group", "groups")),
+        },
     }
 }
 

@@ -6,6 +6,7 @@
 use super::keyspace::{Entry, Keyspace};
 use super::numfmt::fmt_g17;
 use super::sha1::sha1;
+use super::stream::StreamId;
 use super::value::Value;
 
 pub type Digest = [u8; 20];
@@ -29,6 +30,7 @@ fn type_id(value: &Value) -> u32 {
         Value::Set(_) => 2,
         Value::ZSet(_) => 3,
         Value::Hash(_) => 4,
+        Value::Stream(_) => 6,
     }
 }
 
@@ -61,6 +63,16 @@ pub fn mix_entry(digest: &mut Digest, entry: &Entry) {
                 mix_digest(&mut element, field);
                 mix_digest(&mut element, value);
                 xor_digest(digest, &element);
+            }
+        }
+        // Entries only, in order: consumer groups are not part of it.
+        Value::Stream(stream) => {
+            for e in stream.range(StreamId::MIN, StreamId::MAX) {
+                mix_digest(digest, format!("{}.{}", e.id.ms, e.id.seq).as_bytes());
+                for (field, value) in &e.pairs {
+                    mix_digest(digest, field);
+                    mix_digest(digest, value);
+                }
             }
         }
     }

@@ -11,6 +11,7 @@
 //! USAGE samples them), so accounting a command costs the same on a list
 //! of ten elements as on one of a million.
 
+use super::stream::Stream;
 use super::value::{as_integer, Hash, Set, Value, ZSet};
 
 /// `maxmemory-policy`.
@@ -141,7 +142,47 @@ pub fn value_bytes(value: &Value) -> u64 {
             OBJECT + allocation(56) + table(n) + scaled(sampled, n)
         }
         Value::ZSet(z) => zset_bytes(z),
+        Value::Stream(st) => stream_bytes(st),
     }
+}
+
+/// A radix tree of `keys` 16-byte IDs in `nodes` nodes, as Redis counts one.
+fn rax_bytes(keys: usize, nodes: u64) -> u64 {
+    keys as u64 * 16 + nodes * (4 + 8 * 30)
+}
+
+/// A stream: its struct, its radix tree, its listpacks (sized from the
+/// first few; the tail one is allocated 4 KB ahead, as Redis preallocates
+/// it) and its consumer groups' pending lists.
+fn stream_bytes(st: &Stream) -> u64 {
+    let node_bytes = |n: &crate::engine::stream::Node| -> u64 {
+        let element = |b: &[u8]| b.len() as u64 + 2;
+        let master: u64 = n.master_fields.iter().map(|f| element(f)).sum();
+        let entries: u64 = n
+            .entries
+            .iter()
+            .map(|e| 8 + e.pairs.iter().map(|(f, v)| element(v) + if e.same_fields { 0 } else { element(f) + 1 }).sum::<u64>())
+            .sum();
+        10 + master + entries
+    };
+    let n = st.nodes.len();
+    let sampled: u64 = st.nodes.values().take(SAMPLES).map(node_bytes).sum();
+    let seen = n.min(SAMPLES);
+    let lists = match st.nodes.values().next_back() {
+        None => 0,
+        Some(tail) if n <= SAMPLES => sampled - node_bytes(tail) + allocation(node_bytes(tail).max(4096)),
+        Some(tail) => scaled_by(sampled, seen, n - 1) + allocation(node_bytes(tail).max(4096)),
+    };
+    let tree = rax_bytes(n, if n <= SAMPLES { st.radix_tree_nodes() } else { 2 * n as u64 + 1 });
+    let groups: u64 = st
+        .groups
+        .values()
+        .map(|g| {
+            let consumers: u64 = g.consumers.iter().map(|(name, c)| 32 + name.len() as u64 + rax_bytes(c.pending.len(), 2 * c.pending.len() as u64 + 1)).sum();
+            40 + rax_bytes(g.pel.len(), 2 * g.pel.len() as u64 + 1) + 24 * g.pel.len() as u64 + consumers
+        })
+        .sum();
+    OBJECT + 80 + tree + lists + groups
 }
 
 fn zset_bytes(z: &ZSet) -> u64 {

@@ -42,5 +42,6 @@ pub mod server;
 pub mod server_node;
 pub mod sha1;
 pub mod splitargs;
+pub mod stream;
 pub mod time;
 pub mod value;

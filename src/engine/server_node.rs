@@ -155,7 +155,7 @@ impl Server {
     }
 
     /// Error replies count in INFO stats and errorstats by their first word.
-    fn count_errors(&mut self, replies: &[Frame]) {
+    pub(crate) fn count_errors(&mut self, replies: &[Frame]) {
         for reply in replies {
             if let Frame::Error(text) = reply {
                 self.stats.error_replies += 1;

@@ -9,7 +9,8 @@
 //! - set: `intset` (sorted integers) until a non-integer member or more than
 //!   `set-max-intset-entries`, then `hashtable`;
 //! - sorted set: `listpack` until `zset-max-listpack-entries` / `-value`,
-//!   then `skiplist`; both keep (score, member) order.
+//!   then `skiplist`; both keep (score, member) order;
+//! - stream: always `stream` (its layout is in stream.rs).
 
 use std::cmp::Ordering;
 use std::collections::{BTreeSet, VecDeque};
@@ -369,6 +370,7 @@ pub enum Value {
     Hash(Hash),
     Set(Set),
     ZSet(ZSet),
+    Stream(Box<super::stream::Stream>),
 }
 
 impl Value {
@@ -384,6 +386,7 @@ impl Value {
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -395,6 +398,7 @@ impl Value {
             Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding(),
             Value::ZSet(z) => z.encoding(),
+            Value::Stream(_) => "stream",
         }
     }
 }

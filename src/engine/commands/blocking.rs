@@ -28,7 +28,7 @@ fn block(ctx: &mut Ctx, keys: &[Vec<u8>], deadline: Option<Millis>, on_timeout: 
     if ctx.client.deny_blocking {
         return on_timeout;
     }
-    ctx.client.block = Some(BlockRequest { keys: keys.to_vec(), deadline, on_timeout: on_timeout.clone() });
+    ctx.client.block = Some(BlockRequest { keys: keys.to_vec(), deadline, on_timeout: on_timeout.clone(), rerun: None });
     on_timeout
 }
 

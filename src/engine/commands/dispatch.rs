@@ -362,7 +362,8 @@ pub(crate) fn run_data(server: &mut Server, id: ClientId, info: &CommandInfo, fl
         client.state = state;
         if let Some(request) = request {
             if client.blocked.is_none() {
-                client.blocked = Some((args.to_vec(), request, now));
+                let command = request.rerun.clone().unwrap_or_else(|| args.to_vec());
+                client.blocked = Some((command, request, now));
             }
         }
     }
@@ -448,12 +449,25 @@ fn try_serve(server: &mut Server, id: ClientId, now: Millis) -> bool {
         }
         server.report_expired();
     }
-    let has_data = request.keys.iter().any(|k| {
-        server.keyspace.dbs[db].is_live(k, now)
-            && server.keyspace.dbs[db].stored_entry(k).is_some_and(|e| {
-                matches!((&e.value, wants_zset), (crate::engine::value::Value::ZSet(_), true) | (crate::engine::value::Value::List(_), false))
-            })
-    });
+    let reads_stream = args.first().is_some_and(|c| c.len() > 4 && c[..5].eq_ignore_ascii_case(b"xread"));
+    let has_data = if reads_stream {
+        match super::streams::wake(&server.keyspace.dbs[db], &args, now) {
+            super::streams::Wake::Wait => false,
+            super::streams::Wake::Run => true,
+            super::streams::Wake::Reply(reply) => {
+                server.count_errors(std::slice::from_ref(&reply));
+                server.push_output_uncounted(id, reply.to_bytes());
+                return true;
+            }
+        }
+    } else {
+        request.keys.iter().any(|k| {
+            server.keyspace.dbs[db].is_live(k, now)
+                && server.keyspace.dbs[db].stored_entry(k).is_some_and(|e| {
+                    matches!((&e.value, wants_zset), (crate::engine::value::Value::ZSet(_), true) | (crate::engine::value::Value::List(_), false))
+                })
+        })
+    };
     let resolved = has_data.then(|| resolve(&args)).and_then(Result::ok);
     let Some((info, Handler { run: Run::Data(run), flags })) = resolved else {
         if let Some(client) = server.clients.get_mut(&id) {

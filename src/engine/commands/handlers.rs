@@ -3,7 +3,7 @@
 //! function that runs it and what the server must know of it beyond
 //! Redis's own flags. Arity and Redis's flags come from the recorded table.
 
-use super::{admin, bitops, blocking, connection, functions, geo, hashes, help, hyperloglog, hyperloglog_debug, introspection, keys, latency, lists, pubsub, replicaof, scan, sets, sort, standalone, strings, transactions, zset_algebra, zsets};
+use super::{admin, bitops, blocking, connection, functions, geo, hashes, help, hyperloglog, hyperloglog_debug, introspection, keys, latency, lists, pubsub, replicaof, scan, sets, sort, standalone, stream_groups, streams, strings, transactions, zset_algebra, zsets};
 use super::{DataFn, Handler, Run, ServerFn};
 
 /// What the server must know of a command beyond Redis's own flags.
@@ -304,6 +304,29 @@ pub(super) const HANDLERS: &[(&str, Handler)] = &[
     ("unwatch", on_server(transactions::unwatch, 0)),
     ("wait", on_server(replicaof::wait, 0)),
     ("watch", on_server(transactions::watch, flag::TXN_CONTROL)),
+    ("xack", data(stream_groups::xack)),
+    ("xadd", data(streams::xadd)),
+    ("xautoclaim", data(stream_groups::xautoclaim)),
+    ("xclaim", data(stream_groups::xclaim)),
+    ("xdel", data(streams::xdel)),
+    ("xgroup|create", data(stream_groups::xgroup)),
+    ("xgroup|createconsumer", data(stream_groups::xgroup)),
+    ("xgroup|delconsumer", data(stream_groups::xgroup)),
+    ("xgroup|destroy", data(stream_groups::xgroup)),
+    ("xgroup|help", data(help::help)),
+    ("xgroup|setid", data(stream_groups::xgroup)),
+    ("xinfo|consumers", data(streams::xinfo_consumers)),
+    ("xinfo|groups", data(streams::xinfo_groups)),
+    ("xinfo|help", data(help::help)),
+    ("xinfo|stream", data(streams::xinfo_stream)),
+    ("xlen", data(streams::xlen)),
+    ("xpending", data(stream_groups::xpending)),
+    ("xrange", data(streams::xrange)),
+    ("xread", data(streams::xread)),
+    ("xreadgroup", data(streams::xreadgroup)),
+    ("xrevrange", data(streams::xrevrange)),
+    ("xsetid", data(streams::xsetid)),
+    ("xtrim", data(streams::xtrim)),
     ("zadd", data(zsets::zadd)),
     ("zcard", data(zsets::zcard)),
     ("zcount", data(zsets::zcount)),

@@ -32,6 +32,8 @@ mod scan;
 mod sets;
 mod standalone;
 pub(crate) mod sort;
+mod stream_groups;
+pub(crate) mod streams;
 mod strings;
 pub mod table;
 mod transactions;

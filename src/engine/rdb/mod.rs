@@ -1,7 +1,8 @@
 //! RDB snapshots, version 10 (Redis 7.0): writing every encoding Redis 7.0
 //! writes, and reading those plus what older versions wrote (ziplists,
-//! zipmaps, quicklist 1, string-score zsets). Streams, modules and
-//! functions are refused with a typed error that says what and where.
+//! zipmaps, quicklist 1, string-score zsets, streams of Redis 5 and 6).
+//! Modules, function libraries and Redis 7.2's types are refused with a
+//! typed error that says what and where.
 //!
 //! - `lzf.rs`, `crc64.rs`: compression and checksum;
 //! - `listpack.rs`: listpacks, ziplists, zipmaps and intsets;

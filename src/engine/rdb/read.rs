@@ -7,6 +7,7 @@ use super::listpack::{self, Item};
 use super::*;
 use crate::engine::keyspace::{Entry, Keyspace};
 use crate::engine::time::Millis;
+use crate::engine::stream::{Consumer, Group, Nack, Node, Stream, StreamId, ENTRIES_READ_UNKNOWN};
 use crate::engine::value::{Hash, Limits, Set, Value, ZSet};
 
 /// What a file held.
@@ -302,11 +303,92 @@ fn read_value(r: &mut Reader, kind: u8, limits: &Limits) -> Result<Value, RdbErr
         TYPE_MODULE | TYPE_MODULE_2 => {
             return Err(RdbError::Unsupported { offset: start - 1, what: "a module value".into() })
         }
-        TYPE_STREAM_LISTPACKS | TYPE_STREAM_LISTPACKS_2 | TYPE_STREAM_LISTPACKS_3 => {
-            return Err(RdbError::Unsupported { offset: start - 1, what: "a stream".into() })
+        TYPE_STREAM_LISTPACKS | TYPE_STREAM_LISTPACKS_2 => Value::Stream(Box::new(read_stream(r, kind == TYPE_STREAM_LISTPACKS_2)?)),
+        TYPE_STREAM_LISTPACKS_3 => {
+            return Err(RdbError::Unsupported { offset: start - 1, what: "a stream in Redis 7.2's format (type 21)".into() })
         }
         other => return Err(RdbError::Corrupt { offset: start - 1, what: format!("unknown value type {other}") }),
     })
+}
+
+/// A stream (`version2`: Redis 7's type 19 with its counters; type 15,
+/// Redis 5 and 6, derives them as Redis 7 does when it loads one).
+fn read_stream(r: &mut Reader, version2: bool) -> Result<Stream, RdbError> {
+    let mut st = Stream::default();
+    let nodes = r.count(2)?;
+    for _ in 0..nodes {
+        let key_at = r.at;
+        let key = r.string()?;
+        let master = StreamId::from_be_bytes(&key).ok_or(RdbError::Corrupt { offset: key_at, what: "a stream node key that is not a stream ID".into() })?;
+        let lp_at = r.at;
+        let blob = r.string()?;
+        let node = Node::from_listpack(master, &blob).map_err(|what| RdbError::Corrupt { offset: lp_at, what })?;
+        if st.nodes.keys().next_back().is_some_and(|&last| last >= master) || st.nodes.values().next_back().is_some_and(|n| n.entries.last().is_some_and(|e| e.id >= master)) {
+            return Err(RdbError::Corrupt { offset: key_at, what: "stream nodes out of order".into() });
+        }
+        st.nodes.insert(master, node);
+    }
+    st.length = r.len()?;
+    st.last_id = StreamId::new(r.len()?, r.len()?);
+    let live: u64 = st.nodes.values().map(|n| n.live as u64).sum();
+    if live != st.length {
+        return Err(r.corrupt(format!("the stream says it has {} entries, its nodes hold {live}", st.length)));
+    }
+    if st.nodes.values().next_back().and_then(|n| n.entries.last()).is_some_and(|e| e.id > st.last_id) {
+        return Err(r.corrupt("a stream entry is past the stream's last ID"));
+    }
+    if version2 {
+        st.first_id = StreamId::new(r.len()?, r.len()?);
+        st.max_deleted_entry_id = StreamId::new(r.len()?, r.len()?);
+        st.entries_added = r.len()?;
+    } else {
+        st.entries_added = st.length;
+        st.first_id = st.first_live().unwrap_or(StreamId::MAX);
+    }
+    let groups = r.count(3)?;
+    for _ in 0..groups {
+        let name_at = r.at;
+        let name = r.string()?;
+        let last_id = StreamId::new(r.len()?, r.len()?);
+        let entries_read = if version2 { r.len()? as i64 } else { st.entries_before(last_id).map_or(ENTRIES_READ_UNKNOWN, |n| n as i64) };
+        let mut group = Group::new(last_id, entries_read);
+        let pending = r.count(17)?;
+        for _ in 0..pending {
+            let id = StreamId::from_be_bytes(r.bytes(16)?).unwrap_or_default();
+            let delivery_time = i64::from_le_bytes(r.bytes(8)?.try_into().unwrap_or([0; 8]));
+            let delivery_count = r.len()?;
+            if group.pel.insert(id, Nack { consumer: Vec::new(), delivery_time, delivery_count }).is_some() {
+                return Err(r.corrupt("a pending entry listed twice in a consumer group"));
+            }
+        }
+        let consumers = r.count(10)?;
+        let mut owned_ids = std::collections::BTreeSet::new();
+        for _ in 0..consumers {
+            let consumer_name = r.string()?;
+            let seen_time = i64::from_le_bytes(r.bytes(8)?.try_into().unwrap_or([0; 8]));
+            let mut consumer = Consumer { seen_time, pending: Default::default() };
+            let owned = r.count(16)?;
+            for _ in 0..owned {
+                let id = StreamId::from_be_bytes(r.bytes(16)?).unwrap_or_default();
+                let nack = group.pel.get_mut(&id).ok_or_else(|| r.corrupt("a consumer owns an entry its group does not list as pending"))?;
+                nack.consumer = consumer_name.clone();
+                if !owned_ids.insert(id) {
+                    return Err(r.corrupt("a pending entry owned twice"));
+                }
+                consumer.pending.insert(id);
+            }
+            if group.consumers.insert(consumer_name, consumer).is_some() {
+                return Err(r.corrupt("a consumer listed twice in a group"));
+            }
+        }
+        if owned_ids.len() != group.pel.len() {
+            return Err(r.corrupt("a pending entry without a consumer"));
+        }
+        if st.groups.insert(name, group).is_some() {
+            return Err(RdbError::Corrupt { offset: name_at, what: "a consumer group listed twice".into() });
+        }
+    }
+    Ok(st)
 }
 
 /// Reads a whole RDB file. Keys that already expired are kept (with their

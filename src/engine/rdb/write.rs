@@ -5,7 +5,7 @@
 use super::{crc64, listpack, lzf};
 use super::{OP_AUX, OP_EOF, OP_EXPIRETIME_MS, OP_RESIZEDB, OP_SELECTDB, RDB_VERSION};
 use super::{TYPE_HASH, TYPE_HASH_LISTPACK, TYPE_LIST_QUICKLIST_2, TYPE_SET, TYPE_SET_INTSET, TYPE_STRING};
-use super::{TYPE_ZSET_2, TYPE_ZSET_LISTPACK};
+use super::{TYPE_STREAM_LISTPACKS_2, TYPE_ZSET_2, TYPE_ZSET_LISTPACK};
 use crate::engine::keyspace::{Entry, Keyspace};
 use crate::engine::numfmt::d2string;
 use crate::engine::value::{Hash, Set, Str, Value};
@@ -185,6 +185,48 @@ pub fn write_value(out: &mut Vec<u8>, value: &Value, options: &SaveOptions) {
             for (m, s) in z.iter().rev() {
                 write_raw_string(out, m, c);
                 out.extend_from_slice(&s.to_le_bytes());
+            }
+        }
+        Value::Stream(st) => {
+            out.push(TYPE_STREAM_LISTPACKS_2);
+            write_stream(out, st, c);
+        }
+    }
+}
+
+/// `rdbSaveObject` for a stream: its listpacks keyed by master ID, its
+/// counters, then each group with its pending entries and consumers.
+fn write_stream(out: &mut Vec<u8>, st: &crate::engine::stream::Stream, c: bool) {
+    write_len(out, st.nodes.len() as u64);
+    for (master, node) in &st.nodes {
+        write_raw_string(out, &master.to_be_bytes(), c);
+        write_raw_string(out, &node.listpack(*master), c);
+    }
+    for n in [st.length, st.last_id.ms, st.last_id.seq, st.first_id.ms, st.first_id.seq] {
+        write_len(out, n);
+    }
+    for n in [st.max_deleted_entry_id.ms, st.max_deleted_entry_id.seq, st.entries_added] {
+        write_len(out, n);
+    }
+    write_len(out, st.groups.len() as u64);
+    for (name, group) in &st.groups {
+        write_raw_string(out, name, c);
+        write_len(out, group.last_id.ms);
+        write_len(out, group.last_id.seq);
+        write_len(out, group.entries_read as u64);
+        write_len(out, group.pel.len() as u64);
+        for (id, nack) in &group.pel {
+            out.extend_from_slice(&id.to_be_bytes());
+            out.extend_from_slice(&nack.delivery_time.to_le_bytes());
+            write_len(out, nack.delivery_count);
+        }
+        write_len(out, group.consumers.len() as u64);
+        for (name, consumer) in &group.consumers {
+            write_raw_string(out, name, c);
+            out.extend_from_slice(&consumer.seen_time.to_le_bytes());
+            write_len(out, consumer.pending.len() as u64);
+            for id in &consumer.pending {
+                out.extend_from_slice(&id.to_be_bytes());
             }
         }
     }

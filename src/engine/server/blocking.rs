@@ -33,7 +33,7 @@ impl Server {
         let deadline = waiting.2;
         if let Some(client) = self.clients.get_mut(&id) {
             client.waiting_acks = Some(waiting);
-            let request = BlockRequest { keys: Vec::new(), deadline, on_timeout: Frame::Integer(acked) };
+            let request = BlockRequest { keys: Vec::new(), deadline, on_timeout: Frame::Integer(acked), rerun: None };
             client.blocked = Some((args.to_vec(), request, now));
         }
         self.repl.acks_wanted = true;

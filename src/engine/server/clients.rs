@@ -22,6 +22,10 @@ pub struct ClientState {
     pub propagate: Option<Vec<Vec<Vec<u8>>>>,
     /// DEBUG SLEEP asks the server to stop for this many milliseconds.
     pub sleep: Option<Millis>,
+    /// The master's stream on a replica (Redis's mustObeyClient): what it
+    /// sends is applied as it was on the master, without the limits a
+    /// user's command gets.
+    pub from_master: bool,
 }
 
 impl ClientState {
@@ -39,6 +43,9 @@ pub struct BlockRequest {
     pub deadline: Option<Millis>,
     /// The reply on timeout (a nil of the command's kind).
     pub on_timeout: Frame,
+    /// The command to run again when a key changes, when it is not the one
+    /// typed (XREAD's `$` becomes the ID it stood for when it blocked).
+    pub rerun: Option<Vec<Vec<u8>>>,
 }
 
 #[derive(Clone, Debug, Default)]

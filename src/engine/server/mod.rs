@@ -250,7 +250,9 @@ impl Server {
 
     /// The client the master's stream is executed as.
     pub(crate) fn add_master_client(&mut self, now: Millis) {
-        self.clients.insert(MASTER_CLIENT, Client::new(now));
+        let mut client = Client::new(now);
+        client.state.from_master = true;
+        self.clients.insert(MASTER_CLIENT, client);
     }
 
     /// Bytes written to a connection that no INFO counter sees.
