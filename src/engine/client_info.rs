@@ -20,6 +20,8 @@ pub(crate) struct ClientLine<'a> {
     pub cmd: &'a str,
     /// The command being run, when the client is the one asking.
     pub running: Option<&'a [Vec<u8>]>,
+    /// The ACL user it is authenticated as.
+    pub user: &'a [u8],
 }
 
 impl ClientLine<'_> {
@@ -34,7 +36,7 @@ impl ClientLine<'_> {
         };
         let qbuf_free = if qbuf > 0 { 20474 - qbuf.min(20474) } else { 0 };
         format!(
-            "id={} addr=127.0.0.1:{} laddr=127.0.0.1:{} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={argv_mem} multi-mem=0 rbs=16384 rbp=16384 obl=0 oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp=2",
+            "id={} addr=127.0.0.1:{} laddr=127.0.0.1:{} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={argv_mem} multi-mem=0 rbs=16384 rbp=16384 obl=0 oll=0 omem=0 tot-mem={} events=r cmd={} user={} redir=-1 resp=2",
             self.id,
             client_port(self.id),
             self.port,
@@ -50,6 +52,7 @@ impl ClientLine<'_> {
             self.multi,
             16_384 + qbuf + qbuf_free + argv_mem + 790,
             if self.cmd.is_empty() { "NULL" } else { self.cmd },
+            String::from_utf8_lossy(self.user),
         )
     }
 }

@@ -10,6 +10,7 @@ use super::params::Settings;
 /// with anything else, and so do we.
 const DIRECTIVES: &[(&str, Option<usize>)] = &[
     ("appendonly", Some(1)),
+    ("user", None),
     ("bind", None),
     ("daemonize", Some(1)),
     ("databases", Some(1)),
@@ -69,6 +70,7 @@ pub struct Config {
 impl Config {
     pub fn parse<S: AsRef<str>>(lines: &[S]) -> Result<Config, ConfigError> {
         let mut config = Config::default();
+        let mut users = Vec::new();
         for (i, raw) in lines.iter().enumerate() {
             let text = raw.as_ref().trim();
             if text.is_empty() || text.starts_with('#') {
@@ -90,6 +92,9 @@ impl Config {
             };
             if !arity_ok {
                 return Err(fail("Bad directive or wrong number of arguments"));
+            }
+            if name == "user" {
+                super::server::acl::check_user_line(&args, &mut users).map_err(|why| fail(&why))?;
             }
             if name == "port" && !args[0].parse::<u16>().is_ok_and(|p| p > 0) {
                 return Err(fail("Invalid port"));

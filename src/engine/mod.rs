@@ -41,6 +41,7 @@ pub mod sentinel;
 pub mod server;
 pub mod server_node;
 pub mod sha1;
+pub mod sha256;
 pub mod splitargs;
 pub mod stream;
 pub mod time;

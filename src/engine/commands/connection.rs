@@ -53,9 +53,11 @@ pub fn reset(server: &mut Server, id: ClientId, _: &[Vec<u8>], _: Millis) -> Vec
         client.name.clear();
     }
     // Back to the default user, who may need a password again.
-    let open = server.settings.requirepass().is_empty();
+    server.acl.sync_requirepass(server.settings.requirepass());
+    let open = !server.acl.auth_required();
     if let Some(client) = server.clients.get_mut(&id) {
         client.authenticated = open;
+        client.user = b"default".to_vec();
     }
     vec![Frame::Simple("RESET".into())]
 }
@@ -75,32 +77,34 @@ pub fn monitor(server: &mut Server, id: ClientId, _: &[Vec<u8>], _: Millis) -> V
 
 /// HELLO [2]: the connection's properties; RESP3 is not spoken here.
 /// AUTH [username] password: the default user is the only user.
-pub fn auth(server: &mut Server, id: ClientId, args: &[Vec<u8>], _: Millis) -> Vec<Frame> {
+pub fn auth(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis) -> Vec<Frame> {
     if args.len() > 3 {
         return vec![super::syntax_error()];
     }
-    if args.len() == 2 && server.settings.requirepass().is_empty() {
+    server.acl.sync_requirepass(server.settings.requirepass());
+    if args.len() == 2 && server.acl.default_user().is_some_and(|u| u.nopass()) {
         return vec![err("AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")];
     }
     let (user, given): (&[u8], &[u8]) = if args.len() == 3 { (&args[1], &args[2]) } else { (b"default", &args[1]) };
-    vec![authenticate(server, id, user, given).unwrap_or_else(Frame::ok)]
+    vec![authenticate(server, id, &args[0], user, given, now).unwrap_or_else(Frame::ok)]
 }
 
-/// Checks a user and password; on success the client is authenticated,
-/// otherwise the refusal.
-fn authenticate(server: &mut Server, id: ClientId, user: &[u8], given: &[u8]) -> Option<Frame> {
-    let password = server.settings.requirepass();
-    // With no password the default user takes any.
-    if user != b"default" || (!password.is_empty() && given != password.as_bytes()) {
+/// Checks a user and password; on success the client is authenticated as
+/// that user, otherwise the refusal (and an ACL LOG entry).
+fn authenticate(server: &mut Server, id: ClientId, command: &[u8], user: &[u8], given: &[u8], now: Millis) -> Option<Frame> {
+    server.acl.sync_requirepass(server.settings.requirepass());
+    if !server.acl.credentials_ok(user, given) {
+        super::acl::log_denial(server, id, crate::engine::server::acl::Denied::Auth, command.to_vec(), Some(user.to_vec()), now);
         return Some(Frame::error("WRONGPASS invalid username-password pair or user is disabled."));
     }
     if let Some(client) = server.clients.get_mut(&id) {
         client.authenticated = true;
+        client.user = user.to_vec();
     }
     None
 }
 
-pub fn hello(server: &mut Server, id: ClientId, args: &[Vec<u8>], _: Millis) -> Vec<Frame> {
+pub fn hello(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis) -> Vec<Frame> {
     if let Some(version) = args.get(1) {
         match parse_i64(version) {
             None => return vec![err("Protocol version is not an integer or out of range")],
@@ -123,11 +127,11 @@ pub fn hello(server: &mut Server, id: ClientId, args: &[Vec<u8>], _: Millis) -> 
         }
     }
     if let Some((user, given)) = credentials {
-        if let Some(refused) = authenticate(server, id, &user, &given) {
+        if let Some(refused) = authenticate(server, id, &args[0], &user, &given, now) {
             return vec![refused];
         }
     }
-    let open = server.settings.requirepass().is_empty();
+    let open = !server.acl.auth_required();
     if !open && server.clients.get(&id).is_some_and(|c| !c.authenticated) {
         return vec![Frame::error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")];
     }

@@ -39,10 +39,20 @@ fn checked_run(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis)
         }
     };
     // Without AUTH, only the commands flagged no_auth run.
-    let needs_auth = server.clients.get(&id).is_some_and(|c| !c.authenticated) && !server.settings.requirepass().is_empty();
+    server.acl.sync_requirepass(server.settings.requirepass());
+    let needs_auth = server.clients.get(&id).is_some_and(|c| !c.authenticated) && server.acl.auth_required();
     if needs_auth && id != MASTER_CLIENT && !info.has_flag("no_auth") {
         flag_transaction(server, id);
         return vec![Frame::error("NOAUTH Authentication required.")];
+    }
+    // The user's permissions (a command refused inside MULTI for being
+    // no_multi is refused for that first).
+    let no_multi_in_multi = info.has_flag("no_multi") && server.clients.get(&id).is_some_and(|c| c.multi.is_some());
+    if id != MASTER_CLIENT && !no_multi_in_multi {
+        if let Err(refused) = super::acl::permitted(server, id, info, args, now) {
+            flag_transaction(server, id);
+            return vec![refused];
+        }
     }
     let Some(client) = server.clients.get_mut(&id) else { return Vec::new() };
     client.last_command = info.name.as_str();

@@ -3,7 +3,7 @@
 //! function that runs it and what the server must know of it beyond
 //! Redis's own flags. Arity and Redis's flags come from the recorded table.
 
-use super::{admin, bitops, blocking, connection, functions, geo, hashes, help, hyperloglog, hyperloglog_debug, introspection, keys, latency, lists, pubsub, replicaof, scan, sets, sort, standalone, stream_groups, streams, strings, transactions, zset_algebra, zsets};
+use super::{acl, admin, bitops, blocking, connection, functions, geo, hashes, help, hyperloglog, hyperloglog_debug, introspection, keys, latency, lists, pubsub, replicaof, scan, sets, sort, standalone, stream_groups, streams, strings, transactions, zset_algebra, zsets};
 use super::{DataFn, Handler, Run, ServerFn};
 
 /// What the server must know of a command beyond Redis's own flags.
@@ -39,6 +39,19 @@ const fn on_server(run: ServerFn, flags: u8) -> Handler {
 }
 
 pub(super) const HANDLERS: &[(&str, Handler)] = &[
+    ("acl|cat", on_server(acl::cat, 0)),
+    ("acl|deluser", on_server(acl::deluser, 0)),
+    ("acl|dryrun", on_server(acl::dryrun, 0)),
+    ("acl|genpass", on_server(acl::genpass, 0)),
+    ("acl|getuser", on_server(acl::getuser, 0)),
+    ("acl|help", data(help::help)),
+    ("acl|list", on_server(acl::list, 0)),
+    ("acl|load", on_server(acl::load, 0)),
+    ("acl|log", on_server(acl::log, 0)),
+    ("acl|save", on_server(acl::save, 0)),
+    ("acl|setuser", on_server(acl::setuser, 0)),
+    ("acl|users", on_server(acl::users, 0)),
+    ("acl|whoami", on_server(acl::whoami, 0)),
     ("append", data(strings::append)),
     ("asking", data(standalone::cluster_disabled)),
     ("auth", on_server(connection::auth, 0)),

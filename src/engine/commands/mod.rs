@@ -7,6 +7,7 @@
 //! take the server itself. The argument parsers and error replies every
 //! family shares are in args.rs.
 
+pub(crate) mod acl;
 mod admin;
 mod args;
 mod bitops;

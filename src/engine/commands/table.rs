@@ -26,6 +26,8 @@ pub struct CommandInfo {
     pub reply: Frame,
     /// Where the keys are among the arguments (COMMAND GETKEYS).
     pub key_specs: Vec<KeySpec>,
+    /// Its ACL categories, without the `@`.
+    pub acl_categories: Vec<String>,
     pub subcommands: BTreeMap<String, CommandInfo>,
 }
 
@@ -205,7 +207,12 @@ fn parse_entry(frame: &Frame) -> Option<CommandInfo> {
         _ => Vec::new(),
     };
     let flags: Vec<String> = flags;
+    let acl_categories = match fields.get(6)? {
+        Frame::Array(items) => items.iter().map(|c| text(c).trim_start_matches('@').to_string()).collect(),
+        _ => Vec::new(),
+    };
     Some(CommandInfo {
+        acl_categories,
         write: flags.iter().any(|f| f == "write"),
         readonly: flags.iter().any(|f| f == "readonly"),
         key_specs,
@@ -242,6 +249,12 @@ fn load() -> Table {
         _ => BTreeMap::new(),
     };
     Table { commands, docs }
+}
+
+/// Every command and subcommand, containers before their subcommands, in
+/// name order (ACL works on all of them).
+pub fn all_commands() -> impl Iterator<Item = &'static CommandInfo> {
+    table().commands.values().flat_map(|c| std::iter::once(c).chain(c.subcommands.values()))
 }
 
 pub fn table() -> &'static Table {

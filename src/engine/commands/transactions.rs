@@ -75,6 +75,10 @@ pub fn exec(server: &mut Server, id: ClientId, _: &[Vec<u8>], now: Millis) -> Ve
         .iter()
         .flat_map(|args| match resolve(args) {
             Ok((info, handler)) => {
+                // Rules may have changed since the command was queued.
+                if let Err(refused) = super::acl::permitted_in_exec(server, id, info, args, now) {
+                    return vec![refused];
+                }
                 let replies = run(server, id, info, handler, args, now);
                 feed_monitors(server, id, info, args, now);
                 replies

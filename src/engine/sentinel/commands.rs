@@ -226,6 +226,7 @@ impl Sentinel {
                         multi: -1,
                         cmd: &c.last_command,
                         running: (cid == id).then_some(args),
+                        user: b"default",
                     }
                     .render()
                         + "\n"

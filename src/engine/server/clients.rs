@@ -72,6 +72,8 @@ pub(crate) struct Client {
     /// Whether it may run commands: true from the start when the default
     /// user needs no password, then after a good AUTH.
     pub(crate) authenticated: bool,
+    /// The ACL user its commands are checked against.
+    pub(crate) user: Vec<u8>,
     /// CLIENT NO-EVICT: `maxmemory-clients` may not close it.
     pub(crate) no_evict: bool,
     /// In MONITOR mode: it is sent every command the server runs.
@@ -104,7 +106,7 @@ pub(crate) enum ReplyMode {
 
 impl Client {
     pub(crate) fn new(now: Millis) -> Client {
-        Client { connected_at: now, last_command_at: now, ..Client::default() }
+        Client { connected_at: now, last_command_at: now, user: b"default".to_vec(), ..Client::default() }
     }
 
     pub(crate) fn subscriptions(&self) -> i64 {
@@ -219,6 +221,7 @@ impl Server {
             cmd: c.last_command,
             // The viewer's own command still sits in its query buffer.
             running: (id == viewer).then_some(args),
+            user: &c.user,
         }
         .render()
     }

@@ -7,6 +7,7 @@
 //! from here, the one import that runs back up, as Rust spreads one type's
 //! methods over files.
 
+pub mod acl;
 mod blocking;
 pub mod eviction;
 pub(crate) mod clients;
@@ -81,6 +82,10 @@ pub struct Server {
     pub stats: Stats,
     /// SLOWLOG and the latency monitor (latency.rs).
     pub(crate) slowlog: latency::SlowLog,
+    /// ACL users and the log of refusals.
+    pub acl: acl::Acl,
+    /// The `aclfile` as the disk holds it (read at start, written by ACL SAVE).
+    pub(crate) acl_file: Option<Vec<u8>>,
     pub(crate) latency: latency::LatencyMonitor,
     /// Both sides of replication (see replication/).
     pub repl: Replication,
@@ -107,6 +112,10 @@ impl Server {
         let mut rng = Rng::new(seed);
         let replid = rng.hex40();
         let process_id = 1000 + rng.below(30_000) as u32;
+        let mut acl = acl::Acl::default();
+        let pubsub_all = settings.value_of("acl-pubsub-default").is_some_and(|v| v == "allchannels");
+        acl.sync_requirepass(settings.requirepass());
+        acl.load_configured(&config.all("user"), pubsub_all);
         Server {
             stats: Stats::default(),
             repl: Replication::new(replid, now),
@@ -131,6 +140,8 @@ impl Server {
             quicklist_packed_threshold: 1 << 30,
             replies_after_sleep: Vec::new(),
             slowlog: Default::default(),
+            acl,
+            acl_file: None,
             latency: Default::default(),
             dirty: 0,
             rng,
@@ -148,6 +159,16 @@ impl Server {
     pub fn start(port: u16, config: Config, run_id: String, seed: u64, now: Millis, disk: &Disk) -> Result<Server, String> {
         let mut server = Server::new(port, config, run_id, seed, now);
         server.log_startup(now);
+        if let Some(path) = server.acl_file_path() {
+            if !server.config.all("user").is_empty() {
+                return Err("Configuring Redis with users defined in redis.conf and at the same time setting an ACL file path is invalid. This setup is very likely to lead to configuration errors and security holes, please define either an ACL file or declare users directly in your redis.conf, but not both.".into());
+            }
+            server.acl_file = disk.read(&path).map(<[u8]>::to_vec);
+            let content = server.acl_file.clone().ok_or_else(|| format!("Aborting Redis startup because of ACL errors: Error loading ACLs, opening file '{}': No such file or directory", server.acl_file_name()))?;
+            let all = server.settings.value_of("acl-pubsub-default").is_some_and(|v| v == "allchannels");
+            let name = server.acl_file_name();
+            server.acl.load_file(&name, &content, all).map_err(|e| format!("Aborting Redis startup because of ACL errors: {e}"))?;
+        }
         let path = server.dump_path();
         if let Some(bytes) = disk.read(&path) {
             server.load_dump(bytes, now)?;
@@ -213,6 +234,17 @@ impl Server {
             || self.replication_in_progress()
     }
 
+    /// `aclfile` as configured, if set.
+    pub(crate) fn acl_file_name(&self) -> String {
+        self.settings.value_of("aclfile").unwrap_or_default()
+    }
+
+    /// Where `aclfile` is on the node's disk, if it is set.
+    pub(crate) fn acl_file_path(&self) -> Option<String> {
+        let name = self.acl_file_name();
+        (!name.is_empty()).then(|| crate::engine::disk::join(&self.settings.dir, &name))
+    }
+
     /// Whether a start-up load is still under way.
     pub fn is_loading(&self) -> bool {
         self.persistence.loading.is_some()
@@ -222,7 +254,8 @@ impl Server {
         let id = self.next_client_id;
         self.next_client_id += 1;
         let mut client = Client::new(now);
-        client.authenticated = self.settings.requirepass().is_empty();
+        self.acl.sync_requirepass(self.settings.requirepass());
+        client.authenticated = !self.acl.auth_required();
         self.clients.insert(id, client);
         self.stats.connections_received += 1;
         id
