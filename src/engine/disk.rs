@@ -20,6 +20,17 @@ impl Disk {
         self.files.insert(path.to_string(), bytes);
         self.revision += 1;
     }
+
+    pub fn append(&mut self, path: &str, bytes: &[u8]) {
+        self.files.entry(path.to_string()).or_default().extend_from_slice(bytes);
+        self.revision += 1;
+    }
+
+    pub fn remove(&mut self, path: &str) {
+        if self.files.remove(path).is_some() {
+            self.revision += 1;
+        }
+    }
 }
 
 /// `dir` + `dbfilename`, as Redis opens it.

@@ -85,6 +85,22 @@ pub struct PersistenceFigures {
     pub saves: u64,
     pub keys_loaded: u64,
     pub keys_expired_on_load: u64,
+    pub aof: AofFigures,
+}
+
+/// The append-only file's side of `# Persistence`.
+#[derive(Default)]
+pub struct AofFigures {
+    /// Its state is not off (on, or waiting for its first rewrite).
+    pub active: bool,
+    /// `appendonly yes` (the extra lines are shown).
+    pub configured: bool,
+    pub rewrite_started_at: Option<Millis>,
+    pub rewrite_scheduled: bool,
+    pub last_rewrite_seconds: Option<i64>,
+    pub rewrites: u64,
+    pub current_size: u64,
+    pub base_size: u64,
 }
 
 /// A start-up load under way.
@@ -421,17 +437,30 @@ fn persistence_lines(s: &Figures) -> Vec<String> {
         "rdb_last_cow_size:0".into(),
         format!("rdb_last_load_keys_expired:{}", s.persistence.keys_expired_on_load),
         format!("rdb_last_load_keys_loaded:{}", s.persistence.keys_loaded),
-        "aof_enabled:0".into(),
-        "aof_rewrite_in_progress:0".into(),
-        "aof_rewrite_scheduled:0".into(),
-        "aof_last_rewrite_time_sec:-1".into(),
-        "aof_current_rewrite_time_sec:-1".into(),
+        format!("aof_enabled:{}", s.persistence.aof.active as u8),
+        format!("aof_rewrite_in_progress:{}", s.persistence.aof.rewrite_started_at.is_some() as u8),
+        format!("aof_rewrite_scheduled:{}", s.persistence.aof.rewrite_scheduled as u8),
+        format!("aof_last_rewrite_time_sec:{}", s.persistence.aof.last_rewrite_seconds.unwrap_or(-1)),
+        format!("aof_current_rewrite_time_sec:{}", s.persistence.aof.rewrite_started_at.map_or(-1, |at| (s.now - at) / 1000)),
         "aof_last_bgrewrite_status:ok".into(),
-        "aof_rewrites:0".into(),
+        format!("aof_rewrites:{}", s.persistence.aof.rewrites),
         "aof_rewrites_consecutive_failures:0".into(),
         "aof_last_write_status:ok".into(),
         "aof_last_cow_size:0".into(),
         "module_fork_in_progress:0".into(),
         "module_fork_last_cow_size:0".into(),
     ]
+    .into_iter()
+    .chain(s.persistence.aof.configured.then(|| {
+        let a = &s.persistence.aof;
+        vec![
+            format!("aof_current_size:{}", a.current_size),
+            format!("aof_base_size:{}", a.base_size),
+            format!("aof_pending_rewrite:{}", a.rewrite_scheduled as u8),
+            "aof_buffer_length:0".into(),
+            "aof_pending_bio_fsync:0".into(),
+            "aof_delayed_fsync:0".into(),
+        ]
+    }).into_iter().flatten())
+    .collect()
 }

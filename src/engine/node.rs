@@ -59,6 +59,10 @@ pub enum Output {
     ConfigRewritten(Vec<String>),
     /// A file the node wrote to its disk (a dump).
     DiskWrite { path: String, bytes: Vec<u8> },
+    /// Bytes added at the end of a file (the append-only file).
+    DiskAppend { path: String, bytes: Vec<u8> },
+    /// A file the node deleted (an AOF made history by a rewrite).
+    DiskRemove { path: String },
     /// A master judged a replica's PSYNC (or SYNC): for the explainer.
     Psync(crate::engine::psync::PsyncDecision),
     /// A Sentinel weighed the replicas to promote: for the reasoning view.

@@ -151,6 +151,7 @@ impl Server {
                 break;
             }
         }
+        self.aof_flush();
         out.finish(id, &mut self.clients, &mut self.stats.net_output_bytes)
     }
 
@@ -172,6 +173,7 @@ impl Server {
         while let Some(args) = self.next_stream_command(now) {
             execute_from_master(self, &args, now);
         }
+        self.aof_flush();
     }
 
     /// Whether DEBUG SLEEP still holds the process; once its time is up the

@@ -479,6 +479,17 @@ impl Sim {
                     machine.disk.write(&path, bytes);
                 }
             }
+            Output::DiskAppend { path, bytes } => {
+                self.record(TraceEvent::DiskWrite { at: self.now, port, path: path.clone(), size: bytes.len() });
+                if let Some(machine) = self.machines.get_mut(&port) {
+                    machine.disk.append(&path, &bytes);
+                }
+            }
+            Output::DiskRemove { path } => {
+                if let Some(machine) = self.machines.get_mut(&port) {
+                    machine.disk.remove(&path);
+                }
+            }
             Output::Stopped => {
                 self.stopping.insert(port);
             }

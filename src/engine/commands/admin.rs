@@ -118,7 +118,7 @@ fn figures(server: &Server, now: Millis) -> info::Figures<'_> {
             .map(|(index, db)| info::DbFigures { index, keys: db.len(), expires: db.expires_count(), avg_ttl: db.avg_ttl })
             .collect(),
         stats: &server.stats,
-        persistence: server.persistence.figures(now),
+        persistence: crate::engine::info::PersistenceFigures { aof: server.aof_figures(), ..server.persistence.figures(now) },
         replication: server.replication_info(now),
         sentinel: None,
     }
@@ -153,12 +153,27 @@ pub fn bgsave(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis) 
     if server.persistence.bgsave.is_some() {
         return vec![err("Background save already in progress")];
     }
+    if server.aof.rewrite.is_some() {
+        if args.len() == 2 {
+            server.persistence.bgsave_scheduled = true;
+            return vec![Frame::Simple("Background saving scheduled".into())];
+        }
+        return vec![err("Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.")];
+    }
     if server.in_exec(id) {
         server.persistence.bgsave_scheduled = true;
         return vec![Frame::Simple("Background saving scheduled".into())];
     }
     server.start_bgsave(now);
     vec![Frame::Simple("Background saving started".into())]
+}
+
+/// BGREWRITEAOF: a new base for the AOF, in the background.
+pub fn bgrewriteaof(server: &mut Server, _: ClientId, _: &[Vec<u8>], now: Millis) -> Vec<Frame> {
+    vec![match server.bgrewriteaof(now) {
+        Ok(started) => Frame::Simple(started.into()),
+        Err(refused) => err(refused),
+    }]
 }
 
 /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]. On success there is
@@ -195,6 +210,12 @@ pub fn debug(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis) -
         return vec![match server.debug_reload(now) {
             true => Frame::ok(),
             false => err("Error trying to load the RDB dump, check server logs."),
+        }];
+    }
+    if args.len() == 2 && args[1].eq_ignore_ascii_case(b"loadaof") {
+        return vec![match server.debug_loadaof(now) {
+            Ok(()) => Frame::ok(),
+            Err(e) => err(&format!("Error loading the AOF: {e}")),
         }];
     }
     if args.len() == 3 && args[1].eq_ignore_ascii_case(b"set-active-expire") {

@@ -92,6 +92,9 @@ fn checked_run(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis)
         }
     }
     let replies = run(server, id, info, handler, args, now);
+    if info.name == "config|set" {
+        server.aof_follow_config(now);
+    }
     feed_monitors(server, id, info, args, now);
     // WAIT counts the replicas that reached this offset.
     let offset = server.repl.offset;
@@ -466,6 +469,9 @@ fn try_serve(server: &mut Server, id: ClientId, now: Millis) -> bool {
             super::streams::Wake::Run => true,
             super::streams::Wake::Reply(reply) => {
                 server.count_errors(std::slice::from_ref(&reply));
+                // The parked call failed (Redis counts it when it unblocks).
+                let name = String::from_utf8_lossy(&args[0]).to_ascii_lowercase();
+                server.stats.commands.entry(name).or_default().2 += 1;
                 server.push_output_uncounted(id, reply.to_bytes());
                 return true;
             }
@@ -503,6 +509,11 @@ fn try_serve(server: &mut Server, id: ClientId, now: Millis) -> bool {
 /// and PING change nothing here).
 pub fn execute_from_master(server: &mut Server, args: &[Vec<u8>], now: Millis) {
     let Ok((info, handler)) = resolve(args) else { return };
+    // A replica's AOF gets what its master sends that changes data.
+    if info.has_flag("write") || matches!(info.name.as_str(), "multi" | "exec" | "pfcount") {
+        let db = server.clients.get(&MASTER_CLIENT).map(|c| c.state.db);
+        server.aof_feed(db, args);
+    }
     match handler.run {
         Run::Data(run) => {
             run_data(server, MASTER_CLIENT, info, handler.flags, run, args, now);

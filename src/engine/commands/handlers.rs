@@ -55,6 +55,7 @@ pub(super) const HANDLERS: &[(&str, Handler)] = &[
     ("append", data(strings::append)),
     ("asking", data(standalone::cluster_disabled)),
     ("auth", on_server(connection::auth, 0)),
+    ("bgrewriteaof", on_server(admin::bgrewriteaof, 0)),
     ("bgsave", on_server(admin::bgsave, 0)),
     ("bitcount", data(bitops::bitcount)),
     ("bitfield", data(bitops::bitfield)),

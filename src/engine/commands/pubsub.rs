@@ -38,7 +38,7 @@ pub fn sunsubscribe(server: &mut Server, id: ClientId, args: &[Vec<u8>], _: Mill
 pub fn spublish(server: &mut Server, id: ClientId, args: &[Vec<u8>], _: Millis) -> Vec<Frame> {
     let reply = server.publish_shard(&args[1], &args[2]);
     let db = server.clients.get(&id).map_or(0, |c| c.state.db);
-    server.propagate(db, args.to_vec());
+    server.propagate_to_replicas(db, args.to_vec());
     vec![reply]
 }
 
@@ -47,7 +47,7 @@ pub fn spublish(server: &mut Server, id: ClientId, args: &[Vec<u8>], _: Millis) 
 pub fn publish(server: &mut Server, id: ClientId, args: &[Vec<u8>], _: Millis) -> Vec<Frame> {
     let reply = server.publish(&args[1], &args[2]);
     let db = server.clients.get(&id).map_or(0, |c| c.state.db);
-    server.propagate(db, args.to_vec());
+    server.propagate_to_replicas(db, args.to_vec());
     vec![reply]
 }
 

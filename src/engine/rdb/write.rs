@@ -22,11 +22,13 @@ pub struct SaveOptions {
     pub replication: Option<(i64, String, i64)>,
     /// list-max-listpack-size: quicklist node limit (negative: bytes level).
     pub list_max_listpack_size: i64,
+    /// The base of an AOF (its `aof-base` AUX field is 1).
+    pub aof_base: bool,
 }
 
 impl Default for SaveOptions {
     fn default() -> SaveOptions {
-        SaveOptions { compression: true, checksum: true, ctime: 0, used_mem: 0, replication: None, list_max_listpack_size: -2 }
+        SaveOptions { compression: true, checksum: true, ctime: 0, used_mem: 0, replication: None, list_max_listpack_size: -2, aof_base: false }
     }
 }
 
@@ -272,7 +274,7 @@ pub fn encode(keyspace: &Keyspace, options: &SaveOptions) -> Vec<u8> {
         write_aux(&mut out, "repl-id", id.as_bytes(), c);
         write_aux(&mut out, "repl-offset", offset.to_string().as_bytes(), c);
     }
-    write_aux(&mut out, "aof-base", b"0", c);
+    write_aux(&mut out, "aof-base", if options.aof_base { b"1" } else { b"0" }, c);
     for (index, db) in keyspace.dbs.iter().enumerate() {
         if db.is_empty() {
             continue;

@@ -8,6 +8,7 @@
 //! methods over files.
 
 pub mod acl;
+pub mod aof;
 mod blocking;
 pub mod eviction;
 pub(crate) mod clients;
@@ -84,6 +85,8 @@ pub struct Server {
     pub(crate) slowlog: latency::SlowLog,
     /// ACL users and the log of refusals.
     pub acl: acl::Acl,
+    /// The append-only file (aof.rs).
+    pub aof: aof::Aof,
     /// The `aclfile` as the disk holds it (read at start, written by ACL SAVE).
     pub(crate) acl_file: Option<Vec<u8>>,
     pub(crate) latency: latency::LatencyMonitor,
@@ -142,6 +145,7 @@ impl Server {
             slowlog: Default::default(),
             acl,
             acl_file: None,
+            aof: Default::default(),
             latency: Default::default(),
             dirty: 0,
             rng,
@@ -170,7 +174,9 @@ impl Server {
             server.acl.load_file(&name, &content, all).map_err(|e| format!("Aborting Redis startup because of ACL errors: {e}"))?;
         }
         let path = server.dump_path();
-        if let Some(bytes) = disk.read(&path) {
+        if server.settings.value_of("appendonly").is_some_and(|v| v == "yes") {
+            server.load_aof_at_start(disk, now)?;
+        } else if let Some(bytes) = disk.read(&path) {
             server.load_dump(bytes, now)?;
         }
         if server.persistence.loading.is_none() {
@@ -441,6 +447,8 @@ impl Server {
             let _ = self.perform_evictions(now);
         }
         self.persistence_cron(now);
+        self.aof_follow_config(now);
+        self.aof_cron(now);
         self.replication_cron(now);
     }
 

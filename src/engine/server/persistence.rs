@@ -66,6 +66,7 @@ impl Persistence {
             saves: self.saves,
             keys_loaded: self.keys_loaded,
             keys_expired_on_load: self.keys_expired_on_load,
+            aof: Default::default(),
         }
     }
 }
@@ -108,6 +109,7 @@ impl Server {
                 .as_ref()
                 .map(|_| (0, self.repl.replid.clone(), self.repl.offset)),
             list_max_listpack_size: self.settings.list_max_listpack_size,
+            aof_base: false,
         }
     }
 
@@ -230,6 +232,7 @@ impl Server {
         self.warning(now, "User requested shutdown...".into());
         // Half-loaded data is never saved over the dump it comes from.
         let loading = self.persistence.loading.is_some();
+        self.aof_flush();
         if !loading && (save || (!nosave && !self.settings.save.is_empty())) {
             self.notice(now, "Saving the final RDB snapshot before exiting.".into());
             self.save_now(now);
@@ -283,6 +286,10 @@ impl Server {
                     self.persistence.last_bgsave_seconds = Some((now - job.started_at) / 1000);
                 }
             }
+            return;
+        }
+        // One child at a time: an AOF rewrite holds the BGSAVE back.
+        if self.aof.rewrite.is_some() {
             return;
         }
         if std::mem::take(&mut self.persistence.bgsave_scheduled) {

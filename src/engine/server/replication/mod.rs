@@ -130,7 +130,8 @@ pub struct Replication {
     /// The last connection a replica dialled (each has its own number).
     pub(crate) last_dial: DialId,
     /// Inside EXEC: what the transaction propagates, sent at its end.
-    exec_buffer: Option<Vec<(usize, Vec<Vec<u8>>)>>,
+    /// Inside EXEC: (db, command, whether the AOF gets it too).
+    exec_buffer: Option<Vec<(usize, Vec<Vec<u8>>, bool)>>,
     next_cron: Millis,
     cron_loops: u64,
     stream: RequestParser,
@@ -350,9 +351,23 @@ impl Server {
     /// A write to send to replicas; inside EXEC it waits for the end.
     pub(crate) fn propagate(&mut self, db: usize, command: Vec<Vec<u8>>) {
         match self.repl.exec_buffer.as_mut() {
-            Some(buffer) => buffer.push((db, command)),
+            Some(buffer) => buffer.push((db, command, true)),
+            None => self.feed_everywhere(Some(db), &command),
+        }
+    }
+
+    /// PUBLISH reaches replicas but not the AOF.
+    pub(crate) fn propagate_to_replicas(&mut self, db: usize, command: Vec<Vec<u8>>) {
+        match self.repl.exec_buffer.as_mut() {
+            Some(buffer) => buffer.push((db, command, false)),
             None => self.feed(Some(db), &command),
         }
+    }
+
+    /// To the AOF and to replicas.
+    fn feed_everywhere(&mut self, db: Option<usize>, args: &[Vec<u8>]) {
+        self.aof_feed(db, args);
+        self.feed(db, args);
     }
 
     pub(crate) fn begin_exec_propagation(&mut self) {
@@ -364,17 +379,23 @@ impl Server {
     pub(crate) fn end_exec_propagation(&mut self) {
         let buffered = self.repl.exec_buffer.take().unwrap_or_default();
         if buffered.len() == 1 {
-            if let Some((db, command)) = buffered.into_iter().next() {
+            if let Some((db, command, to_aof)) = buffered.into_iter().next() {
+                if to_aof {
+                    self.aof_feed(Some(db), &command);
+                }
                 self.feed(Some(db), &command);
             }
             return;
         }
-        let Some(first_db) = buffered.first().map(|(db, _)| *db) else { return };
-        self.feed(Some(first_db), &[b"MULTI".to_vec()]);
-        for (db, command) in buffered {
+        let Some(first_db) = buffered.first().map(|(db, _, _)| *db) else { return };
+        self.feed_everywhere(Some(first_db), &[b"MULTI".to_vec()]);
+        for (db, command, to_aof) in buffered {
+            if to_aof {
+                self.aof_feed(Some(db), &command);
+            }
             self.feed(Some(db), &command);
         }
-        self.feed(None, &[b"EXEC".to_vec()]);
+        self.feed_everywhere(None, &[b"EXEC".to_vec()]);
     }
 
     /// Appends a command to the replication stream (with SELECT when the
