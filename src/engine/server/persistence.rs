@@ -91,6 +91,13 @@ fn bgsave_duration(bytes: usize) -> Millis {
     1 + (bytes / (64 * 1024)) as Millis
 }
 
+/// `key-load-delay` / `rdb-key-save-delay` for `keys` keys: microseconds
+/// each (negative: nanoseconds), as Redis's debugDelay sleeps them.
+fn per_key_delay(keys: u64, delay: i64) -> Millis {
+    let total_ns = if delay >= 0 { keys as i128 * delay as i128 * 1000 } else { keys as i128 * -(delay as i128) };
+    (total_ns / 1_000_000).min(Millis::MAX as i128 / 4) as Millis
+}
+
 impl Server {
     pub(crate) fn dump_path(&self) -> String {
         join(&self.settings.dir, &self.settings.dbfilename)
@@ -163,7 +170,7 @@ impl Server {
             .map_err(|index| format!("{path}: the dump uses database {index}, the server has {databases}"))?;
         self.persistence.loading = Some(Loading {
             started_at: now,
-            ends_at: now + load_duration(total_bytes),
+            ends_at: now + load_duration(total_bytes) + per_key_delay(loaded + expired, self.settings.int_or("key-load-delay", 0)),
             total_bytes,
             rdb_used_mem,
             keyspace,
@@ -220,7 +227,8 @@ impl Server {
     pub(crate) fn start_bgsave(&mut self, now: Millis) {
         self.stats.forks += 1;
         let bytes = self.encode_dump(now);
-        let ends_at = now + bgsave_duration(bytes.len());
+        let keys = self.keyspace.total_keys() as u64;
+        let ends_at = now + bgsave_duration(bytes.len()) + per_key_delay(keys, self.settings.int_or("rdb-key-save-delay", 0));
         self.persistence.bgsave = Some(Bgsave { started_at: now, ends_at, bytes, dirty_at_start: self.dirty });
     }
 
