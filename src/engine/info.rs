@@ -50,6 +50,8 @@ pub struct Figures<'a> {
     pub pubsub_channels: usize,
     pub pubsub_patterns: usize,
     pub pubsubshard_channels: usize,
+    /// CLIENT TRACKING: clients on, keys and (key, client) pairs remembered, BCAST prefixes.
+    pub tracking: [usize; 4],
     /// The memory the data takes (`Keyspace::dataset_bytes`).
     pub dataset_bytes: u64,
     /// `maxmemory`, `maxmemory-policy`, and the keys evicted to keep them.
@@ -172,7 +174,7 @@ fn section(name: &str, s: &Figures) -> String {
             "client_recent_max_input_buffer:0".into(),
             "client_recent_max_output_buffer:0".into(),
             format!("blocked_clients:{}", s.blocked_clients),
-            "tracking_clients:0".into(),
+            format!("tracking_clients:{}", s.tracking[0]),
             format!("clients_in_timeout_table:{}", s.clients_in_timeout_table),
         ],
         "memory" => memory_lines(s),
@@ -398,9 +400,9 @@ fn stats_lines(s: &Figures) -> Vec<String> {
         "active_defrag_key_misses:0".into(),
         "total_active_defrag_time:0".into(),
         "current_active_defrag_time:0".into(),
-        "tracking_total_keys:0".into(),
-        "tracking_total_items:0".into(),
-        "tracking_total_prefixes:0".into(),
+        format!("tracking_total_keys:{}", s.tracking[1]),
+        format!("tracking_total_items:{}", s.tracking[2]),
+        format!("tracking_total_prefixes:{}", s.tracking[3]),
         "unexpected_error_replies:0".into(),
         format!("total_error_replies:{}", st.error_replies),
         "dump_payload_sanitizations:0".into(),

@@ -151,6 +151,7 @@ impl Server {
                 break;
             }
         }
+        self.tracking_broadcast();
         self.aof_flush();
         out.finish(id, &mut self.clients, &mut self.stats.net_output_bytes)
     }

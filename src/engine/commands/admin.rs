@@ -105,6 +105,7 @@ fn figures(server: &Server, now: Millis) -> info::Figures<'_> {
         pubsub_channels: server.active_channels().len(),
         pubsub_patterns: server.active_patterns().len(),
         pubsubshard_channels: server.active_shard_channels().len(),
+        tracking: server.tracking_figures(),
         dataset_bytes: server.keyspace.dataset_bytes(),
         maxmemory: server.settings.maxmemory(),
         maxmemory_policy: server.settings.value_of("maxmemory-policy").unwrap_or_default(),

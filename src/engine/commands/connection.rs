@@ -6,6 +6,7 @@ use crate::engine::client_info::client_port;
 use crate::engine::node::ClientId;
 use crate::engine::resp::Frame;
 use crate::engine::server::replication::MASTER_CLIENT;
+use crate::engine::server::tracking::Tracking;
 use crate::engine::server::Server;
 use crate::engine::time::Millis;
 
@@ -52,6 +53,7 @@ pub fn reset(server: &mut Server, id: ClientId, _: &[Vec<u8>], _: Millis) -> Vec
         client.shard_channels.clear();
         client.name.clear();
     }
+    server.disable_tracking(id);
     // Back to the default user, who may need a password again.
     server.acl.sync_requirepass(server.settings.requirepass());
     let open = !server.acl.auth_required();
@@ -388,23 +390,140 @@ pub fn client_no_evict(server: &mut Server, id: ClientId, args: &[Vec<u8>], _: M
     vec![Frame::ok()]
 }
 
-/// CLIENT GETREDIR, TRACKINGINFO and CACHING for a client whose tracking
-/// is off, the only state this engine has (CLIENT TRACKING is not in it).
-pub fn client_getredir(_: &mut Server, _: ClientId, _: &[Vec<u8>], _: Millis) -> Vec<Frame> {
-    vec![Frame::Integer(-1)]
+/// CLIENT TRACKING ON|OFF [REDIRECT id] [PREFIX p]... [BCAST] [OPTIN]
+/// [OPTOUT] [NOLOOP], with Redis's checks in Redis's order.
+pub fn client_tracking(server: &mut Server, id: ClientId, args: &[Vec<u8>], _: Millis) -> Vec<Frame> {
+    let mut mode = Tracking::default();
+    let mut prefixes: Vec<Vec<u8>> = Vec::new();
+    let mut j = 3;
+    while j < args.len() {
+        let more = args.len() - 1 - j;
+        let opt = &args[j];
+        if eq_ignore_case(opt, "redirect") && more > 0 {
+            j += 1;
+            if mode.redirect != 0 {
+                return vec![err("A client can only redirect to a single other client")];
+            }
+            let Some(to) = parse_i64(&args[j]) else { return vec![err("value is not an integer or out of range")] };
+            if to < 0 || !server.clients.contains_key(&(to as ClientId)) || to as ClientId == crate::engine::server::replication::MASTER_CLIENT {
+                return vec![err("The client ID you want redirect to does not exist")];
+            }
+            mode.redirect = to as ClientId;
+        } else if eq_ignore_case(opt, "bcast") {
+            mode.bcast = true;
+        } else if eq_ignore_case(opt, "optin") {
+            mode.optin = true;
+        } else if eq_ignore_case(opt, "optout") {
+            mode.optout = true;
+        } else if eq_ignore_case(opt, "noloop") {
+            mode.noloop = true;
+        } else if eq_ignore_case(opt, "prefix") && more > 0 {
+            j += 1;
+            prefixes.push(args[j].clone());
+        } else {
+            return vec![super::syntax_error()];
+        }
+        j += 1;
+    }
+    let current = server.clients.get(&id).and_then(|c| c.tracking.clone());
+    if eq_ignore_case(&args[2], "off") {
+        server.disable_tracking(id);
+        return vec![Frame::ok()];
+    }
+    if !eq_ignore_case(&args[2], "on") {
+        return vec![super::syntax_error()];
+    }
+    if !mode.bcast && !prefixes.is_empty() {
+        return vec![err("PREFIX option requires BCAST mode to be enabled")];
+    }
+    if current.as_ref().is_some_and(|t| t.bcast != mode.bcast) {
+        return vec![err("You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode.")];
+    }
+    if mode.bcast && (mode.optin || mode.optout) {
+        return vec![err("OPTIN and OPTOUT are not compatible with BCAST")];
+    }
+    if mode.optin && mode.optout {
+        return vec![err("You can't specify both OPTIN mode and OPTOUT mode")];
+    }
+    if current.as_ref().is_some_and(|t| (mode.optin && t.optout) || (mode.optout && t.optin)) {
+        return vec![err("You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.")];
+    }
+    if mode.bcast {
+        let existing = current.map(|t| t.prefixes).unwrap_or_default();
+        let overlaps = |a: &[u8], b: &[u8]| a.starts_with(b) || b.starts_with(a);
+        for (i, p) in prefixes.iter().enumerate() {
+            if let Some(old) = existing.iter().find(|e| overlaps(e, p)) {
+                return vec![err(&format!(
+                    "Prefix '{}' overlaps with an existing prefix '{}'. Prefixes for a single client must not overlap.",
+                    String::from_utf8_lossy(p),
+                    String::from_utf8_lossy(old)
+                ))];
+            }
+            if let Some(other) = prefixes[i + 1..].iter().find(|o| overlaps(p, o)) {
+                return vec![err(&format!(
+                    "Prefix '{}' overlaps with another provided prefix '{}'. Prefixes for a single client must not overlap.",
+                    String::from_utf8_lossy(p),
+                    String::from_utf8_lossy(other)
+                ))];
+            }
+        }
+    }
+    mode.prefixes = prefixes.into_iter().collect();
+    server.enable_tracking(id, mode);
+    vec![Frame::ok()]
 }
 
-pub fn client_trackinginfo(_: &mut Server, _: ClientId, _: &[Vec<u8>], _: Millis) -> Vec<Frame> {
+/// CLIENT GETREDIR: the redirect (0 for none), -1 when not tracking.
+pub fn client_getredir(server: &mut Server, id: ClientId, _: &[Vec<u8>], _: Millis) -> Vec<Frame> {
+    let redirect = server.clients.get(&id).and_then(|c| c.tracking.as_ref()).map_or(-1, |t| t.redirect as i64);
+    vec![Frame::Integer(redirect)]
+}
+
+pub fn client_trackinginfo(server: &mut Server, id: ClientId, _: &[Vec<u8>], _: Millis) -> Vec<Frame> {
+    let tracking = server.clients.get(&id).and_then(|c| c.tracking.clone());
+    let mut flags = vec![Frame::bulk(if tracking.is_some() { "on" } else { "off" })];
+    let mut prefixes = Vec::new();
+    if let Some(t) = &tracking {
+        let mut add = |on: bool, name: &str| {
+            if on {
+                flags.push(Frame::bulk(name));
+            }
+        };
+        add(t.bcast, "bcast");
+        add(t.optin, "optin");
+        add(t.optin && t.caching, "caching-yes");
+        add(t.optout, "optout");
+        add(t.optout && t.caching, "caching-no");
+        add(t.noloop, "noloop");
+        add(t.broken_redirect, "broken_redirect");
+        prefixes = t.prefixes.iter().map(|p| Frame::Bulk(p.clone())).collect();
+    }
     vec![Frame::Array(vec![
         Frame::bulk("flags"),
-        Frame::Array(vec![Frame::bulk("off")]),
+        Frame::Array(flags),
         Frame::bulk("redirect"),
-        Frame::Integer(-1),
+        Frame::Integer(tracking.map_or(-1, |t| t.redirect as i64)),
         Frame::bulk("prefixes"),
-        Frame::Array(Vec::new()),
+        Frame::Array(prefixes),
     ])]
 }
 
-pub fn client_caching(_: &mut Server, _: ClientId, _: &[Vec<u8>], _: Millis) -> Vec<Frame> {
-    vec![err("CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled")]
+/// CLIENT CACHING YES|NO: the next command's keys are (or are not) tracked.
+pub fn client_caching(server: &mut Server, id: ClientId, args: &[Vec<u8>], _: Millis) -> Vec<Frame> {
+    let Some(t) = server.clients.get_mut(&id).and_then(|c| c.tracking.as_mut()) else {
+        return vec![err("CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled")];
+    };
+    if eq_ignore_case(&args[2], "yes") {
+        if !t.optin {
+            return vec![err("CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.")];
+        }
+    } else if eq_ignore_case(&args[2], "no") {
+        if !t.optout {
+            return vec![err("CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.")];
+        }
+    } else {
+        return vec![super::syntax_error()];
+    }
+    t.caching = true;
+    vec![Frame::ok()]
 }

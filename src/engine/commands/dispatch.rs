@@ -16,7 +16,17 @@ use crate::engine::time::Millis;
 /// The replies to one command from a client: usually one, none while it
 /// blocks, one per channel for (UN)SUBSCRIBE.
 pub fn execute(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis) -> Vec<Frame> {
+    let caller = server.current_client.replace(id);
     let replies = checked_run(server, id, args, now);
+    server.current_client = caller;
+    // CLIENT CACHING applies to the next command: Redis clears it after
+    // any command but CLIENT's own, and not inside MULTI.
+    let client_command = args.first().is_some_and(|a| a.eq_ignore_ascii_case(b"client"));
+    if let Some(c) = server.clients.get_mut(&id).filter(|c| c.multi.is_none() && !client_command) {
+        if let Some(t) = c.tracking.as_mut() {
+            t.caching = false;
+        }
+    }
     // A command that parked its client (or waits for a pause) answers later.
     let blocked = server.clients.get(&id).is_some_and(|c| c.blocked.is_some() || c.postponed.is_some());
     if blocked {
@@ -339,6 +349,12 @@ pub(crate) fn run_data(server: &mut Server, id: ClientId, info: &CommandInfo, fl
         server.notify_keyspace_event(e.class, e.event, &e.key, e.db);
     }
     server.keyspace.settle();
+    if info.has_flag("readonly") && !matches!(reply, Frame::Error(_)) {
+        server.tracking_remember(id, info, args);
+    }
+    if flags & (flag::EMPTIES_ALL | flag::EMPTIES_DB) != 0 && !matches!(reply, Frame::Error(_)) {
+        server.tracking_invalidate_all();
+    }
     if flags & flag::EMPTIES_ALL != 0 && !matches!(reply, Frame::Error(_)) {
         server.after_flushall(now);
     }

@@ -82,6 +82,7 @@ pub(super) const HANDLERS: &[(&str, Handler)] = &[
     ("client|pause", on_server(connection::client_pause, 0)),
     ("client|reply", on_server(connection::client_reply, 0)),
     ("client|setname", on_server(connection::client_setname, 0)),
+    ("client|tracking", on_server(connection::client_tracking, 0)),
     ("client|trackinginfo", on_server(connection::client_trackinginfo, 0)),
     ("client|unblock", on_server(connection::client_unblock, 0)),
     ("client|unpause", on_server(connection::client_unpause, 0)),

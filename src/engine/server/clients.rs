@@ -76,6 +76,8 @@ pub(crate) struct Client {
     pub(crate) user: Vec<u8>,
     /// CLIENT NO-EVICT: `maxmemory-clients` may not close it.
     pub(crate) no_evict: bool,
+    /// CLIENT TRACKING: its mode when on.
+    pub(crate) tracking: Option<super::tracking::Tracking>,
     /// In MONITOR mode: it is sent every command the server runs.
     pub(crate) monitor: bool,
     pub(crate) connected_at: Millis,
@@ -196,6 +198,15 @@ impl Server {
         }
         if c.blocked.is_some() {
             flags.push('b');
+        }
+        if let Some(t) = &c.tracking {
+            flags.push('t');
+            if t.broken_redirect {
+                flags.push('R');
+            }
+            if t.bcast {
+                flags.push('B');
+            }
         }
         if c.dirty_cas {
             flags.push('d');

@@ -13,6 +13,7 @@ mod blocking;
 pub mod eviction;
 pub(crate) mod clients;
 pub mod persistence;
+pub mod tracking;
 pub(crate) mod latency;
 pub(crate) mod pubsub;
 pub mod replication;
@@ -87,6 +88,10 @@ pub struct Server {
     pub acl: acl::Acl,
     /// The append-only file (aof.rs).
     pub aof: aof::Aof,
+    /// Client-side caching's tables (tracking.rs).
+    pub(crate) tracking: tracking::TrackingTables,
+    /// The client whose command runs now (NOLOOP tracking asks who changed a key).
+    pub(crate) current_client: Option<ClientId>,
     /// The `aclfile` as the disk holds it (read at start, written by ACL SAVE).
     pub(crate) acl_file: Option<Vec<u8>>,
     pub(crate) latency: latency::LatencyMonitor,
@@ -146,6 +151,8 @@ impl Server {
             acl,
             acl_file: None,
             aof: Default::default(),
+            tracking: Default::default(),
+            current_client: None,
             latency: Default::default(),
             dirty: 0,
             rng,
@@ -278,6 +285,7 @@ impl Server {
 
     /// Forgets a connection (and the replica it may have been).
     pub(crate) fn remove_client(&mut self, id: ClientId, now: Millis) {
+        self.disable_tracking(id);
         self.clients.remove(&id);
         self.forget_replica(id, now);
     }
@@ -340,6 +348,7 @@ impl Server {
     /// already expired when it was watched and is gone now did not change
     /// logically (Redis 7.0 clears its flag instead).
     pub(crate) fn touch_watchers(&mut self, db: usize, key: &[u8]) {
+        self.tracking_invalidate(key, self.current_client);
         let stored = self.keyspace.dbs[db].stores(key);
         for client in self.clients.values_mut() {
             let Some(at) = client.watched.iter().position(|(d, k, _)| *d == db && k == key) else { continue };
@@ -449,6 +458,7 @@ impl Server {
         self.persistence_cron(now);
         self.aof_follow_config(now);
         self.aof_cron(now);
+        self.tracking_broadcast();
         self.replication_cron(now);
     }
 
