@@ -82,6 +82,24 @@ def datasets():
             ["PEXPIREAT", f"key:{i}", str(4102444800000 + i)],
         )
     ] + [["SELECT", "1"], ["DEBUG", "POPULATE", "100", "db1key", "5"], ["SELECT", "0"]]
+    d["streams"] = [
+        c for i in range(1, 151) for c in (
+            ["XADD", "s", f"{1000 + i // 3}-{i % 3}", "name", f"user{i}", "n", str(i)] if i % 7 else
+            ["XADD", "s", f"{1000 + i // 3}-{i % 3}", "other", "fields", "x", "y", "z", str(-i)],
+        )
+    ] + [
+        ["XDEL", "s", "1001-0", "1002-1", "1010-2", "1040-1"],
+        ["XGROUP", "CREATE", "s", "g1", "0"],
+        ["XREADGROUP", "GROUP", "g1", "alice", "COUNT", "10", "STREAMS", "s", ">"],
+        ["XREADGROUP", "GROUP", "g1", "bob", "COUNT", "5", "STREAMS", "s", ">"],
+        ["XACK", "s", "g1", "1003-0", "1004-1"],
+        ["XGROUP", "CREATE", "s", "g2", "$"],
+        ["XGROUP", "CREATECONSUMER", "s", "g2", "idle"],
+        ["XADD", "emptied", "MAXLEN", "0", "5-5", "a", "b"],
+        ["XADD", "big_values", "1-0", "f", "x" * 5000],
+        ["XADD", "big_values", "2-0", "f", "0123456789" * 30],
+        ["XADD", "ints", "7-0", "1", "2", "-3", "70000", "12345678901", "x"],
+    ]
     d["uncompressed"] = [["CONFIG", "SET", "rdbcompression", "no"], ["SET", "long", "a" * 100],
                          ["RPUSH", "list"] + ["b" * 30 for _ in range(10)]]
     return d
