@@ -54,6 +54,8 @@ pub struct Figures<'a> {
     pub tracking: [usize; 4],
     /// The memory the data takes (`Keyspace::dataset_bytes`).
     pub dataset_bytes: u64,
+    /// The most `used_memory` ever reached.
+    pub peak_memory: u64,
     /// `maxmemory`, `maxmemory-policy`, and the keys evicted to keep them.
     pub maxmemory: u64,
     pub maxmemory_policy: String,
@@ -283,24 +285,26 @@ fn server_lines(s: &Figures) -> Vec<String> {
 
 fn memory_lines(s: &Figures) -> Vec<String> {
     let used = used_memory(s);
-    let rss = used * 3 + 4_000_000;
-    let startup = 866_000u64;
-    let dataset = used.saturating_sub(startup + s.connected_clients as u64 * 20_000);
+    let process = crate::engine::memory::process_memory(used);
+    let rss = process.rss;
+    let peak = s.peak_memory.max(used);
+    let startup = crate::engine::memory::STARTUP_BYTES;
+    let dataset = used.saturating_sub(startup + s.connected_clients as u64 * crate::engine::memory::CLIENT_BYTES);
     vec![
         format!("used_memory:{used}"),
         format!("used_memory_human:{}", human_bytes(used)),
         format!("used_memory_rss:{rss}"),
         format!("used_memory_rss_human:{}", human_bytes(rss)),
-        format!("used_memory_peak:{used}"),
-        format!("used_memory_peak_human:{}", human_bytes(used)),
-        "used_memory_peak_perc:100.00%".into(),
+        format!("used_memory_peak:{peak}"),
+        format!("used_memory_peak_human:{}", human_bytes(peak)),
+        format!("used_memory_peak_perc:{:.2}%", used as f64 * 100.0 / peak as f64),
         format!("used_memory_overhead:{}", used - dataset),
         format!("used_memory_startup:{startup}"),
         format!("used_memory_dataset:{dataset}"),
         format!("used_memory_dataset_perc:{:.2}%", dataset as f64 * 100.0 / (used - startup).max(1) as f64),
-        format!("allocator_allocated:{}", used + 900_000),
-        format!("allocator_active:{}", used + 1_100_000),
-        format!("allocator_resident:{}", used + 3_800_000),
+        format!("allocator_allocated:{}", process.allocated),
+        format!("allocator_active:{}", process.active),
+        format!("allocator_resident:{}", process.resident),
         "total_system_memory:25276063744".into(),
         "total_system_memory_human:23.54G".into(),
         "used_memory_lua:32768".into(),
@@ -319,12 +323,12 @@ fn memory_lines(s: &Figures) -> Vec<String> {
         format!("maxmemory:{}", s.maxmemory),
         format!("maxmemory_human:{}", human_bytes(s.maxmemory)),
         format!("maxmemory_policy:{}", s.maxmemory_policy),
-        "allocator_frag_ratio:1.13".into(),
-        "allocator_frag_bytes:200000".into(),
-        "allocator_rss_ratio:2.31".into(),
-        "allocator_rss_bytes:2700000".into(),
-        "rss_overhead_ratio:1.57".into(),
-        "rss_overhead_bytes:2600000".into(),
+        format!("allocator_frag_ratio:{:.2}", process.active as f64 / process.allocated as f64),
+        format!("allocator_frag_bytes:{}", process.active - process.allocated),
+        format!("allocator_rss_ratio:{:.2}", process.resident as f64 / process.active as f64),
+        format!("allocator_rss_bytes:{}", process.resident - process.active),
+        format!("rss_overhead_ratio:{:.2}", rss as f64 / process.resident as f64),
+        format!("rss_overhead_bytes:{}", rss - process.resident),
         format!("mem_fragmentation_ratio:{:.2}", rss as f64 / used as f64),
         format!("mem_fragmentation_bytes:{}", rss - used),
         "mem_not_counted_for_evict:0".into(),

@@ -53,6 +53,28 @@ pub const STARTUP_BYTES: u64 = 866_000;
 /// What one connected client costs (its query buffer and reply block).
 pub const CLIENT_BYTES: u64 = 20_000;
 
+/// What the process holds beyond `used_memory`, as jemalloc and the
+/// kernel report it: allocated (jemalloc's own count, a little above
+/// Redis's), active (whole pages in use), resident (what jemalloc has
+/// mapped), RSS (the process). Calibrated on redis-server 7.0.15 from empty
+/// to `DEBUG POPULATE 1000000` (used 0.9 MB: RSS 6.7 MB; 10 MB: 16.2 MB;
+/// 89 MB: 99.2 MB); the model lands within a few percent of each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProcessMemory {
+    pub allocated: u64,
+    pub active: u64,
+    pub resident: u64,
+    pub rss: u64,
+}
+
+pub fn process_memory(used: u64) -> ProcessMemory {
+    let allocated = used + 450_000;
+    let active = allocated + 150_000 + allocated * 3 / 1000;
+    let resident = active + 2_600_000 + active * 4 / 100;
+    let rss = resident + 2_200_000 + resident * 6 / 1000;
+    ProcessMemory { allocated, active, resident, rss }
+}
+
 /// A dictEntry (key, value, next): 24 bytes, allocated as 32.
 const DICT_ENTRY: u64 = 32;
 /// A robj header.

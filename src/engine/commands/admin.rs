@@ -84,6 +84,7 @@ pub fn config_resetstat(server: &mut Server, _: ClientId, _: &[Vec<u8>], _: Mill
 
 pub fn info(server: &mut Server, _: ClientId, args: &[Vec<u8>], now: Millis) -> Vec<Frame> {
     let sections = info::selected(&args[1..]);
+    server.note_memory_peak();
     vec![Frame::Bulk(info::render(&sections, &figures(server, now)).into_bytes())]
 }
 
@@ -107,6 +108,7 @@ fn figures(server: &Server, now: Millis) -> info::Figures<'_> {
         pubsubshard_channels: server.active_shard_channels().len(),
         tracking: server.tracking_figures(),
         dataset_bytes: server.keyspace.dataset_bytes(),
+        peak_memory: server.memory.peak,
         maxmemory: server.settings.maxmemory(),
         maxmemory_policy: server.settings.value_of("maxmemory-policy").unwrap_or_default(),
         evicted_keys: server.memory.evicted_keys,

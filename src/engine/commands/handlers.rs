@@ -3,7 +3,7 @@
 //! function that runs it and what the server must know of it beyond
 //! Redis's own flags. Arity and Redis's flags come from the recorded table.
 
-use super::{acl, admin, bitops, blocking, connection, functions, geo, hashes, help, hyperloglog, hyperloglog_debug, introspection, keys, latency, lists, pubsub, replicaof, scan, sets, sort, standalone, stream_groups, streams, strings, transactions, zset_algebra, zsets};
+use super::{acl, admin, memory_report, bitops, blocking, connection, functions, geo, hashes, help, hyperloglog, hyperloglog_debug, introspection, keys, latency, lists, pubsub, replicaof, scan, sets, sort, standalone, stream_groups, streams, strings, transactions, zset_algebra, zsets};
 use super::{DataFn, Handler, Run, ServerFn};
 
 /// What the server must know of a command beyond Redis's own flags.
@@ -212,8 +212,10 @@ pub(super) const HANDLERS: &[(&str, Handler)] = &[
     ("lrem", data(lists::lrem)),
     ("lset", data(lists::lset)),
     ("ltrim", data(lists::ltrim)),
+    ("memory|doctor", on_server(memory_report::memory_doctor, 0)),
     ("memory|help", data(help::help)),
     ("memory|purge", data(admin::memory_purge)),
+    ("memory|stats", on_server(memory_report::memory_stats, 0)),
     ("memory|usage", data(admin::memory_usage)),
     ("mget", data(strings::mget)),
     ("module|help", data(help::help)),

@@ -27,6 +27,7 @@ mod keys;
 mod latency;
 pub(crate) mod lists;
 mod lolwut;
+mod memory_report;
 mod pubsub;
 mod replicaof;
 mod scan;

@@ -278,6 +278,7 @@ impl Sentinel {
             pubsubshard_channels: 0,
             tracking: [0; 4],
             dataset_bytes: 0,
+            peak_memory: 0,
             maxmemory: 0,
             maxmemory_policy: "noeviction".into(),
             evicted_keys: 0,

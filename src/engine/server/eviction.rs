@@ -26,6 +26,9 @@ pub struct MemoryLimits {
     /// eviction costs a few samples rather than a pass.
     pool: Vec<(usize, Vec<u8>)>,
     pub evicted_keys: u64,
+    /// The most `used_memory` seen (INFO's used_memory_peak), noted each
+    /// cron tick and whenever it is asked for.
+    pub peak: u64,
 }
 
 /// The pool's size: one pass over the keys serves this many samples.
@@ -38,6 +41,12 @@ impl Server {
     /// INFO's `used_memory`: the server's own footprint, its clients, its data.
     pub fn used_memory(&self) -> u64 {
         memory::STARTUP_BYTES + self.keyspace.dataset_bytes() + self.clients.len() as u64 * memory::CLIENT_BYTES
+    }
+
+    /// Notes a new `used_memory_peak` if the figure is one.
+    pub(crate) fn note_memory_peak(&mut self) {
+        let used = self.used_memory();
+        self.memory.peak = self.memory.peak.max(used);
     }
 
     /// Sets the host's memory guard (None: none).

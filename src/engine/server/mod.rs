@@ -456,6 +456,7 @@ impl Server {
             let _ = self.perform_evictions(now);
         }
         self.persistence_cron(now);
+        self.note_memory_peak();
         self.aof_follow_config(now);
         self.aof_cron(now);
         self.tracking_broadcast();
