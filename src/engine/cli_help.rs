@@ -6,7 +6,7 @@
 use std::sync::OnceLock;
 
 use super::commands::is_implemented;
-use super::commands::table::table;
+use super::command_table::table;
 use super::resp::Frame;
 
 /// One help entry: a command, a subcommand (`CONFIG GET`) or a group

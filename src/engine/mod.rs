@@ -3,9 +3,11 @@
 //! caller; everything random takes values the caller drew from a seeded RNG.
 //!
 //! From the bottom up: numbers, hashes, time and the argument splitter
-//! (`numfmt`, `fnv`, `time`, `splitargs`, ...); RESP, values, the keyspace,
-//! RDB, INFO's rendering, config (`resp`, `value`, `keyspace`, `rdb`,
-//! `info`, `params`, `config`); a server's state and machinery (`server/`);
+//! (`numfmt`, `fnv`, `sha1`, `sha256`, `time`, `splitargs`, ...); RESP,
+//! values (streams in `stream`), the keyspace, RDB, INFO's rendering, the
+//! recorded command table, ACL users, config (`resp`, `value`, `keyspace`,
+//! `rdb`, `info`, `command_table`, `acl`, `params`, `config`); a server's
+//! state and machinery (`server/`);
 //! every command and the one table they are run through (`commands/`); a
 //! redis-server reading its connections and running its timers
 //! (`server_node`); Sentinel (`sentinel/`); redis-cli's side of a console
@@ -14,9 +16,11 @@
 //! hand out through it for the instruments (why a resync was partial or
 //! full, which replica a failover promoted and why).
 
+pub mod acl;
 pub mod cli;
 pub mod cli_help;
 pub mod client_info;
+pub mod command_table;
 pub mod commands;
 pub mod config;
 pub mod digest;

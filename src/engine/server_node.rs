@@ -12,6 +12,7 @@ use super::time::Millis;
 
 impl Node for Server {
     fn accept(&mut self, now: Millis) -> ClientId {
+        self.replay_pending_aof(now);
         self.connect_at(now)
     }
 
@@ -19,6 +20,7 @@ impl Node for Server {
     /// off for others (as Redis writes a reply before it returns to its
     /// event loop). The master's bytes: the replica's side of replication.
     fn handle_input(&mut self, conn: Conn, bytes: &[u8], now: Millis) {
+        self.replay_pending_aof(now);
         match conn {
             Conn::Client(id) => {
                 let mark = self.outputs.len();
@@ -54,6 +56,7 @@ impl Node for Server {
     /// which an idle server does at its cron ticks: timeouts fire there.
     /// A load or DEBUG SLEEP ends at its own time, between ticks.
     fn handle_timeout(&mut self, now: Millis) {
+        self.replay_pending_aof(now);
         self.update_failover_status(now);
         if now >= self.next_cron {
             // Redis notices a pause's end when its event loop wakes.
@@ -94,7 +97,23 @@ impl Server {
     /// Feeds bytes a client sent; returns the replies to every complete
     /// command (`handle_input` sends them; tests and benchmarks that drive
     /// a server directly read them here).
+    /// The AOF loaded at start has its commands run before the node does
+    /// anything else, as Redis loads it before it accepts connections.
+    fn replay_pending_aof(&mut self, now: Millis) {
+        if !self.aof.replay_pending {
+            return;
+        }
+        let started = now;
+        if crate::engine::commands::dispatch::replay_aof(self, now).is_ok() {
+            self.dirty = 0;
+            let seconds = (now - started) as f64 / 1000.0;
+            self.notice(now, format!("DB loaded from append only file: {seconds:.3} seconds"));
+        }
+        self.aof.replay_pending = false;
+    }
+
     pub fn receive(&mut self, id: ClientId, bytes: &[u8], now: Millis) -> Received {
+        self.replay_pending_aof(now);
         let Some(client) = self.clients.get_mut(&id) else { return Received::default() };
         client.input.feed(bytes);
         self.stats.net_input_bytes += bytes.len() as u64;

@@ -6,7 +6,7 @@
 use super::table::CommandInfo;
 use super::{err, int_arg, Frame};
 use crate::engine::node::ClientId;
-use crate::engine::server::acl::{Denied, LogEntry, CATEGORIES};
+use crate::engine::acl::{Denied, LogEntry, CATEGORIES};
 use crate::engine::server::Server;
 use crate::engine::time::Millis;
 

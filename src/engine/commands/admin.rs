@@ -216,8 +216,13 @@ pub fn debug(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis) -
         }];
     }
     if args.len() == 2 && args[1].eq_ignore_ascii_case(b"loadaof") {
-        return vec![match server.debug_loadaof(now) {
-            Ok(()) => Frame::ok(),
+        server.aof_flush();
+        return vec![match super::dispatch::replay_aof(server, now) {
+            Ok(()) => {
+                server.dirty = 0;
+                server.warning(now, "Append Only File loaded by DEBUG LOADAOF".into());
+                Frame::ok()
+            }
             Err(e) => err(&format!("Error loading the AOF: {e}")),
         }];
     }

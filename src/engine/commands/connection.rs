@@ -96,7 +96,7 @@ pub fn auth(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis) ->
 fn authenticate(server: &mut Server, id: ClientId, command: &[u8], user: &[u8], given: &[u8], now: Millis) -> Option<Frame> {
     server.acl.sync_requirepass(server.settings.requirepass());
     if !server.acl.credentials_ok(user, given) {
-        super::acl::log_denial(server, id, crate::engine::server::acl::Denied::Auth, command.to_vec(), Some(user.to_vec()), now);
+        super::acl::log_denial(server, id, crate::engine::acl::Denied::Auth, command.to_vec(), Some(user.to_vec()), now);
         return Some(Frame::error("WRONGPASS invalid username-password pair or user is disabled."));
     }
     if let Some(client) = server.clients.get_mut(&id) {

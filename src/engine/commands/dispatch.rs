@@ -519,6 +519,25 @@ fn try_serve(server: &mut Server, id: ClientId, now: Millis) -> bool {
     true
 }
 
+/// Rebuilds the data from the AOF (at start-up, DEBUG LOADAOF): its base,
+/// then its commands run as Redis's AOF client runs them: told to no one
+/// (the master's stream client is borrowed for them).
+pub(crate) fn replay_aof(server: &mut Server, now: Millis) -> Result<(), String> {
+    server.aof_restore_base(now)?;
+    let (state, commands) = server.aof_replay_begin();
+    let master_client = server.clients.remove(&MASTER_CLIENT);
+    server.add_master_client(now);
+    for args in &commands {
+        execute_from_master(server, args, now);
+    }
+    server.clients.remove(&MASTER_CLIENT);
+    if let Some(client) = master_client {
+        server.clients.insert(MASTER_CLIENT, client);
+    }
+    server.aof_replay_end(state);
+    Ok(())
+}
+
 /// A command from the master's stream: no reply, no READONLY. Commands
 /// on the data run; of the server's own, only those a replica takes from
 /// the stream (PUBLISH reaches this replica's subscribers; MULTI, EXEC

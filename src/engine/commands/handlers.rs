@@ -3,7 +3,7 @@
 //! function that runs it and what the server must know of it beyond
 //! Redis's own flags. Arity and Redis's flags come from the recorded table.
 
-use super::{acl, admin, memory_report, bitops, blocking, connection, functions, geo, hashes, help, hyperloglog, hyperloglog_debug, introspection, keys, latency, lists, pubsub, replicaof, scan, sets, sort, standalone, stream_groups, streams, strings, transactions, zset_algebra, zsets};
+use super::{acl, admin, memory_report, bitops, blocking, connection, functions, geo, hashes, help, hyperloglog, hyperloglog_debug, introspection, keys, latency, lists, pubsub, replicaof, scan, sets, sort, standalone, stream_groups, stream_info, streams, strings, transactions, zset_algebra, zsets};
 use super::{DataFn, Handler, Run, ServerFn};
 
 /// What the server must know of a command beyond Redis's own flags.
@@ -332,10 +332,10 @@ pub(super) const HANDLERS: &[(&str, Handler)] = &[
     ("xgroup|destroy", data(stream_groups::xgroup)),
     ("xgroup|help", data(help::help)),
     ("xgroup|setid", data(stream_groups::xgroup)),
-    ("xinfo|consumers", data(streams::xinfo_consumers)),
-    ("xinfo|groups", data(streams::xinfo_groups)),
+    ("xinfo|consumers", data(stream_info::xinfo_consumers)),
+    ("xinfo|groups", data(stream_info::xinfo_groups)),
     ("xinfo|help", data(help::help)),
-    ("xinfo|stream", data(streams::xinfo_stream)),
+    ("xinfo|stream", data(stream_info::xinfo_stream)),
     ("xlen", data(streams::xlen)),
     ("xpending", data(stream_groups::xpending)),
     ("xrange", data(streams::xrange)),

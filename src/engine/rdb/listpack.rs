@@ -108,6 +108,11 @@ pub fn encode<'a>(elements: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
     out
 }
 
+/// The bytes of a listpack holding `elements` (header, entries, end).
+pub fn encoded_len(elements: &[Vec<u8>]) -> usize {
+    7 + elements.iter().map(|e| entry_size(e)).sum::<usize>()
+}
+
 /// The size one element adds to a listpack (entry plus backlen).
 pub fn entry_size(element: &[u8]) -> usize {
     let entry = encode_entry(element).len();

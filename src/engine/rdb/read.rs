@@ -322,7 +322,8 @@ fn read_stream(r: &mut Reader, version2: bool) -> Result<Stream, RdbError> {
         let master = StreamId::from_be_bytes(&key).ok_or(RdbError::Corrupt { offset: key_at, what: "a stream node key that is not a stream ID".into() })?;
         let lp_at = r.at;
         let blob = r.string()?;
-        let node = Node::from_listpack(master, &blob).map_err(|what| RdbError::Corrupt { offset: lp_at, what })?;
+        let items = listpack::decode(&blob).map_err(|e| RdbError::Corrupt { offset: lp_at, what: format!("stream node: {e}") })?;
+        let node = Node::from_elements(master, items.into_iter().map(Item::into_bytes).collect()).map_err(|what| RdbError::Corrupt { offset: lp_at, what })?;
         if st.nodes.keys().next_back().is_some_and(|&last| last >= master) || st.nodes.values().next_back().is_some_and(|n| n.entries.last().is_some_and(|e| e.id >= master)) {
             return Err(RdbError::Corrupt { offset: key_at, what: "stream nodes out of order".into() });
         }

@@ -202,7 +202,8 @@ fn write_stream(out: &mut Vec<u8>, st: &crate::engine::stream::Stream, c: bool) 
     write_len(out, st.nodes.len() as u64);
     for (master, node) in &st.nodes {
         write_raw_string(out, &master.to_be_bytes(), c);
-        write_raw_string(out, &node.listpack(*master), c);
+        let elements = node.elements(*master);
+        write_raw_string(out, &listpack::encode(elements.iter().map(Vec::as_slice)), c);
     }
     for n in [st.length, st.last_id.ms, st.last_id.seq, st.first_id.ms, st.first_id.seq] {
         write_len(out, n);

@@ -12,7 +12,6 @@
 
 use super::Server;
 use crate::engine::disk::join;
-use super::replication::MASTER_CLIENT;
 use crate::engine::node::Output;
 use crate::engine::rdb;
 use crate::engine::resp::{encode_command, RequestParser};
@@ -56,6 +55,8 @@ pub struct Aof {
     pub last_rewrite_seconds: Option<i64>,
     /// aof_rewrite_base_size: the AOF's size after the last rewrite.
     pub base_size: u64,
+    /// Loaded at start, its commands still to run (before anything else).
+    pub replay_pending: bool,
 }
 
 /// Writing the base: as long as a BGSAVE of the same data.
@@ -315,50 +316,43 @@ impl Server {
                 _ => {}
             }
         }
-        self.replay_aof(now)?;
+        // Checked now: a base that does not load stops the start.
+        self.aof_restore_base(now)?;
+        self.aof.replay_pending = true;
         self.aof.base_size = self.aof.current_size();
-        let seconds = 0.0;
-        self.notice(now, format!("DB loaded from append only file: {seconds:.3} seconds"));
         Ok(())
     }
 
-    /// Empties the data and rebuilds it from the base and incremental
-    /// files, the commands run as Redis runs them for its AOF client.
-    fn replay_aof(&mut self, now: Millis) -> Result<(), String> {
+    /// The data as the AOF's base holds it (empty without a base); the
+    /// incremental file's commands are run on it by the caller, which can
+    /// run commands (commands::dispatch::replay_aof).
+    pub(crate) fn aof_restore_base(&mut self, now: Millis) -> Result<(), String> {
         let databases = self.keyspace.dbs.len();
-        if !self.aof.base.is_empty() {
-            let snapshot = rdb::decode(&self.aof.base, &self.settings.limits).map_err(|e| format!("{}: {e}", self.base_name(self.aof.base_seq)))?;
-            let (keyspace, _, _) = snapshot.into_keyspace(databases, now).map_err(|i| format!("the AOF base uses database {i}"))?;
-            self.keyspace = keyspace;
+        self.keyspace = if self.aof.base.is_empty() {
+            crate::engine::keyspace::Keyspace::new(databases)
         } else {
-            self.keyspace = crate::engine::keyspace::Keyspace::new(databases);
-        }
+            let snapshot = rdb::decode(&self.aof.base, &self.settings.limits).map_err(|e| format!("{}: {e}", self.base_name(self.aof.base_seq)))?;
+            snapshot.into_keyspace(databases, now).map_err(|i| format!("the AOF base uses database {i}"))?.0
+        };
+        Ok(())
+    }
+
+    /// The commands of the incremental file, while nothing is appended.
+    pub(crate) fn aof_replay_begin(&mut self) -> (AofState, Vec<Vec<Vec<u8>>>) {
         let state = std::mem::replace(&mut self.aof.state, AofState::Off);
-        // Run as a client whose commands nobody is told of (Redis's AOF
-        // client): the master's stream client, borrowed for the replay.
-        let master_client = self.clients.remove(&MASTER_CLIENT);
-        self.add_master_client(now);
         let mut parser = RequestParser::default();
-        parser.feed(&self.aof.incr.clone());
+        parser.feed(&self.aof.incr);
+        let mut commands = Vec::new();
+        // A command cut short at the end is dropped (aof-load-truncated yes).
         while let Ok(Some(args)) = parser.next_command() {
-            crate::engine::commands::dispatch::execute_from_master(self, &args, now);
+            commands.push(args);
         }
-        self.clients.remove(&MASTER_CLIENT);
-        if let Some(client) = master_client {
-            self.clients.insert(MASTER_CLIENT, client);
-        }
+        (state, commands)
+    }
+
+    pub(crate) fn aof_replay_end(&mut self, state: AofState) {
         self.aof.state = state;
         self.aof.selected_db = None;
-        Ok(())
-    }
-
-    /// DEBUG LOADAOF: what is pending goes to the file, then the data is
-    /// rebuilt from the AOF.
-    pub(crate) fn debug_loadaof(&mut self, now: Millis) -> Result<(), String> {
-        self.aof_flush();
-        self.replay_aof(now)?;
-        self.dirty = 0;
-        self.warning(now, "Append Only File loaded by DEBUG LOADAOF".into());
-        Ok(())
+        self.aof.replay_pending = false;
     }
 }

@@ -7,7 +7,6 @@
 //! from here, the one import that runs back up, as Rust spreads one type's
 //! methods over files.
 
-pub mod acl;
 pub mod aof;
 mod blocking;
 pub mod eviction;
@@ -85,7 +84,7 @@ pub struct Server {
     /// SLOWLOG and the latency monitor (latency.rs).
     pub(crate) slowlog: latency::SlowLog,
     /// ACL users and the log of refusals.
-    pub acl: acl::Acl,
+    pub acl: crate::engine::acl::Acl,
     /// The append-only file (aof.rs).
     pub aof: aof::Aof,
     /// Client-side caching's tables (tracking.rs).
@@ -120,7 +119,7 @@ impl Server {
         let mut rng = Rng::new(seed);
         let replid = rng.hex40();
         let process_id = 1000 + rng.below(30_000) as u32;
-        let mut acl = acl::Acl::default();
+        let mut acl = crate::engine::acl::Acl::default();
         let pubsub_all = settings.value_of("acl-pubsub-default").is_some_and(|v| v == "allchannels");
         acl.sync_requirepass(settings.requirepass());
         acl.load_configured(&config.all("user"), pubsub_all);

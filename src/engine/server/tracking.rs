@@ -98,7 +98,7 @@ impl Server {
     }
 
     /// After a read-only command of a tracking client: its keys are remembered.
-    pub(crate) fn tracking_remember(&mut self, id: ClientId, info: &crate::engine::commands::table::CommandInfo, args: &[Vec<u8>]) {
+    pub(crate) fn tracking_remember(&mut self, id: ClientId, info: &crate::engine::command_table::CommandInfo, args: &[Vec<u8>]) {
         let Some(t) = self.clients.get(&id).and_then(|c| c.tracking.as_ref()) else { return };
         if t.bcast || (t.optin && !t.caching) || (t.optout && t.caching) || info.has_flag("pubsub") {
             return;

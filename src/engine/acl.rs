@@ -11,7 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-use crate::engine::commands::table::{all_commands, CommandInfo};
+use crate::engine::command_table::{all_commands, CommandInfo};
 use crate::engine::sha256::sha256_hex;
 use crate::engine::time::Millis;
 
@@ -90,8 +90,8 @@ impl RuleError {
 fn command(name: &str) -> Option<&'static CommandInfo> {
     let name = name.to_ascii_lowercase();
     match name.split_once('|') {
-        None => crate::engine::commands::table::table().commands.get(&name),
-        Some((container, _)) => crate::engine::commands::table::table().commands.get(container)?.subcommands.get(&name),
+        None => crate::engine::command_table::table().commands.get(&name),
+        Some((container, _)) => crate::engine::command_table::table().commands.get(container)?.subcommands.get(&name),
     }
 }
 
@@ -287,7 +287,7 @@ impl Selector {
             rules.push(format!("{}@{}", if additive { '+' } else { '-' }, CATEGORIES[j]));
             applied[j] = true;
         }
-        for top in crate::engine::commands::table::table().commands.values() {
+        for top in crate::engine::command_table::table().commands.values() {
             for cmd in std::iter::once(top).chain(top.subcommands.values()) {
                 let user_bit = self.allowed.contains(cmd.name.as_str());
                 if user_bit != fake.allowed.contains(cmd.name.as_str()) {

@@ -8,8 +8,8 @@ use std::sync::OnceLock;
 
 use crate::engine::resp::{parse_frame, Frame};
 
-const COMMAND_REPLY: &[u8] = include_bytes!("recorded/command.resp");
-const DOCS_REPLY: &[u8] = include_bytes!("recorded/command_docs.resp");
+const COMMAND_REPLY: &[u8] = include_bytes!("commands/recorded/command.resp");
+const DOCS_REPLY: &[u8] = include_bytes!("commands/recorded/command_docs.resp");
 
 #[derive(Debug)]
 pub struct CommandInfo {
