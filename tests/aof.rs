@@ -85,3 +85,35 @@ fn a_corrupt_manifest_stops_the_start() {
     disk.write("/var/lib/redis/appendonlydir/appendonly.aof.manifest", b"garbage\n".to_vec());
     assert!(Server::start(6379, config, "f".repeat(40), 1, 0, &disk).is_err());
 }
+
+/// A replica's AOF holds what its master sends, and after a full sync it
+/// starts again from the new data (Redis turns it off and on): a restart
+/// from the AOF alone gives the replica the data it had.
+#[test]
+fn a_replica_appends_its_master_stream_and_restarts_its_aof_after_a_sync() {
+    use redis_playground::scenario::{self, RunOptions};
+    let steps = scenario::parse(
+        "server 6379 enable-debug-command local\n\
+         6379> SET before-sync 1\n\
+         server 6380 appendonly yes ; enable-debug-command local ; replicaof 127.0.0.1 6379\n\
+         waitsync 6380\n\
+         6379> SET after-sync 2\n\
+         6379> RPUSH list a b\n\
+         sleep 1s\n\
+         6380> DEBUG DIGEST\n\
+         6380> REPLICAOF NO ONE\n\
+         6380> DEBUG LOADAOF\n\
+         6380> DEBUG DIGEST\n\
+         6380> KEYS *\n",
+    )
+    .expect("parses");
+    let (transcript, sim) = scenario::run_on_sim(&steps, RunOptions::default()).expect("runs");
+    let text = transcript.join("\n");
+    let digests: Vec<&str> = text.lines().filter(|l| l.len() == 40 && l.bytes().all(|b| b.is_ascii_hexdigit())).collect();
+    assert_eq!(digests.len(), 2, "{text}");
+    assert_eq!(digests[0], digests[1], "the AOF rebuilt the same data:\n{text}");
+    assert!(text.contains("\"before-sync\"") && text.contains("\"after-sync\""), "{text}");
+    let disk = sim.disk(6380).expect("the replica's disk");
+    let manifest = disk.files.iter().find(|(p, _)| p.ends_with("appendonly.aof.manifest")).map(|(_, b)| String::from_utf8_lossy(b).into_owned()).unwrap_or_default();
+    assert!(manifest.contains("appendonly.aof.2.base.rdb"), "rewritten after the sync: {manifest}");
+}

@@ -505,6 +505,45 @@ test('a link can be given latency: writes reach the replica that much later', as
   await page.locator('[data-clock][data-paused="false"]').waitFor();
 });
 
+test('streams, a consumer group and an ACL user work in the page as on Redis', async () => {
+  await run(6380, 'REPLICAOF 127.0.0.1 6379');
+  assert.deepEqual(await run(6379, 'XADD orders 1-1 item book qty 2'), ['127.0.0.1:6379> XADD orders 1-1 item book qty 2', '"1-1"']);
+  await run(6379, 'XADD orders 1-* item pen qty 10');
+  await run(6379, 'XGROUP CREATE orders shipping 0');
+  assert.deepEqual(await run(6379, 'XREADGROUP GROUP shipping ann COUNT 1 STREAMS orders >'), [
+    '127.0.0.1:6379> XREADGROUP GROUP shipping ann COUNT 1 STREAMS orders >',
+    '1) 1) "orders"',
+    '   2) 1) 1) "1-1"',
+    '         2) 1) "item"',
+    '            2) "book"',
+    '            3) "qty"',
+    '            4) "2"',
+  ]);
+  await page.click('[data-time="until-idle"]');
+  // The replica got the entries and, as XCLAIM, the pending one.
+  assert.deepEqual(await run(6380, 'XPENDING orders shipping'), [
+    '127.0.0.1:6380> XPENDING orders shipping',
+    '1) (integer) 1',
+    '2) "1-1"',
+    '3) "1-1"',
+    '4) 1) 1) "ann"',
+    '      2) "1"',
+  ]);
+  await page.click('[data-show-data="6379"]');
+  const panel = page.locator('.data-panel');
+  await panel.locator('[data-key="orders"] .data-value', { hasText: '2 entries, 1 group' }).waitFor();
+  await run(6381, 'ACL SETUSER reader on >pw ~orders +xrange');
+  await run(6381, 'AUTH reader pw');
+  assert.deepEqual(await run(6381, 'XADD orders * a b'), [
+    '127.0.0.1:6381> XADD orders * a b',
+    "(error) NOPERM this user has no permissions to run the 'xadd' command",
+  ]);
+  await run(6381, 'AUTH default x');
+  await panel.screenshot({ path: path.join(SCREENSHOTS, 'data-view-stream.png') });
+  await run(6380, 'REPLICAOF NO ONE');
+  await page.click('[data-show-data="6379"]');
+});
+
 test('screenshots, and no error in the page', async () => {
   await page.screenshot({ path: path.join(SCREENSHOTS, 'console.png'), fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });

@@ -178,6 +178,22 @@ impl Server {
         }
     }
 
+    /// After a full sync a replica's AOF starts again from the new data.
+    pub(crate) fn aof_restart_after_sync(&mut self, now: Millis) {
+        if self.aof.state == AofState::Off {
+            return;
+        }
+        let old_incr = (self.aof.state == AofState::On).then_some(self.aof.incr_seq);
+        self.aof.rewrite = None;
+        self.aof.pending.clear();
+        self.aof.state = AofState::WaitRewrite;
+        self.aof.selected_db = None;
+        self.start_aof_rewrite(now);
+        if let Some(job) = self.aof.rewrite.as_mut() {
+            job.closed_incr = old_incr;
+        }
+    }
+
     /// BGREWRITEAOF: the reply, or the refusal.
     pub(crate) fn bgrewriteaof(&mut self, now: Millis) -> Result<&'static str, &'static str> {
         if self.aof.rewrite.is_some() {

@@ -409,6 +409,9 @@ impl Server {
         self.notice(now, format!("Done loading RDB, keys loaded: {keys}, keys expired: 0."));
         self.notice(now, "MASTER <-> REPLICA sync: Finished with success".into());
         self.keyspace = keyspace;
+        // The AOF described the old data: Redis turns it off and on again,
+        // which rewrites it from the new.
+        self.aof_restart_after_sync(now);
         // A new dataset and history: chained replicas must sync again.
         self.disconnect_replicas(now);
         let Some(m) = self.repl.master.as_mut() else { return };
