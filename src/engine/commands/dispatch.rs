@@ -279,13 +279,25 @@ fn record_latency(server: &mut Server, id: ClientId, info: &CommandInfo, args: &
 /// parameter in CONFIG SET is `(redacted)`.
 pub(crate) fn redacted(info: &CommandInfo, args: &[Vec<u8>]) -> Vec<Vec<u8>> {
     let mut shown = args.to_vec();
-    if info.name == "config|set" {
-        for pair in (2..shown.len()).step_by(2) {
-            let sensitive = ["masterauth", "requirepass"].iter().any(|p| shown[pair].eq_ignore_ascii_case(p.as_bytes()));
-            if sensitive && pair + 1 < shown.len() {
-                shown[pair + 1] = b"(redacted)".to_vec();
+    let hide = |arg: &mut Vec<u8>| *arg = b"(redacted)".to_vec();
+    match info.name.as_str() {
+        "config|set" => {
+            for pair in (2..shown.len()).step_by(2) {
+                let secret = ["masterauth", "requirepass", "tls-key-file-pass", "tls-client-key-file-pass"];
+                if secret.iter().any(|p| shown[pair].eq_ignore_ascii_case(p.as_bytes())) && pair + 1 < shown.len() {
+                    hide(&mut shown[pair + 1]);
+                }
             }
         }
+        // Every argument: the user's name and rules may hold passwords.
+        "acl|setuser" => shown.iter_mut().skip(2).for_each(hide),
+        "auth" => shown.iter_mut().skip(1).for_each(hide),
+        "hello" => {
+            if let Some(at) = shown.iter().position(|a| a.eq_ignore_ascii_case(b"auth")) {
+                shown.iter_mut().skip(at + 1).take(2).for_each(hide);
+            }
+        }
+        _ => {}
     }
     shown
 }
@@ -516,6 +528,9 @@ fn try_serve(server: &mut Server, id: ClientId, now: Millis) -> bool {
         return false;
     }
     server.push_output_uncounted(id, reply.to_bytes());
+    // The served command reaches SLOWLOG as it was typed, as Redis logs it
+    // when it unblocks.
+    record_latency(server, id, info, &args, 1, now);
     true
 }
 
@@ -579,7 +594,7 @@ pub(crate) fn feed_monitors(server: &mut Server, id: ClientId, info: &CommandInf
         None => format!("127.0.0.1:{}", client_port(id)),
     };
     let mut line = format!("{}.{:06} [{db} {peer}]", now.div_euclid(1000), now.rem_euclid(1000) * 1000);
-    for arg in args {
+    for arg in &redacted(info, args) {
         line.push(' ');
         crate::engine::cli::repr(arg, &mut line);
     }
