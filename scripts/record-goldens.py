@@ -430,6 +430,19 @@ class Bridge:
                 self.proc.wait()
 
 
+def wait_until_refused(port, limit=2.0):
+    """A server that shut down stops listening as its process ends; the
+    bridge closes a stopped node's port a moment later. The next step (a
+    command to the dead port) must find it closed either way."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+        except OSError:
+            return
+        time.sleep(0.02)
+
+
 def record(scenario, workdir, with_log=False, bridge_binary=None):
     """The transcript, and (with_log) the servers' replication log lines as
     they stood after the last step, before the servers are stopped."""
@@ -473,6 +486,8 @@ def record(scenario, workdir, with_log=False, bridge_binary=None):
                 typed_at, lines = clis[port].run(m.group(2))
                 out.append(typed_at + m.group(2))
                 out.extend(lines)
+                if words and words[0].lower() == "shutdown" and not any("(error)" in l for l in lines):
+                    wait_until_refused(port)
                 # Messages reaching consoles that read pub/sub print after the step.
                 for other in sorted(clis):
                     if clis[other].reading_messages and other != port:
