@@ -94,7 +94,7 @@ impl Config {
                 return Err(fail("Bad directive or wrong number of arguments"));
             }
             if name == "user" {
-                super::acl::check_user_line(&args, &mut users).map_err(|why| fail(&why))?;
+                super::acl_file::check_user_line(&args, &mut users).map_err(|why| fail(&why))?;
             }
             if name == "port" && !args[0].parse::<u16>().is_ok_and(|p| p > 0) {
                 return Err(fail("Invalid port"));

@@ -17,6 +17,7 @@
 //! full, which replica a failover promoted and why).
 
 pub mod acl;
+pub mod acl_file;
 pub mod cli;
 pub mod cli_help;
 pub mod client_info;

@@ -104,11 +104,7 @@ const RECORDED_TABLE: &str = include_str!("commands/recorded/config.tsv");
 /// The parameters `CONFIG GET *` does not list (so the recording missed
 /// them), as Redis 7.0.15's config.c declares them; the suite's tests and
 /// replication lessons slow saves and loads with the two delays.
-const HIDDEN_TABLE: &str = "key-load-delay\tkey-load-delay\tint:-2147483648:2147483647\t0
-loading-process-events-interval-bytes\tloading-process-events-interval-bytes\tint:1024:2147483647\t2097152
-rdb-key-save-delay\trdb-key-save-delay\tint:-2147483648:2147483647\t0
-use-exit-on-panic\tuse-exit-on-panic\tbool\tno
-watchdog-period\twatchdog-period\tint:0:2147483647\t0";
+const HIDDEN_TABLE: &str = include_str!("commands/recorded/config_hidden.tsv");
 
 /// Every name `CONFIG GET *` lists on Redis 7.0.15 and the hidden ones,
 /// sorted. A line that does not parse is left out rather than taking the

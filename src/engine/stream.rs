@@ -377,7 +377,7 @@ impl Stream {
         true
     }
 
-    /// After deletions: the first live ID, as Redis records it.
+    /// After deletions: the first live ID, as Redis records it (0-0 once empty).
     pub fn refresh_first_id(&mut self) {
         self.first_id = if self.length == 0 { StreamId::MIN } else { self.first_live().unwrap_or(StreamId::MAX) };
     }
@@ -432,10 +432,8 @@ impl Stream {
             // A partly trimmed node keeps its flagged entries, as in Redis.
             break;
         }
-        if self.length == 0 {
-            self.first_id = StreamId::MIN;
-        } else if deleted > 0 {
-            self.first_id = self.first_live().unwrap_or(StreamId::MAX);
+        if deleted > 0 || self.length == 0 {
+            self.refresh_first_id();
         }
         deleted
     }

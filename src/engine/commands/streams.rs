@@ -370,9 +370,7 @@ pub fn xdel(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
         }
     }
     if deleted > 0 {
-        if st.length == 0 {
-            st.first_id = StreamId::MIN;
-        } else if first_gone {
+        if first_gone || st.length == 0 {
             st.refresh_first_id();
         }
         ctx.notify(super::event::STREAM, "xdel", key);
@@ -659,10 +657,6 @@ fn deliver(st: &mut Stream, key: &[u8], r: &GroupRead, after: StreamId, history:
 /// has it (owner, delivery time and count) and the group's last ID.
 pub(super) fn xclaim_propagation(key: &[u8], group_name: &[u8], id_arg: &[u8], group: &Group, id: StreamId) -> Vec<Vec<u8>> {
     let (owner, time, count) = group.pel.get(&id).map_or((Vec::new(), 0, 0), |n| (n.consumer.clone(), n.delivery_time, n.delivery_count));
-    xclaim_command(key, group_name, owner, id_arg, time, count, group.last_id)
-}
-
-pub(super) fn xclaim_command(key: &[u8], group_name: &[u8], owner: Vec<u8>, id_arg: &[u8], time: i64, count: u64, last_id: StreamId) -> Vec<Vec<u8>> {
     vec![
         b"XCLAIM".to_vec(),
         key.to_vec(),
@@ -677,7 +671,7 @@ pub(super) fn xclaim_command(key: &[u8], group_name: &[u8], owner: Vec<u8>, id_a
         b"FORCE".to_vec(),
         b"JUSTID".to_vec(),
         b"LASTID".to_vec(),
-        last_id.to_string().into_bytes(),
+        group.last_id.to_string().into_bytes(),
     ]
 }
 
