@@ -31,6 +31,7 @@ pub mod glob;
 pub mod info;
 pub mod keyspace;
 pub mod log;
+pub mod lua;
 pub mod longdouble;
 pub mod memory;
 pub mod notify;

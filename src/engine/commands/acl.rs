@@ -57,6 +57,23 @@ pub(crate) fn permitted(server: &mut Server, id: ClientId, info: &CommandInfo, a
     }))
 }
 
+/// The check on a command a script calls: Redis's own wording for
+/// scripts, logged in the `lua` context.
+pub(crate) fn permitted_in_script(server: &mut Server, id: ClientId, info: &CommandInfo, args: &[Vec<u8>], now: Millis) -> Result<(), Frame> {
+    let Err((denied, at)) = check(server, id, info, args) else { return Ok(()) };
+    log_in_context(server, id, denied, logged_object(info, args, denied, at), None, "lua", now);
+    Err(Frame::error(match denied {
+        Denied::Command => "ERR The user executing the script can't run this command or subcommand",
+        Denied::Key => "ERR The user executing the script can't access at least one of the keys mentioned in the command",
+        _ => "ERR The user executing the script can't publish to the channel mentioned in the command",
+    }))
+}
+
+/// `redis.acl_check_cmd`: whether the client's user may run it (no log).
+pub(crate) fn allows(server: &Server, id: ClientId, info: &CommandInfo, args: &[Vec<u8>]) -> bool {
+    check(server, id, info, args).is_ok()
+}
+
 /// The same check when EXEC runs a queued command.
 pub(crate) fn permitted_in_exec(server: &mut Server, id: ClientId, info: &CommandInfo, args: &[Vec<u8>], now: Millis) -> Result<(), Frame> {
     let Err((denied, at)) = check(server, id, info, args) else { return Ok(()) };

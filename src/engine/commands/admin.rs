@@ -109,6 +109,8 @@ fn figures(server: &Server, now: Millis) -> info::Figures<'_> {
         tracking: server.tracking_figures(),
         dataset_bytes: server.keyspace.dataset_bytes(),
         peak_memory: server.memory.peak,
+        cached_scripts: super::scripting::cache_figures(server).0,
+        scripts_memory: super::scripting::cache_figures(server).1,
         maxmemory: server.settings.maxmemory(),
         maxmemory_policy: server.settings.value_of("maxmemory-policy").unwrap_or_default(),
         evicted_keys: server.memory.evicted_keys,

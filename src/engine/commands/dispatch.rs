@@ -420,7 +420,7 @@ pub(crate) fn run_data(server: &mut Server, id: ClientId, info: &CommandInfo, fl
 /// A command that is not a write yet may reach replicas, so CLIENT PAUSE
 /// WRITE holds it (and, for PFCOUNT, which stores its estimate, replicas
 /// get it): Redis's may_replicate flag, which COMMAND does not show.
-fn may_replicate(info: &CommandInfo) -> bool {
+pub(crate) fn may_replicate(info: &CommandInfo) -> bool {
     info.has_flag("may_replicate") || matches!(info.name.as_str(), "pfcount" | "publish" | "spublish")
 }
 
@@ -584,17 +584,24 @@ pub(crate) fn feed_monitors(server: &mut Server, id: ClientId, info: &CommandInf
     if info.has_flag("admin") || info.has_flag("skip_monitor") || server.is_loading() {
         return;
     }
+    feed_monitor_line(server, id, &redacted(info, args), now, None);
+}
+
+/// One MONITOR line for a command, from the client's address or from
+/// `peer` (`lua` for what a script runs).
+pub(crate) fn feed_monitor_line(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis, peer: Option<&str>) {
     let monitors: Vec<ClientId> = server.clients.iter().filter(|(_, c)| c.monitor).map(|(i, _)| *i).collect();
     if monitors.is_empty() {
         return;
     }
     let db = server.clients.get(&id).map_or(0, |c| c.state.db);
-    let peer = match server.repl.master.as_ref().filter(|_| id == MASTER_CLIENT) {
-        Some(master) => format!("{}:{}", master.host, master.port),
-        None => format!("127.0.0.1:{}", client_port(id)),
+    let peer = match (peer, server.repl.master.as_ref().filter(|_| id == MASTER_CLIENT)) {
+        (Some(peer), _) => peer.to_string(),
+        (None, Some(master)) => format!("{}:{}", master.host, master.port),
+        (None, None) => format!("127.0.0.1:{}", client_port(id)),
     };
     let mut line = format!("{}.{:06} [{db} {peer}]", now.div_euclid(1000), now.rem_euclid(1000) * 1000);
-    for arg in &redacted(info, args) {
+    for arg in args {
         line.push(' ');
         crate::engine::cli::repr(arg, &mut line);
     }

@@ -3,7 +3,7 @@
 //! function that runs it and what the server must know of it beyond
 //! Redis's own flags. Arity and Redis's flags come from the recorded table.
 
-use super::{acl, admin, memory_report, bitops, blocking, connection, functions, geo, hashes, help, hyperloglog, hyperloglog_debug, introspection, keys, latency, lists, pubsub, replicaof, scan, sets, sort, standalone, stream_groups, stream_info, streams, strings, transactions, zset_algebra, zsets};
+use super::{acl, admin, memory_report, bitops, blocking, connection, functions, geo, hashes, help, hyperloglog, hyperloglog_debug, introspection, keys, latency, lists, pubsub, replicaof, scan, scripting, sets, sort, standalone, stream_groups, stream_info, streams, strings, transactions, zset_algebra, zsets};
 use super::{DataFn, Handler, Run, ServerFn};
 
 /// What the server must know of a command beyond Redis's own flags.
@@ -141,6 +141,10 @@ pub(super) const HANDLERS: &[(&str, Handler)] = &[
     ("expireat", data(keys::expireat)),
     ("expiretime", data(keys::expiretime)),
     ("failover", on_server(replicaof::failover, 0)),
+    ("eval", on_server(scripting::eval, 0)),
+    ("eval_ro", on_server(scripting::eval_ro, 0)),
+    ("evalsha", on_server(scripting::evalsha, 0)),
+    ("evalsha_ro", on_server(scripting::evalsha_ro, 0)),
     ("fcall", data(functions::fcall)),
     ("fcall_ro", data(functions::fcall)),
     ("flushall", data_with(admin::flushall, flag::EMPTIES_ALL)),
@@ -278,6 +282,12 @@ pub(super) const HANDLERS: &[(&str, Handler)] = &[
     ("sdiff", data(sets::sdiff)),
     ("sdiffstore", data(sets::sdiffstore)),
     ("select", data(connection::select)),
+    ("script|debug", on_server(scripting::script_debug, 0)),
+    ("script|exists", on_server(scripting::script_exists, 0)),
+    ("script|flush", on_server(scripting::script_flush, 0)),
+    ("script|help", data(help::help)),
+    ("script|kill", on_server(scripting::script_kill, 0)),
+    ("script|load", on_server(scripting::script_load, 0)),
     ("set", data(strings::set)),
     ("setbit", data(bitops::setbit)),
     ("setex", data(strings::setex)),

@@ -31,6 +31,7 @@ mod memory_report;
 mod pubsub;
 mod replicaof;
 mod scan;
+mod scripting;
 mod sets;
 mod standalone;
 pub(crate) mod sort;

@@ -279,6 +279,8 @@ impl Sentinel {
             tracking: [0; 4],
             dataset_bytes: 0,
             peak_memory: 0,
+            cached_scripts: 0,
+            scripts_memory: 0,
             maxmemory: 0,
             maxmemory_policy: "noeviction".into(),
             evicted_keys: 0,

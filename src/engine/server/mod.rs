@@ -83,6 +83,11 @@ pub struct Server {
     pub stats: Stats,
     /// SLOWLOG and the latency monitor (latency.rs).
     pub(crate) slowlog: latency::SlowLog,
+    /// The scripts EVAL and SCRIPT LOAD cached, by SHA1 (hex).
+    pub(crate) scripts: crate::engine::fnv::FixedHashMap<String, Vec<u8>>,
+    /// The state of math.random's generator: one per process, never
+    /// reseeded between scripts (only by math.randomseed), as in Redis.
+    pub(crate) lua_random: u64,
     /// ACL users and the log of refusals.
     pub acl: crate::engine::acl::Acl,
     /// The append-only file (aof.rs).
@@ -147,6 +152,8 @@ impl Server {
             quicklist_packed_threshold: 1 << 30,
             replies_after_sleep: Vec::new(),
             slowlog: Default::default(),
+            scripts: Default::default(),
+            lua_random: crate::engine::lua::RANDOM_START,
             acl,
             acl_file: None,
             aof: Default::default(),

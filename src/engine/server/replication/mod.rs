@@ -112,6 +112,15 @@ pub struct Backlog {
     pub first_byte_offset: i64,
 }
 
+/// A write a transaction collected, and where it is to go.
+#[derive(Clone, Debug)]
+pub(crate) struct Buffered {
+    db: usize,
+    command: Vec<Vec<u8>>,
+    to_aof: bool,
+    to_replicas: bool,
+}
+
 #[derive(Clone, Debug)]
 pub struct Replication {
     pub replid: String,
@@ -131,7 +140,7 @@ pub struct Replication {
     pub(crate) last_dial: DialId,
     /// Inside EXEC: what the transaction propagates, sent at its end.
     /// Inside EXEC: (db, command, whether the AOF gets it too).
-    exec_buffer: Option<Vec<(usize, Vec<Vec<u8>>, bool)>>,
+    exec_buffer: Option<Vec<Buffered>>,
     next_cron: Millis,
     cron_loops: u64,
     stream: RequestParser,
@@ -351,7 +360,7 @@ impl Server {
     /// A write to send to replicas; inside EXEC it waits for the end.
     pub(crate) fn propagate(&mut self, db: usize, command: Vec<Vec<u8>>) {
         match self.repl.exec_buffer.as_mut() {
-            Some(buffer) => buffer.push((db, command, true)),
+            Some(buffer) => buffer.push(Buffered { db, command, to_aof: true, to_replicas: true }),
             None => self.feed_everywhere(Some(db), &command),
         }
     }
@@ -359,7 +368,7 @@ impl Server {
     /// PUBLISH reaches replicas but not the AOF.
     pub(crate) fn propagate_to_replicas(&mut self, db: usize, command: Vec<Vec<u8>>) {
         match self.repl.exec_buffer.as_mut() {
-            Some(buffer) => buffer.push((db, command, false)),
+            Some(buffer) => buffer.push(Buffered { db, command, to_aof: false, to_replicas: true }),
             None => self.feed(Some(db), &command),
         }
     }
@@ -374,28 +383,48 @@ impl Server {
         self.repl.exec_buffer = Some(Vec::new());
     }
 
+    /// Whether a transaction (or a script) is collecting its writes.
+    pub(crate) fn exec_propagation_active(&self) -> bool {
+        self.repl.exec_buffer.is_some()
+    }
+
+    /// How many writes the transaction has collected so far.
+    pub(crate) fn exec_buffered(&self) -> usize {
+        self.repl.exec_buffer.as_ref().map_or(0, Vec::len)
+    }
+
+    /// A script's `redis.set_repl`: the writes collected since `from` go
+    /// only where its flags say.
+    pub(crate) fn restrict_buffered(&mut self, from: usize, to_aof: bool, to_replicas: bool) {
+        if let Some(buffer) = self.repl.exec_buffer.as_mut() {
+            for entry in buffer.iter_mut().skip(from) {
+                entry.to_aof &= to_aof;
+                entry.to_replicas &= to_replicas;
+            }
+        }
+    }
+
     /// A transaction's writes go out wrapped in MULTI/EXEC when there are
-    /// several, bare when there is one, as Redis 7.0 propagates them.
+    /// several, bare when there is one, as Redis 7.0 propagates them (a
+    /// script's write that `redis.set_repl` sent nowhere does not count).
     pub(crate) fn end_exec_propagation(&mut self) {
-        let buffered = self.repl.exec_buffer.take().unwrap_or_default();
-        if buffered.len() == 1 {
-            if let Some((db, command, to_aof)) = buffered.into_iter().next() {
-                if to_aof {
-                    self.aof_feed(Some(db), &command);
-                }
-                self.feed(Some(db), &command);
-            }
-            return;
+        let mut buffered = self.repl.exec_buffer.take().unwrap_or_default();
+        buffered.retain(|b| b.to_aof || b.to_replicas);
+        let wrap = buffered.len() > 1;
+        if wrap {
+            self.feed_everywhere(Some(buffered[0].db), &[b"MULTI".to_vec()]);
         }
-        let Some(first_db) = buffered.first().map(|(db, _, _)| *db) else { return };
-        self.feed_everywhere(Some(first_db), &[b"MULTI".to_vec()]);
-        for (db, command, to_aof) in buffered {
-            if to_aof {
-                self.aof_feed(Some(db), &command);
+        for entry in &buffered {
+            if entry.to_aof {
+                self.aof_feed(Some(entry.db), &entry.command);
             }
-            self.feed(Some(db), &command);
+            if entry.to_replicas {
+                self.feed(Some(entry.db), &entry.command);
+            }
         }
-        self.feed_everywhere(None, &[b"EXEC".to_vec()]);
+        if wrap {
+            self.feed_everywhere(None, &[b"EXEC".to_vec()]);
+        }
     }
 
     /// Appends a command to the replication stream (with SELECT when the

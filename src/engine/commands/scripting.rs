@@ -1,0 +1,260 @@
+//! EVAL, EVALSHA, their read-only forms and SCRIPT: the script cache by
+//! SHA1, the shebang's flags, and the server side of a running script
+//! (`redis.call`'s checks, its commands run as the caller's, their writes
+//! propagated as one MULTI/EXEC, MONITOR lines from `lua`). The language
+//! itself is `engine::lua`.
+
+use super::dispatch::{feed_monitor_line, may_replicate, redacted, run};
+use super::{err, resolve, subcommand_error};
+use crate::engine::lua::{self, Host};
+use crate::engine::node::ClientId;
+use crate::engine::numfmt::parse_i64;
+use crate::engine::resp::Frame;
+use crate::engine::server::Server;
+use crate::engine::time::Millis;
+
+/// What a script's shebang (`#!lua flags=no-writes,allow-oom`) declares.
+#[derive(Default, Clone, Copy)]
+struct Flags {
+    /// A shebang was there: the script is not in EVAL's compatibility mode.
+    declared: bool,
+    no_writes: bool,
+}
+
+fn shebang_flags(body: &[u8]) -> Result<Flags, String> {
+    if !body.starts_with(b"#!") {
+        return Ok(Flags::default());
+    }
+    let line_end = body.iter().position(|&b| b == b'\n').unwrap_or(body.len());
+    let line = String::from_utf8_lossy(&body[..line_end]);
+    let mut parts = line.split(' ').filter(|p| !p.is_empty());
+    let engine = parts.next().unwrap_or("");
+    if engine != "#!lua" {
+        return Err(format!("ERR Unexpected engine in script shebang: {engine}"));
+    }
+    let mut flags = Flags { declared: true, no_writes: false };
+    for part in parts {
+        let Some(list) = part.strip_prefix("flags=") else {
+            return Err(format!("ERR Unknown lua shebang option: {part}"));
+        };
+        for flag in list.split(',').filter(|f| !f.is_empty()) {
+            match flag {
+                "no-writes" => flags.no_writes = true,
+                "allow-oom" | "allow-stale" | "no-cluster" | "allow-cross-slot-keys" => {}
+                other => return Err(format!("ERR Unexpected flag in script shebang: {other}")),
+            }
+        }
+    }
+    Ok(flags)
+}
+
+/// The memory INFO counts for one cached script: its SHA's sds, the
+/// cache's entry and the body's string object.
+pub(crate) fn script_memory(body: &[u8]) -> u64 {
+    let object = if body.len() <= 44 {
+        crate::engine::memory::allocation(20 + body.len() as u64)
+    } else {
+        16 + crate::engine::memory::sds(body.len())
+    };
+    104 + object
+}
+
+/// Checks a body and caches it: its SHA, or the error Redis replies.
+fn load(server: &mut Server, body: &[u8]) -> Result<String, Frame> {
+    shebang_flags(body).map_err(Frame::error)?;
+    let sha = lua::sha1_hex(body);
+    if !server.scripts.contains_key(&sha) {
+        lua::check_syntax(body).map_err(|e| Frame::error(format!("ERR Error compiling script (new function): {e}")))?;
+        server.scripts.insert(sha.clone(), body.to_vec());
+    }
+    Ok(sha)
+}
+
+pub fn eval(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis) -> Vec<Frame> {
+    eval_generic(server, id, args, now, false, false)
+}
+
+pub fn eval_ro(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis) -> Vec<Frame> {
+    eval_generic(server, id, args, now, false, true)
+}
+
+pub fn evalsha(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis) -> Vec<Frame> {
+    eval_generic(server, id, args, now, true, false)
+}
+
+pub fn evalsha_ro(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis) -> Vec<Frame> {
+    eval_generic(server, id, args, now, true, true)
+}
+
+fn eval_generic(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis, by_sha: bool, read_only: bool) -> Vec<Frame> {
+    let Some(numkeys) = parse_i64(&args[2]) else { return vec![err("value is not an integer or out of range")] };
+    if numkeys > args.len() as i64 - 3 {
+        return vec![err("Number of keys can't be greater than number of args")];
+    }
+    if numkeys < 0 {
+        return vec![err("Number of keys can't be negative")];
+    }
+    let (sha, body) = if by_sha {
+        let sha = String::from_utf8_lossy(&args[1]).to_ascii_lowercase();
+        match server.scripts.get(&sha) {
+            Some(body) if sha.len() == 40 => (sha, body.clone()),
+            _ => return vec![Frame::error("NOSCRIPT No matching script. Please use EVAL.")],
+        }
+    } else {
+        match load(server, &args[1]) {
+            Ok(sha) => (sha, args[1].clone()),
+            Err(reply) => return vec![reply],
+        }
+    };
+    let flags = shebang_flags(&body).unwrap_or_default();
+    // A script that declares it may write cannot start on a read-only replica.
+    if flags.declared && !flags.no_writes && !read_only && server.repl.master.is_some() && server.settings.replica_read_only {
+        return vec![Frame::error("READONLY You can't write against a read only replica.")];
+    }
+    feed_monitor_line(server, id, args, now, None);
+    let keys = &args[3..3 + numkeys as usize];
+    let argv = &args[3 + numkeys as usize..];
+    let nested = server.exec_propagation_active();
+    if !nested {
+        server.begin_exec_propagation();
+    }
+    let (db, deny_blocking) = match server.clients.get_mut(&id) {
+        Some(c) => (c.state.db, std::mem::replace(&mut c.state.deny_blocking, true)),
+        None => return Vec::new(),
+    };
+    let reply = {
+        let mut random = server.lua_random;
+        let mut host = ScriptHost { server, id, now, read_only: read_only || flags.no_writes, repl_flags: 3 };
+        let reply = lua::run_script(&mut host, &body, &sha, keys, argv, &mut random);
+        server.lua_random = random;
+        reply
+    };
+    // SELECT in a script does not change the caller's database.
+    if let Some(c) = server.clients.get_mut(&id) {
+        c.state.db = db;
+        c.state.deny_blocking = deny_blocking;
+    }
+    if !nested {
+        server.end_exec_propagation();
+    }
+    vec![reply]
+}
+
+struct ScriptHost<'a> {
+    server: &'a mut Server,
+    id: ClientId,
+    now: Millis,
+    read_only: bool,
+    repl_flags: i64,
+}
+
+impl Host for ScriptHost<'_> {
+    fn call(&mut self, args: &[Vec<u8>]) -> Frame {
+        let server = &mut *self.server;
+        let (info, handler) = match resolve(args) {
+            Ok(found) => found,
+            Err(_) => {
+                return match super::table::lookup(args) {
+                    Some(Ok(_)) => Frame::error("ERR Wrong number of args calling Redis command from script"),
+                    _ => Frame::error("ERR Unknown Redis command called from script"),
+                };
+            }
+        };
+        if info.has_flag("noscript") {
+            return Frame::error("ERR This Redis command is not allowed from script");
+        }
+        if let Err(refused) = super::acl::permitted_in_script(server, self.id, info, args, self.now) {
+            return refused;
+        }
+        let write = info.has_flag("write");
+        if self.read_only && (write || may_replicate(info)) {
+            return Frame::error("ERR Write commands are not allowed from read-only scripts.");
+        }
+        if write && server.repl.master.is_some() && server.settings.replica_read_only {
+            return Frame::error("READONLY You can't write against a read only replica.");
+        }
+        let buffered = server.exec_buffered();
+        let replies = run(server, self.id, info, handler, args, self.now);
+        if self.repl_flags != 3 {
+            server.restrict_buffered(buffered, self.repl_flags & 1 != 0, self.repl_flags & 2 != 0);
+        }
+        if !info.has_flag("admin") && !info.has_flag("skip_monitor") {
+            feed_monitor_line(server, self.id, &redacted(info, args), self.now, Some("lua"));
+        }
+        replies.into_iter().next().unwrap_or(Frame::Null)
+    }
+
+    fn log(&mut self, level: i64, message: &str) {
+        let wanted = match self.server.settings.value_of("loglevel").as_deref() {
+            Some("debug") => 0,
+            Some("verbose") => 1,
+            Some("warning") => 3,
+            Some("nothing") => 4,
+            _ => 2,
+        };
+        if level >= wanted {
+            let mark = ['.', '-', '*', '#'][level.clamp(0, 3) as usize];
+            let role = if self.server.repl.master.is_some() { 'S' } else { 'M' };
+            self.server.log_as(self.now, role, mark, message.to_string());
+        }
+    }
+
+    fn acl_check(&mut self, args: &[Vec<u8>]) -> Option<bool> {
+        let info = super::table::lookup(args)?.ok()?;
+        Some(super::acl::allows(self.server, self.id, info, args))
+    }
+
+    fn set_repl(&mut self, flags: i64) {
+        self.repl_flags = flags;
+    }
+}
+
+pub fn script_load(server: &mut Server, _id: ClientId, args: &[Vec<u8>], _now: Millis) -> Vec<Frame> {
+    vec![match load(server, &args[2]) {
+        Ok(sha) => Frame::bulk(sha.into_bytes()),
+        Err(reply) => reply,
+    }]
+}
+
+pub fn script_exists(server: &mut Server, _id: ClientId, args: &[Vec<u8>], _now: Millis) -> Vec<Frame> {
+    let found = args[2..]
+        .iter()
+        .map(|sha| Frame::Integer(server.scripts.contains_key(&String::from_utf8_lossy(sha).to_ascii_lowercase()) as i64))
+        .collect();
+    vec![Frame::Array(found)]
+}
+
+pub fn script_flush(server: &mut Server, _id: ClientId, args: &[Vec<u8>], _now: Millis) -> Vec<Frame> {
+    match args.get(2) {
+        _ if args.len() > 3 => vec![subcommand_error(args)],
+        Some(mode) if !mode.eq_ignore_ascii_case(b"sync") && !mode.eq_ignore_ascii_case(b"async") => {
+            vec![err("SCRIPT FLUSH only support SYNC|ASYNC option")]
+        }
+        _ => {
+            server.scripts.clear();
+            vec![Frame::ok()]
+        }
+    }
+}
+
+/// A script runs to its end inside the command that started it, so none
+/// is ever running when SCRIPT KILL arrives.
+pub fn script_kill(_server: &mut Server, _id: ClientId, _args: &[Vec<u8>], _now: Millis) -> Vec<Frame> {
+    vec![Frame::error("NOTBUSY No scripts in execution right now.")]
+}
+
+/// SCRIPT DEBUG NO is the default; the Lua debugger (YES, SYNC) is not in
+/// the playground, and says so rather than pretending to start.
+pub fn script_debug(_server: &mut Server, _id: ClientId, args: &[Vec<u8>], _now: Millis) -> Vec<Frame> {
+    let mode = args[2].to_ascii_lowercase();
+    vec![match mode.as_slice() {
+        b"no" => Frame::ok(),
+        b"yes" | b"sync" => err("SCRIPT DEBUG YES/SYNC: the Lua debugger is not available in this playground (use redis.log and return values instead)"),
+        _ => err("Use SCRIPT DEBUG YES/SYNC/NO"),
+    }]
+}
+
+/// INFO memory's script figures: cached scripts and what they take.
+pub(crate) fn cache_figures(server: &Server) -> (usize, u64) {
+    (server.scripts.len(), server.scripts.values().map(|b| script_memory(b)).sum())
+}
