@@ -13,7 +13,7 @@ use redis_playground::sim::TraceEvent;
 /// Commands whose array reply comes in hash-table order (or at random).
 /// An entry with two words names a subcommand (`command list`).
 const UNORDERED: &[&str] =
-    &["keys", "smembers", "sinter", "sunion", "sdiff", "spop", "srandmember", "hrandfield", "command list", "scan", "sscan", "acl cat"];
+    &["keys", "smembers", "sinter", "sunion", "sdiff", "spop", "srandmember", "hrandfield", "command list", "scan", "sscan", "acl cat", "function list"];
 
 /// One prompt line and the lines printed after it (or a `# step` line).
 #[derive(Debug)]

@@ -59,6 +59,8 @@ pub struct Figures<'a> {
     /// EVAL's script cache: how many, and the memory Redis counts for them.
     pub cached_scripts: usize,
     pub scripts_memory: u64,
+    /// FUNCTION LOAD's libraries: functions, libraries, their memory.
+    pub functions: (usize, usize, u64),
     /// `maxmemory`, `maxmemory-policy`, and the keys evicted to keep them.
     pub maxmemory: u64,
     pub maxmemory_policy: String,
@@ -315,14 +317,14 @@ fn memory_lines(s: &Figures) -> Vec<String> {
         "used_memory_lua_human:32.00K".into(),
         format!("used_memory_scripts_eval:{}", s.scripts_memory),
         format!("number_of_cached_scripts:{}", s.cached_scripts),
-        "number_of_functions:0".into(),
-        "number_of_libraries:0".into(),
+        format!("number_of_functions:{}", s.functions.0),
+        format!("number_of_libraries:{}", s.functions.1),
         "used_memory_vm_functions:33792".into(),
         "used_memory_vm_total:66560".into(),
         "used_memory_vm_total_human:65.00K".into(),
-        "used_memory_functions:200".into(),
-        format!("used_memory_scripts:{}", 200 + s.scripts_memory),
-        format!("used_memory_scripts_human:{}", human_bytes(200 + s.scripts_memory)),
+        format!("used_memory_functions:{}", s.functions.2),
+        format!("used_memory_scripts:{}", s.functions.2 + s.scripts_memory),
+        format!("used_memory_scripts_human:{}", human_bytes(s.functions.2 + s.scripts_memory)),
         format!("maxmemory:{}", s.maxmemory),
         format!("maxmemory_human:{}", human_bytes(s.maxmemory)),
         format!("maxmemory_policy:{}", s.maxmemory_policy),

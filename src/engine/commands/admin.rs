@@ -111,6 +111,11 @@ fn figures(server: &Server, now: Millis) -> info::Figures<'_> {
         peak_memory: server.memory.peak,
         cached_scripts: super::scripting::cache_figures(server).0,
         scripts_memory: super::scripting::cache_figures(server).1,
+        functions: (
+            server.libraries.values().map(|l| l.functions.len()).sum(),
+            server.libraries.len(),
+            crate::engine::server::functions::memory(&server.libraries),
+        ),
         maxmemory: server.settings.maxmemory(),
         maxmemory_policy: server.settings.value_of("maxmemory-policy").unwrap_or_default(),
         evicted_keys: server.memory.evicted_keys,

@@ -111,25 +111,54 @@ fn eval_generic(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis
     if flags.declared && !flags.no_writes && !read_only && server.repl.master.is_some() && server.settings.replica_read_only {
         return vec![Frame::error("READONLY You can't write against a read only replica.")];
     }
-    feed_monitor_line(server, id, args, now, None);
     let keys = &args[3..3 + numkeys as usize];
     let argv = &args[3 + numkeys as usize..];
+    let read_only = read_only || flags.no_writes;
+    vec![in_script_context(server, id, args, now, read_only, |host, random| lua::run_script(host, &body, &sha, keys, argv, random))]
+}
+
+/// FCALL's part once its checks passed: the function runs as a script.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn run_function(
+    server: &mut Server,
+    id: ClientId,
+    args: &[Vec<u8>],
+    now: Millis,
+    code: &[u8],
+    name: &str,
+    keys: &[Vec<u8>],
+    argv: &[Vec<u8>],
+    read_only: bool,
+) -> Frame {
+    in_script_context(server, id, args, now, read_only, |host, random| lua::call_function(host, code, name, keys, argv, random))
+}
+
+/// What surrounds a script's run: its MONITOR line, its writes collected
+/// for one MULTI/EXEC (unless a transaction already collects them),
+/// blocking commands answering at once, and the caller's database
+/// restored after a SELECT inside.
+fn in_script_context(
+    server: &mut Server,
+    id: ClientId,
+    args: &[Vec<u8>],
+    now: Millis,
+    read_only: bool,
+    run: impl FnOnce(&mut dyn Host, &mut u64) -> Frame,
+) -> Frame {
+    feed_monitor_line(server, id, args, now, None);
     let nested = server.exec_propagation_active();
     if !nested {
         server.begin_exec_propagation();
     }
-    let (db, deny_blocking) = match server.clients.get_mut(&id) {
-        Some(c) => (c.state.db, std::mem::replace(&mut c.state.deny_blocking, true)),
-        None => return Vec::new(),
+    let Some((db, deny_blocking)) = server.clients.get_mut(&id).map(|c| (c.state.db, std::mem::replace(&mut c.state.deny_blocking, true))) else {
+        return Frame::Null;
     };
+    let mut random = server.lua_random;
     let reply = {
-        let mut random = server.lua_random;
-        let mut host = ScriptHost { server, id, now, read_only: read_only || flags.no_writes, repl_flags: 3 };
-        let reply = lua::run_script(&mut host, &body, &sha, keys, argv, &mut random);
-        server.lua_random = random;
-        reply
+        let mut host = ScriptHost { server: &mut *server, id, now, read_only, repl_flags: 3 };
+        run(&mut host, &mut random)
     };
-    // SELECT in a script does not change the caller's database.
+    server.lua_random = random;
     if let Some(c) = server.clients.get_mut(&id) {
         c.state.db = db;
         c.state.deny_blocking = deny_blocking;
@@ -137,7 +166,7 @@ fn eval_generic(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis
     if !nested {
         server.end_exec_propagation();
     }
-    vec![reply]
+    reply
 }
 
 struct ScriptHost<'a> {

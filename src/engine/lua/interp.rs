@@ -177,6 +177,10 @@ impl Interp<'_> {
                         return Ok(found);
                     }
                     match self.metamethod(&current, "__index") {
+                        Value::Nil if t.borrow().strict => {
+                            let name = key.to_bytes().map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+                            return Err(self.rt_error(format!("Script attempted to access nonexistent global variable '{name}'")));
+                        }
                         Value::Nil => return Ok(Value::Nil),
                         h => h,
                     }

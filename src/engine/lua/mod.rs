@@ -65,6 +65,8 @@ pub trait Host {
 
 pub struct Interp<'h> {
     globals: TableRef,
+    /// The whole `redis` library (a loading library sees a narrower one).
+    redis_lib: TableRef,
     string_meta: TableRef,
     /// The current line of each function on the call stack
     /// (`NATIVE_FRAME` for a native one).
@@ -78,7 +80,97 @@ pub struct Interp<'h> {
     host: &'h mut dyn Host,
     /// The stack position when the script started.
     stack_base: usize,
+    /// While a library's code runs (FUNCTION LOAD): what it registered.
+    registered: Option<Vec<(Registered, Value)>>,
 }
+
+/// A function a library registered, as FUNCTION LIST shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Registered {
+    pub name: String,
+    pub description: Option<Vec<u8>>,
+    pub flags: Vec<&'static str>,
+}
+
+impl Registered {
+    pub fn no_writes(&self) -> bool {
+        self.flags.contains(&"no-writes")
+    }
+}
+
+/// The flags a script or function may declare.
+pub const SCRIPT_FLAGS: &[&str] = &["no-writes", "allow-oom", "allow-stale", "no-cluster", "allow-cross-slot-keys"];
+
+/// A host for a library's code while it loads: it cannot reach the server.
+struct LoadingHost;
+
+impl Host for LoadingHost {
+    fn call(&mut self, _args: &[Vec<u8>]) -> Frame {
+        Frame::error("ERR redis.call is not available while a library loads")
+    }
+    fn log(&mut self, _level: i64, _message: &str) {}
+    fn acl_check(&mut self, _args: &[Vec<u8>]) -> Option<bool> {
+        Some(false)
+    }
+    fn set_repl(&mut self, _flags: i64) {}
+}
+
+/// Whether a library or function name is one Redis accepts.
+pub fn valid_name(name: &[u8]) -> bool {
+    !name.is_empty() && name.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+}
+
+const COMPILE_ERROR: &str = "ERR Error compiling function: ";
+
+const NAME_RULE: &str = "Library names can only contain letters, numbers, or underscores(_) and must be at least one character long";
+
+/// Runs a library's code as FUNCTION LOAD does, with the `redis` table a
+/// loading library sees: the functions it registered, or Redis's error.
+pub fn load_library(code: &[u8]) -> Result<Vec<Registered>, String> {
+    let mut host = LoadingHost;
+    let mut random = RANDOM_START;
+    let mut interp = Interp::new(&mut host);
+    let registered = interp.run_library(code, &mut random).map_err(|e| {
+        if e.starts_with(COMPILE_ERROR) {
+            e
+        } else {
+            format!("ERR Error registering functions: {e}")
+        }
+    })?;
+    if registered.is_empty() {
+        return Err("ERR No functions registered".into());
+    }
+    Ok(registered.into_iter().map(|(r, _)| r).collect())
+}
+
+/// FCALL: the library's code runs again to get its functions (a
+/// server's state is cloned for rewinds, so it holds code, not live Lua
+/// values), then the function runs with KEYS and ARGV as its arguments.
+pub fn call_function(host: &mut dyn Host, code: &[u8], name: &str, keys: &[Vec<u8>], argv: &[Vec<u8>], random: &mut u64) -> Frame {
+    let mut interp = Interp::new(host);
+    // The library's own top level draws from a scratch generator: Redis ran it once, at load.
+    let mut scratch = RANDOM_START;
+    let registered = match interp.run_library(code, &mut scratch) {
+        Ok(r) => r,
+        Err(e) => return Frame::error(format!("ERR Error registering functions: {e}")),
+    };
+    let Some((_, callback)) = registered.into_iter().find(|(r, _)| r.name.eq_ignore_ascii_case(name)) else {
+        return Frame::error("ERR Function not found");
+    };
+    let full = interp.redis_lib.clone();
+    interp.globals.borrow_mut().set(Value::str(b"redis"), Value::Table(full));
+    interp.rand48 = Rand48::from_state(*random);
+    let array = |items: &[Vec<u8>]| Value::Table(Table::new_ref(Table::from_array(items.iter().map(|k| Value::str(k)).collect())));
+    interp.frames.push(NATIVE_FRAME);
+    let result = interp.call(&callback, vec![array(keys), array(argv)]);
+    interp.frames.pop();
+    *random = interp.rand48.state();
+    match result {
+        Ok(values) => to_reply(&values.into_iter().next().unwrap_or(Value::Nil), 0),
+        Err(e) => error_reply(&e, name, "user_function"),
+    }
+}
+
 
 /// Compiles a script body as Redis does (`user_script`): the compile
 /// error's text, or nothing.
@@ -110,14 +202,14 @@ pub fn run_script(host: &mut dyn Host, source: &[u8], sha: &str, keys: &[Vec<u8>
     *random = interp.rand48.state();
     match result {
         Ok(values) => to_reply(&values.into_iter().next().unwrap_or(Value::Nil), 0),
-        Err(e) => error_reply(&e, sha),
+        Err(e) => error_reply(&e, sha, "user_script"),
     }
 }
 
 /// An error that ended a script, as Redis's error handler shapes it: a
 /// table error keeps its text, anything else is `ERR <tostring>`; then
 /// the script and the line it was at.
-fn error_reply(e: &LuaError, sha: &str) -> Frame {
+fn error_reply(e: &LuaError, sha: &str, chunk: &str) -> Frame {
     let msg = match &e.value {
         Value::Table(t) => match t.borrow().get_str("err") {
             Value::Str(s) => String::from_utf8_lossy(&s).into_owned(),
@@ -132,8 +224,11 @@ fn error_reply(e: &LuaError, sha: &str) -> Frame {
         other => format!("ERR {}", other.type_name()),
     };
     let msg = msg.replace(['\r', '\n'], " ");
-    Frame::error(format!("{msg} script: {sha}, on @user_script:{}.", e.line))
+    Frame::error(format!("{msg} script: {sha}, on @{chunk}:{}.", e.line))
 }
+
+/// How deep a reply may nest before Redis's Lua stack runs out.
+const REPLY_DEPTH: usize = 1000;
 
 /// Lua's value as a reply (luaReplyToRedisReply, RESP2).
 fn to_reply(v: &Value, depth: usize) -> Frame {
@@ -141,7 +236,8 @@ fn to_reply(v: &Value, depth: usize) -> Frame {
         Value::Str(s) => Frame::Bulk(s.to_vec()),
         Value::Bool(true) => Frame::Integer(1),
         Value::Num(n) => Frame::Integer(if n.is_nan() { i64::MIN } else { *n as i64 }),
-        Value::Table(t) if depth < 1000 => {
+        Value::Table(_) if depth >= REPLY_DEPTH => Frame::error("ERR reached lua stack limit"),
+        Value::Table(t) => {
             let t = t.borrow();
             if let Value::Str(e) = t.get_str("err") {
                 return Frame::Error(String::from_utf8_lossy(&e).replace(['\r', '\n'], " "));
@@ -222,6 +318,8 @@ fn error_table(text: &str) -> Value {
     field_table("err", text.as_bytes())
 }
 
+const LOADING_LIB: &[(&str, Native)] = &[("register_function", redis_register_function), ("log", redis_log), ("setresp", redis_setresp)];
+
 const REDIS_LIB: &[(&str, Native)] = &[
     ("call", redis_call),
     ("pcall", redis_pcall),
@@ -238,6 +336,40 @@ const REDIS_LIB: &[(&str, Native)] = &[
 ];
 
 impl<'h> Interp<'h> {
+    /// Runs a library's code with the loading `redis` table: what it
+    /// registered with their callbacks, or the error's text as Redis
+    /// shows it.
+    fn run_library(&mut self, code: &[u8], random: &mut u64) -> Result<Vec<(Registered, Value)>, String> {
+        self.chunk = "user_function".into();
+        let proto = parser::parse(code, "user_function").map_err(|e| format!("{COMPILE_ERROR}{e}"))?;
+        let mut loading = Table::default();
+        for (name, f) in LOADING_LIB {
+            loading.set(Value::str(name.as_bytes()), native(name, *f));
+        }
+        for key in ["LOG_DEBUG", "LOG_VERBOSE", "LOG_NOTICE", "LOG_WARNING", "REDIS_VERSION", "REDIS_VERSION_NUM"] {
+            let v = self.redis_lib.borrow().get_str(key);
+            loading.set(Value::str(key.as_bytes()), v);
+        }
+        loading.readonly = true;
+        loading.strict = true;
+        self.globals.borrow_mut().set(Value::str(b"redis"), Value::Table(Table::new_ref(loading)));
+        self.registered = Some(Vec::new());
+        self.rand48 = Rand48::from_state(*random);
+        let outcome = self.call_proto(&proto, Vec::new(), Vec::new());
+        *random = self.rand48.state();
+        let registered = self.registered.take().unwrap_or_default();
+        match outcome {
+            Ok(_) => Ok(registered),
+            Err(e) => Err(match &e.value {
+                Value::Table(t) => match t.borrow().get_str("err") {
+                    Value::Str(s) => String::from_utf8_lossy(&s).into_owned(),
+                    _ => "ERR unknown error".into(),
+                },
+                other => format!("ERR {}", other.to_bytes().map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_else(|| other.type_name().to_string())),
+            }),
+        }
+    }
+
     /// Whether the script's calls went deeper than its stack budget.
     fn stack_exhausted(&self) -> bool {
         self.stack_base.saturating_sub(stack_position()) > STACK_BUDGET
@@ -294,8 +426,10 @@ impl<'h> Interp<'h> {
             lib.borrow_mut().readonly = true;
         }
         globals.borrow_mut().readonly = true;
+        let redis_lib = libs[5].1.clone();
         Interp {
             globals,
+            redis_lib,
             string_meta,
             frames: Vec::new(),
             steps: 0,
@@ -306,6 +440,7 @@ impl<'h> Interp<'h> {
             addresses: FixedHashMap::default(),
             host,
             stack_base: stack_position(),
+            registered: None,
         }
     }
 }
@@ -449,4 +584,76 @@ fn redis_acl_check_cmd(interp: &mut Interp, args: Vec<Value>) -> Result<Vec<Valu
         Some(allowed) => Ok(vec![Value::Bool(allowed)]),
         None => Err(raise(interp, "Invalid command passed to redis.acl_check_cmd()")),
     }
+}
+
+/// `redis.register_function('name', callback)` or
+/// `redis.register_function{function_name=..., callback=..., flags=..., description=...}`.
+fn redis_register_function(interp: &mut Interp, args: Vec<Value>) -> Result<Vec<Value>, LuaError> {
+    if args.is_empty() || args.len() > 2 {
+        return Err(raise(interp, "wrong number of arguments to redis.register_function"));
+    }
+    let (name, callback, description, flags) = if args.len() == 2 {
+        let Value::Str(name) = &args[0] else { return Err(raise(interp, "first argument to redis.register_function must be a string")) };
+        let callback @ Value::Func(_) = &args[1] else {
+            return Err(raise(interp, "second argument to redis.register_function must be a function"));
+        };
+        (name.to_vec(), callback.clone(), None, Vec::new())
+    } else {
+        let Value::Table(t) = &args[0] else { return Err(raise(interp, "calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).")) };
+        let (mut name, mut callback, mut description, mut flags) = (None, None, None, Vec::new());
+        let mut key = Value::Nil;
+        loop {
+            let entry = t.borrow().next(&key);
+            let Ok(Some((k, v))) = entry else { break };
+            let Value::Str(field) = &k else { return Err(raise(interp, "named argument key given to redis.register_function is not a string")) };
+            match &**field {
+                b"function_name" => match &v {
+                    Value::Str(s) => name = Some(s.to_vec()),
+                    _ => return Err(raise(interp, "function_name argument given to redis.register_function must be a string")),
+                },
+                b"description" => match &v {
+                    Value::Str(s) => description = Some(s.to_vec()),
+                    _ => return Err(raise(interp, "description argument given to redis.register_function must be a string")),
+                },
+                b"callback" => match &v {
+                    Value::Func(_) => callback = Some(v.clone()),
+                    _ => return Err(raise(interp, "callback argument given to redis.register_function must be a function")),
+                },
+                b"flags" => {
+                    let Value::Table(list) = &v else {
+                        return Err(raise(interp, "flags argument to redis.register_function must be a table representing function flags"));
+                    };
+                    let list = list.borrow();
+                    for i in 1..=list.len() {
+                        let flag = list.get(&Value::Num(i as f64));
+                        let known = match &flag {
+                            Value::Str(s) => SCRIPT_FLAGS.iter().find(|f| f.as_bytes() == &**s).copied(),
+                            _ => None,
+                        };
+                        match known {
+                            Some(f) => flags.push(f),
+                            None => return Err(raise(interp, "unknown flag given")),
+                        }
+                    }
+                }
+                _ => return Err(raise(interp, "unknown argument given to redis.register_function")),
+            }
+            key = k;
+        }
+        let Some(name) = name else { return Err(raise(interp, "redis.register_function must get a function name argument")) };
+        let Some(callback) = callback else { return Err(raise(interp, "redis.register_function must get a callback argument")) };
+        (name, callback, description, flags)
+    };
+    if !valid_name(&name) {
+        return Err(raise(interp, NAME_RULE));
+    }
+    let name = String::from_utf8_lossy(&name).into_owned();
+    let Some(registered) = interp.registered.as_mut() else {
+        return Err(raise(interp, "redis.register_function can only be called on FUNCTION LOAD command"));
+    };
+    if registered.iter().any(|(r, _)| r.name.eq_ignore_ascii_case(&name)) {
+        return Err(raise(interp, "Function already exists in the library"));
+    }
+    registered.push((Registered { name, description, flags }, callback));
+    Ok(Vec::new())
 }

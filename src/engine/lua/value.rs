@@ -129,6 +129,9 @@ pub struct Table {
     hash: FixedHashMap<Key, (Value, Value)>,
     pub meta: Option<TableRef>,
     pub readonly: bool,
+    /// Reading a missing key is an error (the `redis` table a library's
+    /// code sees while FUNCTION LOAD runs it).
+    pub strict: bool,
 }
 
 impl Table {

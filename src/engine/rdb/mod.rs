@@ -16,8 +16,8 @@ mod write;
 
 use std::fmt;
 
-pub use read::{decode, decode_dump, RdbFile};
-pub use write::{dump_payload, encode, quicklist_nodes, serialized_len, write_record, SaveOptions};
+pub use read::{decode, decode_dump, decode_functions_payload, RdbFile};
+pub use write::{dump_payload, encode, functions_payload, quicklist_nodes, serialized_len, write_record, SaveOptions};
 
 pub const RDB_VERSION: u16 = 10;
 

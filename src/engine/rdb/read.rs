@@ -18,6 +18,8 @@ pub struct RdbFile {
     pub aux: Vec<(Vec<u8>, Vec<u8>)>,
     /// Where each key's record (expiry, type, key, value) lies in the file.
     pub spans: Vec<(Vec<u8>, std::ops::Range<usize>)>,
+    /// The code of each function library, in file order.
+    pub libraries: Vec<Vec<u8>>,
 }
 
 impl RdbFile {
@@ -439,9 +441,9 @@ pub fn decode(data: &[u8], limits: &Limits) -> Result<RdbFile, RdbError> {
                 r.len()?;
             }
             OP_FREQ => frequency = Some(r.byte()?),
-            OP_FUNCTION | OP_FUNCTION2 => {
-                return Err(RdbError::Unsupported { offset: op_at, what: "a function library".into() })
-            }
+            OP_FUNCTION2 => snapshot.libraries.push(r.string()?),
+            // Redis 7.0's release candidates saved functions another way.
+            OP_FUNCTION => return Err(RdbError::Unsupported { offset: op_at, what: "a function library of a Redis 7.0 release candidate".into() }),
             OP_MODULE_AUX => return Err(RdbError::Unsupported { offset: op_at, what: "module data".into() }),
             kind => {
                 let key = r.string()?;
@@ -472,6 +474,30 @@ pub fn decode(data: &[u8], limits: &Limits) -> Result<RdbFile, RdbError> {
         }
     }
     Ok(snapshot)
+}
+
+/// FUNCTION RESTORE's payload: library codes, RDB version, CRC64. None
+/// for a payload Redis calls wrong; Err(opcode) for a record that is not
+/// a library.
+pub fn decode_functions_payload(payload: &[u8]) -> Result<Vec<Vec<u8>>, Option<u8>> {
+    if payload.len() < 10 {
+        return Err(None);
+    }
+    let (body, footer) = payload.split_at(payload.len() - 10);
+    let version = u16::from_le_bytes([footer[0], footer[1]]);
+    let stored = u64::from_le_bytes(footer[2..10].try_into().unwrap_or([0; 8]));
+    if version > RDB_VERSION || stored != crc64::crc64(&payload[..payload.len() - 8]) {
+        return Err(None);
+    }
+    let mut r = Reader { data: body, at: 0 };
+    let mut codes = Vec::new();
+    while r.at < body.len() {
+        match r.byte().map_err(|_| None)? {
+            OP_FUNCTION2 => codes.push(r.string().map_err(|_| None)?),
+            other => return Err(Some(other)),
+        }
+    }
+    Ok(codes)
 }
 
 /// RESTORE's payload: value, RDB version (at most ours), CRC64.

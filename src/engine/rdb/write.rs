@@ -24,11 +24,13 @@ pub struct SaveOptions {
     pub list_max_listpack_size: i64,
     /// The base of an AOF (its `aof-base` AUX field is 1).
     pub aof_base: bool,
+    /// The code of each function library, saved ahead of the keys.
+    pub libraries: Vec<Vec<u8>>,
 }
 
 impl Default for SaveOptions {
     fn default() -> SaveOptions {
-        SaveOptions { compression: true, checksum: true, ctime: 0, used_mem: 0, replication: None, list_max_listpack_size: -2, aof_base: false }
+        SaveOptions { compression: true, checksum: true, ctime: 0, used_mem: 0, replication: None, list_max_listpack_size: -2, aof_base: false, libraries: Vec::new() }
     }
 }
 
@@ -276,6 +278,7 @@ pub fn encode(keyspace: &Keyspace, options: &SaveOptions) -> Vec<u8> {
         write_aux(&mut out, "repl-offset", offset.to_string().as_bytes(), c);
     }
     write_aux(&mut out, "aof-base", if options.aof_base { b"1" } else { b"0" }, c);
+    write_libraries(&mut out, &options.libraries, c);
     for (index, db) in keyspace.dbs.iter().enumerate() {
         if db.is_empty() {
             continue;
@@ -291,6 +294,24 @@ pub fn encode(keyspace: &Keyspace, options: &SaveOptions) -> Vec<u8> {
     }
     out.push(OP_EOF);
     let crc = if options.checksum { crc64::crc64(&out) } else { 0 };
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// Function libraries as Redis 7.0 saves them: each its opcode and code.
+fn write_libraries(out: &mut Vec<u8>, libraries: &[Vec<u8>], compression: bool) {
+    for code in libraries {
+        out.push(super::OP_FUNCTION2);
+        write_raw_string(out, code, compression);
+    }
+}
+
+/// FUNCTION DUMP's payload: the libraries, the RDB version and a CRC64.
+pub fn functions_payload(libraries: &[Vec<u8>], compression: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    write_libraries(&mut out, libraries, compression);
+    out.extend_from_slice(&RDB_VERSION.to_le_bytes());
+    let crc = crc64::crc64(&out);
     out.extend_from_slice(&crc.to_le_bytes());
     out
 }

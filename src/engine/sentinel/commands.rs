@@ -281,6 +281,7 @@ impl Sentinel {
             peak_memory: 0,
             cached_scripts: 0,
             scripts_memory: 0,
+            functions: (0, 0, 200),
             maxmemory: 0,
             maxmemory_policy: "noeviction".into(),
             evicted_keys: 0,

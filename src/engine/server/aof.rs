@@ -348,6 +348,7 @@ impl Server {
             crate::engine::keyspace::Keyspace::new(databases)
         } else {
             let snapshot = rdb::decode(&self.aof.base, &self.settings.limits).map_err(|e| format!("{}: {e}", self.base_name(self.aof.base_seq)))?;
+            self.restore_libraries(&snapshot.libraries)?;
             snapshot.into_keyspace(databases, now).map_err(|i| format!("the AOF base uses database {i}"))?.0
         };
         Ok(())

@@ -10,6 +10,7 @@
 pub mod aof;
 mod blocking;
 pub mod eviction;
+pub mod functions;
 pub(crate) mod clients;
 pub mod persistence;
 pub mod tracking;
@@ -88,6 +89,8 @@ pub struct Server {
     /// The state of math.random's generator: one per process, never
     /// reseeded between scripts (only by math.randomseed), as in Redis.
     pub(crate) lua_random: u64,
+    /// FUNCTION LOAD's libraries, by name.
+    pub(crate) libraries: functions::Libraries,
     /// ACL users and the log of refusals.
     pub acl: crate::engine::acl::Acl,
     /// The append-only file (aof.rs).
@@ -154,6 +157,7 @@ impl Server {
             slowlog: Default::default(),
             scripts: Default::default(),
             lua_random: crate::engine::lua::RANDOM_START,
+            libraries: Default::default(),
             acl,
             acl_file: None,
             aof: Default::default(),

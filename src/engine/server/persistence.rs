@@ -117,6 +117,7 @@ impl Server {
                 .map(|_| (0, self.repl.replid.clone(), self.repl.offset)),
             list_max_listpack_size: self.settings.list_max_listpack_size,
             aof_base: false,
+            libraries: self.library_codes(),
         }
     }
 
@@ -165,6 +166,7 @@ impl Server {
         // The config's `replicaof` makes it a replica before it loads.
         let role = if self.config.get("replicaof").or_else(|| self.config.get("slaveof")).is_some() { 'S' } else { 'M' };
         self.log_rdb_header(now, role, &snapshot);
+        self.restore_libraries(&snapshot.libraries).map_err(|e| format!("{path}: {e}"))?;
         let databases = self.keyspace.dbs.len();
         let (keyspace, loaded, expired) = snapshot.into_keyspace(databases, now)
             .map_err(|index| format!("{path}: the dump uses database {index}, the server has {databases}"))?;

@@ -399,7 +399,8 @@ impl Server {
             self.log_rdb_header(now, 'S', snapshot);
         }
         let keys = decoded.as_ref().map_or(0, |s| s.key_count());
-        let loaded = decoded.and_then(|snapshot| snapshot.into_keyspace(databases, i64::MIN).ok());
+        let libraries_ok = decoded.as_ref().is_some_and(|s| self.restore_libraries(&s.libraries).is_ok());
+        let loaded = decoded.filter(|_| libraries_ok).and_then(|snapshot| snapshot.into_keyspace(databases, i64::MIN).ok());
         let Some((keyspace, _, _)) = loaded else {
             self.warning(now, "Failed trying to load the MASTER synchronization DB from socket".into());
             self.close_master_link();
