@@ -544,6 +544,27 @@ test('streams, a consumer group and an ACL user work in the page as on Redis', a
   await page.click('[data-show-data="6379"]');
 });
 
+test('a Lua script and a function run in the page and reach the replica; a runaway script is stopped and the page lives', async () => {
+  await run(6380, 'REPLICAOF 127.0.0.1 6379');
+  const script = `EVAL "redis.call('set', KEYS[1], ARGV[1]) return redis.call('incr', 'visits')" 1 page home`;
+  assert.deepEqual(await run(6379, script), [`127.0.0.1:6379> ${script}`, '(integer) 1']);
+  const load = `FUNCTION LOAD "#!lua name=greet\\nredis.register_function{function_name='hello', callback=function(keys, args) return 'hi ' .. args[1] end, flags={'no-writes'}}"`;
+  assert.deepEqual(await run(6379, load), [`127.0.0.1:6379> ${load}`, '"greet"']);
+  assert.deepEqual(await run(6379, 'FCALL hello 0 you'), ['127.0.0.1:6379> FCALL hello 0 you', '"hi you"']);
+  const deep = await run(6379, 'EVAL "local function f(n) return 1 + f(n + 1) end return f(1)" 0');
+  assert.match(deep[1], /^\(error\) ERR user_script:1: stack overflow script: /);
+  const runaway = await run(6379, 'EVAL "while true do end" 0');
+  assert.match(runaway[1], /^\(error\) ERR Script killed: it ran past the playground's limit/);
+  const huge = await run(6379, `EVAL "return string.rep('x', 1e9)" 0`);
+  assert.match(huge[1], /not enough memory/);
+  await page.click('[data-time="until-idle"]');
+  assert.deepEqual(await run(6380, 'GET page'), ['127.0.0.1:6380> GET page', '"home"']);
+  assert.deepEqual(await run(6380, 'FCALL_RO hello 0 replica'), ['127.0.0.1:6380> FCALL_RO hello 0 replica', '"hi replica"']);
+  assert.deepEqual(await run(6379, 'PING'), ['127.0.0.1:6379> PING', 'PONG']);
+  await run(6379, 'FUNCTION FLUSH');
+  await run(6380, 'REPLICAOF NO ONE');
+});
+
 test('screenshots, and no error in the page', async () => {
   await page.screenshot({ path: path.join(SCREENSHOTS, 'console.png'), fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });

@@ -4,7 +4,7 @@
 //! themselves, as Redis propagates them; FCALL runs a function as a
 //! script (`scripting`), its writes propagated as the commands it ran.
 
-use super::scripting::run_function;
+use super::scripting::{prepare_run, run_function, Flags};
 use super::{err, subcommand_error};
 use crate::engine::glob;
 use crate::engine::node::ClientId;
@@ -197,7 +197,7 @@ fn fcall_generic(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Milli
     let name = String::from_utf8_lossy(&args[1]).into_owned();
     let Some((library, function)) = functions::find(&server.libraries, &name) else { return vec![err("Function not found")] };
     // Errors name the function as it was registered.
-    let (code, no_writes, name) = (library.code.clone(), function.no_writes(), function.name.clone());
+    let (code, flags, name) = (library.code.clone(), Flags::of_function(&function.flags), function.name.clone());
     let Some(numkeys) = parse_i64(&args[2]) else { return vec![err("Bad number of keys provided")] };
     if numkeys > args.len() as i64 - 3 {
         return vec![err("Number of keys can't be greater than number of args")];
@@ -205,13 +205,14 @@ fn fcall_generic(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Milli
     if numkeys < 0 {
         return vec![err("Number of keys can't be negative")];
     }
-    if read_only && !no_writes {
+    if read_only && !flags.no_writes {
         return vec![err("Can not execute a script with write flag using *_ro command.")];
     }
-    if !no_writes && server.repl.master.is_some() && server.settings.replica_read_only {
-        return vec![Frame::error("READONLY You can't write against a read only replica.")];
-    }
+    let mode = match prepare_run(server, id, flags, read_only, now) {
+        Ok(mode) => mode,
+        Err(refused) => return vec![refused],
+    };
     let keys = &args[3..3 + numkeys as usize];
     let argv = &args[3 + numkeys as usize..];
-    vec![run_function(server, id, args, now, &code, &name, keys, argv, read_only || no_writes)]
+    vec![run_function(server, id, args, now, &code, &name, keys, argv, mode)]
 }

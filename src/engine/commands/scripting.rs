@@ -13,12 +13,56 @@ use crate::engine::resp::Frame;
 use crate::engine::server::Server;
 use crate::engine::time::Millis;
 
-/// What a script's shebang (`#!lua flags=no-writes,allow-oom`) declares.
+/// What a script's shebang (`#!lua flags=no-writes,allow-oom`) or a
+/// function's registration declares.
 #[derive(Default, Clone, Copy)]
-struct Flags {
-    /// A shebang was there: the script is not in EVAL's compatibility mode.
-    declared: bool,
-    no_writes: bool,
+pub(crate) struct Flags {
+    /// Flags were declared: not EVAL's compatibility mode.
+    pub declared: bool,
+    pub no_writes: bool,
+    pub allow_oom: bool,
+}
+
+impl Flags {
+    pub(crate) fn of_function(flags: &[&str]) -> Flags {
+        Flags { declared: true, no_writes: flags.contains(&"no-writes"), allow_oom: flags.contains(&"allow-oom") }
+    }
+}
+
+/// How a script runs once it may: read-only, and whether it may write
+/// while the server is over its memory limit.
+#[derive(Clone, Copy)]
+pub(crate) struct RunMode {
+    read_only: bool,
+    /// Over maxmemory when the script started, and not allowed to be.
+    deny_oom: bool,
+}
+
+/// min-replicas-to-write on a master: whether writes may go on.
+fn enough_replicas(server: &Server, now: Millis) -> bool {
+    let settings = &server.settings;
+    server.repl.master.is_some()
+        || settings.min_replicas_to_write == 0
+        || settings.min_replicas_max_lag == 0
+        || server.good_replicas(now) >= settings.min_replicas_to_write
+}
+
+/// The checks Redis makes before a script or function starts: flags
+/// against a read-only replica and against memory; how it is to run.
+pub(crate) fn prepare_run(server: &mut Server, id: ClientId, flags: Flags, read_only_command: bool, now: Millis) -> Result<RunMode, Frame> {
+    let from_master = id == crate::engine::server::replication::MASTER_CLIENT;
+    let may_write = !(flags.no_writes || read_only_command);
+    if flags.declared && may_write && server.repl.master.is_some() && server.settings.replica_read_only && !from_master {
+        return Err(Frame::error("READONLY You can't write against a read only replica."));
+    }
+    if flags.declared && may_write && !from_master && !enough_replicas(server, now) {
+        return Err(Frame::error("NOREPLICAS Not enough good replicas to write."));
+    }
+    let oom = !from_master && server.perform_evictions(now).is_err();
+    if oom && flags.declared && may_write && !flags.allow_oom {
+        return Err(Frame::error("OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'"));
+    }
+    Ok(RunMode { read_only: !may_write, deny_oom: oom && !flags.allow_oom && !flags.no_writes })
 }
 
 fn shebang_flags(body: &[u8]) -> Result<Flags, String> {
@@ -32,7 +76,7 @@ fn shebang_flags(body: &[u8]) -> Result<Flags, String> {
     if engine != "#!lua" {
         return Err(format!("ERR Unexpected engine in script shebang: {engine}"));
     }
-    let mut flags = Flags { declared: true, no_writes: false };
+    let mut flags = Flags { declared: true, ..Flags::default() };
     for part in parts {
         let Some(list) = part.strip_prefix("flags=") else {
             return Err(format!("ERR Unknown lua shebang option: {part}"));
@@ -40,7 +84,8 @@ fn shebang_flags(body: &[u8]) -> Result<Flags, String> {
         for flag in list.split(',').filter(|f| !f.is_empty()) {
             match flag {
                 "no-writes" => flags.no_writes = true,
-                "allow-oom" | "allow-stale" | "no-cluster" | "allow-cross-slot-keys" => {}
+                "allow-oom" => flags.allow_oom = true,
+                "allow-stale" | "no-cluster" | "allow-cross-slot-keys" => {}
                 other => return Err(format!("ERR Unexpected flag in script shebang: {other}")),
             }
         }
@@ -107,14 +152,13 @@ fn eval_generic(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis
         }
     };
     let flags = shebang_flags(&body).unwrap_or_default();
-    // A script that declares it may write cannot start on a read-only replica.
-    if flags.declared && !flags.no_writes && !read_only && server.repl.master.is_some() && server.settings.replica_read_only {
-        return vec![Frame::error("READONLY You can't write against a read only replica.")];
-    }
+    let mode = match prepare_run(server, id, flags, read_only, now) {
+        Ok(mode) => mode,
+        Err(refused) => return vec![refused],
+    };
     let keys = &args[3..3 + numkeys as usize];
     let argv = &args[3 + numkeys as usize..];
-    let read_only = read_only || flags.no_writes;
-    vec![in_script_context(server, id, args, now, read_only, |host, random| lua::run_script(host, &body, &sha, keys, argv, random))]
+    vec![in_script_context(server, id, args, now, mode, |host, random| lua::run_script(host, &body, &sha, keys, argv, random))]
 }
 
 /// FCALL's part once its checks passed: the function runs as a script.
@@ -128,9 +172,9 @@ pub(crate) fn run_function(
     name: &str,
     keys: &[Vec<u8>],
     argv: &[Vec<u8>],
-    read_only: bool,
+    mode: RunMode,
 ) -> Frame {
-    in_script_context(server, id, args, now, read_only, |host, random| lua::call_function(host, code, name, keys, argv, random))
+    in_script_context(server, id, args, now, mode, |host, random| lua::call_function(host, code, name, keys, argv, random))
 }
 
 /// What surrounds a script's run: its MONITOR line, its writes collected
@@ -142,7 +186,7 @@ fn in_script_context(
     id: ClientId,
     args: &[Vec<u8>],
     now: Millis,
-    read_only: bool,
+    mode: RunMode,
     run: impl FnOnce(&mut dyn Host, &mut u64) -> Frame,
 ) -> Frame {
     feed_monitor_line(server, id, args, now, None);
@@ -150,18 +194,22 @@ fn in_script_context(
     if !nested {
         server.begin_exec_propagation();
     }
-    let Some((db, deny_blocking)) = server.clients.get_mut(&id).map(|c| (c.state.db, std::mem::replace(&mut c.state.deny_blocking, true))) else {
+    let Some((db, deny_blocking)) = server.clients.get_mut(&id).map(|c| {
+        c.state.in_script = true;
+        (c.state.db, std::mem::replace(&mut c.state.deny_blocking, true))
+    }) else {
         return Frame::Null;
     };
     let mut random = server.lua_random;
     let reply = {
-        let mut host = ScriptHost { server: &mut *server, id, now, read_only, repl_flags: 3 };
+        let mut host = ScriptHost { server: &mut *server, id, now, mode, repl_flags: 3 };
         run(&mut host, &mut random)
     };
     server.lua_random = random;
     if let Some(c) = server.clients.get_mut(&id) {
         c.state.db = db;
         c.state.deny_blocking = deny_blocking;
+        c.state.in_script = false;
     }
     if !nested {
         server.end_exec_propagation();
@@ -173,7 +221,7 @@ struct ScriptHost<'a> {
     server: &'a mut Server,
     id: ClientId,
     now: Millis,
-    read_only: bool,
+    mode: RunMode,
     repl_flags: i64,
 }
 
@@ -196,11 +244,17 @@ impl Host for ScriptHost<'_> {
             return refused;
         }
         let write = info.has_flag("write");
-        if self.read_only && (write || may_replicate(info)) {
+        if self.mode.read_only && (write || may_replicate(info)) {
             return Frame::error("ERR Write commands are not allowed from read-only scripts.");
+        }
+        if self.mode.deny_oom && info.has_flag("denyoom") {
+            return Frame::error("OOM command not allowed when used memory > 'maxmemory'.");
         }
         if write && server.repl.master.is_some() && server.settings.replica_read_only {
             return Frame::error("READONLY You can't write against a read only replica.");
+        }
+        if write && !enough_replicas(server, self.now) {
+            return Frame::error("NOREPLICAS Not enough good replicas to write.");
         }
         let buffered = server.exec_buffered();
         let replies = run(server, self.id, info, handler, args, self.now);

@@ -122,7 +122,7 @@ fn sort_generic(ctx: &mut Ctx, args: &[Vec<u8>], read_only: bool) -> Frame {
     };
     // An unsorted set would come out in an order a replica or a script
     // cannot reproduce: STORE sorts it alphabetically instead.
-    if o.dont_sort && is_set && o.store.is_some() {
+    if o.dont_sort && is_set && (o.store.is_some() || ctx.client.in_script) {
         o.dont_sort = false;
         o.alpha = true;
         o.by = None;

@@ -571,6 +571,10 @@ fn read_generic(ctx: &mut Ctx, args: &[Vec<u8>], with_group: bool) -> Frame {
         return Frame::Array(served);
     }
     if let Some(ms) = timeout {
+        if ctx.client.in_script {
+            let name = String::from_utf8_lossy(&args[0]).to_ascii_lowercase();
+            return err(&format!("{name} command is not allowed with BLOCK option from scripts"));
+        }
         if ctx.client.deny_blocking {
             return Frame::NullArray;
         }

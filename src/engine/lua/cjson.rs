@@ -3,17 +3,152 @@
 //! decode with its error texts (`Expected value but found T_END at
 //! character 5`) and `cjson.null`.
 
-use super::format::number_to_string;
 use super::stdlib::{arg_error, check_str};
 use super::value::{LuaError, Native, Table, TableRef, Value};
 use super::Interp;
 
-pub const CJSON: &[(&str, Native)] = &[("encode", encode), ("decode", decode)];
+pub const CJSON: &[(&str, Native)] = &[
+    ("encode", encode),
+    ("decode", decode),
+    ("encode_max_depth", encode_max_depth),
+    ("decode_max_depth", decode_max_depth),
+    ("encode_invalid_numbers", encode_invalid_numbers),
+    ("decode_invalid_numbers", decode_invalid_numbers),
+    ("encode_keep_buffer", encode_keep_buffer),
+    ("encode_number_precision", encode_number_precision),
+    ("encode_sparse_array", encode_sparse_array),
+];
+
+/// lua-cjson's settings, as the configuration functions set them.
+#[derive(Clone, Copy)]
+pub struct Settings {
+    encode_max_depth: usize,
+    decode_max_depth: usize,
+    /// NaN and infinities: refused (0), written as nan/inf (1), as null (2).
+    encode_invalid_numbers: u8,
+    decode_invalid_numbers: bool,
+    keep_buffer: bool,
+    precision: usize,
+    sparse_convert: bool,
+    sparse_ratio: usize,
+    sparse_safe: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            encode_max_depth: 1000,
+            decode_max_depth: 1000,
+            encode_invalid_numbers: 0,
+            decode_invalid_numbers: true,
+            keep_buffer: true,
+            precision: 14,
+            sparse_convert: false,
+            sparse_ratio: 2,
+            sparse_safe: 10,
+        }
+    }
+}
+
+/// A setting's argument: none reads it back, a number in range sets it.
+fn number_setting(interp: &Interp, args: &[Value], fname: &str, min: usize, max: usize) -> Result<Option<usize>, LuaError> {
+    match args.first() {
+        None | Some(Value::Nil) => Ok(None),
+        Some(v) => match v.to_number() {
+            Some(n) if n >= min as f64 && n <= max as f64 => Ok(Some(n as usize)),
+            _ => Err(arg_error(interp, 0, fname, &format!("expected integer between {min} and {max}"))),
+        },
+    }
+}
+
+/// A boolean setting: true/false, or "on"/"off".
+fn bool_setting(interp: &Interp, args: &[Value], i: usize, fname: &str) -> Result<Option<bool>, LuaError> {
+    match args.get(i) {
+        None | Some(Value::Nil) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(Value::Str(s)) if &**s == b"on" => Ok(Some(true)),
+        Some(Value::Str(s)) if &**s == b"off" => Ok(Some(false)),
+        _ => Err(arg_error(interp, i, fname, "invalid option")),
+    }
+}
+
+fn encode_max_depth(interp: &mut Interp, args: Vec<Value>) -> Result<Vec<Value>, LuaError> {
+    if let Some(n) = number_setting(interp, &args, "encode_max_depth", 1, i32::MAX as usize)? {
+        interp.cjson.encode_max_depth = n;
+    }
+    Ok(vec![Value::Num(interp.cjson.encode_max_depth as f64)])
+}
+
+fn decode_max_depth(interp: &mut Interp, args: Vec<Value>) -> Result<Vec<Value>, LuaError> {
+    if let Some(n) = number_setting(interp, &args, "decode_max_depth", 1, i32::MAX as usize)? {
+        interp.cjson.decode_max_depth = n;
+    }
+    Ok(vec![Value::Num(interp.cjson.decode_max_depth as f64)])
+}
+
+fn encode_number_precision(interp: &mut Interp, args: Vec<Value>) -> Result<Vec<Value>, LuaError> {
+    if let Some(n) = number_setting(interp, &args, "encode_number_precision", 1, 14)? {
+        interp.cjson.precision = n;
+    }
+    Ok(vec![Value::Num(interp.cjson.precision as f64)])
+}
+
+fn encode_invalid_numbers(interp: &mut Interp, args: Vec<Value>) -> Result<Vec<Value>, LuaError> {
+    match args.first() {
+        Some(Value::Str(s)) if &**s == b"null" => interp.cjson.encode_invalid_numbers = 2,
+        _ => {
+            if let Some(b) = bool_setting(interp, &args, 0, "encode_invalid_numbers")? {
+                interp.cjson.encode_invalid_numbers = b as u8;
+            }
+        }
+    }
+    Ok(vec![match interp.cjson.encode_invalid_numbers {
+        0 => Value::Bool(false),
+        1 => Value::Bool(true),
+        _ => Value::str(b"null"),
+    }])
+}
+
+fn decode_invalid_numbers(interp: &mut Interp, args: Vec<Value>) -> Result<Vec<Value>, LuaError> {
+    if let Some(b) = bool_setting(interp, &args, 0, "decode_invalid_numbers")? {
+        interp.cjson.decode_invalid_numbers = b;
+    }
+    Ok(vec![Value::Bool(interp.cjson.decode_invalid_numbers)])
+}
+
+/// Whether lua-cjson keeps its buffer between calls: a memory trade-off
+/// with nothing to show here, kept as a setting scripts can read back.
+fn encode_keep_buffer(interp: &mut Interp, args: Vec<Value>) -> Result<Vec<Value>, LuaError> {
+    if let Some(b) = bool_setting(interp, &args, 0, "encode_keep_buffer")? {
+        interp.cjson.keep_buffer = b;
+    }
+    Ok(vec![Value::Bool(interp.cjson.keep_buffer)])
+}
+
+fn encode_sparse_array(interp: &mut Interp, args: Vec<Value>) -> Result<Vec<Value>, LuaError> {
+    if let Some(b) = bool_setting(interp, &args, 0, "encode_sparse_array")? {
+        interp.cjson.sparse_convert = b;
+    }
+    for (i, slot) in [(1, 0usize), (2, 1)] {
+        match args.get(i).and_then(Value::to_number) {
+            Some(n) if n >= 0.0 => {
+                if slot == 0 {
+                    interp.cjson.sparse_ratio = n as usize;
+                } else {
+                    interp.cjson.sparse_safe = n as usize;
+                }
+            }
+            Some(_) => return Err(arg_error(interp, i, "encode_sparse_array", "expected integer between 0 and 2147483647")),
+            None => {}
+        }
+    }
+    let c = interp.cjson;
+    Ok(vec![Value::Bool(c.sparse_convert), Value::Num(c.sparse_ratio as f64), Value::Num(c.sparse_safe as f64)])
+}
 
 /// `cjson.null`: a light userdata holding NULL.
 pub const NULL: Value = Value::Userdata(0);
 
-const MAX_DEPTH: usize = 1000;
 
 fn encode(interp: &mut Interp, args: Vec<Value>) -> Result<Vec<Value>, LuaError> {
     if args.len() != 1 {
@@ -46,9 +181,17 @@ fn encode_string(s: &[u8], out: &mut Vec<u8>) {
 
 fn encode_number(interp: &Interp, n: f64, out: &mut Vec<u8>) -> Result<(), LuaError> {
     if !n.is_finite() {
-        return Err(interp.error("Cannot serialise number: must not be NaN or Inf"));
+        match interp.cjson.encode_invalid_numbers {
+            0 => return Err(interp.error("Cannot serialise number: must not be NaN or Inf")),
+            1 => {
+                let text = if n.is_nan() { "nan" } else if n > 0.0 { "inf" } else { "-inf" };
+                out.extend_from_slice(text.as_bytes());
+            }
+            _ => out.extend_from_slice(b"null"),
+        }
+        return Ok(());
     }
-    out.extend_from_slice(number_to_string(n).as_bytes());
+    out.extend_from_slice(super::format::format_float(n, 'g', Some(interp.cjson.precision), false).as_bytes());
     Ok(())
 }
 
@@ -69,8 +212,11 @@ fn array_length(interp: &Interp, t: &TableRef) -> Result<Option<usize>, LuaError
         }
         key = k;
     }
-    // lua-cjson's defaults: ratio 2, safe 10.
-    if max > 10.0 && max > items as f64 * 2.0 {
+    let c = interp.cjson;
+    if c.sparse_ratio > 0 && max > c.sparse_safe as f64 && max > (items * c.sparse_ratio) as f64 {
+        if c.sparse_convert {
+            return Ok(None);
+        }
         return Err(interp.error("Cannot serialise table: excessively sparse array"));
     }
     Ok(Some(max as usize))
@@ -84,7 +230,7 @@ fn encode_value(interp: &mut Interp, v: &Value, depth: usize, out: &mut Vec<u8>)
         Value::Num(n) => encode_number(interp, *n, out)?,
         Value::Str(s) => encode_string(s, out),
         Value::Table(t) => {
-            if depth >= MAX_DEPTH {
+            if depth >= interp.cjson.encode_max_depth {
                 return Err(interp.error(format!("Cannot serialise, excessive nesting ({})", depth + 1)));
             }
             match array_length(interp, t)? {
@@ -288,7 +434,7 @@ fn decode_value(interp: &mut Interp, d: &mut Decoder, token: Token, at: usize, d
         Token::Num(n) => Value::Num(n),
         Token::Bool(b) => Value::Bool(b),
         Token::Null => NULL,
-        Token::ArrBegin | Token::ObjBegin if depth >= MAX_DEPTH => {
+        Token::ArrBegin | Token::ObjBegin if depth >= interp.cjson.decode_max_depth => {
             return Err(interp.error(format!("Found too many nested data structures ({}) at character {at}", depth + 1)));
         }
         Token::ArrBegin => {

@@ -15,14 +15,17 @@ mod cjson;
 mod format;
 mod interp;
 mod lexer;
+mod mathlib;
 mod parser;
 mod patterns;
 mod stdlib;
+mod strlib;
 mod value;
 
 use crate::engine::fnv::FixedHashMap;
 use crate::engine::resp::Frame;
-use stdlib::{check_num, library, native, Rand48};
+use mathlib::Rand48;
+use stdlib::{check_num, library, native};
 use value::{LuaError, Native, Table, TableRef, Value};
 
 pub use interp::NATIVE_FRAME;
@@ -82,6 +85,7 @@ pub struct Interp<'h> {
     stack_base: usize,
     /// While a library's code runs (FUNCTION LOAD): what it registered.
     registered: Option<Vec<(Registered, Value)>>,
+    cjson: cjson::Settings,
 }
 
 /// A function a library registered, as FUNCTION LIST shows it.
@@ -376,8 +380,8 @@ impl<'h> Interp<'h> {
     }
 
     fn new(host: &'h mut dyn Host) -> Self {
-        let string_lib = library(stdlib::STRING);
-        let string_meta = stdlib::string_metatable(&string_lib);
+        let string_lib = library(strlib::STRING);
+        let string_meta = strlib::string_metatable(&string_lib);
         let mut g = Table::default();
         for (name, f) in stdlib::BASE {
             g.set(Value::str(name.as_bytes()), native(name, *f));
@@ -385,8 +389,8 @@ impl<'h> Interp<'h> {
         let libs: [(&str, TableRef); 6] = [
             ("string", string_lib),
             ("table", library(stdlib::TABLE)),
-            ("math", library(stdlib::MATH)),
-            ("bit", library(stdlib::BIT)),
+            ("math", library(mathlib::MATH)),
+            ("bit", library(mathlib::BIT)),
             ("cjson", library(cjson::CJSON)),
             ("redis", library(REDIS_LIB)),
         ];
@@ -425,7 +429,16 @@ impl<'h> Interp<'h> {
         for (_, lib) in libs.iter() {
             lib.borrow_mut().readonly = true;
         }
-        globals.borrow_mut().readonly = true;
+        // Redis protects _G with a metatable of its own (itself read-only)
+        // whose lookups of missing names fail.
+        {
+            let mut g = globals.borrow_mut();
+            g.readonly = true;
+            g.strict = true;
+            let mut guard = Table::default();
+            guard.readonly = true;
+            g.meta = Some(Table::new_ref(guard));
+        }
         let redis_lib = libs[5].1.clone();
         Interp {
             globals,
@@ -441,6 +454,7 @@ impl<'h> Interp<'h> {
             host,
             stack_base: stack_position(),
             registered: None,
+            cjson: cjson::Settings::default(),
         }
     }
 }

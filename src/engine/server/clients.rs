@@ -26,6 +26,8 @@ pub struct ClientState {
     /// sends is applied as it was on the master, without the limits a
     /// user's command gets.
     pub from_master: bool,
+    /// A script is running the command (Redis's CLIENT_SCRIPT).
+    pub in_script: bool,
 }
 
 impl ClientState {
