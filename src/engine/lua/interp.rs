@@ -96,8 +96,8 @@ impl Interp<'_> {
 
     fn step(&mut self) -> Result<(), LuaError> {
         self.steps += 1;
-        if self.steps > super::STEP_LIMIT {
-            return Err(LuaError { value: Value::Str(super::STEP_LIMIT_ERROR.as_bytes().into()), line: self.lua_line() });
+        if self.steps > self.step_limit {
+            return Err(LuaError { value: self.limit_error.clone(), line: self.lua_line() });
         }
         Ok(())
     }
@@ -489,7 +489,8 @@ impl Interp<'_> {
             Expr::Local(slot, _) => frame.slots[*slot as usize].borrow().clone(),
             Expr::Upval(i, _) => frame.upvals[*i as usize].borrow().clone(),
             Expr::Global(name) => {
-                let found = self.globals.borrow().get(&Value::Str(name.clone()));
+                let env = self.load_env.as_ref().unwrap_or(&self.globals);
+                let found = env.borrow().get(&Value::Str(name.clone()));
                 if matches!(found, Value::Nil) {
                     let msg = format!("Script attempted to access nonexistent global variable '{}'", String::from_utf8_lossy(name));
                     return Err(self.rt_error(msg));

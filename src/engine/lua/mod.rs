@@ -35,6 +35,9 @@ pub use interp::NATIVE_FRAME;
 pub const STEP_LIMIT: u64 = 20_000_000;
 pub const STEP_LIMIT_ERROR: &str =
     "ERR Script killed: it ran past the playground's limit of 20000000 steps (real Redis would keep running it, replying BUSY to every other client until SCRIPT KILL)";
+/// Steps a library's code may take while it loads (Redis allows 500 ms).
+pub const LOAD_STEP_LIMIT: u64 = 2_000_000;
+
 /// The longest string a script may build, and all it may build in one run.
 pub const STRING_LIMIT: usize = 32 << 20;
 pub const STRING_TOTAL_LIMIT: usize = 512 << 20;
@@ -86,6 +89,12 @@ pub struct Interp<'h> {
     /// While a library's code runs (FUNCTION LOAD): what it registered.
     registered: Option<Vec<(Registered, Value)>>,
     cjson: cjson::Settings,
+    /// Steps allowed, and the error that stops a run past them.
+    step_limit: u64,
+    limit_error: Value,
+    /// While a library loads: the only globals its code sees (`redis`
+    /// with the loading API), as Redis gives a loading library.
+    load_env: Option<TableRef>,
 }
 
 /// A function a library registered, as FUNCTION LIST shows it.
@@ -161,8 +170,6 @@ pub fn call_function(host: &mut dyn Host, code: &[u8], name: &str, keys: &[Vec<u
     let Some((_, callback)) = registered.into_iter().find(|(r, _)| r.name.eq_ignore_ascii_case(name)) else {
         return Frame::error("ERR Function not found");
     };
-    let full = interp.redis_lib.clone();
-    interp.globals.borrow_mut().set(Value::str(b"redis"), Value::Table(full));
     interp.rand48 = Rand48::from_state(*random);
     let array = |items: &[Vec<u8>]| Value::Table(Table::new_ref(Table::from_array(items.iter().map(|k| Value::str(k)).collect())));
     interp.frames.push(NATIVE_FRAME);
@@ -356,12 +363,22 @@ impl<'h> Interp<'h> {
         }
         loading.readonly = true;
         loading.strict = true;
-        self.globals.borrow_mut().set(Value::str(b"redis"), Value::Table(Table::new_ref(loading)));
+        let mut env = Table::default();
+        env.set(Value::str(b"redis"), Value::Table(Table::new_ref(loading)));
+        env.readonly = true;
+        self.load_env = Some(Table::new_ref(env));
         self.registered = Some(Vec::new());
         self.rand48 = Rand48::from_state(*random);
+        // Redis gives a library's code half a second to load.
+        self.step_limit = LOAD_STEP_LIMIT;
+        self.limit_error = error_table("FUNCTION LOAD timeout");
         let outcome = self.call_proto(&proto, Vec::new(), Vec::new());
         *random = self.rand48.state();
         let registered = self.registered.take().unwrap_or_default();
+        self.load_env = None;
+        self.steps = 0;
+        self.step_limit = STEP_LIMIT;
+        self.limit_error = Value::str(STEP_LIMIT_ERROR.as_bytes());
         match outcome {
             Ok(_) => Ok(registered),
             Err(e) => Err(match &e.value {
@@ -455,6 +472,9 @@ impl<'h> Interp<'h> {
             stack_base: stack_position(),
             registered: None,
             cjson: cjson::Settings::default(),
+            step_limit: STEP_LIMIT,
+            limit_error: Value::str(STEP_LIMIT_ERROR.as_bytes()),
+            load_env: None,
         }
     }
 }

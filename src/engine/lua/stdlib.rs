@@ -181,7 +181,7 @@ fn protected(interp: &mut Interp, f: &Value, args: Vec<Value>, handler: Option<&
         }
         // A script past its step budget stops, caught or not (as a
         // killed script does in Redis).
-        Err(e) if interp.steps > super::STEP_LIMIT => Err(e),
+        Err(e) if interp.steps > interp.step_limit => Err(e),
         Err(e) => {
             interp.frames.truncate(depth);
             let value = match handler {

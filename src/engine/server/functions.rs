@@ -22,11 +22,14 @@ fn library_name(code: &[u8]) -> Result<String, String> {
         return Err("ERR Missing library metadata".into());
     }
     let line_end = code.iter().position(|&b| b == b'\n').unwrap_or(code.len());
-    let line = String::from_utf8_lossy(&code[2..line_end]).into_owned();
-    let mut parts = line.split(' ').filter(|p| !p.is_empty());
-    let engine = parts.next().unwrap_or("").to_string();
+    // Redis splits the line as redis-cli splits arguments (name="x" is x).
+    let words = crate::engine::splitargs::split_args(&code[..line_end]).map_err(|_| "ERR Invalid library metadata".to_string())?;
+    let mut words = words.into_iter().map(|w| String::from_utf8_lossy(&w).into_owned());
+    let first = words.next().unwrap_or_default();
+    let engine = first.strip_prefix("#!").unwrap_or(&first).to_string();
     let mut name = None;
-    for part in parts {
+    for part in words {
+        let part = part.as_str();
         match part.strip_prefix("name=") {
             Some(_) if name.is_some() => return Err("ERR Invalid metadata value, name argument was given multiple times".into()),
             Some(n) => name = Some(n.to_string()),
