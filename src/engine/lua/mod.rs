@@ -12,6 +12,7 @@
 //! the server BUSY, and strings and tables are capped so a page survives.
 
 mod cjson;
+mod cmsgpack;
 mod format;
 mod interp;
 mod lexer;
@@ -403,13 +404,14 @@ impl<'h> Interp<'h> {
         for (name, f) in stdlib::BASE {
             g.set(Value::str(name.as_bytes()), native(name, *f));
         }
-        let libs: [(&str, TableRef); 6] = [
+        let libs: [(&str, TableRef); 7] = [
             ("string", string_lib),
             ("table", library(stdlib::TABLE)),
             ("math", library(mathlib::MATH)),
             ("bit", library(mathlib::BIT)),
             ("cjson", library(cjson::CJSON)),
             ("redis", library(REDIS_LIB)),
+            ("cmsgpack", library(cmsgpack::CMSGPACK)),
         ];
         for (name, lib) in libs.iter() {
             g.set(Value::str(name.as_bytes()), Value::Table(lib.clone()));

@@ -25,7 +25,8 @@ pub(super) fn got(args: &[Value], i: usize) -> &'static str {
 }
 
 pub fn arg_error(interp: &Interp, i: usize, fname: &str, msg: &str) -> LuaError {
-    interp.error(format!("bad argument #{} to '{}' ({})", i + 1, fname, msg))
+    // `i` counts from 0; usize::MAX stands for lauxlib's argument #0.
+    interp.error(format!("bad argument #{} to '{}' ({})", i.wrapping_add(1), fname, msg))
 }
 
 pub(super) fn type_error(interp: &Interp, args: &[Value], i: usize, fname: &str, expected: &str) -> LuaError {
