@@ -243,7 +243,8 @@ fn implementations() -> &'static std::collections::HashMap<&'static str, Handler
 
 /// Whether the engine implements this command (by its table name).
 pub fn is_implemented(name: &str) -> bool {
-    implementations().contains_key(name)
+    // A container (CONFIG, SCRIPT...) is there when any of its subcommands is.
+    implementations().contains_key(name) || handlers::HANDLERS.iter().any(|(n, _)| n.split_once('|').is_some_and(|(c, _)| c == name))
 }
 
 /// Redis's checks before running or queueing a command: unknown command,
