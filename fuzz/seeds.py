@@ -53,7 +53,7 @@ def write(target, name, data):
 
 
 def main():
-    targets = sys.argv[1:] or ["server_resp", "replica_link", "cli_console", "config", "scenario", "rdb", "address_state"]
+    targets = sys.argv[1:] or ["server_resp", "replica_link", "cli_console", "config", "scenario", "rdb", "address_state", "lua_script"]
     # Small dumps only: a mutation of a large one is slow to run.
     rdbs = {os.path.basename(p)[:-4]: open(p, "rb").read() for p in sorted(glob.glob(os.path.join(ROOT, "tests/fixtures/rdb/*.rdb"))) if os.path.getsize(p) < 32 * 1024}
     for name, lines in scenario_commands():
@@ -72,6 +72,15 @@ def main():
         write("replica_link", "continue", framed([b"+PONG\r\n", b"+OK\r\n", b"+OK\r\n", b"+CONTINUE " + b"b" * 40 + b"\r\n"], step=3))
         write("replica_link", "diskless", framed([b"+PONG\r\n", b"+OK\r\n", b"+OK\r\n", b"+FULLRESYNC " + b"c" * 40 + b" 7\r\n",
                                                   b"$EOF:" + b"e" * 40 + b"\r\n" + rdbs.get("empty", b"") + b"e" * 40], step=3))
+    if "lua_script" in targets:
+        # Each script of the goldens' EVAL and FUNCTION LOAD lines.
+        for name, lines in scenario_commands():
+            for i, line in enumerate(lines):
+                words = split(line)
+                if len(words) >= 2 and words[0].upper() in (b"EVAL", b"EVAL_RO"):
+                    write("lua_script", f"{name}-{i}", words[1])
+                elif len(words) >= 3 and words[0].upper() == b"FUNCTION" and words[1].upper() == b"LOAD":
+                    write("lua_script", f"{name}-{i}", words[-1].split(b"\n", 1)[-1])
     if "config" in targets:
         write("config", "redis", b"port 6380\nreplicaof 127.0.0.1 6379\nsave 3600 1 300 100\nmaxmemory 2mb\nmaxmemory-policy allkeys-lru\n"
               b"repl-diskless-sync yes\nmin-replicas-to-write 1\nmin-replicas-max-lag 10\ndatabases 4\nappendonly no\n"

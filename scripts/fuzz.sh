@@ -3,7 +3,8 @@
 # while: scripts/fuzz.sh TARGET SECONDS [--minimize]
 #
 #   TARGET     server_resp, replica_link, cli_console, config, scenario,
-#              rdb, address_state (fuzz/targets/); `all` runs each in turn
+#              rdb, address_state, lua_script (fuzz/targets/); `all` runs
+#              each in turn
 #   SECONDS    how long (AFL's -V)
 #   FUZZ_EXECS=N  stop once N executions are done (AFL's -E), if sooner
 #   --minimize afterwards, replace fuzz/corpus/TARGET with afl-cmin's
@@ -19,7 +20,7 @@ cd "$ROOT"
 target="${1:?usage: scripts/fuzz.sh TARGET SECONDS [--minimize]}"
 seconds="${2:?usage: scripts/fuzz.sh TARGET SECONDS [--minimize]}"
 minimize="${3:-}"
-TARGETS=(server_resp replica_link cli_console config scenario rdb address_state)
+TARGETS=(server_resp replica_link cli_console config scenario rdb address_state lua_script)
 
 if [ "$target" = all ]; then
   for t in "${TARGETS[@]}"; do "$0" "$t" "$seconds" $minimize; done

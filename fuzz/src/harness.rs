@@ -237,3 +237,18 @@ pub fn address_state(data: &[u8]) {
     let _ = base64_decode(fragment);
     let _ = Playground::import_state(1, 1_000_000, &text);
 }
+
+/// A Lua script: the bytes as an EVAL body (KEYS and ARGV given), then
+/// as a function library through FUNCTION LOAD and FCALL, on a server
+/// whose replies the script's redis.call gets.
+pub fn lua_script(data: &[u8]) {
+    let mut server = Server::new(6379, Config::default(), "c".repeat(40), 5, 1_000_000);
+    let client = server.connect();
+    let mut request = Vec::new();
+    encode_command(&[&b"EVAL"[..], data, b"2", b"k1", b"k2", b"a1", b"1.5"], &mut request);
+    let mut library = b"#!lua name=fuzz\n".to_vec();
+    library.extend_from_slice(data);
+    encode_command(&[&b"FUNCTION"[..], b"LOAD", &library], &mut request);
+    encode_command(&[&b"FCALL"[..], b"f", b"1", b"k1", b"a1"], &mut request);
+    let _ = server.receive(client, &request, 1_000_000);
+}

@@ -83,7 +83,7 @@ fn checked_run(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis)
         ))];
     }
     // CLIENT PAUSE: the command waits, after every check that answers at once.
-    if paused_for(server, id, info) {
+    if paused_for(server, id, info, args) {
         if let Some(client) = server.clients.get_mut(&id) {
             client.postponed = Some(args.to_vec());
         }
@@ -119,18 +119,20 @@ fn checked_run(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis)
 /// ALL; under WRITE, what may write or be replicated (PUBLISH, PFCOUNT),
 /// and an EXEC whose queue holds such a command. Replicas' connections
 /// are never paused.
-fn paused_for(server: &Server, id: ClientId, info: &CommandInfo) -> bool {
+fn paused_for(server: &Server, id: ClientId, info: &CommandInfo, args: &[Vec<u8>]) -> bool {
     if !server.clients_paused() || id == MASTER_CLIENT || server.repl.replicas.contains_key(&id) {
         return false;
     }
     if server.pause.is_some_and(|p| p.all) {
         return true;
     }
-    let may_replicate = |info: &CommandInfo| info.has_flag("write") || may_replicate(info);
-    may_replicate(info)
+    let may_replicate = |info: &CommandInfo, args: &[Vec<u8>]| {
+        info.has_flag("write") || may_replicate(info) || super::scripting::may_write(server, info, args)
+    };
+    may_replicate(info, args)
         || info.name == "exec"
             && server.clients.get(&id).is_some_and(|c| {
-                c.multi.iter().flatten().any(|queued| super::table::lookup(queued).and_then(Result::ok).is_some_and(may_replicate))
+                c.multi.iter().flatten().any(|queued| super::table::lookup(queued).and_then(Result::ok).is_some_and(|q| may_replicate(q, queued)))
             })
 }
 

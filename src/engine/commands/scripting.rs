@@ -93,6 +93,25 @@ fn shebang_flags(body: &[u8]) -> Result<Flags, String> {
     Ok(flags)
 }
 
+/// Whether a script or function call may write (Redis's may_replicate
+/// on EVAL, EVALSHA and FCALL, unless the script or function says
+/// no-writes): CLIENT PAUSE WRITE holds such calls.
+pub(crate) fn may_write(server: &Server, info: &super::table::CommandInfo, args: &[Vec<u8>]) -> bool {
+    let declared_read_only = |body: &[u8]| shebang_flags(body).is_ok_and(|f| f.no_writes);
+    match info.name.as_str() {
+        "eval" => args.get(1).is_none_or(|body| !declared_read_only(body)),
+        "evalsha" => args
+            .get(1)
+            .and_then(|sha| server.scripts.get(&String::from_utf8_lossy(sha).to_ascii_lowercase()))
+            .is_none_or(|body| !declared_read_only(body)),
+        "fcall" => args
+            .get(1)
+            .and_then(|name| crate::engine::server::functions::find(&server.libraries, &String::from_utf8_lossy(name)))
+            .is_none_or(|(_, f)| !f.no_writes()),
+        _ => false,
+    }
+}
+
 /// The memory INFO counts for one cached script: its SHA's sds, the
 /// cache's entry and the body's string object.
 pub(crate) fn script_memory(body: &[u8]) -> u64 {
