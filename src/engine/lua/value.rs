@@ -129,6 +129,8 @@ pub struct Table {
     hash: FixedHashMap<Key, (Value, Value)>,
     pub meta: Option<TableRef>,
     pub readonly: bool,
+    /// Keys of `hash` whose value was set to nil and not yet dropped.
+    removed: usize,
     /// Reading a missing key is an error (the `redis` table a library's
     /// code sees while FUNCTION LOAD runs it).
     pub strict: bool,
@@ -173,14 +175,20 @@ impl Table {
             if i == self.array.len() + 1 && !matches!(value, Value::Nil) {
                 self.array.push(value);
                 if let Some(k) = key_of(&key) {
-                    self.hash.shift_remove(&k);
+                    if let Some((_, Value::Nil)) = self.hash.shift_remove(&k) {
+                        self.removed -= 1;
+                    }
                 }
                 // Keys that now follow the array move into it.
                 loop {
                     let next = Key::Num((self.array.len() as f64 + 1.0).to_bits());
                     match self.hash.shift_remove(&next) {
-                        Some((_, v)) if !matches!(v, Value::Nil) => self.array.push(v),
-                        _ => break,
+                        Some((_, Value::Nil)) => {
+                            self.removed -= 1;
+                            break;
+                        }
+                        Some((_, v)) => self.array.push(v),
+                        None => break,
                     }
                 }
                 return;
@@ -192,14 +200,29 @@ impl Table {
                 // A removed key stays until the next insert of a new key,
                 // so `next` can go on from it in a traversal that clears.
                 if let Some(entry) = self.hash.get_mut(&k) {
-                    entry.1 = Value::Nil;
+                    if !matches!(entry.1, Value::Nil) {
+                        entry.1 = Value::Nil;
+                        self.removed += 1;
+                    }
                 }
             }
             value => {
-                if !self.hash.contains_key(&k) {
-                    self.hash.retain(|_, (_, v)| !matches!(v, Value::Nil));
+                match self.hash.get_mut(&k) {
+                    Some(entry) => {
+                        if matches!(entry.1, Value::Nil) {
+                            self.removed -= 1;
+                        }
+                        entry.1 = value;
+                    }
+                    None => {
+                        // Removed keys are dropped once they are half the map.
+                        if self.removed > 16 && self.removed * 2 > self.hash.len() {
+                            self.hash.retain(|_, (_, v)| !matches!(v, Value::Nil));
+                            self.removed = 0;
+                        }
+                        self.hash.insert(k, (key, value));
+                    }
                 }
-                self.hash.insert(k, (key, value));
             }
         }
     }
