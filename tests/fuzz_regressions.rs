@@ -22,6 +22,7 @@ fn every_crash_found_is_fixed() {
             "scenario" => harness::scenario,
             "rdb" => harness::rdb,
             "address_state" => harness::address_state,
+            "lua_script" => harness::lua_script,
             other => panic!("{name}: no fuzz target {other}"),
         };
         run(&data);

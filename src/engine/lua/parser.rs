@@ -306,9 +306,10 @@ impl<'a> Parser<'a> {
 
     fn looped(&mut self) -> Result<Block, String> {
         self.func().loops += 1;
-        let body = self.scoped_block();
+        // On an error the parse ends: nothing is undone.
+        let body = self.scoped_block()?;
         self.func().loops -= 1;
-        body
+        Ok(body)
     }
 
     fn statement(&mut self) -> Result<Stat, String> {
@@ -466,6 +467,23 @@ impl<'a> Parser<'a> {
     fn function_body(&mut self, is_method: bool, line: u32) -> Result<Rc<Proto>, String> {
         self.enter()?;
         self.funcs.push(FuncState { actives: Vec::new(), slots: 0, upvals: Vec::new(), is_vararg: false, loops: 0 });
+        let parsed = self.function_inside(is_method, line);
+        // The function's own state goes, whether or not it parsed.
+        let state = self.funcs.pop().expect("function state pushed above");
+        let (params, body) = parsed?;
+        self.leave();
+        Ok(Rc::new(Proto {
+            params,
+            is_vararg: state.is_vararg,
+            slots: state.slots,
+            upvals: state.upvals.into_iter().map(|(_, from)| from).collect(),
+            body,
+            line,
+        }))
+    }
+
+    /// A function's parameters, body and `end`.
+    fn function_inside(&mut self, is_method: bool, line: u32) -> Result<(u16, Block), String> {
         if is_method {
             self.declare(b"self"[..].into());
         }
@@ -485,26 +503,9 @@ impl<'a> Parser<'a> {
         }
         let params = self.func().actives.len() as u16;
         self.expect(")")?;
-        let body = self.block();
-        let body = match body {
-            Ok(b) => b,
-            Err(e) => {
-                self.funcs.pop();
-                return Err(e);
-            }
-        };
-        let closed = self.expect_match("end", "function", line);
-        let state = self.funcs.pop().expect("function state pushed above");
-        closed?;
-        self.leave();
-        Ok(Rc::new(Proto {
-            params,
-            is_vararg: state.is_vararg,
-            slots: state.slots,
-            upvals: state.upvals.into_iter().map(|(_, from)| from).collect(),
-            body,
-            line,
-        }))
+        let body = self.block()?;
+        self.expect_match("end", "function", line)?;
+        Ok((params, body))
     }
 
     fn expr_list(&mut self) -> Result<Vec<Expr>, String> {
