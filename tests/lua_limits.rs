@@ -179,3 +179,27 @@ fn long_chains_of_tables_and_closures_are_freed_without_recursing() {
     let reply = on_page_sized_stack("local t = {1} for i = 1, 5000 do t = {t} end return t");
     assert!(matches!(reply, Frame::Array(_)));
 }
+
+/// Reference counting alone would keep a cycle forever (a table holding
+/// itself, a recursive local function holding its own cell): every
+/// script's tables are gone once it ends, so a page that runs scripts
+/// for hours does not grow.
+#[test]
+fn what_a_script_made_is_freed_when_it_ends_cycles_included() {
+    std::thread::spawn(|| {
+        assert_eq!(redis_playground::engine::lua::tables_alive(), 0);
+        for _ in 0..50 {
+            let reply = run("local a = {} local b = {a} a[1] = b a.self = a \
+                 local function f(n) if n == 0 then return 0 end return f(n - 1) end \
+                 local t = setmetatable({}, {__index = a}) t.loop = t \
+                 return f(10)");
+            assert_eq!(reply, Frame::Integer(0));
+            assert_eq!(redis_playground::engine::lua::tables_alive(), 0, "tables left after a script");
+        }
+        let reply = run("local a = {} a.x = a error('boom')");
+        assert!(matches!(reply, Frame::Error(_)));
+        assert_eq!(redis_playground::engine::lua::tables_alive(), 0, "tables left after a failed script");
+    })
+    .join()
+    .expect("no panic");
+}

@@ -23,8 +23,7 @@ fn pack(interp: &mut Interp, args: Vec<Value>) -> Result<Vec<Value>, LuaError> {
     }
     let mut out = Vec::new();
     for v in &args {
-        encode(v, 0, &mut out);
-        if out.len() > super::STRING_LIMIT {
+        if !encode(v, 0, &mut out) {
             return Err(interp.error("not enough memory"));
         }
     }
@@ -125,7 +124,11 @@ fn array_length(t: &TableRef) -> Option<usize> {
     (max == count as f64).then_some(count)
 }
 
-fn encode(v: &Value, level: usize, out: &mut Vec<u8>) {
+/// Encodes a value; false once the output outgrows what a script may build.
+fn encode(v: &Value, level: usize, out: &mut Vec<u8>) -> bool {
+    if out.len() > super::STRING_LIMIT {
+        return false;
+    }
     match v {
         Value::Str(s) => encode_bytes(s, out),
         Value::Bool(b) => out.push(if *b { 0xc3 } else { 0xc2 }),
@@ -135,7 +138,9 @@ fn encode(v: &Value, level: usize, out: &mut Vec<u8>) {
                 encode_len(len, 0x90, 15, [0xdc, 0xdd], out);
                 for i in 1..=len {
                     let item = t.borrow().get(&Value::Num(i as f64));
-                    encode(&item, level + 1, out);
+                    if !encode(&item, level + 1, out) {
+                        return false;
+                    }
                 }
             }
             None => {
@@ -148,13 +153,15 @@ fn encode(v: &Value, level: usize, out: &mut Vec<u8>) {
                 }
                 encode_len(entries.len(), 0x80, 15, [0xde, 0xdf], out);
                 for (k, item) in entries {
-                    encode(&k, level + 1, out);
-                    encode(&item, level + 1, out);
+                    if !encode(&k, level + 1, out) || !encode(&item, level + 1, out) {
+                        return false;
+                    }
                 }
             }
         },
         _ => out.push(0xc0),
     }
+    out.len() <= super::STRING_LIMIT
 }
 
 enum DecodeError {
@@ -273,6 +280,9 @@ fn unpack_from(interp: &mut Interp, data: &[u8], limit: i64, offset: i64) -> Res
     let mut c = Cursor { data, at: offset as usize };
     let mut values = Vec::new();
     while c.at < data.len() && (limit == 0 || (values.len() as i64) < limit) {
+        if values.len() >= super::MAX_RESULTS {
+            return Err(interp.error("too many return values at once; use unpack_one or unpack_limit instead."));
+        }
         match decode(interp, &mut c, 0) {
             Ok(v) => values.push(v),
             Err(DecodeError::Eof) => return Err(interp.error("Missing bytes in input.")),

@@ -94,6 +94,13 @@ impl Interp<'_> {
         }
     }
 
+    /// Work a native function does in a loop of its own (shifting a
+    /// table's elements), counted as steps.
+    pub fn charge(&mut self, steps: u64) -> Result<(), LuaError> {
+        self.steps += steps;
+        self.step()
+    }
+
     fn step(&mut self) -> Result<(), LuaError> {
         self.steps += 1;
         if self.steps > self.step_limit {
@@ -126,7 +133,10 @@ impl Interp<'_> {
         self.step()?;
         match f {
             Value::Func(func) => match &**func {
-                Function::Lua { proto, upvals } => self.call_proto(proto, upvals.clone(), args),
+                Function::Lua { proto, upvals } => {
+                    let upvals = upvals.borrow().clone();
+                    self.call_proto(proto, upvals, args)
+                }
                 Function::Native(_, native) => self.call_native(*native, args),
                 Function::Stateful(_, native, state) => {
                     let mut with_state = state.clone();
@@ -432,7 +442,9 @@ impl Interp<'_> {
                 UpvalFrom::ParentUpval(i) => frame.upvals[*i as usize].clone(),
             })
             .collect();
-        Value::Func(Rc::new(Function::Lua { proto: proto.clone(), upvals }))
+        let f = Rc::new(Function::Lua { proto: proto.clone(), upvals: RefCell::new(upvals) });
+        super::value::track_closure(&f);
+        Value::Func(f)
     }
 
     /// Every value of a list, the last expression giving all of its own.

@@ -30,6 +30,7 @@ use stdlib::{check_num, library, native};
 use value::{LuaError, Native, Table, TableRef, Value};
 
 pub use interp::NATIVE_FRAME;
+pub use value::tables_alive;
 
 /// Steps (statements, calls, pattern attempts) a script may take: tens
 /// of millions, well past what a script that ends does in a tutorial.
@@ -42,6 +43,9 @@ pub const LOAD_STEP_LIMIT: u64 = 2_000_000;
 /// The longest string a script may build, and all it may build in one run.
 pub const STRING_LIMIT: usize = 32 << 20;
 pub const STRING_TOTAL_LIMIT: usize = 512 << 20;
+/// Values one call may return (Lua's C stack, LUAI_MAXCSTACK).
+pub const MAX_RESULTS: usize = 8000;
+
 /// Table entries a script may set in one run.
 pub const ENTRY_LIMIT: usize = 4_000_000;
 /// The stack a script's calls and the parser's nesting may take: the
@@ -346,6 +350,13 @@ const REDIS_LIB: &[(&str, Native)] = &[
     ("debug", redis_debug),
     ("acl_check_cmd", redis_acl_check_cmd),
 ];
+
+/// A script's tables and closures die with it, cycles included.
+impl Drop for Interp<'_> {
+    fn drop(&mut self) {
+        value::break_cycles();
+    }
+}
 
 impl<'h> Interp<'h> {
     /// Runs a library's code with the loading `redis` table: what it

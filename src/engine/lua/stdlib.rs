@@ -270,7 +270,7 @@ fn unpack(interp: &mut Interp, args: Vec<Value>) -> Result<Vec<Value>, LuaError>
     if i > j {
         return Ok(Vec::new());
     }
-    if j - i >= 1_000_000 {
+    if j - i >= super::MAX_RESULTS as i64 {
         return Err(interp.error("too many results to unpack"));
     }
     let t = t.borrow();
@@ -344,7 +344,7 @@ fn compile(_interp: &mut Interp, source: &[u8], chunk: &[u8]) -> Result<Vec<Valu
         return Ok(vec![Value::Nil, Value::str(format!("{shown}: bad binary format (binary chunks are not accepted)").as_bytes())]);
     }
     match super::parser::parse(source, &shown) {
-        Ok(proto) => one(Value::Func(Rc::new(Function::Lua { proto, upvals: Vec::new() }))),
+        Ok(proto) => one(Value::Func(Rc::new(Function::Lua { proto, upvals: std::cell::RefCell::new(Vec::new()) }))),
         Err(msg) => Ok(vec![Value::Nil, Value::str(msg.as_bytes())]),
     }
 }
@@ -456,6 +456,7 @@ fn tbl_insert(interp: &mut Interp, args: Vec<Value>) -> Result<Vec<Value>, LuaEr
     let t = check_table(interp, &args, 0, "insert")?;
     writable(interp, &t)?;
     let n = t.borrow().len() as i64 + 1;
+    interp.charge(n as u64)?;
     match args.len() {
         2 => interp.raw_set(&t, Value::Num(n as f64), args[1].clone())?,
         3 => {
@@ -481,6 +482,7 @@ fn tbl_remove(interp: &mut Interp, args: Vec<Value>) -> Result<Vec<Value>, LuaEr
     if n == 0 {
         return Ok(Vec::new());
     }
+    interp.charge(n as u64)?;
     let removed = t.borrow().get(&Value::Num(pos as f64));
     let mut k = pos;
     while k < n {

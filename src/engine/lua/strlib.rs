@@ -49,21 +49,28 @@ fn str_sub(interp: &mut Interp, args: Vec<Value>) -> Result<Vec<Value>, LuaError
     if start > end {
         return one(Value::str(b""));
     }
-    one(Value::str(&s[(start - 1) as usize..end as usize]))
+    let piece = s[(start - 1) as usize..end as usize].to_vec();
+    let v = interp.new_string(piece)?;
+    one(v)
 }
 
 fn str_upper(interp: &mut Interp, args: Vec<Value>) -> Result<Vec<Value>, LuaError> {
-    one(Value::Str(check_str(interp, &args, 0, "upper")?.to_ascii_uppercase().into()))
+    let s = check_str(interp, &args, 0, "upper")?.to_ascii_uppercase();
+    let v = interp.new_string(s)?;
+    one(v)
 }
 
 fn str_lower(interp: &mut Interp, args: Vec<Value>) -> Result<Vec<Value>, LuaError> {
-    one(Value::Str(check_str(interp, &args, 0, "lower")?.to_ascii_lowercase().into()))
+    let s = check_str(interp, &args, 0, "lower")?.to_ascii_lowercase();
+    let v = interp.new_string(s)?;
+    one(v)
 }
 
 fn str_reverse(interp: &mut Interp, args: Vec<Value>) -> Result<Vec<Value>, LuaError> {
     let mut s = check_str(interp, &args, 0, "reverse")?.to_vec();
     s.reverse();
-    one(Value::Str(s.into()))
+    let v = interp.new_string(s)?;
+    one(v)
 }
 
 fn str_rep(interp: &mut Interp, args: Vec<Value>) -> Result<Vec<Value>, LuaError> {
@@ -86,6 +93,9 @@ fn str_byte(interp: &mut Interp, args: Vec<Value>) -> Result<Vec<Value>, LuaErro
     let start = start.max(1);
     if start > end {
         return Ok(Vec::new());
+    }
+    if end - start >= super::MAX_RESULTS as i64 {
+        return Err(interp.error("string slice too long"));
     }
     Ok(s[(start - 1) as usize..end as usize].iter().map(|&b| Value::Num(b as f64)).collect())
 }

@@ -14,7 +14,9 @@ pub type TableRef = Rc<RefCell<Table>>;
 pub type Native = fn(&mut Interp, Vec<Value>) -> Result<Vec<Value>, LuaError>;
 
 pub enum Function {
-    Lua { proto: Rc<Proto>, upvals: Vec<Rc<RefCell<Value>>> },
+    /// A closure; its upvalues are emptied when the script ends (see
+    /// `break_cycles`).
+    Lua { proto: Rc<Proto>, upvals: RefCell<Vec<Rc<RefCell<Value>>>> },
     Native(&'static str, Native),
     /// A native function with state of its own (`string.gmatch`'s iterator).
     Stateful(&'static str, Native, Vec<Value>),
@@ -131,14 +133,20 @@ pub struct Table {
     pub readonly: bool,
     /// Keys of `hash` whose value was set to nil and not yet dropped.
     removed: usize,
+    /// Made by `new_ref`, so counted in `tables_alive`.
+    counted: bool,
     /// Reading a missing key is an error (the `redis` table a library's
     /// code sees while FUNCTION LOAD runs it).
     pub strict: bool,
 }
 
 impl Table {
-    pub fn new_ref(table: Table) -> TableRef {
-        Rc::new(RefCell::new(table))
+    pub fn new_ref(mut table: Table) -> TableRef {
+        table.counted = true;
+        TABLES_ALIVE.with(|n| n.set(n.get() + 1));
+        let t = Rc::new(RefCell::new(table));
+        track(&LIVE_TABLES, Rc::downgrade(&t));
+        t
     }
 
     pub fn from_array(array: Vec<Value>) -> Table {
@@ -290,6 +298,69 @@ impl Table {
     }
 }
 
+thread_local! {
+    /// Every table and closure the running script made: Lua collects
+    /// cycles (a table holding itself, a recursive local function holding
+    /// its own cell), reference counting does not, so what a script made
+    /// is taken apart when it ends.
+    static LIVE_TABLES: RefCell<Vec<std::rc::Weak<RefCell<Table>>>> = const { RefCell::new(Vec::new()) };
+    static LIVE_CLOSURES: RefCell<Vec<std::rc::Weak<Function>>> = const { RefCell::new(Vec::new()) };
+    static TABLES_ALIVE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// How many Lua tables exist on this thread (none once scripts ended:
+/// the test that nothing leaks).
+pub fn tables_alive() -> usize {
+    TABLES_ALIVE.with(|n| n.get())
+}
+
+fn track<T>(registry: &'static std::thread::LocalKey<RefCell<Vec<std::rc::Weak<T>>>>, item: std::rc::Weak<T>) {
+    registry.with(|live| {
+        let mut live = live.borrow_mut();
+        // Forget the ones already gone before growing.
+        if live.len() >= 1024 && live.len() == live.capacity() {
+            live.retain(|w| w.strong_count() > 0);
+        }
+        live.push(item);
+    });
+}
+
+pub fn track_closure(f: &Rc<Function>) {
+    track(&LIVE_CLOSURES, Rc::downgrade(f));
+}
+
+/// Empties every table and closure still alive from the script that
+/// ended, so that the cycles among them are freed.
+pub fn break_cycles() {
+    let tables = LIVE_TABLES.with(|live| std::mem::take(&mut *live.borrow_mut()));
+    let closures = LIVE_CLOSURES.with(|live| std::mem::take(&mut *live.borrow_mut()));
+    let mut pending = Vec::new();
+    for t in tables.iter().filter_map(std::rc::Weak::upgrade) {
+        if let Ok(mut t) = t.try_borrow_mut() {
+            t.give_up(&mut pending);
+        }
+    }
+    for f in closures.iter().filter_map(std::rc::Weak::upgrade) {
+        for cell in f.upvals_taken() {
+            if let Ok(mut v) = cell.try_borrow_mut() {
+                pending.push(std::mem::take(&mut *v));
+            }
+        }
+    }
+    drop(tables);
+    drop(closures);
+    dismantle(pending);
+}
+
+impl Function {
+    fn upvals_taken(&self) -> Vec<Rc<RefCell<Value>>> {
+        match self {
+            Function::Lua { upvals, .. } => upvals.take(),
+            _ => Vec::new(),
+        }
+    }
+}
+
 /// Takes apart values whose last owner is going, one at a time: a chain
 /// of a million nested tables (`t = {t}` in a loop) or of closures each
 /// holding the last would otherwise be dropped a million calls deep.
@@ -324,7 +395,7 @@ impl Table {
 impl Function {
     fn give_up(&mut self, into: &mut Vec<Value>) {
         let cells = match self {
-            Function::Lua { upvals, .. } => std::mem::take(upvals),
+            Function::Lua { upvals, .. } => upvals.take(),
             Function::Stateful(_, _, state) => {
                 into.append(state);
                 Vec::new()
@@ -341,6 +412,9 @@ impl Function {
 
 impl Drop for Table {
     fn drop(&mut self) {
+        if self.counted {
+            TABLES_ALIVE.with(|n| n.set(n.get().saturating_sub(1)));
+        }
         let mut pending = Vec::new();
         self.give_up(&mut pending);
         dismantle(pending);
