@@ -351,28 +351,24 @@ fn str_format(interp: &mut Interp, args: Vec<Value>) -> Result<Vec<Value>, LuaEr
         if i - flags_start > 5 {
             return Err(interp.error("invalid format (repeated flags)"));
         }
-        let mut digits = 0;
-        while fmt.get(i).is_some_and(u8::is_ascii_digit) {
-            spec.width = spec.width * 10 + (fmt[i] - b'0') as usize;
-            i += 1;
-            digits += 1;
-        }
-        if digits > 2 {
-            return Err(interp.error("invalid format (width or precision too long)"));
-        }
+        // Lua allows two digits of width and two of precision.
+        let two_digits = |i: &mut usize| -> Result<usize, LuaError> {
+            let mut n = 0;
+            let mut digits = 0;
+            while fmt.get(*i).is_some_and(u8::is_ascii_digit) {
+                digits += 1;
+                if digits > 2 {
+                    return Err(interp.error("invalid format (width or precision too long)"));
+                }
+                n = n * 10 + (fmt[*i] - b'0') as usize;
+                *i += 1;
+            }
+            Ok(n)
+        };
+        spec.width = two_digits(&mut i)?;
         if fmt.get(i) == Some(&b'.') {
             i += 1;
-            let mut p = 0;
-            let mut digits = 0;
-            while fmt.get(i).is_some_and(u8::is_ascii_digit) {
-                p = p * 10 + (fmt[i] - b'0') as usize;
-                i += 1;
-                digits += 1;
-            }
-            if digits > 2 {
-                return Err(interp.error("invalid format (width or precision too long)"));
-            }
-            spec.precision = Some(p);
+            spec.precision = Some(two_digits(&mut i)?);
         }
         let Some(&conv) = fmt.get(i) else {
             return Err(interp.error("invalid option '%' to 'format'"));
