@@ -127,7 +127,7 @@ fn paused_for(server: &Server, id: ClientId, info: &CommandInfo, args: &[Vec<u8>
         return true;
     }
     let may_replicate = |info: &CommandInfo, args: &[Vec<u8>]| {
-        info.has_flag("write") || may_replicate(info) || super::scripting::may_write(server, info, args)
+        info.has_flag("write") || may_replicate(info) || super::script_flags::may_write(server, info, args)
     };
     may_replicate(info, args)
         || info.name == "exec"

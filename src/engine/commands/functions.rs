@@ -4,7 +4,8 @@
 //! themselves, as Redis propagates them; FCALL runs a function as a
 //! script (`scripting`), its writes propagated as the commands it ran.
 
-use super::scripting::{prepare_run, run_function, Flags};
+use super::script_flags::Flags;
+use super::scripting::{prepare_run, run_function};
 use super::{err, subcommand_error};
 use crate::engine::glob;
 use crate::engine::node::ClientId;

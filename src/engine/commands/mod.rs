@@ -31,6 +31,7 @@ mod memory_report;
 mod pubsub;
 mod replicaof;
 mod scan;
+mod script_flags;
 mod scripting;
 mod sets;
 mod standalone;

@@ -305,21 +305,23 @@ fn int_arg(interp: &Interp, args: &[Value], i: usize, fname: &str) -> Result<i64
     }
 }
 
-fn unpack_one(interp: &mut Interp, args: Vec<Value>) -> Result<Vec<Value>, LuaError> {
-    let data = check_str(interp, &args, 0, "unpack_one")?;
-    let offset = int_arg(interp, &args, 1, "unpack_one")?;
-    let (values, next) = unpack_from(interp, &data, 1, offset)?;
+/// The next offset (-1 at the end), then the objects unpacked.
+fn unpack_with_offset(interp: &mut Interp, data: &[u8], limit: i64, offset: i64) -> Result<Vec<Value>, LuaError> {
+    let (values, next) = unpack_from(interp, data, limit, offset)?;
     let mut out = vec![Value::Num(next as f64)];
     out.extend(values);
     Ok(out)
+}
+
+fn unpack_one(interp: &mut Interp, args: Vec<Value>) -> Result<Vec<Value>, LuaError> {
+    let data = check_str(interp, &args, 0, "unpack_one")?;
+    let offset = int_arg(interp, &args, 1, "unpack_one")?;
+    unpack_with_offset(interp, &data, 1, offset)
 }
 
 fn unpack_limit(interp: &mut Interp, args: Vec<Value>) -> Result<Vec<Value>, LuaError> {
     let data = check_str(interp, &args, 0, "unpack_limit")?;
     let limit = int_arg(interp, &args, 1, "unpack_limit")?;
     let offset = int_arg(interp, &args, 2, "unpack_limit")?;
-    let (values, next) = unpack_from(interp, &data, limit, offset)?;
-    let mut out = vec![Value::Num(next as f64)];
-    out.extend(values);
-    Ok(out)
+    unpack_with_offset(interp, &data, limit, offset)
 }
