@@ -162,8 +162,35 @@ impl CommandInfo {
                 keys.push((i as usize, spec));
                 i += step;
             }
+            // A spec Redis marks incomplete (MIGRATE's KEYS, the only
+            // one) sends it to the command's own key finder.
+            if spec.flags.iter().any(|f| f == "incomplete") {
+                return self.own_key_positions(args);
+            }
         }
         Some(keys)
+    }
+
+    /// MIGRATE's key finder (Redis's migrateGetKeys): the key argument,
+    /// or what follows KEYS when the key argument is empty (none when it
+    /// is not: the command itself then refuses).
+    fn own_key_positions(&self, args: &[Vec<u8>]) -> Option<Vec<(usize, &KeySpec)>> {
+        let spec = self.key_specs.first().filter(|_| self.name == "migrate")?;
+        let (mut first, mut count) = (3, 1);
+        let mut i = 6;
+        while i < args.len() {
+            let arg = &args[i];
+            if arg.eq_ignore_ascii_case(b"keys") {
+                if args[3].is_empty() {
+                    (first, count) = (i + 1, args.len() - i - 1);
+                } else {
+                    count = 0;
+                }
+                break;
+            }
+            i += if arg.eq_ignore_ascii_case(b"auth") { 2 } else if arg.eq_ignore_ascii_case(b"auth2") { 3 } else { 1 };
+        }
+        Some((first..first + count).map(|at| (at, spec)).collect())
     }
 
     pub fn has_flag(&self, flag: &str) -> bool {

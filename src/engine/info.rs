@@ -50,6 +50,7 @@ pub struct Figures<'a> {
     pub pubsub_channels: usize,
     pub pubsub_patterns: usize,
     pub pubsubshard_channels: usize,
+    pub migrate_cached_sockets: usize,
     /// CLIENT TRACKING: clients on, keys and (key, client) pairs remembered, BCAST prefixes.
     pub tracking: [usize; 4],
     /// The memory the data takes (`Keyspace::dataset_bytes`).
@@ -401,7 +402,7 @@ fn stats_lines(s: &Figures) -> Vec<String> {
         format!("pubsubshard_channels:{}", s.pubsubshard_channels),
         format!("latest_fork_usec:{}", if st.forks > 0 { 100 + s.dataset_bytes / 10_000 } else { 0 }),
         format!("total_forks:{}", st.forks),
-        "migrate_cached_sockets:0".into(),
+        format!("migrate_cached_sockets:{}", s.migrate_cached_sockets),
         "slave_expires_tracked_keys:0".into(),
         "active_defrag_hits:0".into(),
         "active_defrag_misses:0".into(),

@@ -35,6 +35,15 @@ pub enum Conn {
 pub enum Purpose {
     Replication,
     Monitoring,
+    /// MIGRATE's connection to the target: TCP too, its bytes are held
+    /// through a cut like a replication link's.
+    Migration,
+}
+
+/// Whether a host names this machine, the only one the playground's
+/// network has.
+pub fn is_local_host(host: &str) -> bool {
+    host == "127.0.0.1" || host.eq_ignore_ascii_case("localhost")
 }
 
 /// How a connection a node asked for turned out.

@@ -30,12 +30,13 @@ impl Node for Server {
                 self.update_failover_status(now);
             }
             Conn::Dial(dial) if self.is_master_dial(dial) => self.net_receive(bytes, now),
-            Conn::Dial(_) => {}
+            Conn::Dial(dial) => self.migrate_receive(dial, bytes, now),
         }
     }
 
     fn handle_dialled(&mut self, dial: DialId, outcome: Dialled, now: Millis) {
         if !self.is_master_dial(dial) {
+            self.migrate_dialled(dial, outcome, now);
             return;
         }
         match outcome {
@@ -48,7 +49,7 @@ impl Node for Server {
         match conn {
             Conn::Client(id) => self.disconnect(id, now),
             Conn::Dial(dial) if self.is_master_dial(dial) => self.net_closed(now),
-            Conn::Dial(_) => {}
+            Conn::Dial(dial) => self.migrate_closed(dial, now),
         }
     }
 
@@ -202,6 +203,10 @@ impl Server {
         match self.asleep_until {
             None => false,
             Some(until) if now < until => true,
+            Some(_) if self.migrating() => {
+                self.migration_timed_out(now);
+                self.asleep_until.is_some()
+            }
             Some(_) => {
                 self.end_sleep(now);
                 self.asleep_until.is_some()
@@ -209,7 +214,7 @@ impl Server {
         }
     }
 
-    fn end_sleep(&mut self, now: Millis) {
+    pub(crate) fn end_sleep(&mut self, now: Millis) {
         self.asleep_until = None;
         for (id, bytes) in std::mem::take(&mut self.replies_after_sleep) {
             self.push_output_uncounted(id, bytes);

@@ -157,8 +157,7 @@ impl Sim {
 
     /// A node dials `host:port`.
     pub(super) fn dial(&mut self, from: u16, dial: DialId, host: &str, port: u16, purpose: Purpose) {
-        let local = host == "127.0.0.1" || host.eq_ignore_ascii_case("localhost");
-        if !local {
+        if !crate::engine::node::is_local_host(host) {
             self.refuse(from, dial, host, port);
             return;
         }
@@ -166,7 +165,7 @@ impl Sim {
         if !self.net.connects(from, port) {
             match purpose {
                 // No answer at all: the replica waits (and times out).
-                Purpose::Replication => {}
+                Purpose::Replication | Purpose::Migration => {}
                 // The connect seems to go through, then nothing answers.
                 Purpose::Monitoring => {
                     link.state = LinkState::Severed;
@@ -350,7 +349,7 @@ impl Sim {
             .net
             .links
             .iter()
-            .filter(|(_, l)| l.joins(a, b) && (l.purpose == Purpose::Replication || l.state == LinkState::HalfOpen))
+            .filter(|(_, l)| l.joins(a, b) && (matches!(l.purpose, Purpose::Replication | Purpose::Migration) || l.state == LinkState::HalfOpen))
             .map(|(k, l)| (*k, l.state))
             .collect();
         for (key, state) in held.iter().filter(|_| connects) {

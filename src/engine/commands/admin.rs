@@ -106,6 +106,7 @@ fn figures(server: &Server, now: Millis) -> info::Figures<'_> {
         pubsub_channels: server.active_channels().len(),
         pubsub_patterns: server.active_patterns().len(),
         pubsubshard_channels: server.active_shard_channels().len(),
+        migrate_cached_sockets: server.migrate.cached_count(),
         tracking: server.tracking_figures(),
         dataset_bytes: server.keyspace.dataset_bytes(),
         peak_memory: server.memory.peak,

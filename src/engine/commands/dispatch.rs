@@ -236,7 +236,7 @@ pub(crate) fn run(server: &mut Server, id: ClientId, info: &'static CommandInfo,
     // A command costs a microsecond of virtual time; one that put the node
     // to sleep (DEBUG SLEEP) took as long as the sleep.
     let micros = match server.asleep_until {
-        Some(until) if server.asleep_until != asleep_before => (until - now).max(0) as u64 * 1000,
+        Some(until) if server.asleep_until != asleep_before && !server.migrating() => (until - now).max(0) as u64 * 1000,
         _ => 1,
     };
     // Counted per command run, inside EXEC too, as Redis's call() counts.
@@ -294,6 +294,17 @@ pub(crate) fn redacted(info: &CommandInfo, args: &[Vec<u8>]) -> Vec<Vec<u8>> {
         // Every argument: the user's name and rules may hold passwords.
         "acl|setuser" => shown.iter_mut().skip(2).for_each(hide),
         "auth" => shown.iter_mut().skip(1).for_each(hide),
+        "migrate" => {
+            let mut j = 6;
+            while j < shown.len() {
+                if shown[j].eq_ignore_ascii_case(b"keys") {
+                    break;
+                }
+                let secrets = if shown[j].eq_ignore_ascii_case(b"auth") { 1 } else if shown[j].eq_ignore_ascii_case(b"auth2") { 2 } else { 0 };
+                shown.iter_mut().skip(j + 1).take(secrets).for_each(hide);
+                j += 1 + secrets;
+            }
+        }
         "hello" => {
             if let Some(at) = shown.iter().position(|a| a.eq_ignore_ascii_case(b"auth")) {
                 shown.iter_mut().skip(at + 1).take(2).for_each(hide);

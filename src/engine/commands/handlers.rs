@@ -3,7 +3,7 @@
 //! function that runs it and what the server must know of it beyond
 //! Redis's own flags. Arity and Redis's flags come from the recorded table.
 
-use super::{acl, admin, memory_report, bitops, blocking, connection, functions, geo, hashes, help, hyperloglog, hyperloglog_debug, introspection, keys, latency, lists, pubsub, replicaof, scan, scripting, sets, sort, standalone, stream_groups, stream_info, streams, strings, transactions, zset_algebra, zsets};
+use super::{acl, admin, memory_report, bitops, blocking, connection, functions, geo, hashes, help, hyperloglog, hyperloglog_debug, introspection, keys, latency, lists, migrate, pubsub, replicaof, scan, scripting, sets, sort, standalone, stream_groups, stream_info, streams, strings, transactions, zset_algebra, zsets};
 use super::{DataFn, Handler, Run, ServerFn};
 
 /// What the server must know of a command beyond Redis's own flags.
@@ -225,6 +225,7 @@ pub(super) const HANDLERS: &[(&str, Handler)] = &[
     ("memory|stats", on_server(memory_report::memory_stats, 0)),
     ("memory|usage", data(admin::memory_usage)),
     ("mget", data(strings::mget)),
+    ("migrate", on_server(migrate::migrate, 0)),
     ("module|help", data(help::help)),
     ("module|list", data(standalone::module_list)),
     ("module|load", data(standalone::module_refused)),

@@ -28,6 +28,7 @@ mod latency;
 pub(crate) mod lists;
 mod lolwut;
 mod memory_report;
+mod migrate;
 mod pubsub;
 mod replicaof;
 mod scan;

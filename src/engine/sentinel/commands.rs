@@ -276,6 +276,7 @@ impl Sentinel {
             pubsub_channels: channels.len(),
             pubsub_patterns: self.clients.values().map(|c| c.patterns.len()).sum(),
             pubsubshard_channels: 0,
+            migrate_cached_sockets: 0,
             tracking: [0; 4],
             dataset_bytes: 0,
             peak_memory: 0,

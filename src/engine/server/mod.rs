@@ -11,6 +11,7 @@ pub mod aof;
 mod blocking;
 pub mod eviction;
 pub mod functions;
+pub(crate) mod migrate;
 pub(crate) mod clients;
 pub mod persistence;
 pub mod tracking;
@@ -117,6 +118,8 @@ pub struct Server {
     pub stopped: bool,
     /// maxmemory's eviction state and the host's memory guard.
     pub memory: eviction::MemoryLimits,
+    /// MIGRATE's cached connections and the migration in flight.
+    pub(crate) migrate: migrate::MigrateLinks,
 }
 
 impl Server {
@@ -171,6 +174,7 @@ impl Server {
             persistence: Persistence::default(),
             stopped: false,
             memory: eviction::MemoryLimits::default(),
+            migrate: Default::default(),
         }
     }
 
@@ -471,6 +475,7 @@ impl Server {
         self.aof_cron(now);
         self.tracking_broadcast();
         self.replication_cron(now);
+        self.close_idle_migrate_links(now);
     }
 
     pub fn key_count(&self) -> usize {
