@@ -203,3 +203,29 @@ fn what_a_script_made_is_freed_when_it_ends_cycles_included() {
     .join()
     .expect("no panic");
 }
+
+/// struct's formats and offsets come from the script: widths past the
+/// data, sizes that overflow, offsets far out, a 'c0' length of 2^63.
+#[test]
+fn struct_formats_end_in_errors_not_panics() {
+    let hostile = [
+        "return struct.pack('i0 I32 c0 s', 1, 2, 'x', 'y')",
+        "return struct.pack('!16 d i32 !1 b', 1, 2, 3)",
+        "return struct.pack('c2147483647', 'ab')",
+        "return struct.unpack('c0', struct.pack('d', 2^63))",
+        "return struct.unpack('l c0', struct.pack('l', -1) .. 'abc')",
+        "return struct.unpack('b', 'abc', 2^60)",
+        "return struct.unpack('b', 'abc', -2^60)",
+        "return struct.unpack('!8 i32 i32', string.rep('z', 40))",
+        "return struct.unpack(string.rep('x', 10000), string.rep('z', 10000))",
+        "return struct.unpack(string.rep('b', 9000), string.rep('z', 9000))",
+        "return struct.size(string.rep('c2147483647', 20))",
+        "return struct.size('!' .. string.rep('9', 30))",
+    ];
+    for script in hostile {
+        // Any reply will do; the test is that each one comes back.
+        let _ = run(script);
+    }
+    assert!(error_text(run("return struct.unpack(string.rep('b', 9000), string.rep('z', 9000))")).contains("too many results"));
+    assert_eq!(run("return struct.size('!8 b d')"), Frame::Integer(16));
+}

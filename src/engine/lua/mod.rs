@@ -13,6 +13,7 @@
 
 mod cjson;
 mod cmsgpack;
+mod structlib;
 mod format;
 mod interp;
 mod lexer;
@@ -415,7 +416,7 @@ impl<'h> Interp<'h> {
         for (name, f) in stdlib::BASE {
             g.set(Value::str(name.as_bytes()), native(name, *f));
         }
-        let libs: [(&str, TableRef); 7] = [
+        let libs: [(&str, TableRef); 8] = [
             ("string", string_lib),
             ("table", library(stdlib::TABLE)),
             ("math", library(mathlib::MATH)),
@@ -423,6 +424,7 @@ impl<'h> Interp<'h> {
             ("cjson", library(cjson::CJSON)),
             ("redis", library(REDIS_LIB)),
             ("cmsgpack", library(cmsgpack::CMSGPACK)),
+            ("struct", library(structlib::STRUCT)),
         ];
         for (name, lib) in libs.iter() {
             g.set(Value::str(name.as_bytes()), Value::Table(lib.clone()));
