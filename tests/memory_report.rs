@@ -52,3 +52,12 @@ fn stats_list_redis_fields_and_the_doctor_sees_a_peak() {
     let info = text(&call(&mut s, c, &["INFO", "memory"]));
     assert!(info.contains(&format!("used_memory_peak:{}", value("peak.allocated"))), "{info}");
 }
+
+/// Redis prints jemalloc's own report here; built with another allocator
+/// it says it has none, which is what the engine (no jemalloc) says too.
+#[test]
+fn malloc_stats_answers_as_a_redis_without_jemalloc() {
+    let mut s = Server::new(6379, Config::default(), "f".repeat(40), 1, 1_000_000);
+    let c = s.connect();
+    assert_eq!(text(&call(&mut s, c, &["MEMORY", "MALLOC-STATS"])), "Stats not supported for the current allocator");
+}

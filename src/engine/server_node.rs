@@ -178,6 +178,9 @@ impl Server {
 
     /// Error replies count in INFO stats and errorstats by their first word.
     pub(crate) fn count_errors(&mut self, replies: &[Frame]) {
+        if std::mem::take(&mut self.error_reply_counted) {
+            return;
+        }
         for reply in replies {
             if let Frame::Error(text) = reply {
                 self.stats.error_replies += 1;

@@ -272,6 +272,12 @@ pub fn memory_purge(_: &mut Ctx, _: &[Vec<u8>]) -> Frame {
     Frame::ok()
 }
 
+/// MEMORY MALLOC-STATS: jemalloc's own report needs jemalloc, which the
+/// engine does not have; Redis built with another allocator answers this.
+pub fn memory_malloc_stats(_: &mut Ctx, _: &[Vec<u8>]) -> Frame {
+    Frame::bulk("Stats not supported for the current allocator")
+}
+
 /// MEMORY USAGE: the size a key takes, estimated the way INFO's memory
 /// figures are (`memory`).
 pub fn memory_usage(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {

@@ -221,6 +221,7 @@ pub(super) const HANDLERS: &[(&str, Handler)] = &[
     ("ltrim", data(lists::ltrim)),
     ("memory|doctor", on_server(memory_report::memory_doctor, 0)),
     ("memory|help", data(help::help)),
+    ("memory|malloc-stats", data(admin::memory_malloc_stats)),
     ("memory|purge", data(admin::memory_purge)),
     ("memory|stats", on_server(memory_report::memory_stats, 0)),
     ("memory|usage", data(admin::memory_usage)),

@@ -7,6 +7,7 @@
 use super::dispatch::{feed_monitor_line, may_replicate, redacted, run};
 use super::{err, resolve, subcommand_error};
 use super::script_flags::{shebang_flags, Flags};
+use super::table::CommandInfo;
 use crate::engine::lua::{self, Host};
 use crate::engine::node::ClientId;
 use crate::engine::numfmt::parse_i64;
@@ -182,37 +183,55 @@ struct ScriptHost<'a> {
     repl_flags: i64,
 }
 
-impl Host for ScriptHost<'_> {
-    fn call(&mut self, args: &[Vec<u8>]) -> Frame {
+impl ScriptHost<'_> {
+    /// Why the script may not run this command now, if it may not.
+    fn refusal(&mut self, info: &CommandInfo, args: &[Vec<u8>]) -> Option<Frame> {
         let server = &mut *self.server;
-        let (info, handler) = match resolve(args) {
-            Ok(found) => found,
-            Err(_) => {
-                return match super::table::lookup(args) {
-                    Some(Ok(_)) => Frame::error("ERR Wrong number of args calling Redis command from script"),
-                    _ => Frame::error("ERR Unknown Redis command called from script"),
-                };
-            }
-        };
         if info.has_flag("noscript") {
-            return Frame::error("ERR This Redis command is not allowed from script");
+            return Some(Frame::error("ERR This Redis command is not allowed from script"));
         }
         if let Err(refused) = super::acl::permitted_in_script(server, self.id, info, args, self.now) {
-            return refused;
+            return Some(refused);
         }
         let write = info.has_flag("write");
         if self.mode.read_only && (write || may_replicate(info)) {
-            return Frame::error("ERR Write commands are not allowed from read-only scripts.");
+            return Some(Frame::error("ERR Write commands are not allowed from read-only scripts."));
         }
         if self.mode.deny_oom && info.has_flag("denyoom") {
-            return Frame::error("OOM command not allowed when used memory > 'maxmemory'.");
+            return Some(Frame::error("OOM command not allowed when used memory > 'maxmemory'."));
         }
         if write && server.repl.master.is_some() && server.settings.replica_read_only {
-            return Frame::error("READONLY You can't write against a read only replica.");
+            return Some(Frame::error("READONLY You can't write against a read only replica."));
         }
         if write && !enough_replicas(server, self.now) {
-            return Frame::error("NOREPLICAS Not enough good replicas to write.");
+            return Some(Frame::error("NOREPLICAS Not enough good replicas to write."));
         }
+        None
+    }
+}
+
+impl Host for ScriptHost<'_> {
+    /// Errors count where they happen, as in Redis: a refused command in
+    /// the error statistics and its rejected calls, a failed one in the
+    /// error statistics (its failed calls are counted as it runs).
+    fn call(&mut self, args: &[Vec<u8>]) -> Frame {
+        let (info, handler) = match resolve(args) {
+            Ok(found) => found,
+            Err(_) => {
+                let refused = match super::table::lookup(args) {
+                    Some(Ok(_)) => Frame::error("ERR Wrong number of args calling Redis command from script"),
+                    _ => Frame::error("ERR Unknown Redis command called from script"),
+                };
+                self.server.count_errors(std::slice::from_ref(&refused));
+                return refused;
+            }
+        };
+        if let Some(refused) = self.refusal(info, args) {
+            self.server.count_errors(std::slice::from_ref(&refused));
+            self.server.stats.commands.entry(info.name.clone()).or_default().1 += 1;
+            return refused;
+        }
+        let server = &mut *self.server;
         let buffered = server.exec_buffered();
         let replies = run(server, self.id, info, handler, args, self.now);
         if self.repl_flags != 3 {
@@ -221,7 +240,13 @@ impl Host for ScriptHost<'_> {
         if !info.has_flag("admin") && !info.has_flag("skip_monitor") {
             feed_monitor_line(server, self.id, &redacted(info, args), self.now, Some("lua"));
         }
-        replies.into_iter().next().unwrap_or(Frame::Null)
+        let reply = replies.into_iter().next().unwrap_or(Frame::Null);
+        server.count_errors(std::slice::from_ref(&reply));
+        reply
+    }
+
+    fn error_counted(&mut self) {
+        self.server.error_reply_counted = true;
     }
 
     fn log(&mut self, level: i64, message: &str) {

@@ -73,6 +73,10 @@ pub trait Host {
     fn acl_check(&mut self, args: &[Vec<u8>]) -> Option<bool>;
     /// `redis.set_repl`.
     fn set_repl(&mut self, flags: i64);
+    /// The script's error reply repeats an error a command of the script
+    /// gave, which the server counted when it happened (Redis's
+    /// ignore_error_stats_update): the reply is not counted again.
+    fn error_counted(&mut self) {}
 }
 
 pub struct Interp<'h> {
@@ -182,10 +186,7 @@ pub fn call_function(host: &mut dyn Host, code: &[u8], name: &str, keys: &[Vec<u
     let result = interp.call(&callback, vec![array(keys), array(argv)]);
     interp.frames.pop();
     *random = interp.rand48.state();
-    match result {
-        Ok(values) => to_reply(&values.into_iter().next().unwrap_or(Value::Nil), 0),
-        Err(e) => error_reply(&e, name, "user_function"),
-    }
+    finish(interp.host, result, name, "user_function")
 }
 
 
@@ -217,10 +218,38 @@ pub fn run_script(host: &mut dyn Host, source: &[u8], sha: &str, keys: &[Vec<u8>
     }
     let result = interp.call_proto(&proto, Vec::new(), Vec::new());
     *random = interp.rand48.state();
-    match result {
-        Ok(values) => to_reply(&values.into_iter().next().unwrap_or(Value::Nil), 0),
-        Err(e) => error_reply(&e, sha, "user_script"),
+    finish(interp.host, result, sha, "user_script")
+}
+
+/// The reply to a script or function that ended with `result`.
+fn finish(host: &mut dyn Host, result: Result<Vec<Value>, LuaError>, name: &str, chunk: &str) -> Frame {
+    let (reply, ended_with) = match result {
+        Ok(values) => {
+            let value = values.into_iter().next().unwrap_or(Value::Nil);
+            (to_reply(&value, 0), value)
+        }
+        Err(e) => (error_reply(&e, name, chunk), e.value),
+    };
+    if matches!(reply, Frame::Error(_)) && counted_error(&ended_with) {
+        host.error_counted();
     }
+    reply
+}
+
+/// The field Redis sets on error tables made from a command's error
+/// reply, which the server counted already.
+const COUNTED: &[u8] = b"ignore_error_stats_update";
+
+fn counted_error(v: &Value) -> bool {
+    matches!(v, Value::Table(t) if matches!(t.borrow().get_str("ignore_error_stats_update"), Value::Bool(true)))
+}
+
+/// A command's error reply as a Lua error table, marked as counted.
+fn command_error(text: &str) -> Value {
+    let mut t = Table::default();
+    t.set(Value::str(b"err"), Value::str(text.trim_end_matches(['\r', '\n']).as_bytes()));
+    t.set(Value::str(COUNTED), Value::Bool(true));
+    Value::Table(Table::new_ref(t))
 }
 
 /// An error that ended a script, as Redis's error handler shapes it: a
@@ -309,7 +338,7 @@ fn from_reply(interp: &mut Interp, frame: Frame) -> Value {
         Frame::Bulk(b) => Value::Str(b.into()),
         Frame::Null | Frame::NullArray => Value::Bool(false),
         Frame::Simple(s) => field_table("ok", s.as_bytes()),
-        Frame::Error(e) => field_table("err", e.trim_end_matches(['\r', '\n']).as_bytes()),
+        Frame::Error(e) => command_error(&e),
         Frame::Array(items) => {
             let values = items.into_iter().map(|f| from_reply(interp, f)).collect();
             Value::Table(Table::new_ref(Table::from_array(values)))
@@ -522,7 +551,7 @@ fn generic_call(interp: &mut Interp, args: Vec<Value>, raise_errors: bool) -> Re
     interp.steps += 1;
     let reply = interp.host.call(&argv);
     if let Frame::Error(text) = &reply {
-        let e = field_table("err", text.trim_end_matches(['\r', '\n']).as_bytes());
+        let e = command_error(text);
         if raise_errors {
             return Err(LuaError { value: e, line: interp.lua_line() });
         }

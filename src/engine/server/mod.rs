@@ -120,6 +120,9 @@ pub struct Server {
     pub memory: eviction::MemoryLimits,
     /// MIGRATE's cached connections and the migration in flight.
     pub(crate) migrate: migrate::MigrateLinks,
+    /// The error a script just answered with was counted where a command
+    /// of the script gave it: the reply is not counted again.
+    pub(crate) error_reply_counted: bool,
 }
 
 impl Server {
@@ -175,6 +178,7 @@ impl Server {
             stopped: false,
             memory: eviction::MemoryLimits::default(),
             migrate: Default::default(),
+            error_reply_counted: false,
         }
     }
 
