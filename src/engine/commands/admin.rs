@@ -239,6 +239,10 @@ pub fn debug(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis) -
         server.active_expire_enabled = atoi(&args[2]) != 0;
         return vec![Frame::ok()];
     }
+    if args.len() == 3 && args[1].eq_ignore_ascii_case(b"set-disable-deny-scripts") {
+        server.scripts_run_denied = atoi(&args[2]) != 0;
+        return vec![Frame::ok()];
+    }
     if args.len() == 3 && args[1].eq_ignore_ascii_case(b"quicklist-packed-threshold") {
         let limit = (1u64 << 32) - (1 << 20);
         return vec![match crate::engine::params::parse_memory(&args[2]).map(|v| v as u64).filter(|&v| v <= limit) {

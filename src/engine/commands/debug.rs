@@ -35,8 +35,31 @@ pub fn debug(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
             Frame::ok()
         }
         (b"help", 2) => help(),
+        (b"protocol", 3) => protocol(&args[2]),
         (b"object", 3) => object(ctx, &args[2]),
         _ => subcommand_error(args),
+    }
+}
+
+/// DEBUG PROTOCOL: one reply of each RESP type, as a RESP2 client gets
+/// it (the engine speaks RESP2: a map is a flat array, a double or a big
+/// number a bulk string, a boolean 1 or 0).
+fn protocol(kind: &[u8]) -> Frame {
+    let ints = |n: i64| (0..n).map(Frame::Integer).collect::<Vec<_>>();
+    match kind.to_ascii_lowercase().as_slice() {
+        b"string" => Frame::bulk("Hello World"),
+        b"integer" => Frame::Integer(12345),
+        b"double" => Frame::bulk(crate::engine::numfmt::fmt_g17(3.141)),
+        b"bignum" => Frame::bulk("1234567999999999999999999999999999999"),
+        b"null" => Frame::Null,
+        b"array" | b"set" => Frame::Array(ints(3)),
+        b"map" => Frame::Array((0..3).flat_map(|j| [Frame::Integer(j), Frame::Integer((j == 1) as i64)]).collect()),
+        b"attrib" => Frame::bulk("Some real reply following the attribute"),
+        b"push" => err("RESP2 is not supported by this command"),
+        b"true" => Frame::Integer(1),
+        b"false" => Frame::Integer(0),
+        b"verbatim" => Frame::bulk("This is a verbatim\nstring"),
+        _ => err("Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false"),
     }
 }
 

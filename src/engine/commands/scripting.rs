@@ -187,7 +187,7 @@ impl ScriptHost<'_> {
     /// Why the script may not run this command now, if it may not.
     fn refusal(&mut self, info: &CommandInfo, args: &[Vec<u8>]) -> Option<Frame> {
         let server = &mut *self.server;
-        if info.has_flag("noscript") {
+        if info.has_flag("noscript") && !server.scripts_run_denied {
             return Some(Frame::error("ERR This Redis command is not allowed from script"));
         }
         if let Err(refused) = super::acl::permitted_in_script(server, self.id, info, args, self.now) {

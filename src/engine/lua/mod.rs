@@ -294,6 +294,10 @@ fn to_reply(v: &Value, depth: usize) -> Frame {
             if let Value::Num(d) = t.get_str("double") {
                 return Frame::Bulk(crate::engine::numfmt::fmt_g17(d).into_bytes());
             }
+            // RESP2 has no big number: its digits as a bulk string, on one line.
+            if let Value::Str(n) = t.get_str("big_number") {
+                return Frame::Bulk(n.iter().map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }).collect());
+            }
             if let Value::Table(map) = t.get_str("map") {
                 let map = map.borrow();
                 let mut out = Vec::new();
@@ -314,6 +318,13 @@ fn to_reply(v: &Value, depth: usize) -> Frame {
                     key = k;
                 }
                 return Frame::Array(out);
+            }
+            // A verbatim string is its text to a RESP2 client.
+            if let Value::Table(verbatim) = t.get_str("verbatim_string") {
+                let verbatim = verbatim.borrow();
+                if let (Value::Str(_), Value::Str(text)) = (verbatim.get_str("format"), verbatim.get_str("string")) {
+                    return Frame::Bulk(text.to_vec());
+                }
             }
             let mut out = Vec::new();
             let mut i = 1.0;

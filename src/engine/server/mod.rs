@@ -123,6 +123,9 @@ pub struct Server {
     /// The error a script just answered with was counted where a command
     /// of the script gave it: the reply is not counted again.
     pub(crate) error_reply_counted: bool,
+    /// DEBUG SET-DISABLE-DENY-SCRIPTS: scripts may run the commands
+    /// flagged noscript (a switch of Redis's own tests).
+    pub(crate) scripts_run_denied: bool,
 }
 
 impl Server {
@@ -179,6 +182,7 @@ impl Server {
             memory: eviction::MemoryLimits::default(),
             migrate: Default::default(),
             error_reply_counted: false,
+            scripts_run_denied: false,
         }
     }
 
