@@ -35,3 +35,47 @@ fn flags_come_in_redis_order_and_no_evict_survives_reset() {
     assert!(list.contains(&format!("id={client} ")) && list.contains(" flags=xde "), "{list}");
     assert_eq!(call(&mut server, other, &["CLIENT", "NO-EVICT", "maybe"]), "-ERR syntax error\r\n");
 }
+
+/// A client's query buffer as Redis sizes it (`unit/querybuf` checks the
+/// same through CLIENT LIST): a read's 20474 bytes after a command, freed
+/// by the cron after two idle seconds; grown for a big argument, then
+/// trimmed to the recent peak while the client keeps sending small ones.
+#[test]
+fn the_query_buffer_grows_for_big_arguments_and_the_cron_trims_it() {
+    let mut server = Server::new(6379, Config::parse::<&str>(&[]).expect("config"), "f".repeat(40), 1, 1_000_000);
+    let (watched, viewer) = (server.connect(), server.connect());
+    let mut at = 1_000_000;
+    let mut send = |server: &mut Server, client: u64, args: &[&str], at: i64| {
+        let mut request = Vec::new();
+        encode_command(&args.iter().map(|a| a.as_bytes().to_vec()).collect::<Vec<_>>(), &mut request);
+        server.receive(client, &request, at);
+    };
+    let buffer = |server: &mut Server, at: i64| -> usize {
+        let mut request = Vec::new();
+        encode_command(&[b"CLIENT".to_vec(), b"LIST".to_vec()], &mut request);
+        let list = String::from_utf8_lossy(&server.receive(viewer, &request, at).reply).into_owned();
+        let line = list.lines().find(|l| l.contains("name=watched")).expect("the watched client").to_string();
+        let field = |name: &str| -> usize {
+            line.split(' ').find_map(|f| f.strip_prefix(name)).and_then(|v| v.parse().ok()).expect("a number")
+        };
+        field("qbuf=") + field("qbuf-free=")
+    };
+    send(&mut server, watched, &["CLIENT", "SETNAME", "watched"], at);
+    assert_eq!(buffer(&mut server, at), 20474);
+    for _ in 0..40 {
+        at += 100;
+        server.cron(at);
+    }
+    assert_eq!(buffer(&mut server, at), 0, "freed after two idle seconds");
+    let big = "A".repeat(400_000);
+    send(&mut server, watched, &["SET", "x", &big], at);
+    let grown = buffer(&mut server, at);
+    assert!(grown > 400_000, "{grown}");
+    at += 100;
+    server.cron(at);
+    send(&mut server, watched, &["SET", "x", "small"], at);
+    at += 100;
+    server.cron(at);
+    let trimmed = buffer(&mut server, at);
+    assert!(trimmed > 0 && trimmed < grown, "{trimmed} of {grown}");
+}

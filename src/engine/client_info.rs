@@ -4,6 +4,12 @@
 use super::node::ClientId;
 use super::time::Millis;
 
+/// A client's query buffer once it has read: Redis reads 16 KiB at a time
+/// into a buffer jemalloc sizes at 20480 bytes, 6 of them the sds header.
+pub(crate) const QUERY_READ_BUFFER: usize = 20474;
+/// Redis trims a buffer past this size to its recent peak (PROTO_RESIZE_THRESHOLD).
+pub(crate) const QUERY_RESIZE_THRESHOLD: usize = 32 * 1024;
+
 pub(crate) struct ClientLine<'a> {
     pub id: ClientId,
     pub port: u16,
@@ -22,6 +28,10 @@ pub(crate) struct ClientLine<'a> {
     pub running: Option<&'a [Vec<u8>]>,
     /// The ACL user it is authenticated as.
     pub user: &'a [u8],
+    /// Its query buffer: what it holds in all (used and free), and the
+    /// bytes of commands not complete yet.
+    pub query_buffer: usize,
+    pub pending: usize,
 }
 
 impl ClientLine<'_> {
@@ -32,9 +42,9 @@ impl ClientLine<'_> {
                 super::resp::encode_command(args, &mut bytes);
                 (bytes.len(), args.iter().map(Vec::len).sum::<usize>())
             }
-            None => (0, 0),
+            None => (self.pending, 0),
         };
-        let qbuf_free = if qbuf > 0 { 20474 - qbuf.min(20474) } else { 0 };
+        let qbuf_free = self.query_buffer.saturating_sub(qbuf);
         format!(
             "id={} addr=127.0.0.1:{} laddr=127.0.0.1:{} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={argv_mem} multi-mem=0 rbs=16384 rbp=16384 obl=0 oll=0 omem=0 tot-mem={} events=r cmd={} user={} redir=-1 resp=2",
             self.id,

@@ -248,6 +248,11 @@ impl RequestParser {
         self.buf.extend_from_slice(bytes);
     }
 
+    /// Bytes received and not yet taken as commands.
+    pub fn pending(&self) -> usize {
+        self.buf.len()
+    }
+
     /// The next complete command, if any. An empty inline line yields an
     /// empty argument list, which the server skips like Redis does.
     pub fn next_command(&mut self) -> Result<Option<Vec<Vec<u8>>>, ProtocolError> {

@@ -117,6 +117,7 @@ impl Server {
         self.replay_pending_aof(now);
         let Some(client) = self.clients.get_mut(&id) else { return Received::default() };
         client.input.feed(bytes);
+        client.note_read();
         self.stats.net_input_bytes += bytes.len() as u64;
         if self.still_asleep(now) {
             return Received::default();

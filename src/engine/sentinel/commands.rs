@@ -7,7 +7,7 @@ use super::Sentinel;
 use crate::engine::info;
 use crate::engine::time::Millis;
 use crate::engine::resp::{parse_frame, Frame};
-use crate::engine::client_info::ClientLine;
+use crate::engine::client_info::{ClientLine, QUERY_READ_BUFFER};
 use crate::engine::node::{ClientId, Output};
 
 pub(super) fn bulk(text: impl Into<String>) -> Frame {
@@ -227,6 +227,8 @@ impl Sentinel {
                         cmd: &c.last_command,
                         running: (cid == id).then_some(args),
                         user: b"default",
+                        query_buffer: if cid == id { QUERY_READ_BUFFER } else { 0 },
+                        pending: 0,
                     }
                     .render()
                         + "\n"

@@ -2,7 +2,7 @@
 //! command, and how CLIENT LIST shows it.
 
 use super::Server;
-use crate::engine::client_info::ClientLine;
+use crate::engine::client_info::{ClientLine, QUERY_READ_BUFFER, QUERY_RESIZE_THRESHOLD};
 use crate::engine::node::ClientId;
 use crate::engine::resp::{Frame, RequestParser};
 use crate::engine::time::Millis;
@@ -96,6 +96,10 @@ pub(crate) struct Client {
     pub(crate) postponed: Option<Vec<Vec<u8>>>,
     /// CLIENT REPLY.
     pub(crate) reply: ReplyMode,
+    /// The query buffer's size (used and free), as Redis grows it on
+    /// reads and trims it in its cron, and its recent peak.
+    pub(crate) query_buffer: usize,
+    pub(crate) query_buffer_peak: usize,
 }
 
 /// CLIENT REPLY ON, OFF, or SKIP (the next command's reply, then ON).
@@ -109,6 +113,32 @@ pub(crate) enum ReplyMode {
 }
 
 impl Client {
+    /// Bytes arrived: the query buffer grows to hold them, a read's worth
+    /// at least (Redis sizes a small buffer for one read, a big argument
+    /// for itself).
+    pub(crate) fn note_read(&mut self) {
+        let held = self.input.pending();
+        if self.query_buffer < 16 * 1024 || held > self.query_buffer {
+            self.query_buffer = self.query_buffer.max(held).max(QUERY_READ_BUFFER);
+        }
+        self.query_buffer_peak = self.query_buffer_peak.max(held);
+    }
+
+    /// Redis's clientsCronResizeQueryBuffer: a buffer wasting more than
+    /// 4 KiB is freed after two idle seconds, or trimmed to its recent
+    /// peak when past 32 KiB and twice that peak; the peak starts again.
+    pub(crate) fn resize_query_buffer(&mut self, now: Millis) {
+        let held = self.input.pending();
+        if self.query_buffer.saturating_sub(held) > 4 * 1024 {
+            if now / 1000 - self.last_command_at / 1000 > 2 {
+                self.query_buffer = held;
+            } else if self.query_buffer > QUERY_RESIZE_THRESHOLD && self.query_buffer / 2 > self.query_buffer_peak {
+                self.query_buffer = held.max(self.query_buffer_peak);
+            }
+        }
+        self.query_buffer_peak = held;
+    }
+
     pub(crate) fn new(now: Millis) -> Client {
         Client { connected_at: now, last_command_at: now, user: b"default".to_vec(), ..Client::default() }
     }
@@ -235,6 +265,8 @@ impl Server {
             // The viewer's own command still sits in its query buffer.
             running: (id == viewer).then_some(args),
             user: &c.user,
+            query_buffer: c.query_buffer,
+            pending: c.input.pending(),
         }
         .render()
     }

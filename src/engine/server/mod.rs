@@ -484,6 +484,9 @@ impl Server {
         self.tracking_broadcast();
         self.replication_cron(now);
         self.close_idle_migrate_links(now);
+        for client in self.clients.values_mut() {
+            client.resize_query_buffer(now);
+        }
     }
 
     pub fn key_count(&self) -> usize {
