@@ -73,3 +73,27 @@ fn shutdown_while_loading_keeps_the_dump() {
     sim.advance(500);
     assert_eq!(call(&mut sim, 6379, &["DBSIZE"]), Frame::Integer(100_000));
 }
+
+/// DEBUG RELOAD NOFLUSH loads the dump it just saved on top of the same
+/// keys: Redis 7.0 panics on the first duplicated key (`rdb.c`'s
+/// serverPanic), so the process dies without a reply, its log saying why;
+/// the dump it saved first is there for the restart.
+#[test]
+fn debug_reload_noflush_over_keys_kills_the_process_as_redis_panics() {
+    let mut sim = Sim::new(4, 1_700_000_000_000);
+    sim.start_server(6379, &["enable-debug-command yes"]).unwrap();
+    call(&mut sim, 6379, &["SET", "k", "v"]);
+    let handle = sim.connect(6379).unwrap();
+    let mut bytes = Vec::new();
+    encode_command(&["DEBUG", "RELOAD", "NOFLUSH"], &mut bytes);
+    sim.send(handle, &bytes);
+    sim.advance(10);
+    assert!(!sim.is_up(6379));
+    assert!(sim.take_inbox(handle).is_empty());
+    let logged = |text: &str| sim.recent_log().any(|(port, line)| *port == 6379 && line.text == text);
+    assert!(logged("RDB has duplicated key 'k' in DB 0"));
+    assert!(logged("Guru Meditation: Duplicated key found in RDB file #rdb.c:3176"));
+    sim.restart(6379).unwrap();
+    sim.advance(500);
+    assert_eq!(call(&mut sim, 6379, &["GET", "k"]), Frame::bulk("v"));
+}

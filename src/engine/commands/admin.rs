@@ -218,9 +218,28 @@ pub fn shutdown(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis
 /// subcommands work on the data (debug.rs).
 pub fn debug(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis) -> Vec<Frame> {
     if args.get(1).is_some_and(|a| a.eq_ignore_ascii_case(b"reload")) {
-        return vec![match server.debug_reload(now) {
+        let (mut flush, mut merge) = (true, false);
+        for option in &args[2..] {
+            if option.eq_ignore_ascii_case(b"merge") {
+                merge = true;
+            } else if option.eq_ignore_ascii_case(b"noflush") {
+                flush = false;
+            } else if option.eq_ignore_ascii_case(b"nosave") {
+                // Redis then loads the dump on disk as it is; a node here
+                // cannot read its disk while it runs.
+                return vec![err("DEBUG RELOAD NOSAVE is not supported by the playground: the server cannot read its disk while it runs")];
+            } else {
+                return vec![err("DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.")];
+            }
+        }
+        let loaded = server.debug_reload(now, flush, merge);
+        if server.stopped {
+            // The duplicate key killed the process: no reply.
+            return Vec::new();
+        }
+        return vec![match loaded {
             true => Frame::ok(),
-            false => err("Error trying to load the RDB dump, check server logs."),
+            false => err("Error trying to load the RDB dump"),
         }];
     }
     if args.len() == 2 && args[1].eq_ignore_ascii_case(b"loadaof") {

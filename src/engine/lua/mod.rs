@@ -375,7 +375,7 @@ fn error_table(text: &str) -> Value {
     field_table("err", text.as_bytes())
 }
 
-const LOADING_LIB: &[(&str, Native)] = &[("register_function", redis_register_function), ("log", redis_log), ("setresp", redis_setresp)];
+const LOADING_LIB: &[(&str, Native)] = &[("register_function", redis_register_function), ("log", redis_log)];
 
 const REDIS_LIB: &[(&str, Native)] = &[
     ("call", redis_call),

@@ -266,8 +266,32 @@ impl Server {
 
     /// DEBUG RELOAD: save, empty, load again; false if the dump would not
     /// load back.
-    pub(crate) fn debug_reload(&mut self, now: Millis) -> bool {
+    /// DEBUG RELOAD [NOFLUSH] [MERGE]: saves, then loads the dump in place
+    /// of the data and libraries. NOFLUSH loads it on top of them: the
+    /// dump just saved holds the same libraries and keys, so a library
+    /// there fails the load, and a key there is the duplicate on which
+    /// Redis 7.0 panics (the process dies), unless MERGE lets the dump's
+    /// copies replace them.
+    pub(crate) fn debug_reload(&mut self, now: Millis, flush: bool, merge: bool) -> bool {
         let bytes = self.save_now(now);
+        if !flush && !merge {
+            if !self.libraries.is_empty() {
+                return false;
+            }
+            let duplicate = self.keyspace.dbs.iter().enumerate().find_map(|(db, keys)| keys.keys(now).next().map(|k| (db, k.clone())));
+            if let Some((db, key)) = duplicate {
+                if let Ok(snapshot) = rdb::decode(&bytes, &self.settings.limits) {
+                    self.log_rdb_header(now, 'M', &snapshot);
+                }
+                self.warning(now, format!("RDB has duplicated key '{}' in DB {db}", String::from_utf8_lossy(&key)));
+                self.warning(now, "------------------------------------------------".into());
+                self.warning(now, "!!! Software Failure. Press left mouse button to continue".into());
+                self.warning(now, "Guru Meditation: Duplicated key found in RDB file #rdb.c:3176".into());
+                self.stopped = true;
+                self.outputs.push_back(Output::Stopped);
+                return true;
+            }
+        }
         match self.load_dump(&bytes, now) {
             Ok(()) => {
                 // DEBUG RELOAD blocks the server until the data is back.
