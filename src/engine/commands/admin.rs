@@ -52,10 +52,18 @@ pub fn config_set(ctx: &mut Ctx, args: &[Vec<u8>]) -> Frame {
         return wrong_arity("config|set");
     }
     let pairs: Vec<(Vec<u8>, Vec<u8>)> = args[2..].chunks(2).map(|p| (p[0].clone(), p[1].clone())).collect();
-    match ctx.settings.set_many(&pairs) {
-        Ok(()) => Frame::ok(),
-        Err(text) => err(&text),
+    let mut staged = ctx.settings.clone();
+    if let Err(text) = staged.set_many(&pairs) {
+        return err(&text);
     }
+    // A server here is the port it started on (the network, the graph
+    // and the bridge know it by it): moving it fails as Redis's apply
+    // fails on a port it cannot listen on, and nothing is changed.
+    if staged.value_of("port") != ctx.settings.value_of("port") {
+        return err("CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port. Check server logs.");
+    }
+    *ctx.settings = staged;
+    Frame::ok()
 }
 
 /// CONFIG GET and CONFIG REWRITE show `replicaof` as the node follows now.
