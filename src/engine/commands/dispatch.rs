@@ -16,6 +16,8 @@ use crate::engine::time::Millis;
 /// The replies to one command from a client: usually one, none while it
 /// blocks, one per channel for (UN)SUBSCRIBE.
 pub fn execute(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis) -> Vec<Frame> {
+    // Only this command's script may say its error reply was counted.
+    server.error_reply_counted = false;
     let caller = server.current_client.replace(id);
     let replies = checked_run(server, id, args, now);
     server.current_client = caller;
