@@ -565,6 +565,28 @@ test('a Lua script and a function run in the page and reach the replica; a runaw
   await run(6380, 'REPLICAOF NO ONE');
 });
 
+test('MIGRATE moves a key to another server over the virtual network', async () => {
+  await run(6379, 'SET parcel box');
+  const migrate = 'MIGRATE 127.0.0.1 6380 parcel 0 1000';
+  await run(6379, migrate);
+  // The source waits for the target's reply, which crosses the network.
+  const console6379 = page.locator('[data-console="6379"] [data-output] .line');
+  await page.waitForFunction(
+    (typed) => {
+      const lines = [...document.querySelectorAll('[data-console="6379"] [data-output] .line')].map((l) => l.textContent);
+      const at = lines.lastIndexOf(`127.0.0.1:6379> ${typed}`);
+      return at >= 0 && lines[at + 1] === 'OK';
+    },
+    migrate,
+    { timeout: 10000 },
+  );
+  assert.deepEqual(await run(6380, 'GET parcel'), ['127.0.0.1:6380> GET parcel', '"box"']);
+  assert.deepEqual(await run(6379, 'EXISTS parcel'), ['127.0.0.1:6379> EXISTS parcel', '(integer) 0']);
+  // The connection stays cached for the next MIGRATE.
+  assert.ok((await run(6379, 'INFO stats')).includes('migrate_cached_sockets:1'));
+  assert.ok((await console6379.count()) > 0);
+});
+
 test('screenshots, and no error in the page', async () => {
   await page.screenshot({ path: path.join(SCREENSHOTS, 'console.png'), fullPage: true });
   await page.setViewportSize({ width: 390, height: 844 });
