@@ -49,7 +49,12 @@ fn protocol(kind: &[u8]) -> Frame {
     match kind.to_ascii_lowercase().as_slice() {
         b"string" => Frame::bulk("Hello World"),
         b"integer" => Frame::Integer(12345),
-        b"double" => Frame::bulk(crate::engine::numfmt::fmt_g17(3.141)),
+        b"double" => {
+            // Redis's own literal, not an approximation of pi.
+            #[allow(clippy::approx_constant)]
+            let value = 3.141;
+            Frame::bulk(crate::engine::numfmt::fmt_g17(value))
+        }
         b"bignum" => Frame::bulk("1234567999999999999999999999999999999"),
         b"null" => Frame::Null,
         b"array" | b"set" => Frame::Array(ints(3)),
