@@ -7,7 +7,6 @@
 
 use super::resp::Frame;
 
-use super::splitargs::is_c_space;
 pub use super::splitargs::{split_args, InvalidArguments};
 
 /// A reply as redis-cli's CSV output writes it (`--csv`, and its replica
@@ -185,7 +184,7 @@ impl PromptState {
         let is_error = matches!(reply, Frame::Error(_));
         let is_nil = matches!(reply, Frame::Null | Frame::NullArray);
         if eq_ignore_case(cmd, "select") && args.len() == 2 && !is_error {
-            self.db = atoi(&args[1]);
+            self.db = super::numfmt::atoi(&args[1]);
         } else if eq_ignore_case(cmd, "multi") && args.len() == 1 && !is_error {
             self.in_multi = true;
             self.pre_multi_db = self.db;
@@ -207,35 +206,6 @@ impl PromptState {
     /// re-selects its last db on reconnect; this mirrors what the server has.)
     pub fn reset(&mut self) {
         *self = PromptState::default();
-    }
-}
-
-/// C's atoi: optional blanks and sign, then digits; stops at the first other byte.
-fn atoi(bytes: &[u8]) -> i64 {
-    let mut i = 0;
-    while i < bytes.len() && is_c_space(bytes[i]) {
-        i += 1;
-    }
-    let negative = match bytes.get(i) {
-        Some(b'-') => {
-            i += 1;
-            true
-        }
-        Some(b'+') => {
-            i += 1;
-            false
-        }
-        _ => false,
-    };
-    let mut n: i64 = 0;
-    while let Some(d) = bytes.get(i).filter(|b| b.is_ascii_digit()) {
-        n = n.wrapping_mul(10).wrapping_add((d - b'0') as i64);
-        i += 1;
-    }
-    if negative {
-        -n
-    } else {
-        n
     }
 }
 

@@ -3,6 +3,36 @@
 //! doubles), `d2string` (integral doubles printed as integers), and
 //! `strtod` with Redis's checks for float arguments.
 
+/// C's `atoi`: optional blanks and sign, then digits; stops at the first
+/// other byte (none: 0). The digits wrap rather than overflow.
+pub fn atoi(bytes: &[u8]) -> i64 {
+    let mut i = 0;
+    while i < bytes.len() && super::splitargs::is_c_space(bytes[i]) {
+        i += 1;
+    }
+    let negative = match bytes.get(i) {
+        Some(b'-') => {
+            i += 1;
+            true
+        }
+        Some(b'+') => {
+            i += 1;
+            false
+        }
+        _ => false,
+    };
+    let mut n: i64 = 0;
+    while let Some(d) = bytes.get(i).filter(|b| b.is_ascii_digit()) {
+        n = n.wrapping_mul(10).wrapping_add((d - b'0') as i64);
+        i += 1;
+    }
+    if negative {
+        -n
+    } else {
+        n
+    }
+}
+
 /// Redis's `string2ll`: an optional `-`, then digits without leading zeros
 /// (a lone `0` aside), nothing else, within i64.
 pub fn parse_i64(bytes: &[u8]) -> Option<i64> {

@@ -263,11 +263,11 @@ pub fn debug(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis) -
     }
     if args.len() == 3 && args[1].eq_ignore_ascii_case(b"set-active-expire") {
         // Redis reads the flag with atoi: anything not a number is 0.
-        server.active_expire_enabled = atoi(&args[2]) != 0;
+        server.active_expire_enabled = crate::engine::numfmt::atoi(&args[2]) != 0;
         return vec![Frame::ok()];
     }
     if args.len() == 3 && args[1].eq_ignore_ascii_case(b"set-disable-deny-scripts") {
-        server.scripts_run_denied = atoi(&args[2]) != 0;
+        server.scripts_run_denied = crate::engine::numfmt::atoi(&args[2]) != 0;
         return vec![Frame::ok()];
     }
     if args.len() == 3 && args[1].eq_ignore_ascii_case(b"quicklist-packed-threshold") {
@@ -282,19 +282,6 @@ pub fn debug(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis) -
     }
     let Some(Ok(info)) = table::lookup(args) else { return vec![err("unknown command 'debug'")] };
     vec![run_data(server, id, info, 0, debug::debug, args, now)]
-}
-
-/// C's atoi: optional blanks and sign, then the leading digits (0 if none).
-fn atoi(bytes: &[u8]) -> i64 {
-    let text = String::from_utf8_lossy(bytes);
-    let text = text.trim_start();
-    let (sign, digits) = match text.as_bytes().first() {
-        Some(b'-') => (-1, &text[1..]),
-        Some(b'+') => (1, &text[1..]),
-        _ => (1, text),
-    };
-    let end = digits.bytes().take_while(u8::is_ascii_digit).count().min(18);
-    sign * digits[..end].parse::<i64>().unwrap_or(0)
 }
 
 /// MEMORY PURGE: there is no allocator cache to give back; Redis with

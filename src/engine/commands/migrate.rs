@@ -82,7 +82,7 @@ pub fn migrate(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis)
     }
     // The port as C's atoi reads it; Redis's connect refuses a negative
     // one, and a name that is not this machine does not resolve.
-    let port = atoi(&args[2]);
+    let port = port_number(&args[2]);
     let host = String::from_utf8_lossy(&args[1]).into_owned();
     if port < 0 || !is_local_host(&host) {
         return vec![Frame::error("IOERR error or timeout connecting to the client")];
@@ -104,39 +104,21 @@ pub fn migrate(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis)
     Vec::new()
 }
 
-/// C's atoi: optional blanks and sign, then digits up to the first other
-/// byte (none: 0); the int wraps as on the machines Redis runs on.
-fn atoi(bytes: &[u8]) -> i64 {
-    let mut rest = bytes.iter().skip_while(|b| b.is_ascii_whitespace()).peekable();
-    let negative = match rest.peek() {
-        Some(b'-') => {
-            rest.next();
-            true
-        }
-        Some(b'+') => {
-            rest.next();
-            false
-        }
-        _ => false,
-    };
-    let mut value: i64 = 0;
-    for b in rest.take_while(|b| b.is_ascii_digit()) {
-        value = value.wrapping_mul(10).wrapping_add((b - b'0') as i64);
-    }
-    let value = if negative { -value } else { value };
-    value as i32 as i64
+/// The port as C's atoi reads it into an `int`.
+fn port_number(bytes: &[u8]) -> i64 {
+    crate::engine::numfmt::atoi(bytes) as i32 as i64
 }
 
 #[cfg(test)]
 mod tests {
-    use super::atoi;
+    use super::port_number;
 
     #[test]
     fn ports_read_as_atoi_reads_them() {
-        assert_eq!(atoi(b"6380"), 6380);
-        assert_eq!(atoi(b"6380x"), 6380);
-        assert_eq!(atoi(b"notaport"), 0);
-        assert_eq!(atoi(b" -1"), -1);
-        assert_eq!(atoi(b"70000") as u16, 4464);
+        assert_eq!(port_number(b"6380"), 6380);
+        assert_eq!(port_number(b"6380x"), 6380);
+        assert_eq!(port_number(b"notaport"), 0);
+        assert_eq!(port_number(b" -1"), -1);
+        assert_eq!(port_number(b"70000") as u16, 4464);
     }
 }

@@ -157,11 +157,19 @@ fn get_integer(data: &[u8], endian: Endian, signed: bool, size: usize) -> f64 {
     value as i64 as f64
 }
 
-fn float_bytes<const N: usize>(le: [u8; N], be: [u8; N], endian: Endian) -> [u8; N] {
-    match endian {
-        Endian::Little => le,
-        Endian::Big => be,
+/// Little-endian bytes in the format's order, and back: the same swap.
+fn in_order<const N: usize>(mut bytes: [u8; N], endian: Endian) -> [u8; N] {
+    if endian == Endian::Big {
+        bytes.reverse();
     }
+    bytes
+}
+
+/// The `N` bytes at `at`, in little-endian order.
+fn read_le<const N: usize>(data: &[u8], at: usize, endian: Endian) -> [u8; N] {
+    let mut bytes = [0u8; N];
+    bytes.copy_from_slice(&data[at..at + N]);
+    in_order(bytes, endian)
 }
 
 fn pack(interp: &mut Interp, mut args: Vec<Value>) -> Result<Vec<Value>, LuaError> {
@@ -187,12 +195,12 @@ fn pack(interp: &mut Interp, mut args: Vec<Value>) -> Result<Vec<Value>, LuaErro
             b'f' => {
                 let v = check_num(interp, &args, arg, "pack")? as f32;
                 arg += 1;
-                out.extend_from_slice(&float_bytes(v.to_le_bytes(), v.to_be_bytes(), header.endian));
+                out.extend_from_slice(&in_order(v.to_le_bytes(), header.endian));
             }
             b'd' => {
                 let v = check_num(interp, &args, arg, "pack")?;
                 arg += 1;
-                out.extend_from_slice(&float_bytes(v.to_le_bytes(), v.to_be_bytes(), header.endian));
+                out.extend_from_slice(&in_order(v.to_le_bytes(), header.endian));
             }
             b'c' | b's' => {
                 let s = check_str(interp, &args, arg, "pack")?;
@@ -251,24 +259,8 @@ fn unpack(interp: &mut Interp, args: Vec<Value>) -> Result<Vec<Value>, LuaError>
                 results.push(Value::Num(get_integer(&data[at..at + width], header.endian, signed, width)));
             }
             b'x' => {}
-            b'f' => {
-                let mut b = [0u8; 4];
-                b.copy_from_slice(&data[at..at + 4]);
-                let v = match header.endian {
-                    Endian::Little => f32::from_le_bytes(b),
-                    Endian::Big => f32::from_be_bytes(b),
-                };
-                results.push(Value::Num(v as f64));
-            }
-            b'd' => {
-                let mut b = [0u8; 8];
-                b.copy_from_slice(&data[at..at + 8]);
-                let v = match header.endian {
-                    Endian::Little => f64::from_le_bytes(b),
-                    Endian::Big => f64::from_be_bytes(b),
-                };
-                results.push(Value::Num(v));
-            }
+            b'f' => results.push(Value::Num(f32::from_le_bytes(read_le(&data, at, header.endian)) as f64)),
+            b'd' => results.push(Value::Num(f64::from_le_bytes(read_le(&data, at, header.endian)))),
             b'c' => {
                 if size == 0 {
                     let Some(n) = results.last().and_then(Value::to_number) else {
