@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use crate::engine::resp::{parse_frame, Frame};
+use crate::engine::fnv::FixedHashMap;
 
 const COMMAND_REPLY: &[u8] = include_bytes!("commands/recorded/command.resp");
 const DOCS_REPLY: &[u8] = include_bytes!("commands/recorded/command_docs.resp");
@@ -255,7 +256,8 @@ fn parse_entry(frame: &Frame) -> Option<CommandInfo> {
 }
 
 pub struct Table {
-    pub commands: BTreeMap<String, CommandInfo>,
+    /// By name, in name order (a hash table: every command looks itself up).
+    pub commands: FixedHashMap<String, CommandInfo>,
     pub docs: BTreeMap<String, Frame>,
 }
 
@@ -265,9 +267,10 @@ pub struct Table {
 fn load() -> Table {
     let commands = match parse_frame(COMMAND_REPLY) {
         Ok(Some((Frame::Array(entries), _))) => {
-            entries.iter().filter_map(parse_entry).map(|c| (c.name.clone(), c)).collect()
+            let by_name: BTreeMap<String, CommandInfo> = entries.iter().filter_map(parse_entry).map(|c| (c.name.clone(), c)).collect();
+            by_name.into_iter().collect()
         }
-        _ => BTreeMap::new(),
+        _ => FixedHashMap::default(),
     };
     let docs = match parse_frame(DOCS_REPLY) {
         Ok(Some((Frame::Array(items), _))) => {

@@ -135,7 +135,12 @@ impl Db {
 
     /// Removes `key` if it has expired; returns whether it did.
     pub fn expire_if_needed(&mut self, key: &[u8], now: Millis) -> bool {
-        if !self.keep_expired && self.entries.get(key).is_some_and(|e| Self::is_expired(e, now)) {
+        // Every key with an expiry is in the schedule: without one, no
+        // lookup (most datasets have no TTLs, and this runs per access).
+        if self.keep_expired || self.schedule.is_empty() {
+            return false;
+        }
+        if self.entries.get(key).is_some_and(|e| Self::is_expired(e, now)) {
             self.remove(key);
             self.expired.push(key.to_vec());
             true
@@ -203,6 +208,23 @@ impl Db {
 
     /// Stores `value`; the expiry is dropped unless `keep_ttl`.
     pub fn set(&mut self, key: &[u8], value: Value, keep_ttl: bool, now: Millis) {
+        // An existing key keeps its slot and its key bytes: one lookup,
+        // no copy of the key (Redis's dbOverwrite).
+        if let Some(index) = self.entries.get_index_of(key) {
+            let old = &self.entries[index];
+            let mut entry = Entry::new(value, if keep_ttl { old.expires_at } else { None }, now);
+            if self.lfu.is_some() {
+                entry.lfu_counter = old.lfu_counter;
+                entry.lfu_minute = old.lfu_minute;
+            }
+            self.schedule_expiry(key, entry.expires_at);
+            self.count(key, &mut entry);
+            if let Some((_, slot)) = self.entries.get_index_mut(index) {
+                let old = std::mem::replace(slot, entry);
+                self.uncount(&old);
+            }
+            return;
+        }
         let old = self.entries.get(key);
         let expires_at = if keep_ttl { old.and_then(|e| e.expires_at) } else { None };
         let mut entry = Entry::new(value, expires_at, now);
@@ -249,7 +271,14 @@ impl Db {
     }
 
     /// Counts again the entries handed out by `get_mut` since the last call.
+    #[inline]
     pub fn settle(&mut self) {
+        if !self.unsettled.is_empty() {
+            self.settle_changed();
+        }
+    }
+
+    fn settle_changed(&mut self) {
         for key in std::mem::take(&mut self.unsettled) {
             if let Some(entry) = self.entries.get_mut(&key).filter(|e| e.accounted == 0) {
                 let (bytes, expiring) = Self::account(&key, entry);
@@ -368,6 +397,11 @@ impl Db {
     /// The keys expired since the last call.
     pub fn take_expired(&mut self) -> Vec<Vec<u8>> {
         std::mem::take(&mut self.expired)
+    }
+
+    /// Whether keys expired since the last `take_expired`.
+    pub fn has_expired(&self) -> bool {
+        !self.expired.is_empty()
     }
 
     /// Whether a key is stored, expired or not (Redis's dictFind).

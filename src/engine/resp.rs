@@ -167,8 +167,28 @@ fn find_crlf(buf: &[u8], from: usize) -> Option<usize> {
         .map(|p| p + from)
 }
 
+/// A decimal integer as `str::parse::<i64>` reads one (an optional sign,
+/// digits only, no overflow), without the UTF-8 check: every length in
+/// every request goes through here.
 fn parse_int(bytes: &[u8]) -> Option<i64> {
-    std::str::from_utf8(bytes).ok()?.parse().ok()
+    let (negative, digits) = match bytes.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, bytes),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let mut value: i64 = 0;
+    for &b in digits {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        let digit = (b - b'0') as i64;
+        value = value.checked_mul(10)?;
+        value = if negative { value.checked_sub(digit)? } else { value.checked_add(digit)? };
+    }
+    Some(value)
 }
 
 /// Parses one reply frame from the front of `buf`. Returns the frame and
@@ -241,73 +261,90 @@ fn parse_frame_at(buf: &[u8], at: usize, depth: usize) -> Result<Option<(Frame, 
 #[derive(Default, Debug, Clone)]
 pub struct RequestParser {
     buf: Vec<u8>,
+    /// Where the bytes not yet taken begin: a pipeline's commands are
+    /// taken by moving this, not by shifting the rest of the buffer down
+    /// after each one.
+    start: usize,
 }
 
 impl RequestParser {
     pub fn feed(&mut self, bytes: &[u8]) {
+        if self.start > 0 && self.start * 2 >= self.buf.len() {
+            self.buf.drain(..self.start);
+            self.start = 0;
+        }
         self.buf.extend_from_slice(bytes);
     }
 
     /// Bytes received and not yet taken as commands.
     pub fn pending(&self) -> usize {
-        self.buf.len()
+        self.buf.len() - self.start
+    }
+
+    fn consume(&mut self, used: usize) {
+        self.start += used;
+        if self.start == self.buf.len() {
+            self.buf.clear();
+            self.start = 0;
+        }
     }
 
     /// The next complete command, if any. An empty inline line yields an
     /// empty argument list, which the server skips like Redis does.
     pub fn next_command(&mut self) -> Result<Option<Vec<Vec<u8>>>, ProtocolError> {
-        let Some(&first) = self.buf.first() else { return Ok(None) };
+        let buf = &self.buf[self.start..];
+        let Some(&first) = buf.first() else { return Ok(None) };
         if first == b'*' {
-            let Some(eol) = find_crlf(&self.buf, 1) else {
-                return if self.buf.len() > INLINE_MAX { Err(ProtocolError::TooBigMultibulkCount) } else { Ok(None) };
+            let Some(eol) = find_crlf(buf, 1) else {
+                return if buf.len() > INLINE_MAX { Err(ProtocolError::TooBigMultibulkCount) } else { Ok(None) };
             };
-            let count = parse_int(&self.buf[1..eol]).ok_or(ProtocolError::InvalidMultibulkLength)?;
+            let count = parse_int(&buf[1..eol]).ok_or(ProtocolError::InvalidMultibulkLength)?;
             // Redis 7.0 takes any count up to INT_MAX from a client.
             if count > MAX_REQUEST_MULTIBULK_LEN {
                 return Err(ProtocolError::InvalidMultibulkLength);
             }
             let mut pos = eol + 2;
             if count <= 0 {
-                self.buf.drain(..pos);
+                self.consume(pos);
                 return Ok(Some(Vec::new()));
             }
-            let mut args = Vec::with_capacity((count as usize).min(self.buf.len() / 3 + 1));
+            let mut args = Vec::with_capacity((count as usize).min(buf.len() / 3 + 1));
             for _ in 0..count {
-                let Some(&tag) = self.buf.get(pos) else { return Ok(None) };
+                let Some(&tag) = buf.get(pos) else { return Ok(None) };
                 if tag != b'$' {
                     return Err(ProtocolError::ExpectedDollar(tag));
                 }
-                let Some(eol) = find_crlf(&self.buf, pos + 1) else {
-                    return if self.buf.len() - pos > INLINE_MAX { Err(ProtocolError::TooBigBulkCount) } else { Ok(None) };
+                let Some(eol) = find_crlf(buf, pos + 1) else {
+                    return if buf.len() - pos > INLINE_MAX { Err(ProtocolError::TooBigBulkCount) } else { Ok(None) };
                 };
-                let len = parse_int(&self.buf[pos + 1..eol]).ok_or(ProtocolError::InvalidBulkLength)?;
+                let len = parse_int(&buf[pos + 1..eol]).ok_or(ProtocolError::InvalidBulkLength)?;
                 if !(0..=MAX_BULK_LEN).contains(&len) {
                     return Err(ProtocolError::InvalidBulkLength);
                 }
                 let start = eol + 2;
                 let end = start + len as usize;
-                if self.buf.len() < end + 2 {
+                if buf.len() < end + 2 {
                     return Ok(None);
                 }
-                args.push(self.buf[start..end].to_vec());
+                args.push(buf[start..end].to_vec());
                 pos = end + 2;
             }
-            self.buf.drain(..pos);
+            self.consume(pos);
             Ok(Some(args))
         } else {
-            let Some(eol) = self.buf.iter().position(|&b| b == b'\n') else {
+            let Some(eol) = buf.iter().position(|&b| b == b'\n') else {
                 // Redis refuses an inline request that grows past 64 KB unterminated.
-                if self.buf.len() > INLINE_MAX {
+                if buf.len() > INLINE_MAX {
                     return Err(ProtocolError::TooBigInline);
                 }
                 return Ok(None);
             };
-            let mut line = &self.buf[..eol];
+            let mut line = &buf[..eol];
             if line.last() == Some(&b'\r') {
                 line = &line[..line.len() - 1];
             }
             let args = crate::engine::splitargs::split_args(line).map_err(|_| ProtocolError::UnbalancedQuotes)?;
-            self.buf.drain(..eol + 1);
+            self.consume(eol + 1);
             Ok(Some(args))
         }
     }

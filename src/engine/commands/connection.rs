@@ -74,6 +74,7 @@ pub fn monitor(server: &mut Server, id: ClientId, _: &[Vec<u8>], _: Millis) -> V
         return Vec::new();
     }
     client.monitor = true;
+    server.hints.monitoring = true;
     vec![Frame::ok()]
 }
 

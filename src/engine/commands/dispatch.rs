@@ -329,13 +329,17 @@ pub(crate) fn run_data(server: &mut Server, id: ClientId, info: &CommandInfo, fl
     }
     // Emptying a db invalidates the watchers of keys it really held.
     let emptied = emptied_dbs(server, flags, state.db, args);
-    let held: Vec<(usize, Vec<u8>, bool)> = server
+    let held: Vec<(usize, Vec<u8>, bool)> = if emptied.is_empty() || !server.hints.watching {
+        Vec::new()
+    } else {
+        server
         .clients
         .values()
         .flat_map(|c| c.watched.iter())
         .filter(|(db, key, _)| emptied.contains(db) && emptied.iter().any(|&e| server.keyspace.dbs[e].stores(key)))
         .map(|(db, key, _)| (*db, key.clone(), server.keyspace.dbs[*db].stores(key)))
-        .collect();
+        .collect()
+    };
     let lfu = server.settings.lfu_policy();
     let paused = server.clients_paused();
     for db in &mut server.keyspace.dbs {
@@ -398,13 +402,17 @@ pub(crate) fn run_data(server: &mut Server, id: ClientId, info: &CommandInfo, fl
                 }
             }
             // Redis propagates whatever changed the data (PFCOUNT stores its estimate).
-            None if info.has_flag("write") || may_replicate(info) => server.propagate(state.db, args.to_vec()),
+            None if (info.has_flag("write") || may_replicate(info)) && server.propagation_wanted() => {
+                server.propagate(state.db, args.to_vec())
+            }
             None => {}
         }
     }
     // PFDEBUG's re-encoding counts as a change but leaves watches alone.
     if changed && info.name != "pfdebug" {
-        if emptied.is_empty() {
+        // Only WATCH and tracking care which keys changed: without either,
+        // the keys need not be found.
+        if emptied.is_empty() && server.key_changes_followed() {
             for key in written_keys(info, args) {
                 server.touch_watchers(state.db, key);
             }
@@ -420,6 +428,7 @@ pub(crate) fn run_data(server: &mut Server, id: ClientId, info: &CommandInfo, fl
             if client.blocked.is_none() {
                 let command = request.rerun.clone().unwrap_or_else(|| args.to_vec());
                 client.blocked = Some((command, request, now));
+                server.hints.parked = true;
             }
         }
     }
@@ -473,9 +482,16 @@ fn emptied_dbs(server: &Server, flags: u8, db: usize, args: &[Vec<u8>]) -> Vec<u
 /// Serves parked clients whose keys may now have data, oldest first,
 /// until no more can be served (a served BLMOVE may feed another).
 pub(crate) fn serve_blocked(server: &mut Server, now: Millis) {
+    if !server.hints.parked {
+        return;
+    }
     loop {
         let mut waiting: Vec<(Millis, ClientId)> =
             server.clients.iter().filter_map(|(id, c)| c.blocked.as_ref().map(|(_, _, since)| (*since, *id))).collect();
+        if waiting.is_empty() {
+            server.hints.parked = false;
+            return;
+        }
         waiting.sort();
         let mut served_any = false;
         for (_, id) in waiting {
@@ -597,6 +613,14 @@ pub fn execute_from_master(server: &mut Server, args: &[Vec<u8>], now: Millis) {
 /// on a replica shows as coming from the master.
 pub(crate) fn feed_monitors(server: &mut Server, id: ClientId, info: &CommandInfo, args: &[Vec<u8>], now: Millis) {
     if info.has_flag("admin") || info.has_flag("skip_monitor") || server.is_loading() {
+        return;
+    }
+    // Redacting copies the arguments: only when someone is watching.
+    if !server.hints.monitoring {
+        return;
+    }
+    if !server.clients.values().any(|c| c.monitor) {
+        server.hints.monitoring = false;
         return;
     }
     feed_monitor_line(server, id, &redacted(info, args), now, None);

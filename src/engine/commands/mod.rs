@@ -238,8 +238,8 @@ pub struct Handler {
 }
 
 /// The handler table by name.
-fn implementations() -> &'static std::collections::HashMap<&'static str, Handler> {
-    static MAP: std::sync::OnceLock<std::collections::HashMap<&'static str, Handler>> = std::sync::OnceLock::new();
+fn implementations() -> &'static crate::engine::fnv::FixedHashMap<&'static str, Handler> {
+    static MAP: std::sync::OnceLock<crate::engine::fnv::FixedHashMap<&'static str, Handler>> = std::sync::OnceLock::new();
     MAP.get_or_init(|| handlers::HANDLERS.iter().copied().collect())
 }
 

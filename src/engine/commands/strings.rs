@@ -166,7 +166,9 @@ fn incr_decr(ctx: &mut Ctx, key: &[u8], by: i64) -> Frame {
     let Some(next) = current.checked_add(by) else {
         return err("increment or decrement would overflow");
     };
-    ctx.db().set(key, Value::string(next.to_string()), true, now);
+    let mut digits = Vec::with_capacity(20);
+    crate::engine::resp::push_decimal(&mut digits, next);
+    ctx.db().set(key, Value::string(digits), true, now);
     *ctx.dirty += 1;
     ctx.notify(event::STRING, "incrby", key);
     Frame::Integer(next)

@@ -40,6 +40,7 @@ pub fn watch(server: &mut Server, id: ClientId, args: &[Vec<u8>], now: Millis) -
                 client.watched.push((db, key.clone(), expired));
             }
         }
+        server.hints.watching = true;
     }
     vec![Frame::ok()]
 }

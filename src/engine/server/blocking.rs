@@ -10,12 +10,18 @@ use crate::engine::time::Millis;
 impl Server {
     /// The earliest blocked-client deadline.
     pub fn next_deadline(&self) -> Option<Millis> {
+        if !self.hints.parked {
+            return None;
+        }
         self.clients.values().filter_map(|c| c.blocked.as_ref().and_then(|(_, r, _)| r.deadline)).min()
     }
 
     /// Answers the WAITs that are served and the blocked clients whose
     /// timeout has passed.
     pub(crate) fn answer_expired(&mut self, now: Millis) {
+        if !self.hints.parked {
+            return;
+        }
         self.serve_waiting(now);
         for (id, client) in self.clients.iter_mut() {
             if client.blocked.as_ref().is_some_and(|(_, r, _)| r.deadline.is_some_and(|d| d <= now)) {
@@ -35,6 +41,7 @@ impl Server {
             client.waiting_acks = Some(waiting);
             let request = BlockRequest { keys: Vec::new(), deadline, on_timeout: Frame::Integer(acked), rerun: None };
             client.blocked = Some((args.to_vec(), request, now));
+            self.hints.parked = true;
         }
         self.repl.acks_wanted = true;
     }
@@ -42,6 +49,9 @@ impl Server {
     /// Answers the WAITs that now have enough acknowledgements (or whose
     /// time is up: they get the count so far).
     pub(crate) fn serve_waiting(&mut self, now: Millis) {
+        if !self.hints.parked {
+            return;
+        }
         let waiting: Vec<(ClientId, i64, i64, Option<Millis>)> = self
             .clients
             .iter()

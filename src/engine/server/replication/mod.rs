@@ -365,6 +365,14 @@ impl Server {
         }
     }
 
+    /// Whether a write would go anywhere (a transaction's buffer, the
+    /// backlog and replicas, the AOF): if not, it need not be copied.
+    pub(crate) fn propagation_wanted(&self) -> bool {
+        self.repl.exec_buffer.is_some()
+            || (self.repl.backlog.is_some() && self.repl.master.is_none())
+            || (self.aof.state != super::aof::AofState::Off && !self.is_loading())
+    }
+
     /// PUBLISH reaches replicas but not the AOF.
     pub(crate) fn propagate_to_replicas(&mut self, db: usize, command: Vec<Vec<u8>>) {
         match self.repl.exec_buffer.as_mut() {
