@@ -71,8 +71,8 @@ fn key_records_match_redis_bytes() {
         let compression = name != "uncompressed";
         let options = SaveOptions { compression, ..SaveOptions::default() };
         let entries: Vec<_> = snapshot.dbs.iter().flat_map(|(_, keys)| keys.iter()).collect();
-        for ((key, entry), (span_key, span)) in entries.into_iter().zip(&snapshot.spans) {
-            assert_eq!(key, span_key);
+        assert_eq!(entries.len(), snapshot.spans.len());
+        for ((key, entry), span) in entries.into_iter().zip(&snapshot.spans) {
             if is_dict_encoded(&entry.value) {
                 continue;
             }

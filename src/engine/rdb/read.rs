@@ -16,8 +16,9 @@ pub struct RdbFile {
     /// Keys per database index, in file order.
     pub dbs: Vec<(usize, Vec<(Vec<u8>, Entry)>)>,
     pub aux: Vec<(Vec<u8>, Vec<u8>)>,
-    /// Where each key's record (expiry, type, key, value) lies in the file.
-    pub spans: Vec<(Vec<u8>, std::ops::Range<usize>)>,
+    /// Where each key's record (expiry, type, key, value) lies in the
+    /// file, in the order of the keys of `dbs`.
+    pub spans: Vec<std::ops::Range<usize>>,
     /// The code of each function library, in file order.
     pub libraries: Vec<Vec<u8>>,
 }
@@ -456,7 +457,7 @@ pub fn decode(data: &[u8], limits: &Limits) -> Result<RdbFile, RdbError> {
                 if let Some(count) = frequency.take() {
                     entry.lfu_counter = count;
                 }
-                snapshot.spans.push((key.clone(), record_start.take().unwrap_or(op_at)..r.at));
+                snapshot.spans.push(record_start.take().unwrap_or(op_at)..r.at);
                 if let Some((_, keys)) = snapshot.dbs.last_mut() {
                     keys.push((key, entry));
                 }
