@@ -486,6 +486,11 @@ impl Settings {
         &self.requirepass
     }
 
+    /// Whether `appendonly` is on (asked by every cron tick).
+    pub fn appendonly(&self) -> bool {
+        self.other.get("appendonly").is_some_and(|v| v == "yes")
+    }
+
     /// An integer parameter kept among the recorded ones, without copying
     /// its text (asked after every command).
     pub fn int_or(&self, name: &str, default: i64) -> i64 {

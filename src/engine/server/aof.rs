@@ -153,7 +153,7 @@ impl Server {
 
     /// Follows `appendonly` when CONFIG SET changed it.
     pub(crate) fn aof_follow_config(&mut self, now: Millis) {
-        let wanted = self.settings.value_of("appendonly").is_some_and(|v| v == "yes");
+        let wanted = self.settings.appendonly();
         match (wanted, self.aof.state) {
             (true, AofState::Off) => {
                 self.aof.state = AofState::WaitRewrite;

@@ -28,7 +28,7 @@ use replication::{Replication, MASTER_CLIENT, SYNTHESIZED_CACHED_MASTER};
 use super::config::Config;
 use super::disk::Disk;
 use super::info::Stats;
-use super::keyspace::Keyspace;
+use super::keyspace::{Db, Keyspace};
 use super::log::LogLine;
 use super::params::Settings;
 use super::rng::Rng;
@@ -438,6 +438,9 @@ impl Server {
 
     /// Keys that expired count as changed for their watchers.
     pub(crate) fn report_expired(&mut self) {
+        if !self.keyspace.dbs.iter().any(Db::has_expired) {
+            return;
+        }
         for db in 0..self.keyspace.dbs.len() {
             if !self.keyspace.dbs[db].has_expired() {
                 continue;
