@@ -45,7 +45,7 @@ fn the_query_buffer_grows_for_big_arguments_and_the_cron_trims_it() {
     let mut server = Server::new(6379, Config::parse::<&str>(&[]).expect("config"), "f".repeat(40), 1, 1_000_000);
     let (watched, viewer) = (server.connect(), server.connect());
     let mut at = 1_000_000;
-    let mut send = |server: &mut Server, client: u64, args: &[&str], at: i64| {
+    let send = |server: &mut Server, client: u64, args: &[&str], at: i64| {
         let mut request = Vec::new();
         encode_command(&args.iter().map(|a| a.as_bytes().to_vec()).collect::<Vec<_>>(), &mut request);
         server.receive(client, &request, at);

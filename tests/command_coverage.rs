@@ -4,7 +4,6 @@
 //! list and the README stay true when one is added.
 
 use redis_playground::engine::config::Config;
-use redis_playground::engine::node::Node;
 use redis_playground::engine::resp::{encode_command, parse_frame, Frame};
 use redis_playground::engine::server::Server;
 
