@@ -85,7 +85,9 @@ impl Str {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Hash {
     Listpack(Vec<(Vec<u8>, Vec<u8>)>),
-    Table(FixedHashMap<Vec<u8>, Vec<u8>>),
+    /// Boxed, as the set's table and the sorted set: a value is then no
+    /// bigger than a string's, and so is every key's table slot.
+    Table(Box<FixedHashMap<Vec<u8>, Vec<u8>>>),
 }
 
 impl Default for Hash {
@@ -123,7 +125,7 @@ impl Hash {
     fn convert(&mut self) {
         if let Hash::Listpack(v) = self {
             let table = std::mem::take(v).into_iter().collect();
-            *self = Hash::Table(table);
+            *self = Hash::Table(Box::new(table));
         }
     }
 
@@ -180,7 +182,7 @@ impl Hash {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Set {
     Intset(Vec<i64>),
-    Table(FixedHashSet<Vec<u8>>),
+    Table(Box<FixedHashSet<Vec<u8>>>),
 }
 
 impl Set {
@@ -189,7 +191,7 @@ impl Set {
         if as_integer(member).is_some() {
             Set::Intset(Vec::new())
         } else {
-            Set::Table(FixedHashSet::default())
+            Set::Table(Box::default())
         }
     }
 
@@ -214,7 +216,7 @@ impl Set {
     fn convert(&mut self) {
         if let Set::Intset(v) = self {
             let table = v.iter().map(|n| n.to_string().into_bytes()).collect();
-            *self = Set::Table(table);
+            *self = Set::Table(Box::new(table));
         }
     }
 
@@ -369,7 +371,9 @@ pub enum Value {
     List(VecDeque<Vec<u8>>),
     Hash(Hash),
     Set(Set),
-    ZSet(ZSet),
+    /// Boxed: a sorted set is twice the size of the other values, and
+    /// every key of every type would pay for it in its table slot.
+    ZSet(Box<ZSet>),
     Stream(Box<super::stream::Stream>),
 }
 

@@ -670,7 +670,7 @@ fn store_found(ctx: &mut Ctx, key: &[u8], found: Vec<Found>, unit: f64, by_dista
         stored.insert(&f.member, score, &limits);
     }
     let now = ctx.now;
-    ctx.db().set(key, Value::ZSet(stored), false, now);
+    ctx.db().set(key, Value::ZSet(Box::new(stored)), false, now);
     *ctx.dirty += count as u64;
     ctx.notify(super::event::ZSET, if is_search { "geosearchstore" } else { "georadiusstore" }, key);
     Frame::Integer(count as i64)

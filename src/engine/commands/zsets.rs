@@ -68,7 +68,7 @@ fn zadd_generic(ctx: &mut Ctx, args: &[Vec<u8>], force_incr: bool) -> Frame {
     let (mut added, mut updated, mut processed, mut last) = (0, 0, 0, 0.0);
     if exists || !xx {
         let first_len = pairs[1].len();
-        let z = match ctx.typed_or_insert(&args[1], zset, || Value::ZSet(ZSet::new(first_len, &limits))) {
+        let z = match ctx.typed_or_insert(&args[1], zset, || Value::ZSet(Box::new(ZSet::new(first_len, &limits)))) {
             Ok(z) => z,
             Err(e) => return e,
         };
@@ -376,7 +376,7 @@ pub(super) fn store_zset(ctx: &mut Ctx, destination: &[u8], items: Vec<(Vec<u8>,
         z.insert(&m, s, &limits);
     }
     let now = ctx.now;
-    ctx.db().set(destination, Value::ZSet(z), false, now);
+    ctx.db().set(destination, Value::ZSet(Box::new(z)), false, now);
     *ctx.dirty += 1;
     ctx.notify(super::event::ZSET, event, destination);
     Frame::Integer(len)

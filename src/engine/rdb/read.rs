@@ -227,7 +227,7 @@ fn build_zset(members: Vec<(Vec<u8>, f64)>, limits: &Limits, reader: &Reader) ->
             return Err(reader.corrupt("a duplicate sorted set member"));
         }
     }
-    Ok(Value::ZSet(z))
+    Ok(Value::ZSet(Box::new(z)))
 }
 
 fn read_value(r: &mut Reader, kind: u8, limits: &Limits) -> Result<Value, RdbError> {

@@ -159,7 +159,7 @@ pub fn write_value(out: &mut Vec<u8>, value: &Value, options: &SaveOptions) {
         Value::Hash(Hash::Table(map)) => {
             out.push(TYPE_HASH);
             write_len(out, map.len() as u64);
-            for (f, v) in map {
+            for (f, v) in map.iter() {
                 write_raw_string(out, f, c);
                 write_raw_string(out, v, c);
             }
