@@ -213,6 +213,7 @@ impl Db {
         if let Some(index) = self.entries.get_index_of(key) {
             let old = &self.entries[index];
             let mut entry = Entry::new(value, if keep_ttl { old.expires_at } else { None }, now);
+            // Under LFU an overwritten key keeps how often it was used.
             if self.lfu.is_some() {
                 entry.lfu_counter = old.lfu_counter;
                 entry.lfu_minute = old.lfu_minute;
@@ -225,15 +226,7 @@ impl Db {
             }
             return;
         }
-        let old = self.entries.get(key);
-        let expires_at = if keep_ttl { old.and_then(|e| e.expires_at) } else { None };
-        let mut entry = Entry::new(value, expires_at, now);
-        // Under LFU an overwritten key keeps how often it was used.
-        if let (Some(_), Some(old)) = (self.lfu, old) {
-            entry.lfu_counter = old.lfu_counter;
-            entry.lfu_minute = old.lfu_minute;
-        }
-        self.insert_owned(key.to_vec(), entry);
+        self.insert_owned(key.to_vec(), Entry::new(value, None, now));
     }
 
     /// Puts a whole entry (value, expiry) under `key`, replacing any.

@@ -368,8 +368,6 @@ pub struct Settings {
     /// checks them as Redis does), by canonical name; absent ones hold the
     /// recorded default.
     pub other: std::collections::BTreeMap<String, String>,
-    /// `other`'s requirepass, kept apart: it is asked before every command.
-    requirepass: String,
 }
 
 impl Default for Settings {
@@ -397,7 +395,6 @@ impl Default for Settings {
             min_replicas_max_lag: 10,
             replica_serve_stale_data: true,
             other: Default::default(),
-            requirepass: String::new(),
         }
     }
 }
@@ -483,7 +480,7 @@ impl Settings {
 
     /// The default user's password (`requirepass`), empty for none.
     pub fn requirepass(&self) -> &str {
-        &self.requirepass
+        self.other.get("requirepass").map_or("", String::as_str)
     }
 
     /// Whether `appendonly` is on (asked by every cron tick).
@@ -555,9 +552,6 @@ impl Settings {
             self.other.remove(&param.canonical);
         } else {
             self.other.insert(param.canonical.clone(), value);
-        }
-        if param.canonical == "requirepass" {
-            self.requirepass = self.other.get("requirepass").cloned().unwrap_or_default();
         }
         Ok(())
     }

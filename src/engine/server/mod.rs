@@ -442,9 +442,6 @@ impl Server {
             return;
         }
         for db in 0..self.keyspace.dbs.len() {
-            if !self.keyspace.dbs[db].has_expired() {
-                continue;
-            }
             for key in self.keyspace.dbs[db].take_expired() {
                 self.stats.expired_keys += 1;
                 self.touch_watchers(db, &key);
